@@ -1,0 +1,78 @@
+"""Element-wise activations and softmax."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, NonNegativeFloat, PositiveFloat
+
+from .base import Layer, Lower
+
+__all__ = ["ReluLayer", "LeakyReluLayer", "ClippedReluLayer", "EluLayer", "TanhLayer",
+           "SigmoidLayer", "SwishLayer", "GeluLayer", "SoftmaxLayer"]
+
+
+class ReluLayer(Layer):
+    kind: Literal["relu"] = "relu"
+    matlab = "reluLayer"
+    base_name = "relu"
+
+
+class LeakyReluLayer(Layer):
+    kind: Literal["leaky_relu"] = "leaky_relu"
+    matlab = "leakyReluLayer"
+    base_name = "leakyrelu"
+    positional = ("scale",)
+
+    scale: NonNegativeFloat = 0.01
+
+
+class ClippedReluLayer(Layer):
+    kind: Literal["clipped_relu"] = "clipped_relu"
+    matlab = "clippedReluLayer"
+    base_name = "clippedrelu"
+    positional = ("ceiling",)
+    required = 1
+
+    ceiling: PositiveFloat
+
+
+class EluLayer(Layer):
+    kind: Literal["elu"] = "elu"
+    matlab = "eluLayer"
+    base_name = "elu"
+    positional = ("alpha",)
+
+    alpha: PositiveFloat = 1.0
+
+
+class TanhLayer(Layer):
+    kind: Literal["tanh"] = "tanh"
+    matlab = "tanhLayer"
+    base_name = "tanh"
+
+
+class SigmoidLayer(Layer):
+    kind: Literal["sigmoid"] = "sigmoid"
+    matlab = "sigmoidLayer"
+    base_name = "sigmoid"
+
+
+class SwishLayer(Layer):
+    kind: Literal["swish"] = "swish"
+    matlab = "swishLayer"
+    base_name = "swish"
+
+
+class GeluLayer(Layer):
+    kind: Literal["gelu"] = "gelu"
+    matlab = "geluLayer"
+    base_name = "gelu"
+
+    approximation: Annotated[Literal["none", "tanh"], Lower] = "none"
+
+
+class SoftmaxLayer(Layer):
+    kind: Literal["softmax"] = "softmax"
+    matlab = "softmaxLayer"
+    base_name = "softmax"

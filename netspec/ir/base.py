@@ -1,0 +1,176 @@
+"""The IR's building blocks: the `Layer` base model, option types and the registry.
+
+Every layer type is one pydantic model whose fields are MATLAB's properties in
+snake_case (`FilterSize` -> `filter_size`), with MATLAB's defaults. The class also
+says how MATLAB constructs it (`matlab` function name, `positional` arguments) and
+its default name base (`conv` -> `conv_1`), so the interpreter needs no per-layer
+code and adding a layer is one class.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeFloat, PositiveInt
+
+from ..diagnostics import Span
+
+__all__ = [
+    "Layer", "LAYERS", "Pair", "Padding2d", "Padding1d", "LearnRateFactor", "Initializer",
+    "BiasInitializer", "NumChannels", "Scalar", "option_key", "MultiInputLayer", "InputLayer",
+    "OutputLayer",
+]
+
+
+def option_key(name: str) -> str:
+    """MATLAB option names are case-insensitive: 'filterSize' and 'FilterSize' match `filter_size`."""
+    return name.replace("_", "").lower()
+
+
+def _as_list(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [value]
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _expand_pair(value: Any) -> Any:
+    """A scalar size means the same size on both axes, as in MATLAB."""
+    value = _as_list(value)
+    if isinstance(value, list) and len(value) == 1:
+        return [value[0], value[0]]
+    return value
+
+
+def _expand_padding_2d(value: Any) -> Any:
+    """MATLAB padding forms: p, [tb lr], [t b l r] or 'same' -> (top, bottom, left, right)."""
+    if isinstance(value, str):
+        return value.lower()
+    value = _as_list(value)
+    if isinstance(value, list):
+        if len(value) == 1:
+            return [value[0]] * 4
+        if len(value) == 2:
+            return [value[0], value[0], value[1], value[1]]
+    return value
+
+
+def _expand_padding_1d(value: Any) -> Any:
+    """1-D padding forms: p, [left right], 'same' or 'causal'."""
+    if isinstance(value, str):
+        return value.lower()
+    value = _as_list(value)
+    if isinstance(value, list) and len(value) == 1:
+        return [value[0], value[0]]
+    return value
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _unwrap_scalar(value: Any) -> Any:
+    """A 1-element vector is a scalar (`[5]` is 5 in MATLAB)."""
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        return value[0]
+    return value
+
+
+NonNegativeInt = Annotated[int, Field(ge=0)]
+Scalar = Annotated[PositiveInt, BeforeValidator(_unwrap_scalar)]
+Pair = Annotated[tuple[PositiveInt, PositiveInt], BeforeValidator(_expand_pair)]
+Padding2d = Annotated[
+    Literal["same"] | tuple[NonNegativeInt, NonNegativeInt, NonNegativeInt, NonNegativeInt],
+    BeforeValidator(_expand_padding_2d),
+]
+Padding1d = Annotated[
+    Literal["same", "causal"] | tuple[NonNegativeInt, NonNegativeInt],
+    BeforeValidator(_expand_padding_1d),
+]
+LearnRateFactor = NonNegativeFloat
+Initializer = Annotated[
+    Literal["glorot", "he", "narrow-normal", "zeros", "ones", "orthogonal"], BeforeValidator(_lower)
+]
+BiasInitializer = Annotated[Literal["zeros", "ones", "narrow-normal"], BeforeValidator(_lower)]
+NumChannels = Annotated[Literal["auto"] | PositiveInt, BeforeValidator(_lower)]
+Lower = BeforeValidator(_lower)
+
+LAYERS: dict[str, type["Layer"]] = {}
+"""Every concrete layer model, keyed by its `kind` discriminator."""
+
+
+class Layer(BaseModel):
+    """A layer as MATLAB defines it; subclasses add MATLAB's properties."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, ser_json_inf_nan="constants",
+                              defer_build=True)
+
+    kind: str
+    name: str = ""
+    span: Span | None = Field(default=None, description="where the layer was constructed")
+
+    matlab: ClassVar[str] = ""
+    """The MATLAB constructor, e.g. `convolution2dLayer`."""
+    base_name: ClassVar[str] = ""
+    """MATLAB's default name for unnamed layers (`conv` -> `conv_1`, `conv_2`, ...)."""
+    positional: ClassVar[tuple[str, ...]] = ()
+    """Fields set by positional arguments, in MATLAB's order."""
+    required: ClassVar[int] = 0
+    """How many of the positional arguments MATLAB requires."""
+    ignored_options: ClassVar[frozenset[str]] = frozenset()
+    """MATLAB options accepted for compatibility but not modelled (warned about)."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        kind = cls.model_fields["kind"].default
+        if cls.matlab and isinstance(kind, str):
+            LAYERS[kind] = cls
+
+    # -- ports -------------------------------------------------------------------
+    @property
+    def input_names(self) -> list[str]:
+        """MATLAB's input port names: `in`, or `in1`..`inN` for multi-input layers."""
+        return ["in"]
+
+    @property
+    def output_names(self) -> list[str]:
+        return ["out"]
+
+    # -- options -----------------------------------------------------------------
+    @classmethod
+    def option_fields(cls) -> dict[str, str]:
+        """Case-insensitive MATLAB option name -> field name (everything but kind/span)."""
+        return {option_key(field): field for field in cls.model_fields if field not in ("kind", "span")}
+
+    @classmethod
+    def matlab_option(cls, field: str) -> str:
+        """The MATLAB spelling of a field, for messages: `filter_size` -> `FilterSize`."""
+        return "".join(part[:1].upper() + part[1:] for part in field.split("_"))
+
+    def display_type(self) -> str:
+        return self.matlab
+
+
+class MultiInputLayer(Layer):
+    """A layer with `num_inputs` input ports named `in1`..`inN`."""
+
+    num_inputs: Annotated[int, Field(ge=1)] = 2
+
+    @property
+    def input_names(self) -> list[str]:
+        return [f"in{i}" for i in range(1, self.num_inputs + 1)]
+
+
+class InputLayer(Layer):
+    """A network input: no input ports."""
+
+    @property
+    def input_names(self) -> list[str]:
+        return []
+
+
+class OutputLayer(Layer):
+    """A loss layer: no output ports."""
+
+    @property
+    def output_names(self) -> list[str]:
+        return []

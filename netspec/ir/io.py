@@ -1,0 +1,100 @@
+"""Input layers (where data enters) and output layers (where the loss is taken)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, PositiveInt, field_validator
+
+from .base import InputLayer, Lower, OutputLayer
+
+__all__ = ["ImageInputLayer", "FeatureInputLayer", "SequenceInputLayer", "ClassificationLayer",
+           "RegressionLayer", "Normalization"]
+
+Normalization = Annotated[
+    Literal["zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one", "none"], Lower
+]
+Statistic = float | list[float] | None
+
+
+def _image_size(value):
+    """`[h w]` is a grayscale image: MATLAB reads it as `[h w 1]`."""
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return [*value, 1]
+    return value
+
+
+class ImageInputLayer(InputLayer):
+    kind: Literal["image_input"] = "image_input"
+    matlab = "imageInputLayer"
+    base_name = "imageinput"
+    positional = ("input_size",)
+    required = 1
+    ignored_options = frozenset({"dataaugmentation", "splitcomplexinputs"})
+
+    input_size: Annotated[tuple[PositiveInt, PositiveInt, PositiveInt], BeforeValidator(_image_size)]
+    normalization: Normalization = "zerocenter"
+    normalization_dimension: Annotated[Literal["auto", "channel", "element", "all"], Lower] = "auto"
+    mean: Statistic = None
+    standard_deviation: Statistic = None
+    min: Statistic = None
+    max: Statistic = None
+
+
+class FeatureInputLayer(InputLayer):
+    kind: Literal["feature_input"] = "feature_input"
+    matlab = "featureInputLayer"
+    base_name = "input"
+    positional = ("input_size",)
+    required = 1
+    ignored_options = frozenset({"splitcomplexinputs"})
+
+    input_size: PositiveInt
+    normalization: Normalization = "none"
+    normalization_dimension: Annotated[Literal["auto", "channel", "element", "all"], Lower] = "auto"
+    mean: Statistic = None
+    standard_deviation: Statistic = None
+    min: Statistic = None
+    max: Statistic = None
+
+
+class SequenceInputLayer(InputLayer):
+    """1-D signals: `input_size` channels; `min_length` is the length shapes are computed at."""
+
+    kind: Literal["sequence_input"] = "sequence_input"
+    matlab = "sequenceInputLayer"
+    base_name = "sequenceinput"
+    positional = ("input_size",)
+    required = 1
+    ignored_options = frozenset({"splitcomplexinputs"})
+
+    input_size: PositiveInt
+    min_length: PositiveInt = 1
+    normalization: Normalization = "none"
+    normalization_dimension: Annotated[Literal["auto", "channel", "element", "all"], Lower] = "auto"
+    mean: Statistic = None
+    standard_deviation: Statistic = None
+    min: Statistic = None
+    max: Statistic = None
+
+
+class ClassificationLayer(OutputLayer):
+    kind: Literal["classification"] = "classification"
+    matlab = "classificationLayer"
+    base_name = "classoutput"
+
+    classes: Literal["auto"] | list[str] = "auto"
+    class_weights: Literal["none"] | list[Annotated[float, Field(gt=0)]] = "none"
+
+    @field_validator("classes", mode="before")
+    @classmethod
+    def _classes(cls, value):
+        return [value] if isinstance(value, str) and value != "auto" else value
+
+
+class RegressionLayer(OutputLayer):
+    kind: Literal["regression"] = "regression"
+    matlab = "regressionLayer"
+    base_name = "regressionoutput"
+
+    response_names: list[str] = []

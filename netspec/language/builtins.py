@@ -1,0 +1,514 @@
+"""The numeric and string helpers real network files use (`sprintf`, `floor`, `numel`...).
+
+Each builtin takes the interpreter's evaluated `Arg`s and returns a value (or a list
+of values for multiple outputs). Layer constructors and graph functions live in
+`library.py`; both register here through `@builtin`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from ..diagnostics import Span
+from .values import (MAX_ELEMENTS, Cell, Char, CSList, Graph, LayerArray, Matrix, Opaque, Str, Struct,
+                     Value, format_number, type_name)
+
+__all__ = ["Arg", "BUILTINS", "builtin", "BuiltinError", "numel", "size_of", "as_text", "as_int",
+           "NO_OP_FUNCTIONS", "DATA_FUNCTIONS"]
+
+
+@dataclass(slots=True)
+class Arg:
+    value: Value
+    span: Span | None
+    keyword: str | None = None  # set for `Name=Value` arguments
+
+
+class BuiltinError(Exception):
+    """A builtin rejected its arguments; `arg` is the index of the culprit, if known."""
+
+    def __init__(self, message: str, arg: int | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.arg = arg
+        self.hint = hint
+
+
+Builtin = Callable[..., "Value | list[Value]"]
+BUILTINS: dict[str, Builtin] = {}
+
+NO_OP_FUNCTIONS = frozenset("""
+disp display fprintf printf figure plot subplot imshow clc close clear clf hold title xlabel ylabel
+zlabel legend drawnow axis grid save load rng tic toc analyzeNetwork deepNetworkDesigner plotconfusion
+confusionchart montage imwrite imagesc colorbar colormap warning format pause keyboard beep
+set print savefig saveas exportgraphics diary more global persistent
+""".split())
+"""MATLAB functions with only side effects (display, files, plots): silently ignored."""
+
+DATA_FUNCTIONS = frozenset("""
+imageDatastore augmentedImageDatastore imageDataAugmenter augmentedImageSource splitEachLabel
+countEachLabel readimage readall read imread imresize categories randperm rand randn randi classify
+predict activations minibatchpredict deepDreamImage fullfile pwd exist dir datastore transform combine
+arrayDatastore cd unique countcats numpartitions shuffle imageDatastoreFromFiles digitTrain4DArrayData
+digitTest4DArrayData
+""".split())
+"""MATLAB's data and inference functions: their results are unknown values (no warning);
+a network that depends on one fails with a --set hint."""
+
+
+def builtin(*names: str):
+    def register(fn: Builtin) -> Builtin:
+        for name in names:
+            BUILTINS[name] = fn
+        return fn
+    return register
+
+
+# -- conversions ---------------------------------------------------------------------
+
+def numel(value: Value) -> int:
+    if isinstance(value, Matrix):
+        return value.numel
+    if isinstance(value, Char):
+        return len(value.text)
+    if isinstance(value, Cell):
+        return value.numel
+    if isinstance(value, LayerArray):
+        return len(value.layers)
+    return 1
+
+
+def size_of(value: Value) -> tuple[int, int]:
+    if isinstance(value, Matrix):
+        return value.rows, value.cols
+    if isinstance(value, Char):
+        return (1 if value.text else 0), len(value.text)
+    if isinstance(value, Cell):
+        return value.rows, value.cols
+    if isinstance(value, LayerArray):
+        return len(value.layers), (1 if value.layers else 0)
+    return 1, 1
+
+
+def as_text(arg: Arg, index: int, what: str = "text") -> str:
+    value = arg.value
+    if isinstance(value, (Char, Str)):
+        return value.text
+    raise BuiltinError(f"expected {what}, got a {type_name(value)}", index)
+
+
+def as_number(arg: Arg, index: int) -> float:
+    value = arg.value
+    if isinstance(value, Matrix) and value.is_scalar():
+        return value.data[0]
+    raise BuiltinError(f"expected a number, got a {type_name(value)}", index)
+
+
+def as_int(arg: Arg, index: int) -> int:
+    x = as_number(arg, index)
+    if not float(x).is_integer():
+        raise BuiltinError(f"expected a whole number, got {format_number(x)}", index)
+    return int(x)
+
+
+def _numbers(arg: Arg, index: int) -> Matrix:
+    value = arg.value
+    if isinstance(value, Matrix):
+        return value
+    raise BuiltinError(f"expected numbers, got a {type_name(value)}", index)
+
+
+def _map(fn: Callable[[float], float]) -> Builtin:
+    def apply(args: list[Arg], nargout: int) -> Value:
+        _arity(args, 1, 1)
+        m = _numbers(args[0], 0)
+        return Matrix(m.rows, m.cols, [fn(x) for x in m.data])
+    return apply
+
+
+def _arity(args: list[Arg], low: int, high: int | None) -> None:
+    if len(args) < low or (high is not None and len(args) > high):
+        want = f"{low}" if low == high else f"{low} to {high}" if high is not None else f"at least {low}"
+        raise BuiltinError(f"takes {want} argument{'s' if high != 1 else ''}, got {len(args)}")
+
+
+def _round_half_away(x: float) -> float:
+    return math.copysign(math.floor(abs(x) + 0.5), x) if math.isfinite(x) else x
+
+
+for _name, _fn in {
+    "floor": lambda x: float(math.floor(x)) if math.isfinite(x) else x,
+    "ceil": lambda x: float(math.ceil(x)) if math.isfinite(x) else x,
+    "round": _round_half_away,
+    "fix": lambda x: float(math.trunc(x)) if math.isfinite(x) else x,
+    "abs": abs,
+    "sqrt": lambda x: math.sqrt(x) if x >= 0 else math.nan,
+    "exp": lambda x: math.exp(min(x, 709.0)),
+    "log": lambda x: math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan),
+    "log2": lambda x: math.log2(x) if x > 0 else (-math.inf if x == 0 else math.nan),
+    "log10": lambda x: math.log10(x) if x > 0 else (-math.inf if x == 0 else math.nan),
+    "sign": lambda x: float((x > 0) - (x < 0)),
+}.items():
+    BUILTINS[_name] = _map(_fn)
+
+
+@builtin("mod", "rem")
+def _mod(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 2, 2)
+    a, b = _numbers(args[0], 0), _numbers(args[1], 1)
+    from .operators import _broadcast
+
+    def mod(x: float, y: float) -> float:
+        return x if y == 0 else x - math.floor(x / y) * y
+
+    return _broadcast(a, b, "mod", mod)
+
+
+def _extreme(pick: Callable, name: str) -> Builtin:
+    def apply(args: list[Arg], nargout: int) -> Value | list[Value]:
+        _arity(args, 1, 2)
+        if len(args) == 2:
+            from .operators import _broadcast
+            return _broadcast(_numbers(args[0], 0), _numbers(args[1], 1), name,
+                              lambda x, y: pick((x, y)))
+        m = _numbers(args[0], 0)
+        if not m.data:
+            return [Matrix.empty(), Matrix.empty()] if nargout > 1 else Matrix.empty()
+        value = pick(m.data)
+        index = m.data.index(value) + 1
+        return [Matrix.scalar(value), Matrix.scalar(float(index))] if nargout > 1 else Matrix.scalar(value)
+    return apply
+
+
+BUILTINS["max"] = _extreme(max, "max")
+BUILTINS["min"] = _extreme(min, "min")
+
+
+@builtin("sum", "prod")
+def _sum(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    m = _numbers(args[0], 0)
+    return Matrix.scalar(float(sum(m.data)))
+
+
+@builtin("numel")
+def _numel(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    return Matrix.scalar(float(numel(args[0].value)))
+
+
+@builtin("length")
+def _length(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    rows, cols = size_of(args[0].value)
+    return Matrix.scalar(float(0 if rows * cols == 0 else max(rows, cols)))
+
+
+@builtin("size")
+def _size(args: list[Arg], nargout: int) -> Value | list[Value]:
+    _arity(args, 1, 2)
+    rows, cols = size_of(args[0].value)
+    if len(args) == 2:
+        dim = as_int(args[1], 1)
+        return Matrix.scalar(float(rows if dim == 1 else cols if dim == 2 else 1))
+    if nargout > 1:
+        return [Matrix.scalar(float(rows)), Matrix.scalar(float(cols))] + [Matrix.scalar(1.0)] * (nargout - 2)
+    return Matrix.row([float(rows), float(cols)])
+
+
+@builtin("isempty")
+def _isempty(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    return Matrix.scalar(float(numel(args[0].value) == 0), logical=True)
+
+
+def _filled(fill: float) -> Builtin:
+    def apply(args: list[Arg], nargout: int) -> Value:
+        dims = [as_int(a, i) for i, a in enumerate(args)] if args else [1]
+        if len(args) == 1 and isinstance(args[0].value, Matrix) and args[0].value.numel == 2:
+            dims = [int(x) for x in args[0].value.data]
+        if len(dims) == 1:
+            dims = [dims[0], dims[0]]
+        rows, cols = max(dims[0], 0), max(dims[1], 0)
+        if rows * cols > MAX_ELEMENTS:
+            raise BuiltinError(f"array of {rows}x{cols} elements is larger than netspec allows ({MAX_ELEMENTS:,})")
+        return Matrix(rows, cols, [fill] * (rows * cols))
+    return apply
+
+
+BUILTINS["zeros"] = _filled(0.0)
+BUILTINS["ones"] = _filled(1.0)
+
+
+@builtin("true")
+def _true(args: list[Arg], nargout: int) -> Value:
+    return Matrix.scalar(1.0, logical=True)
+
+
+@builtin("false")
+def _false(args: list[Arg], nargout: int) -> Value:
+    return Matrix.scalar(0.0, logical=True)
+
+
+for _name, _constant in {"pi": math.pi, "Inf": math.inf, "inf": math.inf, "NaN": math.nan,
+                         "nan": math.nan, "eps": 2.220446049250313e-16}.items():
+    BUILTINS[_name] = (lambda c: lambda args, nargout: Matrix.scalar(c))(_constant)
+
+
+@builtin("logical")
+def _logical(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    m = _numbers(args[0], 0)
+    return Matrix(m.rows, m.cols, [float(bool(x)) for x in m.data], logical=True)
+
+
+@builtin("double", "single", "int32", "int64", "uint8")
+def _double(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    value = args[0].value
+    if isinstance(value, (Char, Str)):
+        return Matrix.row([float(ord(c)) for c in value.text])
+    m = _numbers(args[0], 0)
+    return Matrix(m.rows, m.cols, list(m.data))
+
+
+# -- strings ---------------------------------------------------------------------------
+
+@builtin("num2str", "int2str")
+def _num2str(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 2)
+    value = args[0].value
+    if isinstance(value, (Char, Str)):
+        return Char(value.text)
+    m = _numbers(args[0], 0)
+    if len(args) == 2:
+        if isinstance(args[1].value, (Char, Str)):
+            return Char(_sprintf(args[1].value.text, m.data))
+        digits = as_int(args[1], 1)
+        return Char("  ".join(f"{x:.{digits}g}" for x in m.data))
+    return Char("  ".join(format_number(x) for x in m.data))
+
+
+@builtin("string")
+def _string(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    value = args[0].value
+    if isinstance(value, (Char, Str)):
+        return Str(value.text)
+    return Str(format_number(as_number(args[0], 0)))
+
+
+@builtin("char")
+def _char(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    value = args[0].value
+    if isinstance(value, (Char, Str)):
+        return Char(value.text)
+    m = _numbers(args[0], 0)
+    return Char("".join(chr(int(x)) for x in m.data))
+
+
+@builtin("str2double", "str2num")
+def _str2double(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    text = as_text(args[0], 0)
+    try:
+        return Matrix.scalar(float(text.strip()))
+    except ValueError:
+        return Matrix.scalar(math.nan)
+
+
+@builtin("strcat")
+def _strcat(args: list[Arg], nargout: int) -> Value:
+    """MATLAB's strcat drops trailing blanks of char arguments (not of strings)."""
+    parts, any_string = [], False
+    for i, arg in enumerate(args):
+        value = arg.value
+        if isinstance(value, Str):
+            any_string = True
+            parts.append(value.text)
+        elif isinstance(value, Char):
+            parts.append(value.text.rstrip(" \t\n"))
+        elif isinstance(value, Matrix) and value.is_scalar():
+            parts.append(chr(int(value.data[0])) if value.data[0] >= 0 else "")
+        else:
+            raise BuiltinError(f"expected text, got a {type_name(value)}", i)
+    text = "".join(parts)
+    return Str(text) if any_string else Char(text)
+
+
+@builtin("upper")
+def _upper(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    value = args[0].value
+    return type(value)(as_text(args[0], 0).upper())  # type: ignore[call-arg]
+
+
+@builtin("lower")
+def _lower(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    value = args[0].value
+    return type(value)(as_text(args[0], 0).lower())  # type: ignore[call-arg]
+
+
+@builtin("strcmp", "isequal")
+def _strcmp(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 2, 2)
+    a, b = args[0].value, args[1].value
+    if isinstance(a, (Char, Str)) and isinstance(b, (Char, Str)):
+        return Matrix.scalar(float(a.text == b.text), logical=True)
+    return Matrix.scalar(float(a == b), logical=True)
+
+
+@builtin("strcmpi")
+def _strcmpi(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 2, 2)
+    a, b = args[0].value, args[1].value
+    if isinstance(a, (Char, Str)) and isinstance(b, (Char, Str)):
+        return Matrix.scalar(float(a.text.lower() == b.text.lower()), logical=True)
+    return Matrix.scalar(0.0, logical=True)
+
+
+@builtin("strrep")
+def _strrep(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 3, 3)
+    text = as_text(args[0], 0).replace(as_text(args[1], 1), as_text(args[2], 2))
+    return Str(text) if isinstance(args[0].value, Str) else Char(text)
+
+
+@builtin("isnumeric")
+def _isnumeric(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    return Matrix.scalar(float(isinstance(args[0].value, Matrix) and not args[0].value.logical), logical=True)
+
+
+@builtin("ischar", "isstring")
+def _ischar(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    return Matrix.scalar(float(isinstance(args[0].value, (Char, Str))), logical=True)
+
+
+@builtin("isfield")
+def _isfield(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 2, 2)
+    value = args[0].value
+    return Matrix.scalar(float(isinstance(value, Struct) and as_text(args[1], 1) in value.fields), logical=True)
+
+
+@builtin("cell")
+def _cell(args: list[Arg], nargout: int) -> Value:
+    dims = [as_int(a, i) for i, a in enumerate(args)] or [0]
+    rows, cols = (dims[0], dims[0]) if len(dims) == 1 else (dims[0], dims[1])
+    if rows * cols > MAX_ELEMENTS:
+        raise BuiltinError("cell array too large")
+    return Cell(rows, cols, [Matrix.empty() for _ in range(rows * cols)])
+
+
+@builtin("struct")
+def _struct(args: list[Arg], nargout: int) -> Value:
+    if len(args) % 2:
+        raise BuiltinError("struct takes name-value pairs")
+    return Struct({as_text(args[i], i): args[i + 1].value for i in range(0, len(args), 2)})
+
+
+@builtin("sprintf")
+def _sprintf_builtin(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, None)
+    fmt = as_text(args[0], 0, "a format")
+    values: list[object] = []
+    for i, arg in enumerate(args[1:], start=1):
+        value = arg.value
+        if isinstance(value, Matrix):
+            values.extend(value.data)
+        elif isinstance(value, (Char, Str)):
+            values.append(value.text)
+        elif isinstance(value, Opaque):
+            return value
+        else:
+            raise BuiltinError(f"sprintf cannot format a {type_name(value)}", i)
+    text = _sprintf(fmt, values)
+    return Str(text) if isinstance(args[0].value, Str) else Char(text)
+
+
+_FORMAT = re.compile(r"%(?P<flags>[-+ 0#]*)(?P<width>\d+|\*)?(?:\.(?P<precision>\d+))?(?P<conv>[diuoxXfeEgGcs%])")
+_ESCAPES = {"\\n": "\n", "\\t": "\t", "\\\\": "\\", "\\r": "\r", "\\a": "\a", "%%": "%"}
+
+
+def _sprintf(fmt: str, values: list[object]) -> str:
+    """MATLAB's sprintf: the format is reused until every value has been printed."""
+    fmt = re.sub(r"\\[ntr\\a]", lambda m: _ESCAPES[m.group(0)], fmt)
+    specs = [m for m in _FORMAT.finditer(fmt) if m.group("conv") != "%"]
+    if not specs:
+        return fmt.replace("%%", "%")
+    out: list[str] = []
+    position = 0
+    while True:
+        pieces, last = [], 0
+        for m in _FORMAT.finditer(fmt):
+            pieces.append(fmt[last:m.start()])
+            last = m.end()
+            conv = m.group("conv")
+            if conv == "%":
+                pieces.append("%")
+                continue
+            if position >= len(values):
+                if position == 0:
+                    pieces.append("")
+                    continue
+                out.append("".join(pieces))
+                return "".join(out)
+            value = values[position]
+            position += 1
+            pieces.append(_format_one(m, value))
+        pieces.append(fmt[last:])
+        out.append("".join(pieces))
+        if position >= len(values) or len(out) > 10_000:
+            return "".join(out)
+
+
+def _format_one(m: re.Match, value: object) -> str:
+    flags, width, precision, conv = m.group("flags"), m.group("width") or "", m.group("precision"), m.group("conv")
+    spec = "%" + flags + (width if width != "*" else "") + (f".{precision}" if precision is not None else "")
+    if conv == "s":
+        text = value if isinstance(value, str) else format_number(float(value))  # type: ignore[arg-type]
+        return (spec + "s") % text
+    if isinstance(value, str):
+        return value
+    x = float(value)  # type: ignore[arg-type]
+    if conv in "diu":
+        if x.is_integer():
+            return (spec + "d") % int(x)
+        return ("%" + flags + width + "e") % x
+    if conv in "oxX":
+        return (spec + conv) % int(x)
+    if conv == "c":
+        return chr(int(x))
+    return (spec + conv) % x
+
+
+# -- cells and lists -------------------------------------------------------------------
+
+def expand(values: list[Value]) -> list[Value]:
+    """Flatten comma-separated lists (`layers.Name`) into separate values."""
+    out: list[Value] = []
+    for value in values:
+        if isinstance(value, CSList):
+            out.extend(value.items)
+        else:
+            out.append(value)
+    return out
+
+
+@builtin("class")
+def _class(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    value = args[0].value
+    names = {Matrix: "double", Char: "char", Str: "string", Cell: "cell", Struct: "struct",
+             Graph: "nnet.cnn.LayerGraph", Opaque: "opaque"}
+    if isinstance(value, Matrix) and value.logical:
+        return Char("logical")
+    if isinstance(value, LayerArray):
+        return Char("nnet.cnn.layer.Layer")
+    return Char(names.get(type(value), type_name(value)))

@@ -1,0 +1,239 @@
+"""MATLAB's context-dependent tokens, recovered from lark's basic lexer output.
+
+MATLAB's lexical rules depend on where a token sits:
+- inside `[]`/`{}` whitespace separates elements (`[a -b]` is two, `[a - b]` one),
+  `;` and newlines separate rows, `,` separates columns;
+- inside `()` a `Name=` starts a name-value argument and `end` means the last index;
+- at statement level `;`, `,` and newlines end statements, and `clear all` is a
+  command (`clear('all')`).
+This post-lexer keeps a stack of open brackets and rewrites the stream accordingly
+(Octave's rule, `whitespace_is_significant()` in its lex.ll). It also reports
+unbalanced brackets and unclosed blocks against the opening token, which is where
+the user needs to look.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from lark import Token
+from lark.lark import PostLex
+
+from ..diagnostics import Span, error
+
+__all__ = ["MatlabPostLexer", "token_span"]
+
+VALUE_END = {"NUMBER", "STRING", "DQSTRING", "NAME", "RPAR", "RSQB", "RBRACE",
+             "TRANSPOSE", "DOT_TRANSPOSE", "END_INDEX"}
+VALUE_START = {"NUMBER", "STRING", "DQSTRING", "NAME", "LPAR", "LSQB", "LBRACE", "AT",
+               "NOT", "END"}
+SIGNS = {"PLUS", "MINUS"}
+OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
+CLOSERS = {"RPAR": "(", "RSQB": "[", "RBRACE": "{"}
+CLOSER_CHAR = {"(": ")", "[": "]", "{": "}"}
+BLOCK_OPENERS = {"FOR", "WHILE", "IF", "SWITCH", "FUNCTION"}
+SEPARATORS = {"NEWLINE", "SEMICOLON", "COMMA"}
+# A bracket frame is ("(" | "[" | "{" | "{index", opening token).
+MATRIX_FRAMES = {"[", "{"}
+
+
+def token_span(token: Token, file: str) -> Span:
+    return Span(file=file, line=token.line, column=token.column,
+                end_line=token.end_line or token.line,
+                end_column=token.end_column or token.column + len(str(token)))
+
+
+def _glued(left: Token, right: Token) -> bool:
+    return left.end_pos == right.start_pos
+
+
+class MatlabPostLexer(PostLex):
+    always_accept = ("NEWLINE", "SEMICOLON", "COMMA")
+
+    def __init__(self, file: str = "<string>") -> None:
+        self.file = file
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        tokens = list(stream)
+        yield from _Rewriter(tokens, self.file).run()
+
+
+class _Rewriter:
+    def __init__(self, tokens: list[Token], file: str) -> None:
+        self.tokens = tokens
+        self.file = file
+        self.frames: list[tuple[str, Token]] = []
+        self.blocks: list[Token] = []
+        self.out: list[Token] = []
+        self.pending: Token | None = None  # a separator waiting to see what follows
+
+    # -- helpers ---------------------------------------------------------------
+    def _span(self, token: Token) -> Span:
+        return token_span(token, self.file)
+
+    def _frame(self) -> str | None:
+        return self.frames[-1][0] if self.frames else None
+
+    def _in_index(self) -> bool:
+        return any(kind in ("(", "{index") for kind, _ in self.frames)
+
+    def _last(self) -> Token | None:
+        return self.out[-1] if self.out else None
+
+    def _emit(self, token: Token) -> None:
+        if self.pending is not None:
+            last = self._last()
+            opener = last is not None and last.type in ("LSQB", "LBRACE") and self._frame() in MATRIX_FRAMES
+            if not opener:
+                self.out.append(self.pending)
+            self.pending = None
+        self.out.append(token)
+
+    def _separator(self, kind: str, like: Token) -> None:
+        """Queue a separator; runs collapse (a row break wins over a column break)."""
+        sep = Token.new_borrow_pos(kind, str(like), like)
+        if self.pending is None or kind == "_ROWSEP":
+            if self.pending is None or self.pending.type != "_ROWSEP":
+                self.pending = sep
+
+    def _terminate(self, like: Token) -> None:
+        last = self._last()
+        if last is None or last.type == "_TERM":
+            return
+        self.out.append(Token.new_borrow_pos("_TERM", str(like), like))
+
+    # -- main loop -------------------------------------------------------------
+    def run(self) -> list[Token]:
+        tokens = self.tokens
+        i = 0
+        n = len(tokens)
+        while i < n:
+            tok = tokens[i]
+            kind = tok.type
+            frame = self._frame()
+            nxt = tokens[i + 1] if i + 1 < n else None
+
+            if frame is None:
+                if kind in SEPARATORS:
+                    self._terminate(tok)
+                    i += 1
+                    continue
+                if kind == "NAME" and self._at_statement_start() and self._is_command(i):
+                    i = self._command(i)
+                    continue
+                if kind in BLOCK_OPENERS:
+                    self.blocks.append(tok)
+                elif kind == "END":
+                    if not self.blocks:
+                        raise error("E110", "`end` without a matching block", self._span(tok),
+                                    label="nothing to close here",
+                                    hint="remove this `end`, or check the `for`/`if`/`function` above it")
+                    self.blocks.pop()
+            elif frame in MATRIX_FRAMES:
+                if kind == "COMMA":
+                    self._separator("_COLSEP", tok)
+                    i += 1
+                    continue
+                if kind in ("SEMICOLON", "NEWLINE"):
+                    self._separator("_ROWSEP", tok)
+                    i += 1
+                    continue
+                last = self._last()
+                if (self.pending is None and last is not None and last.type in VALUE_END
+                        and not _glued(last, tok) and self._starts_element(tok, nxt)):
+                    self._separator("_COLSEP", tok)
+            else:  # inside ( ) or an indexing { }
+                if kind == "COMMA":
+                    pass
+                elif kind in ("NEWLINE", "SEMICOLON"):
+                    opener = self.frames[-1][1]
+                    closer = CLOSER_CHAR[frame[0]]
+                    raise error("E102", f"unclosed `{opener}`", self._span(opener),
+                                label=f"this `{opener}` is not closed before the end of the line",
+                                hint=f"close it with `{closer}`, or continue the line with `...`")
+                elif kind == "NAME" and nxt is not None and nxt.type == "EQUAL" and frame == "(":
+                    tok = Token.new_borrow_pos("KWNAME", str(tok), tok)
+
+            if kind == "END" and self._in_index():
+                tok = Token.new_borrow_pos("END_INDEX", str(tok), tok)
+                kind = "END_INDEX"
+            if kind == "NOT" and nxt is not None and nxt.type in ("COMMA", "RSQB", "RPAR"):
+                tok = Token.new_borrow_pos("TILDE_PLACEHOLDER", str(tok), tok)
+
+            if kind in OPENERS:
+                char = OPENERS[kind]
+                last = self._last()
+                if (char == "{" and last is not None and last.type in VALUE_END
+                        and _glued(last, tok)):
+                    char = "{index"
+                self._emit(tok)
+                self.frames.append((char, tok))
+            elif kind in CLOSERS:
+                self._close(tok)
+            else:
+                self._emit(tok)
+            i += 1
+
+        if self.frames:
+            _, opener = self.frames[-1]
+            raise error("E102", f"unclosed `{opener}`", self._span(opener),
+                        label="opened here and never closed",
+                        hint=f"add the matching `{CLOSER_CHAR[self.frames[-1][0][0]]}`")
+        if self.blocks:
+            opener = self.blocks[-1]
+            raise error("E111", f"missing `end` for this `{opener}`", self._span(opener),
+                        label=f"this `{opener}` is never closed",
+                        hint=f"add `end` after the body of the `{opener}`")
+        last = self._last()
+        if last is not None and last.type != "_TERM":
+            self.out.append(Token.new_borrow_pos("_TERM", "", last))
+        return self.out
+
+    def _close(self, tok: Token) -> None:
+        want = CLOSERS[tok.type]
+        if not self.frames:
+            raise error("E103", f"unmatched `{tok}`", self._span(tok),
+                        label="no bracket is open here", hint=f"remove this `{tok}`")
+        kind, opener = self.frames[-1]
+        if kind[0] != want:
+            raise error("E103", f"`{tok}` does not match `{opener}`", self._span(tok),
+                        label=f"expected `{CLOSER_CHAR[kind[0]]}`",
+                        notes=[f"the `{opener}` was opened at line {opener.line}, column {opener.column}"])
+        self.pending = None  # `[a;]`, `[a, ]`: a trailing separator means nothing
+        self.frames.pop()
+        self.out.append(tok)
+
+    def _starts_element(self, tok: Token, nxt: Token | None) -> bool:
+        if tok.type in VALUE_START:
+            return True
+        if tok.type in SIGNS and nxt is not None and _glued(tok, nxt):
+            return nxt.type in VALUE_START or nxt.type in SIGNS
+        return False
+
+    def _at_statement_start(self) -> bool:
+        last = self._last()
+        return last is None or last.type == "_TERM"
+
+    def _is_command(self, i: int) -> bool:
+        """`clear all`, `hold on`, `save myNet net`: a name, a gap, then a bare word."""
+        tok = self.tokens[i]
+        nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
+        if nxt is None or nxt.line != tok.line or _glued(tok, nxt):
+            return False
+        if nxt.type not in ("NAME", "NUMBER"):
+            return False
+        after = self.tokens[i + 2] if i + 2 < len(self.tokens) else None
+        return not (after is not None and after.type == "EQUAL")
+
+    def _command(self, i: int) -> int:
+        head = self.tokens[i]
+        self.out.append(Token.new_borrow_pos("CMD_NAME", str(head), head))
+        i += 1
+        while i < len(self.tokens) and self.tokens[i].type not in SEPARATORS:
+            word = self.tokens[i]
+            text = str(word)
+            if word.type == "STRING":
+                text = text[1:-1].replace("''", "'")
+            self.out.append(Token.new_borrow_pos("CMD_WORD", text, word))
+            i += 1
+        return i

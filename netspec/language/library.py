@@ -1,0 +1,431 @@
+"""MATLAB's Deep Learning Toolbox as the language sees it: layer constructors (driven
+by the IR's class metadata, so no layer needs code here), `trainingOptions`, the
+layerGraph functions, and the pretrained-architecture functions (`alexnet`, ...)."""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Callable
+
+from pydantic import ValidationError
+
+from ..diagnostics import Span, error, suggest
+from ..ir import CONSTRUCTORS, Layer, TrainingOptions, option_key
+from . import graphs
+from .builtins import Arg, BuiltinError, as_text
+from .values import Cell, Char, Graph, LayerArray, Matrix, Opaque, OptionsValue, Str, Value, type_name
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+
+__all__ = ["LIBRARY", "to_python", "from_python", "layer_property", "graph_property", "ZOO",
+           "IGNORED_TRAINING_OPTIONS"]
+
+Library = Callable[["Interpreter", list[Arg], int, Span | None], "Value | list[Value]"]
+LIBRARY: dict[str, Library] = {}
+
+IGNORED_TRAINING_OPTIONS = frozenset(option_key(name) for name in """
+SequenceLength SequencePaddingValue SequencePaddingDirection DispatchInBackground WorkerLoad OutputFcn
+Acceleration Metrics ObjectiveMetricName InputDataFormats TargetDataFormats PreprocessingEnvironment
+CheckpointFrequency LearnRateScheduleSettings
+""".split())
+"""trainingOptions names MATLAB has that netspec accepts and ignores (with a warning)."""
+
+
+def library(*names: str):
+    def register(fn: Library) -> Library:
+        for name in names:
+            LIBRARY[name] = fn
+        return fn
+    return register
+
+
+# -- value conversions ----------------------------------------------------------------
+
+def to_python(value: Value) -> Any:
+    """A language value as a plain Python value for the IR's pydantic validation."""
+    if isinstance(value, Matrix):
+        if value.is_scalar():
+            x = value.data[0]
+            if value.logical:
+                return bool(x)
+            return int(x) if float(x).is_integer() and math.isfinite(x) else x
+        if value.rows > 1 and value.cols > 1:
+            raise BuiltinError(f"expected a number or a vector, got a {value.rows}x{value.cols} matrix")
+        return [int(x) if float(x).is_integer() and math.isfinite(x) else x for x in value.data]
+    if isinstance(value, (Char, Str)):
+        return value.text
+    if isinstance(value, Cell):
+        return [to_python(item) for item in value.items]
+    raise BuiltinError(f"expected a number or text, got a {type_name(value)}")
+
+
+def from_python(value: Any) -> Value:
+    if value is None:
+        return Matrix.empty()
+    if isinstance(value, bool):
+        return Matrix.scalar(float(value), logical=True)
+    if isinstance(value, (int, float)):
+        return Matrix.scalar(float(value))
+    if isinstance(value, str):
+        return Char(value)
+    if isinstance(value, (list, tuple)):
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
+            return Matrix.row([float(x) for x in value])
+        return Cell.row([from_python(x) for x in value])
+    return Opaque(type(value).__name__, None)
+
+
+def layer_property(layer: Layer, name: str) -> Value | None:
+    """`layer.FilterSize`, `layer.Name`, `layer.InputNames`... (None if no such property)."""
+    key = option_key(name)
+    special = {
+        "inputnames": lambda: Cell.row([Char(p) for p in layer.input_names]),
+        "outputnames": lambda: Cell.row([Char(p) for p in layer.output_names]),
+        "numinputs": lambda: Matrix.scalar(float(len(layer.input_names))),
+        "numoutputs": lambda: Matrix.scalar(float(len(layer.output_names))),
+        "classnames": lambda: from_python(getattr(layer, "classes", None)),
+    }
+    if key in special:
+        return special[key]()
+    field = type(layer).option_fields().get(key)
+    if field is None:
+        if key in ("weights", "bias", "trainedmean", "trainedvariance", "scale", "offset"):
+            return Opaque(f"{layer.name or layer.matlab}.{name}", None)
+        return None
+    return from_python(getattr(layer, field))
+
+
+def graph_property(graph: Graph, name: str) -> Value | None:
+    key = option_key(name)
+    if key == "layers":
+        return LayerArray(list(graph.layers.values()))
+    if key == "inputnames":
+        return Cell.row([Char(n) for n, layer in graph.layers.items() if not layer.input_names])
+    if key == "outputnames":
+        connected = {e.source for e in graph.connections}
+        return Cell.row([Char(n) for n, layer in graph.layers.items()
+                         if not layer.output_names or n not in connected])
+    if key == "connections":
+        return Opaque(f"{graph.kind}.Connections", None)
+    return None
+
+
+# -- name-value arguments ---------------------------------------------------------------
+
+def _is_option_name(value: Value, fields: dict[str, str], extra: frozenset[str]) -> bool:
+    if not isinstance(value, (Char, Str)):
+        return False
+    key = option_key(value.text)
+    return key in fields or key in extra
+
+
+def _bind(ctx: "Interpreter", model: Any, what: str, args: list[Arg], positional_names: tuple[str, ...],
+          required: int, ignored: frozenset[str], call_span: Span | None,
+          unknown_is_warning: frozenset[str] = frozenset()):
+    """Positional arguments, then 'Name',Value pairs (or Name=Value): field -> argument."""
+    fields = model.option_fields() if hasattr(model, "option_fields") else \
+        {option_key(f): f for f in model.model_fields if f != "span"}
+    values: dict[str, Arg] = {}
+    i = 0
+    positional: list[Arg] = []
+    while i < len(args) and args[i].keyword is None and len(positional) < len(positional_names):
+        if _is_option_name(args[i].value, fields, ignored | unknown_is_warning) and len(positional) >= required:
+            break
+        positional.append(args[i])
+        i += 1
+    if len(positional) < required:
+        missing = ", ".join(model.matlab_option(f) if hasattr(model, "matlab_option") else f
+                            for f in positional_names[len(positional):required])
+        signature = ", ".join(_matlab(model, f) for f in positional_names[:required])
+        raise error("E201", f"{what} needs {required} positional argument{'s' if required != 1 else ''}, "
+                    f"got {len(positional)}", call_span, label=f"missing {missing}",
+                    hint=f"call it as {what}({signature}, Name, Value, ...)")
+    for name, arg in zip(positional_names, positional):
+        values[name] = arg
+    rest = args[i:]
+    j = 0
+    while j < len(rest):
+        arg = rest[j]
+        if arg.keyword is not None:
+            name_text, value_arg, name_span = arg.keyword, arg, arg.span
+            j += 1
+        else:
+            if not isinstance(arg.value, (Char, Str)):
+                if len(positional) == len(positional_names):
+                    raise error("E201", f"{what} takes at most {len(positional_names)} positional "
+                                f"argument{'s' if len(positional_names) != 1 else ''}", arg.span,
+                                label="unexpected argument",
+                                hint="options are given as 'Name',Value pairs after the positional arguments")
+                raise error("E202", f"expected an option name for {what}, got a {type_name(arg.value)}", arg.span,
+                            label="not an option name", hint="options are given as 'Name',Value pairs")
+            name_text, name_span = arg.value.text, arg.span
+            if j + 1 >= len(rest):
+                raise error("E203", f"option '{name_text}' of {what} has no value", arg.span,
+                            label="a value must follow", hint=f"write '{name_text}', VALUE")
+            value_arg = rest[j + 1]
+            j += 2
+        key = option_key(name_text)
+        if key in ignored or key in unknown_is_warning:
+            ctx.warn("W201", f"netspec ignores option '{name_text}' of {what}", name_span)
+            continue
+        field = fields.get(key)
+        if field is None:
+            known = [_matlab(model, f) for f in fields.values()]
+            guess = suggest(name_text, known)
+            raise error("E204", f"unknown option '{name_text}' for {what}", name_span,
+                        label="not an option of this function",
+                        hint=f"did you mean '{guess}'?" if guess else f"{what} takes: {', '.join(sorted(known))}")
+        values[field] = value_arg
+    return values
+
+
+def _matlab(model: Any, field: str) -> str:
+    return model.matlab_option(field) if hasattr(model, "matlab_option") else \
+        "".join(p[:1].upper() + p[1:] for p in field.split("_"))
+
+
+def _validate(model: Any, what: str, bound: dict[str, Arg], extra: dict[str, Any], call_span: Span | None):
+    data: dict[str, Any] = dict(extra)
+    for field, arg in bound.items():
+        try:
+            data[field] = to_python(arg.value)
+        except BuiltinError as exc:
+            raise error("E205", f"invalid {_matlab(model, field)} for {what}: {exc}", arg.span,
+                        label="wrong type") from None
+    try:
+        return model(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else None
+        arg = bound.get(field) if field else None
+        message = first["msg"]
+        message = message[:1].lower() + message[1:]
+        if message.startswith("value error, "):
+            message = message[len("value error, "):]
+        shown = f" (got {_show(arg.value)})" if arg is not None else ""
+        name = _matlab(model, field) if field and field in getattr(model, "model_fields", {}) else what
+        hint = None
+        if first["type"] == "literal_error":
+            hint = f"allowed: {first.get('ctx', {}).get('expected', '')}"
+        raise error("E206", f"invalid {name} for {what}: {message}{shown}",
+                    arg.span if arg is not None else call_span, label="invalid value", hint=hint) from None
+
+
+def _show(value: Value) -> str:
+    if isinstance(value, Matrix):
+        if value.is_scalar():
+            from .values import format_number
+            return format_number(value.data[0])
+        return "[" + " ".join(str(to_python(Matrix.scalar(x))) for x in value.data[:8]) + (" …" if value.numel > 8 else "") + "]"
+    if isinstance(value, (Char, Str)):
+        return f"'{value.text}'"
+    return f"a {type_name(value)}"
+
+
+def _opaque_argument(args: list[Arg]) -> Opaque | None:
+    for arg in args:
+        if isinstance(arg.value, Opaque):
+            return arg.value
+    return None
+
+
+def construct_layer(ctx: "Interpreter", cls: type[Layer], args: list[Arg], call_span: Span | None) -> Value:
+    unknown = _opaque_argument(args)
+    bound = _bind(ctx, cls, cls.matlab, args, cls.positional, cls.required, cls.ignored_options, call_span)
+    if unknown is not None:
+        return Opaque(unknown.origin, unknown.span, unknown.variable, structural=True)
+    ctx.count_layers(1, call_span)
+    layer = _validate(cls, cls.matlab, bound, {"span": call_span}, call_span)
+    return LayerArray([layer])
+
+
+def _make_constructor(cls: type[Layer]) -> Library:
+    def construct(ctx: "Interpreter", args: list[Arg], nargout: int, span: Span | None) -> Value:
+        return construct_layer(ctx, cls, args, span)
+    return construct
+
+
+for _name, _cls in CONSTRUCTORS.items():
+    LIBRARY[_name] = _make_constructor(_cls)
+
+
+# -- training options ---------------------------------------------------------------------
+
+@library("trainingOptions")
+def _training_options(ctx: "Interpreter", args: list[Arg], nargout: int, span: Span | None) -> Value:
+    bound = _bind(ctx, TrainingOptions, "trainingOptions", args, ("solver",), 1, frozenset(), span,
+                  unknown_is_warning=IGNORED_TRAINING_OPTIONS)
+    extra: dict[str, Any] = {"span": span}
+    validation = bound.pop("validation_data", None)
+    if validation is not None:
+        value = validation.value
+        extra["validation_data"] = value.variable or value.origin if isinstance(value, Opaque) else type_name(value)
+    for field, arg in list(bound.items()):
+        if isinstance(arg.value, Opaque):
+            ctx.warn("W202", f"trainingOptions '{_matlab(TrainingOptions, field)}' depends on "
+                     f"{arg.value.describe()}, which netspec cannot compute; using the default", arg.span,
+                     hint=f"bind it with --set {arg.value.variable}=VALUE" if arg.value.variable else None)
+            del bound[field]
+    solver = bound.get("solver")
+    if solver is not None and isinstance(solver.value, (Char, Str)):
+        from ..ir.training import SOLVER_ONLY
+        for field, only in SOLVER_ONLY.items():
+            if field in bound and solver.value.text.lower() != only:
+                raise error("E207", f"'{_matlab(TrainingOptions, field)}' applies only to solver '{only}'",
+                            bound[field].span, label=f"not an option of '{solver.value.text}'")
+    options = _validate(TrainingOptions, "trainingOptions", bound, extra, span)
+    value = OptionsValue(options)
+    ctx.training = value
+    return value
+
+
+# -- graphs -------------------------------------------------------------------------------
+
+def _layers_arg(args: list[Arg], index: int, what: str) -> LayerArray:
+    value = args[index].value
+    if isinstance(value, LayerArray):
+        if not value.layers:
+            raise BuiltinError(f"{what} got an empty layer array", index)
+        return value
+    raise BuiltinError(f"expected a layer array, got a {type_name(value)}", index)
+
+
+def _graph_arg(args: list[Arg], index: int) -> Graph:
+    value = args[index].value
+    if isinstance(value, Graph):
+        return value
+    if isinstance(value, LayerArray):
+        return graphs.graph_from_array(value)
+    raise BuiltinError(f"expected a layer graph, got a {type_name(value)}", index)
+
+
+def _need(args: list[Arg], count: int, what: str) -> None:
+    if len(args) < count:
+        raise BuiltinError(f"{what} needs {count} arguments, got {len(args)}")
+
+
+def _opaque_passthrough(fn: Library) -> Library:
+    """Graph functions of unknown values give unknown values (the network may not need them)."""
+    def wrapped(ctx: "Interpreter", args: list[Arg], nargout: int, span: Span | None) -> Value:
+        unknown = _opaque_argument(args)
+        if unknown is not None:
+            return unknown
+        return fn(ctx, args, nargout, span)
+    return wrapped
+
+
+@library("layerGraph")
+@_opaque_passthrough
+def _layer_graph(ctx, args, nargout, span):
+    if not args:
+        return Graph({}, [])
+    value = args[0].value
+    if isinstance(value, Graph):
+        return value.copy("layerGraph")
+    return graphs.graph_from_array(_layers_arg(args, 0, "layerGraph"))
+
+
+@library("dlnetwork")
+@_opaque_passthrough
+def _dlnetwork(ctx, args, nargout, span):
+    value = args[0].value if args else None
+    if isinstance(value, (Char, Str)) or value is None:
+        return Graph({}, [], "dlnetwork")
+    if isinstance(value, Graph):
+        return value.copy("dlnetwork")
+    return graphs.graph_from_array(_layers_arg(args, 0, "dlnetwork"), "dlnetwork")
+
+
+@library("trainNetwork", "assembleNetwork", "SeriesNetwork", "DAGNetwork", "trainnet")
+def _train_network(ctx, args, nargout, span):
+    """Training happens in `netspec train`; here the result is the network it trains."""
+    for arg in args:
+        if isinstance(arg.value, LayerArray):
+            return graphs.graph_from_array(arg.value, "SeriesNetwork")
+        if isinstance(arg.value, Graph):
+            return arg.value.copy("DAGNetwork")
+    for arg in args:
+        if isinstance(arg.value, Opaque):
+            return arg.value
+    raise BuiltinError("expected layers among the arguments")
+
+
+@library("addLayers")
+@_opaque_passthrough
+def _add_layers(ctx, args, nargout, span):
+    _need(args, 2, "addLayers")
+    graph = _graph_arg(args, 0)
+    array = _layers_arg(args, 1, "addLayers")
+    ctx.count_layers(0, span)
+    return graphs.add_layers(graph, array)
+
+
+@library("connectLayers")
+@_opaque_passthrough
+def _connect_layers(ctx, args, nargout, span):
+    _need(args, 3, "connectLayers")
+    graph = _graph_arg(args, 0)
+    return graphs.connect(graph, as_text(args[1], 1, "a layer name"), as_text(args[2], 2, "a layer name"),
+                          (args[1].span, args[2].span))
+
+
+@library("disconnectLayers")
+@_opaque_passthrough
+def _disconnect_layers(ctx, args, nargout, span):
+    _need(args, 3, "disconnectLayers")
+    graph = _graph_arg(args, 0)
+    return graphs.disconnect(graph, as_text(args[1], 1, "a layer name"), as_text(args[2], 2, "a layer name"),
+                             (args[1].span, args[2].span))
+
+
+@library("removeLayers")
+@_opaque_passthrough
+def _remove_layers(ctx, args, nargout, span):
+    _need(args, 2, "removeLayers")
+    graph = _graph_arg(args, 0)
+    value = args[1].value
+    if isinstance(value, Cell):
+        names = [as_text(Arg(item, args[1].span), 1, "a layer name") for item in value.items]
+    else:
+        names = [as_text(args[1], 1, "a layer name")]
+    return graphs.remove_layers(graph, names, args[1].span)
+
+
+@library("replaceLayer")
+@_opaque_passthrough
+def _replace_layer(ctx, args, nargout, span):
+    _need(args, 3, "replaceLayer")
+    graph = _graph_arg(args, 0)
+    return graphs.replace_layer(graph, as_text(args[1], 1, "a layer name"),
+                                _layers_arg(args, 2, "replaceLayer"), args[1].span)
+
+
+# -- pretrained architectures (without weights) --------------------------------------------
+
+ZOO: dict[str, str] = {
+    entry.name[: -len(".net")]: entry.name
+    for entry in resources.files("netspec.zoo").iterdir() if entry.name.endswith(".net")
+}
+"""MATLAB's pretrained-network functions netspec ships as architectures: name -> file."""
+
+
+def _zoo_function(name: str) -> Library:
+    def architecture(ctx: "Interpreter", args: list[Arg], nargout: int, span: Span | None) -> Value:
+        return ctx.zoo_network(name, span)
+    return architecture
+
+
+for _zoo_name in ZOO:
+    LIBRARY[_zoo_name] = _zoo_function(_zoo_name)
+
+
+@library("imagePretrainedNetwork")
+def _image_pretrained_network(ctx, args, nargout, span):
+    name = as_text(args[0], 0, "a network name") if args else "squeezenet"
+    if name not in ZOO:
+        guess = suggest(name, ZOO)
+        raise BuiltinError(f"netspec has no architecture '{name}'", 0,
+                           hint=f"did you mean '{guess}'?" if guess else f"available: {', '.join(sorted(ZOO))}")
+    return ctx.zoo_network(name, span)

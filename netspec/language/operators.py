@@ -1,0 +1,191 @@
+"""MATLAB operators: precedence of a flat operator chain, and their meaning on values."""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Callable
+
+from .values import MAX_ELEMENTS, Char, Matrix, Str, Value, format_number, type_name
+
+__all__ = ["PRECEDENCE", "order_chain", "binary", "unary", "OperatorError", "truth"]
+
+# Binary operators by MATLAB precedence (higher binds tighter). Unary +, -, ~ sit
+# between `^` (12) and `*` (10): -2^2 is -4, 2^-1 is 0.5.
+PRECEDENCE: dict[str, int] = {
+    "||": 1, "&&": 2, "|": 3, "&": 4,
+    "==": 5, "~=": 5, "!=": 5, "<": 5, "<=": 5, ">": 5, ">=": 5,
+    ":": 6, "+": 8, "-": 8,
+    "*": 10, "/": 10, ".*": 10, "./": 10, "\\": 10,
+    "^": 12, ".^": 12,
+}
+UNARY_PRECEDENCE = 11
+
+
+class OperatorError(Exception):
+    """An operator applied to values it does not accept; the interpreter adds the location."""
+
+
+def order_chain(operands: list, ops: list[str], make_binary: Callable, make_unary: Callable,
+                unary_parts: Callable) -> object:
+    """Precedence climbing over `operands[0] ops[0] operands[1] ...` (all left-associative).
+
+    `unary_parts(operand)` returns (prefix operators, base) so a unary minus applies
+    after any `^` that follows its operand, as MATLAB's grammar says.
+    """
+    position = 0
+
+    def parse(min_precedence: int):
+        nonlocal position
+        left = primary()
+        while position < len(ops) and PRECEDENCE[ops[position]] >= min_precedence:
+            op = ops[position]
+            position += 1
+            right = parse(PRECEDENCE[op] + 1)
+            left = make_binary(op, left, right)
+        return left
+
+    def primary():
+        nonlocal position
+        prefixes, base = unary_parts(operands[position])
+        if not prefixes:
+            return base
+        # the unary operators bind looser than a following `^`
+        value = base
+        while position < len(ops) and PRECEDENCE[ops[position]] > UNARY_PRECEDENCE:
+            op = ops[position]
+            position += 1
+            right = parse(PRECEDENCE[op] + 1)
+            value = make_binary(op, value, right)
+        for prefix in reversed(prefixes):
+            value = make_unary(prefix, value)
+        return value
+
+    return parse(0)
+
+
+# -- arithmetic on values ----------------------------------------------------------
+
+def _numeric(value: Value, op: str) -> Matrix:
+    if isinstance(value, Matrix):
+        return value
+    if isinstance(value, Char):
+        return Matrix(1 if value.text else 0, len(value.text), [float(ord(c)) for c in value.text])
+    raise OperatorError(f"operator `{op}` is not defined for a {type_name(value)}")
+
+
+def _broadcast(a: Matrix, b: Matrix, op: str, fn: Callable[[float, float], float],
+               logical: bool = False) -> Matrix:
+    if a.is_scalar():
+        x = a.data[0]
+        return Matrix(b.rows, b.cols, [fn(x, y) for y in b.data], logical)
+    if b.is_scalar():
+        y = b.data[0]
+        return Matrix(a.rows, a.cols, [fn(x, y) for x in a.data], logical)
+    if (a.rows, a.cols) != (b.rows, b.cols):
+        raise OperatorError(f"sizes do not agree for `{op}`: {a.rows}x{a.cols} and {b.rows}x{b.cols}")
+    return Matrix(a.rows, a.cols, [fn(x, y) for x, y in zip(a.data, b.data)], logical)
+
+
+def _div(x: float, y: float) -> float:
+    if y == 0:
+        if x == 0 or math.isnan(x):
+            return math.nan
+        return math.copysign(math.inf, x) * math.copysign(1, y)
+    return x / y
+
+
+def _pow(x: float, y: float) -> float:
+    try:
+        result = x ** y
+    except OverflowError:
+        return math.inf
+    except ZeroDivisionError:
+        return math.inf
+    if isinstance(result, complex):
+        raise OperatorError("negative number to a fractional power gives a complex number")
+    return float(result)
+
+
+def _mtimes(a: Matrix, b: Matrix) -> Matrix:
+    if a.is_scalar() or b.is_scalar():
+        return _broadcast(a, b, "*", operator.mul)
+    if a.cols != b.rows:
+        raise OperatorError(f"inner dimensions must agree for `*`: {a.rows}x{a.cols} and {b.rows}x{b.cols}")
+    if a.rows * b.cols > MAX_ELEMENTS:
+        raise OperatorError("result too large")
+    data = [0.0] * (a.rows * b.cols)
+    for c in range(b.cols):
+        for r in range(a.rows):
+            data[c * a.rows + r] = sum(a.at(r, k) * b.at(k, c) for k in range(a.cols))
+    return Matrix(a.rows, b.cols, data)
+
+
+ELEMENTWISE: dict[str, Callable[[float, float], float]] = {
+    "+": operator.add, "-": operator.sub, ".*": operator.mul, "./": _div, ".^": _pow,
+}
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "==": operator.eq, "~=": operator.ne, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+}
+
+
+def _text(value: Value) -> str:
+    if isinstance(value, (Str, Char)):
+        return value.text
+    if isinstance(value, Matrix) and value.is_scalar():
+        return format_number(value.data[0])
+    raise OperatorError(f"cannot join a {type_name(value)} to a string")
+
+
+def binary(op: str, left: Value, right: Value) -> Value:
+    """`left op right` with MATLAB semantics for numbers, logicals, chars and strings."""
+    if isinstance(left, Str) or isinstance(right, Str):
+        if op == "+":
+            return Str(_text(left) + _text(right))
+        if op in ("==", "~=", "!="):
+            equal = _text(left) == _text(right)
+            return Matrix.scalar(float(equal if op == "==" else not equal), logical=True)
+        raise OperatorError(f"operator `{op}` is not defined for strings")
+    a, b = _numeric(left, op), _numeric(right, op)
+    if op in ELEMENTWISE:
+        return _broadcast(a, b, op, ELEMENTWISE[op])
+    if op in COMPARISONS:
+        fn = COMPARISONS[op]
+        return _broadcast(a, b, op, lambda x, y: float(fn(x, y)), logical=True)
+    if op in ("&", "|"):
+        fn2 = (lambda x, y: float(bool(x) and bool(y))) if op == "&" else (lambda x, y: float(bool(x) or bool(y)))
+        return _broadcast(a, b, op, fn2, logical=True)
+    if op == "*":
+        return _mtimes(a, b)
+    if op == "/":
+        if not b.is_scalar():
+            raise OperatorError("`/` by a matrix (mrdivide) is not supported; use `./`")
+        return _broadcast(a, b, op, _div)
+    if op == "\\":
+        if not a.is_scalar():
+            raise OperatorError("`\\` with a matrix (mldivide) is not supported; use `.\\`")
+        return _broadcast(a, b, op, lambda x, y: _div(y, x))
+    if op == "^":
+        if not (a.is_scalar() and b.is_scalar()):
+            raise OperatorError("`^` of a matrix is not supported; use `.^` for element-wise power")
+        return Matrix.scalar(_pow(a.data[0], b.data[0]))
+    raise OperatorError(f"unknown operator `{op}`")
+
+
+def unary(op: str, value: Value) -> Value:
+    a = _numeric(value, op)
+    if op == "-":
+        return Matrix(a.rows, a.cols, [-x for x in a.data])
+    if op == "+":
+        return Matrix(a.rows, a.cols, list(a.data), a.logical)
+    return Matrix(a.rows, a.cols, [float(not x) for x in a.data], logical=True)
+
+
+def truth(value: Value) -> bool:
+    """MATLAB's `if` rule: true when non-empty and every element is non-zero."""
+    if isinstance(value, Matrix):
+        return value.numel > 0 and all(x != 0 and not math.isnan(x) for x in value.data)
+    if isinstance(value, (Char, Str)):
+        return bool(value.text) and all(ord(c) != 0 for c in value.text)
+    raise OperatorError(f"a {type_name(value)} cannot be used as a condition")

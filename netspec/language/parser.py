@@ -1,0 +1,89 @@
+"""Source text -> lark parse tree, with lark's errors turned into netspec diagnostics."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from lark import Lark, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from ..diagnostics import Span, error
+from .lexer import MatlabPostLexer, token_span
+
+__all__ = ["parse"]
+
+# What a user would call the terminals lark names.
+TOKEN_WORDS = {
+    "RPAR": "`)`", "LPAR": "`(`", "RSQB": "`]`", "LSQB": "`[`", "RBRACE": "`}`", "LBRACE": "`{`",
+    "EQUAL": "`=`", "COMMA": "`,`", "_TERM": "end of statement", "_COLSEP": "`,`",
+    "_ROWSEP": "`;`", "NAME": "a name", "NUMBER": "a number", "STRING": "a string",
+    "DQSTRING": "a string", "END": "`end`", "$END": "end of file", "KWNAME": "a name",
+}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark.open_from_package(
+        "netspec.language", "grammar.lark", ("",),
+        parser="lalr", lexer="basic", postlex=MatlabPostLexer(),
+        propagate_positions=True, maybe_placeholders=False, cache=True,
+    )
+
+
+def parse(text: str, file: str = "<string>") -> Tree:
+    """Parse a whole `.net` file; raise `NetspecError` with a located diagnostic."""
+    parser = _parser()
+    parser.options.postlex.file = file
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        return parser.parse(text)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, text, file) from None
+
+
+def _describe(token_type: str) -> str:
+    return TOKEN_WORDS.get(token_type, f"`{token_type.lower()}`")
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, file: str):
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream]
+        span = Span(file=file, line=exc.line, column=exc.column, end_line=exc.line,
+                    end_column=exc.column + 1)
+        if char in "'\"":
+            return error("E101", "unterminated string", span, label="this string is never closed",
+                         hint=f"close it with {char} on the same line (a quote inside a string is written {char}{char})")
+        return error("E100", f"unexpected character `{char}`", span,
+                     label="not part of the netspec language",
+                     hint="netspec reads MATLAB syntax: check for a typo or a stray character")
+    if isinstance(exc, UnexpectedEOF):
+        last = text.rstrip().splitlines() or [""]
+        line = len(last)
+        span = Span(file=file, line=line, column=1, end_line=line, end_column=len(last[-1]) + 1)
+        return error("E104", "unexpected end of file", span)
+    assert isinstance(exc, UnexpectedToken)
+    token = exc.token
+    span = token_span(token, file)
+    expected = sorted(exc.expected)
+    found = str(token) if token.type not in ("_TERM", "$END") else None
+    shown = f"`{found}`" if found else _describe(token.type)
+    hint = None
+    if token.type == "EQUAL" and "EQ" in expected:
+        hint = "to compare two values use `==`; `=` only assigns"
+    elif token.type == "_TERM":
+        hint = "the statement ends before it is complete"
+    elif token.type == "NUMBER" and "RPAR" in expected:
+        hint = "separate arguments with `,`"
+    if "RPAR" in expected and len(expected) <= 3:
+        label = "expected `)` here"
+    elif "RSQB" in expected and len(expected) <= 3:
+        label = "expected `]` here"
+    elif "END" in expected and token.type == "$END":
+        label = "expected `end`"
+    else:
+        label = "unexpected here"
+    want = ", ".join(_describe(t) for t in expected[:6])
+    more = "" if len(expected) <= 6 else ", …"
+    return error("E105", f"unexpected {shown}", span, label=label, hint=hint,
+                 notes=[f"expected one of: {want}{more}"] if expected else [])

@@ -1,0 +1,178 @@
+"""Run-time values of the netspec language (a small, safe model of MATLAB's).
+
+Numbers are 2-D column-major arrays (`Matrix`), text is `Char` ('single quotes',
+a char row) or `Str` ("double quotes", a string scalar), `Cell` holds anything,
+layers live in `LayerArray`s (a single layer is a 1-element array, as in MATLAB),
+graphs and networks are `Graph`s, and whatever netspec cannot compute (data
+loading, plotting) is an `Opaque` that remembers where it came from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from lark import Tree
+
+from ..diagnostics import Span
+from ..ir import Connection, Layer, TrainingOptions
+
+__all__ = ["Value", "Matrix", "Char", "Str", "Cell", "LayerArray", "Graph", "Opaque", "FunctionHandle",
+           "Struct", "OptionsValue", "CSList", "type_name", "MAX_ELEMENTS"]
+
+MAX_ELEMENTS = 10_000_000
+"""No array, string or cell may hold more elements than this (a hostile spec ends fast)."""
+
+
+@dataclass(slots=True)
+class Matrix:
+    """A numeric or logical 2-D array, column-major like MATLAB."""
+
+    rows: int
+    cols: int
+    data: list[float]
+    logical: bool = False
+
+    @staticmethod
+    def scalar(value: float, logical: bool = False) -> "Matrix":
+        return Matrix(1, 1, [value], logical)
+
+    @staticmethod
+    def row(values: list[float], logical: bool = False) -> "Matrix":
+        return Matrix(1 if values else 0, len(values), list(values), logical)
+
+    @staticmethod
+    def empty() -> "Matrix":
+        return Matrix(0, 0, [])
+
+    @property
+    def numel(self) -> int:
+        return self.rows * self.cols
+
+    def is_scalar(self) -> bool:
+        return self.rows == 1 and self.cols == 1
+
+    def is_vector(self) -> bool:
+        return self.rows == 1 or self.cols == 1
+
+    def at(self, r: int, c: int) -> float:
+        return self.data[c * self.rows + r]
+
+
+@dataclass(slots=True)
+class Char:
+    """A char row vector: 'text'."""
+
+    text: str
+
+
+@dataclass(slots=True)
+class Str:
+    """A string scalar: "text" (`+` concatenates, as in MATLAB)."""
+
+    text: str
+
+
+@dataclass(slots=True)
+class Cell:
+    rows: int
+    cols: int
+    items: list["Value"]  # column-major
+
+    @staticmethod
+    def row(items: list["Value"]) -> "Cell":
+        return Cell(1 if items else 0, len(items), list(items))
+
+    @property
+    def numel(self) -> int:
+        return self.rows * self.cols
+
+
+@dataclass(slots=True)
+class LayerArray:
+    """An array of layers (each layer carries the span it was written at)."""
+
+    layers: list[Layer]
+
+
+@dataclass(slots=True)
+class Graph:
+    """A layerGraph, dlnetwork or (pretrained-architecture) network: layers plus connections."""
+
+    layers: dict[str, Layer]
+    connections: list[Connection]
+    kind: str = "layerGraph"
+
+    def copy(self, kind: str | None = None) -> "Graph":
+        return Graph(dict(self.layers), list(self.connections), kind or self.kind)
+
+
+@dataclass(slots=True)
+class Opaque:
+    """A value netspec does not compute (an unknown function's result, data, plots)."""
+
+    origin: str
+    span: Span | None
+    variable: str | None = None
+    structural: bool = False
+    """True once it stands for layers: then `variable` keeps naming the number to --set."""
+
+    def describe(self) -> str:
+        return f"`{self.origin}`"
+
+
+@dataclass(slots=True)
+class FunctionHandle:
+    """`@name` or `@(x) expr`: kept as data; netspec never calls user callbacks it cannot see."""
+
+    name: str | None = None
+    params: list[str] = field(default_factory=list)
+    body: Tree | None = None
+
+
+@dataclass(slots=True)
+class Struct:
+    fields: dict[str, "Value"]
+
+
+@dataclass(slots=True)
+class OptionsValue:
+    options: TrainingOptions
+
+
+@dataclass(slots=True)
+class CSList:
+    """A comma-separated list (`layers.Name` of several layers), expanded inside `{}` and calls."""
+
+    items: list["Value"]
+
+
+Value = Matrix | Char | Str | Cell | LayerArray | Graph | Opaque | FunctionHandle | Struct | OptionsValue | CSList
+
+
+def type_name(value: Value) -> str:
+    """What a MATLAB user would call the value's type, for error messages."""
+    if isinstance(value, Matrix):
+        if value.logical:
+            return "logical"
+        if value.is_scalar():
+            return "number"
+        return f"{value.rows}x{value.cols} numeric array"
+    return {
+        Char: "char array", Str: "string", Cell: "cell array", LayerArray: "layer array",
+        Graph: "layer graph", Opaque: "unknown value", FunctionHandle: "function handle",
+        Struct: "struct", OptionsValue: "training options", CSList: "list",
+    }.get(type(value), type(value).__name__)
+
+
+def format_number(x: float) -> str:
+    """MATLAB's short display of a number (num2str / string concatenation)."""
+    if isinstance(x, bool):
+        return "1" if x else "0"
+    if math.isinf(x):
+        return "Inf" if x > 0 else "-Inf"
+    if math.isnan(x):
+        return "NaN"
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.5g}"
