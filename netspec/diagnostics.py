@@ -7,18 +7,22 @@ Errors are data (sqlglot's lesson): a stage collects `Diagnostic`s and raises on
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 __all__ = ["Span", "Severity", "Diagnostic", "NetspecError", "SourceMap", "render", "suggest"]
 
 
-class Span(BaseModel):
-    """A region of a source file, 1-based lines and columns, end column exclusive."""
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a source file, 1-based lines and columns, end column exclusive.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass (pydantic validates it inside the IR): the interpreter makes
+    many of them, so they must be cheap.
+    """
 
     file: str
     line: int

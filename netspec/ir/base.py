@@ -94,6 +94,8 @@ BiasInitializer = Annotated[Literal["zeros", "ones", "narrow-normal"], BeforeVal
 NumChannels = Annotated[Literal["auto"] | PositiveInt, BeforeValidator(_lower)]
 Lower = BeforeValidator(_lower)
 
+_OPTION_FIELDS: dict[type, dict[str, str]] = {}
+
 LAYERS: dict[str, type["Layer"]] = {}
 """Every concrete layer model, keyed by its `kind` discriminator."""
 
@@ -139,7 +141,11 @@ class Layer(BaseModel):
     @classmethod
     def option_fields(cls) -> dict[str, str]:
         """Case-insensitive MATLAB option name -> field name (everything but kind/span)."""
-        return {option_key(field): field for field in cls.model_fields if field not in ("kind", "span")}
+        cached = _OPTION_FIELDS.get(cls)
+        if cached is None:
+            cached = {option_key(field): field for field in cls.model_fields if field not in ("kind", "span")}
+            _OPTION_FIELDS[cls] = cached
+        return cached
 
     @classmethod
     def matlab_option(cls, field: str) -> str:

@@ -22,9 +22,15 @@ __all__ = ["Arg", "BUILTINS", "builtin", "BuiltinError", "numel", "size_of", "as
 
 @dataclass(slots=True)
 class Arg:
+    """An evaluated argument; its source location is worked out only if a message needs it."""
+
     value: Value
-    span: Span | None
+    where: "Span | Callable[[], Span | None] | None"
     keyword: str | None = None  # set for `Name=Value` arguments
+
+    @property
+    def span(self) -> Span | None:
+        return self.where() if callable(self.where) else self.where
 
 
 class BuiltinError(Exception):

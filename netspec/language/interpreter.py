@@ -89,15 +89,18 @@ _ZOO_CACHE: dict[str, Graph] = {}
 
 
 def _span(node: Tree | Token, file: str) -> Span | None:
+    """The source region of a node (built without validation: this is a hot path)."""
     if isinstance(node, Token):
         if node.line is None:
             return None
-        return Span(file=file, line=node.line, column=node.column or 1, end_line=node.end_line or node.line,
-                    end_column=node.end_column or (node.column or 1) + len(node))
+        return Span(file=file, line=node.line, column=node.column or 1,
+                                    end_line=node.end_line or node.line,
+                                    end_column=node.end_column or (node.column or 1) + len(node))
     meta = node.meta
     if getattr(meta, "empty", True):
         return None
-    return Span(file=file, line=meta.line, column=meta.column, end_line=meta.end_line, end_column=meta.end_column)
+    return Span(file=file, line=meta.line, column=meta.column, end_line=meta.end_line,
+                                end_column=meta.end_column)
 
 
 def _token_text(node: Tree | Token) -> str:
@@ -862,17 +865,21 @@ class Interpreter:
         for child in args_node.children:
             if child.data == "kwarg":
                 name, expr = child.children
-                result.append(Arg(self._eval(expr, scope), _span(name, self.file), keyword=str(name)))
+                result.append(Arg(self._eval(expr, scope), self._where(name), keyword=str(name)))
             elif child.data == "colon_all":
-                result.append(Arg(Char(":"), _span(child, self.file)))
+                result.append(Arg(Char(":"), self._where(child)))
             else:
                 value = self._eval(child, scope)
-                span = _span(child, self.file)
+                span = self._where(child)
                 if isinstance(value, CSList):
                     result.extend(Arg(item, span) for item in value.items)
                 else:
                     result.append(Arg(value, span))
         return result
+
+    def _where(self, node: Tree | Token) -> Callable[[], Span | None]:
+        file = self.file
+        return lambda: _span(node, file)
 
     def _index_args(self, args_node: Tree | None, target: Value, scope: _Scope) -> list:
         if args_node is None:
