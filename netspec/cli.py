@@ -100,6 +100,27 @@ def parse_command(
 
 
 @app.command()
+def layers(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a markdown table.")] = False,
+) -> None:
+    """List every layer constructor netspec reads, with its options and MATLAB defaults."""
+    from .ir.catalogue import catalogue_markdown, catalogue_rows
+
+    if markdown:
+        typer.echo(catalogue_markdown())
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="netspec layer catalogue (every layer also takes 'Name')")
+    for column in ("constructor", "default name", "options (default)"):
+        table.add_column(column)
+    for row in catalogue_rows():
+        table.add_row(*row)
+    Console().print(table)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON schema of the IR (what `parse --json` emits)."""
     from .ir import Network
