@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 from ..diagnostics import Span
@@ -442,17 +443,22 @@ _FORMAT = re.compile(r"%(?P<flags>[-+ 0#]*)(?P<width>\d+|\*)?(?:\.(?P<precision>
 _ESCAPES = {"\\n": "\n", "\\t": "\t", "\\\\": "\\", "\\r": "\r", "\\a": "\a", "%%": "%"}
 
 
+@lru_cache(maxsize=256)
+def _compile_format(fmt: str) -> tuple[str, tuple[re.Match, ...]]:
+    fmt = re.sub(r"\\[ntr\\a]", lambda m: _ESCAPES[m.group(0)], fmt)
+    return fmt, tuple(_FORMAT.finditer(fmt))
+
+
 def _sprintf(fmt: str, values: list[object]) -> str:
     """MATLAB's sprintf: the format is reused until every value has been printed."""
-    fmt = re.sub(r"\\[ntr\\a]", lambda m: _ESCAPES[m.group(0)], fmt)
-    specs = [m for m in _FORMAT.finditer(fmt) if m.group("conv") != "%"]
-    if not specs:
+    fmt, matches = _compile_format(fmt)
+    if all(m.group("conv") == "%" for m in matches):
         return fmt.replace("%%", "%")
     out: list[str] = []
     position = 0
     while True:
         pieces, last = [], 0
-        for m in _FORMAT.finditer(fmt):
+        for m in matches:
             pieces.append(fmt[last:m.start()])
             last = m.end()
             conv = m.group("conv")

@@ -22,6 +22,7 @@ from .builtins import BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinErr
 from .library import LIBRARY, ZOO, from_python, graph_property, layer_property, to_python
 from .operators import OperatorError, binary, order_chain, truth, unary
 from .parser import parse
+from .spans import node_span, register_text
 from .values import (MAX_ELEMENTS, Cell, Char, CSList, FunctionHandle, Graph, LayerArray, Matrix, Opaque,
                      OptionsValue, Str, Struct, Value, type_name)
 
@@ -89,18 +90,7 @@ _ZOO_CACHE: dict[str, Graph] = {}
 
 
 def _span(node: Tree | Token, file: str) -> Span | None:
-    """The source region of a node (built without validation: this is a hot path)."""
-    if isinstance(node, Token):
-        if node.line is None:
-            return None
-        return Span(file=file, line=node.line, column=node.column or 1,
-                                    end_line=node.end_line or node.line,
-                                    end_column=node.end_column or (node.column or 1) + len(node))
-    meta = node.meta
-    if getattr(meta, "empty", True):
-        return None
-    return Span(file=file, line=meta.line, column=meta.column, end_line=meta.end_line,
-                                end_column=meta.end_column)
+    return node_span(node, file)
 
 
 def _token_text(node: Tree | Token) -> str:
@@ -138,6 +128,7 @@ class Interpreter:
 
     def run_source(self, text: str, file: str = "<string>") -> dict[str, Value]:
         self.sources.add(file, text)
+        register_text(file, text if text.endswith("\n") else text + "\n")
         tree = parse(text, file)
         previous, self.file = self.file, file
         try:
@@ -1185,12 +1176,12 @@ class Interpreter:
 
     # -- function calls -------------------------------------------------------------------------
     def _call_function(self, name: str, args: list[Arg], nargout: int, node: Tree, scope: _Scope):
-        span = _span(node, self.file)
         function = self.functions.get(name)
         if function is not None:
             return self._call_user(function, args, nargout, node)
         implementation = LIBRARY.get(name)
         if implementation is not None:
+            span = _span(node, self.file)
             return self._call_builtin(name, lambda: implementation(self, args, nargout, span), args, node)
         simple = BUILTINS.get(name)
         if simple is not None:
@@ -1198,6 +1189,7 @@ class Interpreter:
                 if isinstance(arg.value, Opaque):
                     return arg.value
             return self._call_builtin(name, lambda: simple(args, nargout), args, node)
+        span = _span(node, self.file)
         if name in NO_OP_FUNCTIONS or name in DATA_FUNCTIONS:
             return [Opaque(name, span)] * max(nargout, 1)
         # MATLAB is case-sensitive, but real files write ClassificationLayer
@@ -1224,15 +1216,15 @@ class Interpreter:
             raise error("E141", f"{name}: {exc}", span, hint=exc.hint) from None
 
     def _call_user(self, function: Function, args: list[Arg], nargout: int, node: Tree):
-        span = _span(node, self.file)
+        span = self._where(node)
         if any(a.keyword for a in args):
-            raise error("E142", f"`{function.name}` takes positional arguments only", span)
+            raise error("E142", f"`{function.name}` takes positional arguments only", span())
         if len(args) > len(function.params):
             raise error("E143", f"`{function.name}` takes {len(function.params)} argument"
-                        f"{'s' if len(function.params) != 1 else ''}, got {len(args)}", span,
+                        f"{'s' if len(function.params) != 1 else ''}, got {len(args)}", span(),
                         hint=f"its definition is function {function.name}({', '.join(function.params)})")
         if self.depth >= self.limits.recursion:
-            raise error("E504", f"calls nest more than {self.limits.recursion} deep (runaway recursion?)", span)
+            raise error("E504", f"calls nest more than {self.limits.recursion} deep (runaway recursion?)", span())
         variables: dict[str, Value] = {p: a.value for p, a in zip(function.params, args)}
         variables["nargin"] = Matrix.scalar(float(len(args)))
         variables["nargout"] = Matrix.scalar(float(nargout))
@@ -1253,7 +1245,7 @@ class Interpreter:
             if output not in inner.variables:
                 if i >= nargout and nargout == 0:
                     break
-                raise error("E144", f"`{function.name}` did not set its output `{output}`", span,
+                raise error("E144", f"`{function.name}` did not set its output `{output}`", span(),
                             hint=f"assign {output} = ... in the body of {function.name}")
             results.append(inner.variables[output])
         return results

@@ -26,7 +26,7 @@ def _parser() -> Lark:
     return Lark.open_from_package(
         "netspec.language", "grammar.lark", ("",),
         parser="lalr", lexer="basic", postlex=MatlabPostLexer(),
-        propagate_positions=True, maybe_placeholders=False, cache=True,
+        propagate_positions=False, maybe_placeholders=False, cache=True,
     )
 
 

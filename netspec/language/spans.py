@@ -1,0 +1,69 @@
+"""Source spans of parse-tree nodes, worked out from their tokens on demand.
+
+lark's `propagate_positions` would stamp every node while parsing, which costs more
+than the parse itself on large files; netspec needs a node's span only for a
+diagnostic or a layer's location, so it is computed here from the node's first and
+last tokens (plus the closing brackets the tree does not keep).
+"""
+
+from __future__ import annotations
+
+from lark import Token, Tree
+
+from ..diagnostics import Span
+
+__all__ = ["node_span", "register_text"]
+
+_TEXTS: dict[str, str] = {}
+_CLOSED_BY = {"call": ")", "paren": ")", "matrix": "]", "cell_array": "}", "brace_index": "}",
+              "function_params": ")", "multi_output": "]", "anon_fn": None, "dynamic_field": ")"}
+
+
+def register_text(file: str, text: str) -> None:
+    _TEXTS[file] = text
+
+
+def _first_token(node: Tree | Token) -> Token | None:
+    while isinstance(node, Tree):
+        for child in node.children:
+            token = _first_token(child)
+            if token is not None:
+                return token
+        return None
+    return node
+
+
+def _last_token(node: Tree | Token) -> tuple[Token | None, int]:
+    """The last token under `node` and how many closing brackets follow it inside `node`."""
+    closers = 0
+    while isinstance(node, Tree):
+        if _CLOSED_BY.get(node.data):
+            closers += 1
+        for child in reversed(node.children):
+            token, inner = _last_token(child)
+            if token is not None:
+                return token, closers + inner
+        return None, closers
+    return node, closers
+
+
+def node_span(node: Tree | Token, file: str) -> Span | None:
+    first = _first_token(node)
+    if first is None or first.line is None:
+        return None
+    last, closers = _last_token(node)
+    assert last is not None
+    end_line, end_column, end_pos = last.end_line, last.end_column, last.end_pos
+    text = _TEXTS.get(file)
+    if text is not None and closers and end_pos is not None:
+        position = end_pos
+        while closers and position < len(text):
+            char = text[position]
+            if char in ")]}":
+                closers -= 1
+                end_column += position + 1 - end_pos
+                end_pos = position + 1
+            elif char == "\n":
+                break
+            position += 1
+    return Span(file=file, line=first.line, column=first.column, end_line=end_line, end_column=end_column)
