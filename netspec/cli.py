@@ -1,7 +1,7 @@
 """The `netspec` command line (typer).
 
 Diagnostics go to stderr, results to stdout (so `--json` output stays parseable).
-Exit codes: 0 ok, 1 the input has errors, 2 the command line is wrong.
+Exit codes: 0 ok, 1 the input has errors, 2 the command line is wrong, 3 a netspec bug.
 Only the language, IR and analysis are imported at start-up; torch and onnx load
 inside the commands that need them.
 """
@@ -9,6 +9,7 @@ inside the commands that need them.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -18,6 +19,7 @@ import typer
 from .diagnostics import Diagnostic, NetspecError, Severity, SourceMap, render
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  pretty_exceptions_enable=False,
                   help="Write networks the MATLAB way; check, analyze, train and export them.")
 
 NetOption = Annotated[Optional[str], typer.Option("--net", help="Variable that holds the network "
@@ -134,6 +136,12 @@ def main() -> None:
     except NetspecError as exc:  # a stage raised outside a command's own handling
         _print_diagnostics(exc.diagnostics, getattr(exc, "sources", None))
         sys.exit(1)
+    except Exception as exc:  # a bug in netspec, not in the user's file
+        if os.environ.get("NETSPEC_DEBUG"):
+            raise
+        sys.stderr.write(f"netspec: internal error: {type(exc).__name__}: {exc}\n"
+                         "this is a bug in netspec; set NETSPEC_DEBUG=1 to see the traceback and please report it\n")
+        sys.exit(3)
 
 
 if __name__ == "__main__":

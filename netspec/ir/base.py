@@ -36,32 +36,37 @@ def _as_list(value: Any) -> Any:
 def _expand_pair(value: Any) -> Any:
     """A scalar size means the same size on both axes, as in MATLAB."""
     value = _as_list(value)
-    if isinstance(value, list) and len(value) == 1:
-        return [value[0], value[0]]
-    return value
+    if not isinstance(value, list) or len(value) not in (1, 2):
+        raise ValueError("expected a size: a whole number or [height width]")
+    return [value[0], value[0]] if len(value) == 1 else value
 
 
 def _expand_padding_2d(value: Any) -> Any:
     """MATLAB padding forms: p, [tb lr], [t b l r] or 'same' -> (top, bottom, left, right)."""
     if isinstance(value, str):
-        return value.lower()
+        if value.lower() != "same":
+            raise ValueError("padding is a number, [tb lr], [t b l r] or 'same'")
+        return "same"
     value = _as_list(value)
-    if isinstance(value, list):
-        if len(value) == 1:
-            return [value[0]] * 4
-        if len(value) == 2:
-            return [value[0], value[0], value[1], value[1]]
+    if not isinstance(value, list) or len(value) not in (1, 2, 4):
+        raise ValueError("padding is a number, [tb lr], [t b l r] or 'same'")
+    if len(value) == 1:
+        return [value[0]] * 4
+    if len(value) == 2:
+        return [value[0], value[0], value[1], value[1]]
     return value
 
 
 def _expand_padding_1d(value: Any) -> Any:
     """1-D padding forms: p, [left right], 'same' or 'causal'."""
     if isinstance(value, str):
+        if value.lower() not in ("same", "causal"):
+            raise ValueError("padding is a number, [left right], 'same' or 'causal'")
         return value.lower()
     value = _as_list(value)
-    if isinstance(value, list) and len(value) == 1:
-        return [value[0], value[0]]
-    return value
+    if not isinstance(value, list) or len(value) not in (1, 2):
+        raise ValueError("padding is a number, [left right], 'same' or 'causal'")
+    return [value[0], value[0]] if len(value) == 1 else value
 
 
 def _lower(value: Any) -> Any:
@@ -70,8 +75,12 @@ def _lower(value: Any) -> Any:
 
 def _unwrap_scalar(value: Any) -> Any:
     """A 1-element vector is a scalar (`[5]` is 5 in MATLAB)."""
-    if isinstance(value, (list, tuple)) and len(value) == 1:
+    if isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise ValueError("expected a single whole number")
         return value[0]
+    if isinstance(value, str):
+        raise ValueError("expected a whole number, not text")
     return value
 
 

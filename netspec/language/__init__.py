@@ -39,8 +39,15 @@ def load_source(text: str, file: str = "<string>", *, net: str | None = None,
     """Evaluate a `.net` text and build its network; errors raise `NetspecError`."""
     interpreter = Interpreter(bindings=bindings, limits=limits, sources=sources)
     try:
-        variables = interpreter.run_source(text, file)
-        network = interpreter.network(variables, net, file)
+        try:
+            variables = interpreter.run_source(text, file)
+            network = interpreter.network(variables, net, file)
+        except RecursionError:
+            raise error("E505", f"{file} nests expressions or calls too deeply for netspec",
+                        hint="split deeply nested expressions into several assignments") from None
+        except MemoryError:
+            raise error("E506", f"{file} needs more memory than netspec allows",
+                        hint="check the loops and arrays that grow") from None
     except NetspecError as exc:
         exc.diagnostics = [*interpreter.diagnostics, *exc.diagnostics]
         exc.sources = interpreter.sources  # type: ignore[attr-defined]

@@ -161,16 +161,27 @@ for _name, _fn in {
     BUILTINS[_name] = _map(_fn)
 
 
-@builtin("mod", "rem")
-def _mod(args: list[Arg], nargout: int) -> Value:
-    _arity(args, 2, 2)
-    a, b = _numbers(args[0], 0), _numbers(args[1], 1)
-    from .operators import _broadcast
+def _binary_map(name: str, fn: Callable[[float, float], float]) -> Builtin:
+    def apply(args: list[Arg], nargout: int) -> Value:
+        from .operators import _broadcast
+        _arity(args, 2, 2)
+        return _broadcast(_numbers(args[0], 0), _numbers(args[1], 1), name, fn)
+    return apply
 
-    def mod(x: float, y: float) -> float:
-        return x if y == 0 else x - math.floor(x / y) * y
 
-    return _broadcast(a, b, "mod", mod)
+BUILTINS["mod"] = _binary_map("mod", lambda x, y: x if y == 0 else x - math.floor(x / y) * y)
+BUILTINS["rem"] = _binary_map("rem", lambda x, y: x if y == 0 else x - math.trunc(x / y) * y)
+
+
+def _columns(m: Matrix) -> list[list[float]]:
+    """What MATLAB's reductions reduce: a vector whole, a matrix column by column."""
+    if m.is_vector():
+        return [list(m.data)]
+    return [m.data[c * m.rows:(c + 1) * m.rows] for c in range(m.cols)]
+
+
+def _reduced(m: Matrix, values: list[float]) -> Matrix:
+    return Matrix.scalar(values[0]) if m.is_vector() else Matrix.row(values)
 
 
 def _extreme(pick: Callable, name: str) -> Builtin:
@@ -183,9 +194,12 @@ def _extreme(pick: Callable, name: str) -> Builtin:
         m = _numbers(args[0], 0)
         if not m.data:
             return [Matrix.empty(), Matrix.empty()] if nargout > 1 else Matrix.empty()
-        value = pick(m.data)
-        index = m.data.index(value) + 1
-        return [Matrix.scalar(value), Matrix.scalar(float(index))] if nargout > 1 else Matrix.scalar(value)
+        columns = _columns(m)
+        values = [pick(column) for column in columns]
+        if nargout > 1:
+            indices = [float(column.index(value) + 1) for column, value in zip(columns, values)]
+            return [_reduced(m, values), _reduced(m, indices)]
+        return _reduced(m, values)
     return apply
 
 
@@ -193,11 +207,18 @@ BUILTINS["max"] = _extreme(max, "max")
 BUILTINS["min"] = _extreme(min, "min")
 
 
-@builtin("sum", "prod")
+@builtin("sum")
 def _sum(args: list[Arg], nargout: int) -> Value:
     _arity(args, 1, 1)
     m = _numbers(args[0], 0)
-    return Matrix.scalar(float(sum(m.data)))
+    return _reduced(m, [float(sum(column)) for column in _columns(m)]) if m.data else Matrix.scalar(0.0)
+
+
+@builtin("prod")
+def _prod(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    m = _numbers(args[0], 0)
+    return _reduced(m, [float(math.prod(column)) for column in _columns(m)]) if m.data else Matrix.scalar(1.0)
 
 
 @builtin("numel")
@@ -271,7 +292,7 @@ def _logical(args: list[Arg], nargout: int) -> Value:
     return Matrix(m.rows, m.cols, [float(bool(x)) for x in m.data], logical=True)
 
 
-@builtin("double", "single", "int32", "int64", "uint8")
+@builtin("double", "single")
 def _double(args: list[Arg], nargout: int) -> Value:
     _arity(args, 1, 1)
     value = args[0].value
@@ -279,6 +300,22 @@ def _double(args: list[Arg], nargout: int) -> Value:
         return Matrix.row([float(ord(c)) for c in value.text])
     m = _numbers(args[0], 0)
     return Matrix(m.rows, m.cols, list(m.data))
+
+
+def _integer(low: float, high: float) -> Builtin:
+    """MATLAB's integer conversions round half away from zero and saturate."""
+    def apply(args: list[Arg], nargout: int) -> Value:
+        _arity(args, 1, 1)
+        m = _numbers(args[0], 0)
+        return Matrix(m.rows, m.cols, [0.0 if math.isnan(x) else min(max(_round_half_away(x), low), high)
+                                       for x in m.data])
+    return apply
+
+
+for _name, _bits in {"int8": 8, "int16": 16, "int32": 32, "int64": 64}.items():
+    BUILTINS[_name] = _integer(-(2.0 ** (_bits - 1)), 2.0 ** (_bits - 1) - 1)
+for _name, _bits in {"uint8": 8, "uint16": 16, "uint32": 32, "uint64": 64}.items():
+    BUILTINS[_name] = _integer(0.0, 2.0 ** _bits - 1)
 
 
 # -- strings ---------------------------------------------------------------------------
@@ -329,7 +366,17 @@ def _str2double(args: list[Arg], nargout: int) -> Value:
 
 @builtin("strcat")
 def _strcat(args: list[Arg], nargout: int) -> Value:
-    """MATLAB's strcat drops trailing blanks of char arguments (not of strings)."""
+    """MATLAB's strcat: drops trailing blanks of char arguments, and works per cell."""
+    cells = [arg.value for arg in args if isinstance(arg.value, Cell)]
+    if cells:
+        count = cells[0].numel
+        if any(c.numel != count for c in cells):
+            raise BuiltinError("strcat: cell arrays must have the same number of elements")
+        items = []
+        for k in range(count):
+            parts = [Arg(a.value.items[k], a.where) if isinstance(a.value, Cell) else a for a in args]
+            items.append(_strcat(parts, 1))
+        return Cell(cells[0].rows, cells[0].cols, items)
     parts, any_string = [], False
     for i, arg in enumerate(args):
         value = arg.value
@@ -338,8 +385,6 @@ def _strcat(args: list[Arg], nargout: int) -> Value:
             parts.append(value.text)
         elif isinstance(value, Char):
             parts.append(value.text.rstrip(" \t\n"))
-        elif isinstance(value, Matrix) and value.is_scalar():
-            parts.append(chr(int(value.data[0])) if value.data[0] >= 0 else "")
         else:
             raise BuiltinError(f"expected text, got a {type_name(value)}", i)
     text = "".join(parts)

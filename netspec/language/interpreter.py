@@ -639,6 +639,17 @@ class Interpreter:
 
     def _concatenate(self, rows: list[list[Value]], node: Tree) -> Value:
         """MATLAB's [a b; c d]: numbers into a matrix, text joined, layer arrays spliced."""
+        result = self._concatenate_values(rows, node)
+        size = (len(result.layers) if isinstance(result, LayerArray) else
+                len(result.text) if isinstance(result, (Char, Str)) else
+                result.numel if isinstance(result, (Matrix, Cell)) else 0)
+        limit = self.limits.layers if isinstance(result, LayerArray) else self.limits.elements
+        if size > limit:
+            raise error("E502", f"the array has {size:,} elements, more than netspec allows ({limit:,})",
+                        _span(node, self.file), hint="netspec bounds array sizes; check the loop that grows it")
+        return result
+
+    def _concatenate_values(self, rows: list[list[Value]], node: Tree) -> Value:
         flat = [v for row in rows for v in row]
         for value in flat:
             if isinstance(value, Opaque):
@@ -667,13 +678,11 @@ class Interpreter:
             row_texts = []
             for row in rows:
                 row_texts.append("".join(self._text_of(v, node) for v in row))
-            if len(row_texts) == 1:
-                return Char(row_texts[0])
-            lengths = {len(t) for t in row_texts if t}
-            if len(lengths) > 1:
-                raise error("E122", "rows of a char matrix must have the same length", _span(node, self.file),
-                            hint="use a cell array {'a', 'bb'} for text of different lengths")
-            return Char(row_texts[0])
+            row_texts = [t for t in row_texts if t]
+            if len(row_texts) > 1:
+                raise error("E122", "netspec does not support char matrices (text stacked in rows)",
+                            _span(node, self.file), hint="use a cell array {'ab'; 'cd'} for a list of names")
+            return Char(row_texts[0] if row_texts else "")
         return self._concat_numbers(rows, node)
 
     def _text_of(self, value: Value, node: Tree) -> str:

@@ -32,6 +32,8 @@ OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 CLOSERS = {"RPAR": "(", "RSQB": "[", "RBRACE": "{"}
 CLOSER_CHAR = {"(": ")", "[": "]", "{": "}"}
 BLOCK_OPENERS = {"FOR", "WHILE", "IF", "SWITCH", "FUNCTION"}
+HEADERS = {"FOR", "WHILE", "IF", "ELSEIF", "SWITCH", "CASE"}
+"""Keywords whose condition may be followed on the same line by the body, split by a space."""
 SEPARATORS = {"NEWLINE", "SEMICOLON", "COMMA"}
 # A bracket frame is ("(" | "[" | "{" | "{index", opening token).
 MATRIX_FRAMES = {"[", "{"}
@@ -66,6 +68,7 @@ class _Rewriter:
         self.blocks: list[Token] = []
         self.out: list[Token] = []
         self.pending: Token | None = None  # a separator waiting to see what follows
+        self.header = False  # inside `for/if/while/... <expression>` before its line ends
 
     # -- helpers ---------------------------------------------------------------
     def _span(self, token: Token) -> Span:
@@ -115,9 +118,18 @@ class _Rewriter:
 
             if frame is None:
                 if kind in SEPARATORS:
+                    self.header = False
                     self._terminate(tok)
                     i += 1
                     continue
+                last = self._last()
+                if (self.header and last is not None and last.type in VALUE_END and not _glued(last, tok)
+                        and self._starts_element(tok, nxt)):
+                    # `if x > 0 y = 1; end`: MATLAB ends the condition at the space
+                    self.header = False
+                    self._terminate(tok)
+                if kind in HEADERS:
+                    self.header = True
                 if kind == "NAME" and self._at_statement_start() and self._is_command(i):
                     i = self._command(i)
                     continue

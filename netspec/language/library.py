@@ -204,6 +204,8 @@ def _validate(model: Any, what: str, bound: dict[str, Arg], extra: dict[str, Any
         message = message[:1].lower() + message[1:]
         if message.startswith("value error, "):
             message = message[len("value error, "):]
+        elif first["type"] in ("tuple_type", "list_type"):
+            message = "expected a vector of numbers"
         shown = f" (got {_show(arg.value)})" if arg is not None else ""
         name = _matlab(model, field) if field and field in getattr(model, "model_fields", {}) else what
         hint = None

@@ -142,7 +142,10 @@ def binary(op: str, left: Value, right: Value) -> Value:
     """`left op right` with MATLAB semantics for numbers, logicals, chars and strings."""
     if isinstance(left, Str) or isinstance(right, Str):
         if op == "+":
-            return Str(_text(left) + _text(right))
+            text = _text(left) + _text(right)
+            if len(text) > MAX_ELEMENTS:
+                raise OperatorError(f"the string would have {len(text):,} characters, more than netspec allows")
+            return Str(text)
         if op in ("==", "~=", "!="):
             equal = _text(left) == _text(right)
             return Matrix.scalar(float(equal if op == "==" else not equal), logical=True)

@@ -30,12 +30,43 @@ def _parser() -> Lark:
     )
 
 
+def strip_block_comments(text: str, file: str) -> str:
+    """Blank out `%{ ... %}` block comments, which nest in MATLAB (a regex cannot count).
+
+    Comment lines become blanks of the same length, so every position stays right.
+    """
+    if "%{" not in text:
+        return text
+    lines = text.split("\n")
+    depth = 0
+    opened: list[int] = []
+    for number, line in enumerate(lines):
+        marker = line.strip()
+        if marker == "%{":
+            depth += 1
+            opened.append(number)
+        elif marker == "%}" and depth:
+            depth -= 1
+            opened.pop()
+        elif not depth:
+            continue
+        lines[number] = " " * len(line)
+    if depth:
+        line = opened[-1] + 1
+        column = text.split("\n")[opened[-1]].index("%{") + 1
+        raise error("E106", "unclosed block comment", Span(file=file, line=line, column=column, end_line=line,
+                                                              end_column=column + 2),
+                    label="this `%{` has no matching `%}`", hint="close it with `%}` alone on a line")
+    return "\n".join(lines)
+
+
 def parse(text: str, file: str = "<string>") -> Tree:
     """Parse a whole `.net` file; raise `NetspecError` with a located diagnostic."""
     parser = _parser()
     parser.options.postlex.file = file
     if not text.endswith("\n"):
         text += "\n"
+    text = strip_block_comments(text, file)
     try:
         return parser.parse(text)
     except UnexpectedInput as exc:

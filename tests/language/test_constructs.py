@@ -1068,3 +1068,62 @@ def test_netspec_load_with_set(tmp_path):
 def test_layer_spans_are_recorded():
     net = run("layers = [imageInputLayer([8 8 1])\n    reluLayer];").network
     assert net.layers[1].span.line == 2 and net.layers[1].span.file == "x.net"
+
+
+def test_continuation_and_comments_inside_brackets():
+    vs = variables("s = 'a...b';\ny = [1 2 ... comment\n 3];\nz = {'a', ...\n'b'};\nw = [1 2 % comment\n3 4];\n")
+    assert py(vs["s"]) == "a...b"
+    assert py(vs["y"]) == [1.0, 2.0, 3.0]
+    assert py(vs["z"]) == ["a", "b"]
+    assert py(vs["w"]) == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_block_comment_markers_must_stand_alone():
+    vs = variables("x = 1; %{ not a block comment\ny = 2;\n")
+    assert py(vs["y"]) == 2.0
+
+
+# -- MATLAB details that were once wrong -------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("x = 0; for i=1:3 x = x + i; end", 6.0),
+    ("x = 0; if 1 > 0 x = 2; end", 2.0),
+    ("x = 0; while x < 3 x = x + 1; end", 3.0),
+])
+def test_one_line_blocks_without_comma(text, expected):
+    assert v(text) == expected
+
+
+def test_nested_block_comments():
+    assert v("x = 1;\n%{\nouter\n%{\ninner\n%}\nx = 2;\n%}\n") == 1.0
+
+
+def test_prod():
+    assert v("x = prod([2 3 4]);") == 24.0
+
+
+def test_rem():
+    assert v("x = rem(-7, 3);") == -1.0
+
+
+def test_integer_conversion_rounds():
+    assert v("x = int32(3.6);") == 4.0
+
+
+def test_column_wise_reductions():
+    vs = variables("a = max([1 5 3; 7 2 9]); b = min([1 5 3; 7 2 9]); c = sum([1 2; 3 4]);")
+    assert py(vs["a"]) == [7.0, 5.0, 9.0]
+    assert py(vs["b"]) == [1.0, 2.0, 3.0]
+    assert py(vs["c"]) == [4.0, 6.0]
+
+
+def test_char_matrix_is_a_clear_error():
+    """netspec has no char matrices: stacking text in rows is refused with a hint, not truncated."""
+    with pytest.raises(NetspecError) as info:
+        v("m = ['ab'; 'cd']; x = m(2, :);")
+    assert info.value.diagnostics[-1].code == "E122"
+    assert "cell array" in info.value.diagnostics[-1].hint
+
+
+def test_strcat_with_cells():
+    assert v("x = strcat({'a', 'b'}, '_x');") == ["a_x", "b_x"]

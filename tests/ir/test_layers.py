@@ -1,0 +1,290 @@
+"""Every layer of the catalogue (SPEC §3), constructed from MATLAB syntax with only its
+required arguments, has MATLAB's defaults and default name. Adding a layer class without
+a row here fails `test_every_registered_layer_is_covered`."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from netspec.diagnostics import NetspecError
+from netspec.ir import CONSTRUCTORS, LAYERS
+from netspec.language import load_source
+
+WEIGHTED = {
+    "weights_initializer": "glorot", "bias_initializer": "zeros", "weight_learn_rate_factor": 1.0,
+    "bias_learn_rate_factor": 1.0, "weight_l2_factor": 1.0, "bias_l2_factor": 0.0, "bias_term": True,
+}
+AFFINE_NORM = {
+    "epsilon": 1e-5, "num_channels": "auto", "scale_learn_rate_factor": 1.0, "offset_learn_rate_factor": 1.0,
+    "scale_l2_factor": 1.0, "offset_l2_factor": 1.0,
+}
+INPUT_STATS = {"normalization_dimension": "auto", "mean": None, "standard_deviation": None, "min": None,
+               "max": None}
+
+# kind -> (MATLAB expression with only the required arguments, default name, expected fields)
+CASES: dict[str, tuple[str, str, dict]] = {
+    "relu": ("reluLayer", "relu", {}),
+    "leaky_relu": ("leakyReluLayer", "leakyrelu", {"scale": 0.01}),
+    "clipped_relu": ("clippedReluLayer(6)", "clippedrelu", {"ceiling": 6}),
+    "elu": ("eluLayer", "elu", {"alpha": 1.0}),
+    "tanh": ("tanhLayer", "tanh", {}),
+    "sigmoid": ("sigmoidLayer", "sigmoid", {}),
+    "swish": ("swishLayer", "swish", {}),
+    "gelu": ("geluLayer", "gelu", {"approximation": "none"}),
+    "softmax": ("softmaxLayer", "softmax", {}),
+    "convolution2d": ("convolution2dLayer(3, 16)", "conv", {
+        "filter_size": (3, 3), "num_filters": 16, "stride": (1, 1), "dilation_factor": (1, 1),
+        "padding": (0, 0, 0, 0), "padding_value": 0.0, "num_channels": "auto", **WEIGHTED}),
+    "grouped_convolution2d": ("groupedConvolution2dLayer(3, 4, 2)", "groupedconv", {
+        "filter_size": (3, 3), "num_filters_per_group": 4, "num_groups": 2, "stride": (1, 1),
+        "dilation_factor": (1, 1), "padding": (0, 0, 0, 0), "padding_value": 0.0,
+        "num_channels_per_group": "auto", **WEIGHTED}),
+    "transposed_conv2d": ("transposedConv2dLayer(4, 8)", "transconv", {
+        "filter_size": (4, 4), "num_filters": 8, "stride": (1, 1), "cropping": (0, 0, 0, 0),
+        "num_channels": "auto", **WEIGHTED}),
+    "convolution1d": ("convolution1dLayer(5, 32)", "conv1d", {
+        "filter_size": 5, "num_filters": 32, "stride": 1, "dilation_factor": 1, "padding": (0, 0),
+        "padding_value": 0.0, "num_channels": "auto", **WEIGHTED}),
+    "fully_connected": ("fullyConnectedLayer(10)", "fc", {"output_size": 10, "input_size": "auto", **WEIGHTED}),
+    "image_input": ("imageInputLayer([28 28 1])", "imageinput", {
+        "input_size": (28, 28, 1), "normalization": "zerocenter", **INPUT_STATS}),
+    "feature_input": ("featureInputLayer(12)", "input", {
+        "input_size": 12, "normalization": "none", **INPUT_STATS}),
+    "sequence_input": ("sequenceInputLayer(3)", "sequenceinput", {
+        "input_size": 3, "min_length": 1, "normalization": "none", **INPUT_STATS}),
+    "classification": ("classificationLayer", "classoutput", {"classes": "auto", "class_weights": "none"}),
+    "regression": ("regressionLayer", "regressionoutput", {"response_names": []}),
+    "batch_normalization": ("batchNormalizationLayer", "batchnorm", {
+        **AFFINE_NORM, "mean_decay": 0.1, "variance_decay": 0.1}),
+    "layer_normalization": ("layerNormalizationLayer", "layernorm", AFFINE_NORM),
+    "cross_channel_normalization": ("crossChannelNormalizationLayer(5)", "crossnorm", {
+        "window_channel_size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}),
+    "max_pooling2d": ("maxPooling2dLayer(2)", "maxpool", {
+        "pool_size": (2, 2), "stride": (1, 1), "padding": (0, 0, 0, 0)}),
+    "average_pooling2d": ("averagePooling2dLayer(3)", "avgpool", {
+        "pool_size": (3, 3), "stride": (1, 1), "padding": (0, 0, 0, 0), "padding_value": 0.0}),
+    "max_pooling1d": ("maxPooling1dLayer(2)", "maxpool1d", {"pool_size": 2, "stride": 1, "padding": (0, 0)}),
+    "average_pooling1d": ("averagePooling1dLayer(2)", "avgpool1d", {
+        "pool_size": 2, "stride": 1, "padding": (0, 0), "padding_value": 0.0}),
+    "global_average_pooling2d": ("globalAveragePooling2dLayer", "gapool", {}),
+    "global_max_pooling2d": ("globalMaxPooling2dLayer", "gmpool", {}),
+    "global_average_pooling1d": ("globalAveragePooling1dLayer", "gapool1d", {}),
+    "global_max_pooling1d": ("globalMaxPooling1dLayer", "gmpool1d", {}),
+    "addition": ("additionLayer(2)", "addition", {"num_inputs": 2}),
+    "depth_concatenation": ("depthConcatenationLayer(2)", "depthcat", {"num_inputs": 2}),
+    "concatenation": ("concatenationLayer(3, 2)", "concat", {"dim": 3, "num_inputs": 2}),
+    "flatten": ("flattenLayer", "flatten", {}),
+    "dropout": ("dropoutLayer", "dropout", {"probability": 0.5}),
+    # resize2dLayer has no required positional argument but needs Scale or OutputSize
+    "resize2d": ("resize2dLayer('Scale', 2)", "resize", {
+        "scale": (2.0, 2.0), "output_size": None, "method": "nearest", "geometric_transform_mode": "half-pixel",
+        "nearest_rounding_mode": "round"}),
+}
+
+
+def make(expression: str):
+    """The single layer of `layers = EXPRESSION;` (named as MATLAB names it in a network)."""
+    network = load_source(f"layers = {expression};\n", "layer.net").network
+    assert len(network.layers) == 1
+    return network.layers[0]
+
+
+def test_every_registered_layer_is_covered():
+    assert set(CASES) == set(LAYERS), "add a row to CASES for every layer class (and only those)"
+
+
+def test_constructors_registry_matches_layers():
+    assert set(CONSTRUCTORS) == {cls.matlab for cls in LAYERS.values()}
+    for name, cls in CONSTRUCTORS.items():
+        assert cls.matlab == name and LAYERS[cls.model_fields["kind"].default] is cls
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_defaults(kind):
+    expression, default_name, expected = CASES[kind]
+    layer = make(expression)
+    assert layer.kind == kind
+    assert type(layer) is LAYERS[kind]
+    assert layer.name == default_name == type(layer).base_name
+    assert layer.span is not None and layer.span.line == 1
+    fields = {f for f in type(layer).model_fields if f not in ("kind", "name", "span")}
+    assert set(expected) == fields, f"{kind}: assert every field's default"
+    for field, value in expected.items():
+        assert getattr(layer, field) == value, f"{kind}.{field}"
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, cls in LAYERS.items() if cls.required))
+def test_required_arguments_are_required(kind):
+    with pytest.raises(NetspecError) as info:
+        make(LAYERS[kind].matlab + "()")
+    assert info.value.diagnostic.code == "E201"
+    assert info.value.diagnostic.span is not None
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_name_option_and_case_insensitive_constructor_options(kind):
+    expression, _, _ = CASES[kind]
+    if expression.endswith(")"):
+        inner = expression[expression.index("(") + 1:-1]
+        call = f"{expression[:expression.index('(')]}({inner}, 'nAmE', 'custom')"
+    else:
+        call = f"{expression}('Name', 'custom')"
+    assert make(call).name == "custom"
+
+
+# -- specific MATLAB semantics ------------------------------------------------------------------
+
+def test_pooling_stride_defaults_to_one():
+    assert make("maxPooling2dLayer(2)").stride == (1, 1)
+    assert make("averagePooling2dLayer([3 2])").stride == (1, 1)
+    assert make("averagePooling2dLayer([3 2])").pool_size == (3, 2)
+
+
+@pytest.mark.parametrize("padding, expected", [
+    ("1", (1, 1, 1, 1)),
+    ("[1 2]", (1, 1, 2, 2)),  # [top/bottom left/right]
+    ("[1 2 3 4]", (1, 2, 3, 4)),  # [top bottom left right]
+    ("0", (0, 0, 0, 0)),
+    ("'same'", "same"),
+    ("'Same'", "same"),
+])
+@pytest.mark.parametrize("constructor", ["convolution2dLayer(3, 8", "groupedConvolution2dLayer(3, 2, 2",
+                                         "maxPooling2dLayer(3", "averagePooling2dLayer(3"])
+def test_padding_forms(constructor, padding, expected):
+    assert make(f"{constructor}, 'Padding', {padding})").padding == expected
+
+
+def test_transposed_cropping_forms():
+    assert make("transposedConv2dLayer(4, 8, 'Cropping', 1)").cropping == (1, 1, 1, 1)
+    assert make("transposedConv2dLayer(4, 8, 'Cropping', [1 2])").cropping == (1, 1, 2, 2)
+    assert make("transposedConv2dLayer(4, 8, 'Cropping', 'same')").cropping == "same"
+
+
+@pytest.mark.parametrize("padding, expected", [("2", (2, 2)), ("[1 3]", (1, 3)), ("'same'", "same"),
+                                               ("'causal'", "causal")])
+def test_padding_1d_forms(padding, expected):
+    assert make(f"convolution1dLayer(3, 4, 'Padding', {padding})").padding == expected
+
+
+def test_scalar_sizes_expand_to_pairs():
+    layer = make("convolution2dLayer(5, 8, 'Stride', 2, 'DilationFactor', 3)")
+    assert layer.filter_size == (5, 5) and layer.stride == (2, 2) and layer.dilation_factor == (3, 3)
+    layer = make("convolution2dLayer([3 1], 8, 'Stride', [2 1], 'DilationFactor', [1 2])")
+    assert layer.filter_size == (3, 1) and layer.stride == (2, 1) and layer.dilation_factor == (1, 2)
+    assert make("maxPooling2dLayer(3, 'Stride', 2)").stride == (2, 2)
+    assert make("transposedConv2dLayer(4, 8, 'Stride', 2)").stride == (2, 2)
+
+
+def test_grouped_convolution_channel_wise():
+    layer = make("groupedConvolution2dLayer(3, 1, 'channel-wise', 'Stride', 2, 'Padding', 'same')")
+    assert layer.num_groups == "channel-wise" and layer.num_filters_per_group == 1
+    assert make("groupedConvolution2dLayer(3, 1, 'Channel-Wise')").num_groups == "channel-wise"
+
+
+@pytest.mark.parametrize("constructor", ["convolution2dLayer(3, 8", "groupedConvolution2dLayer(3, 2, 2",
+                                         "transposedConv2dLayer(3, 8", "convolution1dLayer(3, 8",
+                                         "fullyConnectedLayer(8"])
+def test_bias_term_false(constructor):
+    assert make(f"{constructor}, 'BiasTerm', false)").bias_term is False
+    assert make(f"{constructor})").bias_term is True
+
+
+def test_weight_options():
+    layer = make("convolution2dLayer(3, 8, 'WeightsInitializer', 'he', 'BiasInitializer', 'narrow-normal', "
+                 "'WeightLearnRateFactor', 0, 'BiasLearnRateFactor', 2, 'WeightL2Factor', 0.5, 'BiasL2Factor', 1)")
+    assert layer.weights_initializer == "he" and layer.bias_initializer == "narrow-normal"
+    assert (layer.weight_learn_rate_factor, layer.bias_learn_rate_factor) == (0, 2)
+    assert (layer.weight_l2_factor, layer.bias_l2_factor) == (0.5, 1)
+
+
+def test_image_input_two_element_size_is_grayscale():
+    assert make("imageInputLayer([28 28])").input_size == (28, 28, 1)
+
+
+def test_image_input_normalization_options():
+    assert make("imageInputLayer([8 8 3], 'Normalization', 'none')").normalization == "none"
+    assert make("imageInputLayer([8 8 3], 'Normalization', 'zscore')").normalization == "zscore"
+
+
+def test_positional_optional_arguments():
+    assert make("dropoutLayer(0.3)").probability == 0.3
+    assert make("leakyReluLayer(0.2)").scale == 0.2
+    assert make("eluLayer(0.5)").alpha == 0.5
+    assert make("crossChannelNormalizationLayer(5, 'Alpha', 2e-5, 'Beta', 0.5, 'K', 1)").k == 1
+
+
+def test_cross_channel_normalization_options():
+    layer = make("crossChannelNormalizationLayer(5, 'Alpha', 2e-5, 'Beta', 0.5, 'K', 1)")
+    assert (layer.alpha, layer.beta, layer.k) == (2e-5, 0.5, 1)
+
+
+def test_batch_normalization_epsilon_option():
+    assert make("batchNormalizationLayer('Epsilon', 1e-3)").epsilon == 1e-3
+
+
+def test_resize_output_size():
+    layer = make("resize2dLayer('OutputSize', [32 32], 'Method', 'bilinear')")
+    assert layer.output_size == (32, 32) and layer.scale is None and layer.method == "bilinear"
+
+
+def test_resize_needs_exactly_one_size():
+    with pytest.raises(NetspecError):
+        make("resize2dLayer")
+    with pytest.raises(NetspecError):
+        make("resize2dLayer('Scale', 2, 'OutputSize', [4 4])")
+
+
+def test_classification_layer_classes():
+    layer = make("classificationLayer('Classes', {'cat', 'dog'})")
+    assert layer.classes == ["cat", "dog"]
+
+
+def test_invalid_values_are_rejected():
+    for expression in ("dropoutLayer(1.5)", "convolution2dLayer(0, 8)", "convolution2dLayer(3, 8, 'Stride', -1)",
+                       "convolution2dLayer(3, 8, 'Padding', 'valid')", "maxPooling2dLayer([2 2 2])",
+                       "convolution2dLayer(3, 8, 'WeightsInitializer', 'bogus')"):
+        with pytest.raises(NetspecError) as info:
+            make(expression)
+        assert info.value.diagnostic.span is not None, expression
+
+
+def test_unknown_option_suggests_the_right_one():
+    with pytest.raises(NetspecError) as info:
+        make("convolution2dLayer(3, 8, 'Stide', 2)")
+    diagnostic = info.value.diagnostic
+    assert diagnostic.code == "E204" and "Stride" in (diagnostic.hint or "")
+
+
+# -- ports ------------------------------------------------------------------------------------------
+
+def test_port_names_of_multi_input_layers():
+    assert make("additionLayer(3)").input_names == ["in1", "in2", "in3"]
+    assert make("depthConcatenationLayer(4)").input_names == ["in1", "in2", "in3", "in4"]
+    concat = make("concatenationLayer(3, 2)")
+    assert concat.input_names == ["in1", "in2"] and concat.dim == 3 and concat.num_inputs == 2
+    for expression in ("additionLayer(3)", "depthConcatenationLayer(4)", "concatenationLayer(3, 2)"):
+        assert make(expression).output_names == ["out"]
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_single_ports(kind):
+    layer = make(CASES[kind][0])
+    if kind in ("addition", "depth_concatenation", "concatenation"):
+        return
+    cls = LAYERS[kind]
+    if kind.endswith("_input"):
+        assert layer.input_names == []
+    else:
+        assert layer.input_names == ["in"]
+    if kind in ("classification", "regression"):
+        assert layer.output_names == []
+    else:
+        assert layer.output_names == ["out"]
+    assert cls.matlab.endswith("Layer")
+
+
+def test_integer_values_become_floats_for_float_fields():
+    layer = make("clippedReluLayer(6)")
+    assert isinstance(layer.ceiling, float) and not math.isinf(layer.ceiling)
