@@ -16,12 +16,14 @@ class ReluLayer(Layer):
     kind: Literal["relu"] = "relu"
     matlab = "reluLayer"
     base_name = "relu"
+    flops_per_element = 1
 
 
 class LeakyReluLayer(Layer):
     kind: Literal["leaky_relu"] = "leaky_relu"
     matlab = "leakyReluLayer"
     base_name = "leakyrelu"
+    flops_per_element = 1
     positional = ("scale",)
 
     scale: NonNegativeFloat = 0.01
@@ -31,6 +33,7 @@ class ClippedReluLayer(Layer):
     kind: Literal["clipped_relu"] = "clipped_relu"
     matlab = "clippedReluLayer"
     base_name = "clippedrelu"
+    flops_per_element = 1
     positional = ("ceiling",)
     required = 1
 
@@ -41,6 +44,7 @@ class EluLayer(Layer):
     kind: Literal["elu"] = "elu"
     matlab = "eluLayer"
     base_name = "elu"
+    flops_per_element = 1
     positional = ("alpha",)
 
     alpha: PositiveFloat = 1.0
@@ -50,24 +54,28 @@ class TanhLayer(Layer):
     kind: Literal["tanh"] = "tanh"
     matlab = "tanhLayer"
     base_name = "tanh"
+    flops_per_element = 1
 
 
 class SigmoidLayer(Layer):
     kind: Literal["sigmoid"] = "sigmoid"
     matlab = "sigmoidLayer"
     base_name = "sigmoid"
+    flops_per_element = 1
 
 
 class SwishLayer(Layer):
     kind: Literal["swish"] = "swish"
     matlab = "swishLayer"
     base_name = "swish"
+    flops_per_element = 1
 
 
 class GeluLayer(Layer):
     kind: Literal["gelu"] = "gelu"
     matlab = "geluLayer"
     base_name = "gelu"
+    flops_per_element = 1
 
     approximation: Annotated[Literal["none", "tanh"], Lower] = "none"
 
@@ -76,3 +84,4 @@ class SoftmaxLayer(Layer):
     kind: Literal["softmax"] = "softmax"
     matlab = "softmaxLayer"
     base_name = "softmax"
+    flops_per_element = 1

@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeFloat, PositiveInt
 
 from ..diagnostics import Span
+from .shape import Dim, Shape, ShapeError, Window
 
 __all__ = [
     "Layer", "LAYERS", "Pair", "Padding2d", "Padding1d", "LearnRateFactor", "Initializer",
@@ -164,6 +165,45 @@ class Layer(BaseModel):
     def display_type(self) -> str:
         return self.matlab
 
+    # -- analysis rules: pure Python, read by netspec.analysis --------------------
+    flops_per_element: ClassVar[int] = 0
+    """Non-MAC operations per output element (SPEC §5: one for activations, BN, ...)."""
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        """One shape per output port. Default: an element-wise layer keeps its input shape."""
+        return [inputs[0]]
+
+    def learnables(self, inputs: list[Shape]) -> Dim:
+        return 0
+
+    def states(self, inputs: list[Shape]) -> Dim:
+        """Non-learnable state (BN running statistics)."""
+        return 0
+
+    def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        """Multiply-accumulates of the layer's convolution or matrix product (bias not counted)."""
+        return 0
+
+    def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        """2·MACs plus the per-element operations of SPEC §5's table."""
+        elements = sum((shape.numel for shape in outputs), 0)
+        return 2 * self.macs(inputs, outputs) + self.flops_per_element * elements
+
+    def windows(self, inputs: list[Shape]) -> "tuple[Window, ...] | str | None":
+        """How outputs see inputs, for receptive fields: per-axis windows, GLOBAL, or None
+        (element-wise: each output sees the same input position)."""
+        return None
+
+    def require(self, inputs: list[Shape], *kinds: str) -> Shape:
+        shape = inputs[0]
+        if shape.kind not in kinds:
+            wanted = " or ".join({"image": "an image (H×W×C)", "sequence": "a sequence (T×C)",
+                                  "feature": "a feature vector"}[k] for k in kinds)
+            raise ShapeError(f"{self.matlab} needs {wanted}, but its input is {shape}",
+                             hint="check the layers before it (a flattenLayer or global pooling changes the kind)",
+                             code="A104")
+        return shape
+
 
 class MultiInputLayer(Layer):
     """A layer with `num_inputs` input ports named `in1`..`inN`."""
@@ -182,10 +222,18 @@ class InputLayer(Layer):
     def input_names(self) -> list[str]:
         return []
 
+    @property
+    def flops_per_element(self) -> int:  # type: ignore[override]
+        """Input normalization: subtract (zerocenter, rescale) or subtract and divide (zscore)."""
+        return {"none": 0, "zscore": 2}.get(getattr(self, "normalization", "none"), 1)
+
 
 class OutputLayer(Layer):
-    """A loss layer: no output ports."""
+    """A loss layer: no output ports (the loss is not counted in inference cost)."""
 
     @property
     def output_names(self) -> list[str]:
+        return []
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         return []

@@ -8,6 +8,7 @@ from pydantic import Field, PositiveInt
 
 from .base import (BiasInitializer, Initializer, Layer, LearnRateFactor, Lower, NumChannels,
                    Padding1d, Padding2d, Pair, Scalar)
+from .shape import GLOBAL, Dim, Shape, ShapeError, Window, is_known, slide
 
 __all__ = ["Convolution2dLayer", "Convolution1dLayer", "GroupedConvolution2dLayer",
            "TransposedConv2dLayer", "FullyConnectedLayer", "WeightedLayer"]
@@ -28,6 +29,20 @@ class WeightedLayer(Layer):
     bias_l2_factor: LearnRateFactor = 0.0
     bias_term: bool = Field(True, description="netspec extension: False drops the bias (PyTorch bias=False)")
 
+    def _channels_in(self, inputs: list[Shape], declared: object, option: str) -> Dim:
+        channels = inputs[0].channels
+        if declared != "auto" and is_known(channels) and channels != declared:
+            raise ShapeError(f"{self.matlab} declares {option} {declared}, but its input has {channels} channels",
+                             hint=f"remove '{option}' or fix the layers before it", code="A105")
+        return channels
+
+    def _bias(self, outputs: list[Shape]) -> Dim:
+        return outputs[0].channels if self.bias_term else 0
+
+    def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        """2·MACs, plus one addition per output element for the bias."""
+        return 2 * self.macs(inputs, outputs) + (outputs[0].numel if self.bias_term else 0)
+
 
 class Convolution2dLayer(WeightedLayer):
     kind: Literal["convolution2d"] = "convolution2d"
@@ -43,6 +58,25 @@ class Convolution2dLayer(WeightedLayer):
     padding: Padding2d = (0, 0, 0, 0)
     padding_value: PaddingValue = 0.0
     num_channels: NumChannels = "auto"
+
+    def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
+        shape = self.require(inputs, "image")
+        return slide(shape, self.filter_size, self.stride, self.dilation_factor, self.padding, self.matlab)
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        self._channels_in(inputs, self.num_channels, "NumChannels")
+        return [self._slide(inputs)[0].with_channels(self.num_filters)]
+
+    def windows(self, inputs: list[Shape]):
+        return self._slide(inputs)[1]
+
+    def learnables(self, inputs: list[Shape]) -> Dim:
+        fh, fw = self.filter_size
+        return fh * fw * inputs[0].channels * self.num_filters + (self.num_filters if self.bias_term else 0)
+
+    def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        fh, fw = self.filter_size
+        return outputs[0].numel * fh * fw * inputs[0].channels
 
 
 class GroupedConvolution2dLayer(WeightedLayer):
@@ -63,6 +97,40 @@ class GroupedConvolution2dLayer(WeightedLayer):
     padding_value: PaddingValue = 0.0
     num_channels_per_group: NumChannels = "auto"
 
+    def groups(self, inputs: list[Shape]) -> Dim:
+        channels = inputs[0].channels
+        groups = channels if self.num_groups == "channel-wise" else self.num_groups
+        if is_known(channels) and is_known(groups) and channels % groups:
+            raise ShapeError(f"{self.matlab} splits {channels} input channels into {groups} groups, "
+                             "which does not divide evenly", hint="NumGroups must divide the input channels",
+                             code="A105")
+        per_group = channels // groups
+        if self.num_channels_per_group != "auto" and is_known(per_group) and per_group != self.num_channels_per_group:
+            raise ShapeError(f"{self.matlab} declares NumChannelsPerGroup {self.num_channels_per_group}, "
+                             f"but its input gives {per_group}", code="A105")
+        return groups
+
+    def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
+        shape = self.require(inputs, "image")
+        return slide(shape, self.filter_size, self.stride, self.dilation_factor, self.padding, self.matlab)
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        groups = self.groups(inputs)
+        return [self._slide(inputs)[0].with_channels(groups * self.num_filters_per_group)]
+
+    def windows(self, inputs: list[Shape]):
+        return self._slide(inputs)[1]
+
+    def learnables(self, inputs: list[Shape]) -> Dim:
+        fh, fw = self.filter_size
+        groups = self.groups(inputs)
+        out = groups * self.num_filters_per_group
+        return fh * fw * (inputs[0].channels // groups) * out + (out if self.bias_term else 0)
+
+    def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        fh, fw = self.filter_size
+        return outputs[0].numel * fh * fw * (inputs[0].channels // self.groups(inputs))
+
 
 class TransposedConv2dLayer(WeightedLayer):
     """MATLAB crops the output ('Cropping') instead of padding the input."""
@@ -78,6 +146,42 @@ class TransposedConv2dLayer(WeightedLayer):
     stride: Pair = (1, 1)
     cropping: Padding2d = (0, 0, 0, 0)
     num_channels: NumChannels = "auto"
+
+    def crops(self) -> tuple[int, int, int, int]:
+        """Explicit cropping; 'same' crops total F-S (odd pixel at the bottom/right), out = in·S."""
+        if self.cropping != "same":
+            return self.cropping  # type: ignore[return-value]
+        result = []
+        for f, s in zip(self.filter_size, self.stride):
+            total = max(f - s, 0)
+            result += [total // 2, total - total // 2]
+        return tuple(result)  # type: ignore[return-value]
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        shape = self.require(inputs, "image")
+        self._channels_in(inputs, self.num_channels, "NumChannels")
+        crops = self.crops()
+        sizes = []
+        for axis, size in enumerate(shape.spatial):
+            out = (size - 1) * self.stride[axis] + self.filter_size[axis] - crops[2 * axis] - crops[2 * axis + 1]
+            if is_known(out) and out < 1:
+                raise ShapeError(f"{self.matlab} crops more than it produces (output {out})", code="A102")
+            sizes.append(out)
+        return [Shape.image(sizes[0], sizes[1], self.num_filters)]
+
+    def windows(self, inputs: list[Shape]):
+        crops = self.crops()
+        return tuple(Window(f, s, crops[2 * axis], 1, transposed=True)
+                     for axis, (f, s) in enumerate(zip(self.filter_size, self.stride)))
+
+    def learnables(self, inputs: list[Shape]) -> Dim:
+        fh, fw = self.filter_size
+        return fh * fw * inputs[0].channels * self.num_filters + (self.num_filters if self.bias_term else 0)
+
+    def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        """Every input pixel is scattered through the whole kernel (FlopCounterMode's count)."""
+        fh, fw = self.filter_size
+        return inputs[0].numel * fh * fw * self.num_filters
 
 
 class Convolution1dLayer(WeightedLayer):
@@ -95,6 +199,23 @@ class Convolution1dLayer(WeightedLayer):
     padding_value: PaddingValue = 0.0
     num_channels: NumChannels = "auto"
 
+    def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
+        shape = self.require(inputs, "sequence")
+        return slide(shape, (self.filter_size,), (self.stride,), (self.dilation_factor,), self.padding, self.matlab)
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        self._channels_in(inputs, self.num_channels, "NumChannels")
+        return [self._slide(inputs)[0].with_channels(self.num_filters)]
+
+    def windows(self, inputs: list[Shape]):
+        return self._slide(inputs)[1]
+
+    def learnables(self, inputs: list[Shape]) -> Dim:
+        return self.filter_size * inputs[0].channels * self.num_filters + (self.num_filters if self.bias_term else 0)
+
+    def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        return outputs[0].numel * self.filter_size * inputs[0].channels
+
 
 class FullyConnectedLayer(WeightedLayer):
     kind: Literal["fully_connected"] = "fully_connected"
@@ -105,3 +226,31 @@ class FullyConnectedLayer(WeightedLayer):
 
     output_size: PositiveInt
     input_size: NumChannels = "auto"
+
+    def in_features(self, inputs: list[Shape]) -> Dim:
+        """Images and feature vectors are used whole; sequences one time step at a time."""
+        shape = inputs[0]
+        features = shape.channels if shape.kind == "sequence" else shape.numel
+        if self.input_size != "auto" and is_known(features) and features != self.input_size:
+            raise ShapeError(f"{self.matlab} declares InputSize {self.input_size}, but its input has "
+                             f"{features} elements", code="A105")
+        return features
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        shape = inputs[0]
+        self.in_features(inputs)
+        if shape.kind == "image":
+            return [Shape.image(1, 1, self.output_size)]
+        if shape.kind == "sequence":
+            return [Shape.sequence(shape.spatial[0], self.output_size)]
+        return [Shape.feature(self.output_size)]
+
+    def windows(self, inputs: list[Shape]):
+        return None if inputs[0].kind == "sequence" else GLOBAL
+
+    def learnables(self, inputs: list[Shape]) -> Dim:
+        return self.in_features(inputs) * self.output_size + (self.output_size if self.bias_term else 0)
+
+    def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        steps = inputs[0].spatial[0] if inputs[0].kind == "sequence" else 1
+        return steps * self.in_features(inputs) * self.output_size

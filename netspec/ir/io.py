@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, PositiveInt, field_validator
 
 from .base import InputLayer, Lower, OutputLayer
+from .shape import Shape
 
 __all__ = ["ImageInputLayer", "FeatureInputLayer", "SequenceInputLayer", "ClassificationLayer",
            "RegressionLayer", "Normalization"]
@@ -40,6 +41,9 @@ class ImageInputLayer(InputLayer):
     min: Statistic = None
     max: Statistic = None
 
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        return [Shape.image(*self.input_size)]
+
 
 class FeatureInputLayer(InputLayer):
     kind: Literal["feature_input"] = "feature_input"
@@ -56,6 +60,9 @@ class FeatureInputLayer(InputLayer):
     standard_deviation: Statistic = None
     min: Statistic = None
     max: Statistic = None
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        return [Shape.feature(self.input_size)]
 
 
 class SequenceInputLayer(InputLayer):
@@ -76,6 +83,9 @@ class SequenceInputLayer(InputLayer):
     standard_deviation: Statistic = None
     min: Statistic = None
     max: Statistic = None
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        return [Shape.sequence(self.min_length, self.input_size)]
 
 
 class ClassificationLayer(OutputLayer):

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from .base import Layer, LearnRateFactor, NumChannels
+from .shape import Dim, Shape, ShapeError, is_known
 
 __all__ = ["BatchNormalizationLayer", "LayerNormalizationLayer", "CrossChannelNormalizationLayer"]
 
@@ -18,6 +19,19 @@ class _AffineNormalization(Layer):
     offset_learn_rate_factor: LearnRateFactor = 1.0
     scale_l2_factor: LearnRateFactor = 1.0
     offset_l2_factor: LearnRateFactor = 1.0
+
+    flops_per_element = 1
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        channels = inputs[0].channels
+        if self.num_channels != "auto" and is_known(channels) and channels != self.num_channels:
+            raise ShapeError(f"{self.matlab} declares NumChannels {self.num_channels}, but its input has "
+                             f"{channels} channels", code="A105")
+        return [inputs[0]]
+
+    def learnables(self, inputs: list[Shape]) -> Dim:
+        """A scale and an offset per channel."""
+        return 2 * inputs[0].channels
 
 
 class BatchNormalizationLayer(_AffineNormalization):
@@ -31,6 +45,10 @@ class BatchNormalizationLayer(_AffineNormalization):
 
     mean_decay: float = Field(0.1, ge=0, le=1)
     variance_decay: float = Field(0.1, ge=0, le=1)
+
+    def states(self, inputs: list[Shape]) -> Dim:
+        """The running mean and variance per channel."""
+        return 2 * inputs[0].channels
 
 
 class LayerNormalizationLayer(_AffineNormalization):
@@ -54,3 +72,8 @@ class CrossChannelNormalizationLayer(Layer):
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 2.0
+
+    @property
+    def flops_per_element(self) -> int:  # type: ignore[override]
+        """Sum of squares over the window, then scale, power and divide."""
+        return self.window_channel_size + 3

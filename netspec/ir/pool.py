@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from .base import Layer, Lower, Padding1d, Padding2d, Pair, Scalar
+from .shape import GLOBAL, Dim, Shape, Window, slide
 
 __all__ = ["MaxPooling2dLayer", "AveragePooling2dLayer", "MaxPooling1dLayer", "AveragePooling1dLayer",
            "GlobalAveragePooling2dLayer", "GlobalMaxPooling2dLayer", "GlobalAveragePooling1dLayer",
@@ -13,7 +14,55 @@ __all__ = ["MaxPooling2dLayer", "AveragePooling2dLayer", "MaxPooling1dLayer", "A
 AveragePaddingValue = float | Annotated[Literal["mean"], Lower]
 
 
-class MaxPooling2dLayer(Layer):
+class _Pooling2d(Layer):
+    """Max/average pooling over windows: one compare or add per window element."""
+
+    def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
+        shape = self.require(inputs, "image")
+        return slide(shape, self.pool_size, self.stride, (1, 1), self.padding, self.matlab)
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        return [self._slide(inputs)[0]]
+
+    def windows(self, inputs: list[Shape]):
+        return self._slide(inputs)[1]
+
+    def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        return outputs[0].numel * self.pool_size[0] * self.pool_size[1]
+
+
+class _Pooling1d(Layer):
+    def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
+        shape = self.require(inputs, "sequence")
+        return slide(shape, (self.pool_size,), (self.stride,), (1,), self.padding, self.matlab)
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        return [self._slide(inputs)[0]]
+
+    def windows(self, inputs: list[Shape]):
+        return self._slide(inputs)[1]
+
+    def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        return outputs[0].numel * self.pool_size
+
+
+class _GlobalPooling(Layer):
+    """Every output sees its whole channel: the image or sequence shrinks to 1 (MATLAB: 1×1×C)."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("image",)
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        shape = self.require(inputs, *self.kinds)
+        return [shape.with_spatial(tuple(1 for _ in shape.spatial))]
+
+    def windows(self, inputs: list[Shape]):
+        return GLOBAL
+
+    def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        return inputs[0].numel
+
+
+class MaxPooling2dLayer(_Pooling2d):
     """Pads with -inf: padding never wins the max."""
 
     kind: Literal["max_pooling2d"] = "max_pooling2d"
@@ -28,7 +77,7 @@ class MaxPooling2dLayer(Layer):
     padding: Padding2d = (0, 0, 0, 0)
 
 
-class AveragePooling2dLayer(Layer):
+class AveragePooling2dLayer(_Pooling2d):
     """Counts padded zeros (MATLAB's PaddingValue 0)."""
 
     kind: Literal["average_pooling2d"] = "average_pooling2d"
@@ -43,7 +92,7 @@ class AveragePooling2dLayer(Layer):
     padding_value: AveragePaddingValue = 0.0
 
 
-class MaxPooling1dLayer(Layer):
+class MaxPooling1dLayer(_Pooling1d):
     kind: Literal["max_pooling1d"] = "max_pooling1d"
     matlab = "maxPooling1dLayer"
     base_name = "maxpool1d"
@@ -55,7 +104,7 @@ class MaxPooling1dLayer(Layer):
     padding: Padding1d = (0, 0)
 
 
-class AveragePooling1dLayer(Layer):
+class AveragePooling1dLayer(_Pooling1d):
     kind: Literal["average_pooling1d"] = "average_pooling1d"
     matlab = "averagePooling1dLayer"
     base_name = "avgpool1d"
@@ -68,25 +117,27 @@ class AveragePooling1dLayer(Layer):
     padding_value: AveragePaddingValue = 0.0
 
 
-class GlobalAveragePooling2dLayer(Layer):
+class GlobalAveragePooling2dLayer(_GlobalPooling):
     kind: Literal["global_average_pooling2d"] = "global_average_pooling2d"
     matlab = "globalAveragePooling2dLayer"
     base_name = "gapool"
 
 
-class GlobalMaxPooling2dLayer(Layer):
+class GlobalMaxPooling2dLayer(_GlobalPooling):
     kind: Literal["global_max_pooling2d"] = "global_max_pooling2d"
     matlab = "globalMaxPooling2dLayer"
     base_name = "gmpool"
 
 
-class GlobalAveragePooling1dLayer(Layer):
+class GlobalAveragePooling1dLayer(_GlobalPooling):
     kind: Literal["global_average_pooling1d"] = "global_average_pooling1d"
     matlab = "globalAveragePooling1dLayer"
     base_name = "gapool1d"
+    kinds = ("sequence",)
 
 
-class GlobalMaxPooling1dLayer(Layer):
+class GlobalMaxPooling1dLayer(_GlobalPooling):
     kind: Literal["global_max_pooling1d"] = "global_max_pooling1d"
     matlab = "globalMaxPooling1dLayer"
     base_name = "gmpool1d"
+    kinds = ("sequence",)

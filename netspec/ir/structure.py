@@ -7,9 +7,14 @@ from typing import Annotated, Literal
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from .base import Layer, Lower, MultiInputLayer
+from .shape import GLOBAL, Dim, Shape, ShapeError, Window, floordiv, is_known
 
 __all__ = ["AdditionLayer", "DepthConcatenationLayer", "ConcatenationLayer", "FlattenLayer",
            "Resize2dLayer", "DropoutLayer"]
+
+
+def _describe(inputs: list[Shape], names: list[str]) -> str:
+    return ", ".join(f"{shape} ({name})" for shape, name in zip(inputs, names))
 
 
 class AdditionLayer(MultiInputLayer):
@@ -19,6 +24,34 @@ class AdditionLayer(MultiInputLayer):
     positional = ("num_inputs",)
     required = 1
 
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        first = inputs[0]
+        if any(shape.kind != first.kind or any(is_known(a) and is_known(b) and a != b
+                                               for a, b in zip(shape.dims, first.dims))
+               or len(shape.dims) != len(first.dims) for shape in inputs[1:]):
+            raise ShapeError(f"additionLayer inputs differ in shape: {_describe(inputs, self.input_names)}",
+                             hint="every input of an addition must have the same H×W×C "
+                                  "(a 1×1 convolution with a stride can match a shortcut)", code="A103")
+        return [first]
+
+    def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        return (len(inputs) - 1) * outputs[0].numel
+
+
+def _concatenate(layer: Layer, inputs: list[Shape], axis: int) -> Shape:
+    first = inputs[0]
+    for shape in inputs[1:]:
+        if shape.kind != first.kind or len(shape.dims) != len(first.dims) or any(
+                i != axis and is_known(a) and is_known(b) and a != b
+                for i, (a, b) in enumerate(zip(shape.dims, first.dims))):
+            raise ShapeError(f"{layer.matlab} inputs differ outside the concatenated dimension: "
+                             f"{_describe(inputs, layer.input_names)}",
+                             hint="concatenated inputs must agree in every other dimension "
+                                  "(check strides and padding of the branches)", code="A103")
+    dims = list(first.dims)
+    dims[axis] = sum((shape.dims[axis] for shape in inputs), 0)
+    return Shape(first.kind, tuple(dims))
+
 
 class DepthConcatenationLayer(MultiInputLayer):
     kind: Literal["depth_concatenation"] = "depth_concatenation"
@@ -26,6 +59,9 @@ class DepthConcatenationLayer(MultiInputLayer):
     base_name = "depthcat"
     positional = ("num_inputs",)
     required = 1
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        return [_concatenate(self, inputs, len(inputs[0].dims) - 1)]
 
 
 class ConcatenationLayer(MultiInputLayer):
@@ -39,11 +75,29 @@ class ConcatenationLayer(MultiInputLayer):
 
     dim: Annotated[int, Field(ge=1, le=4)]
 
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        """MATLAB's dimension numbers: H, W, C for images; C first for sequences and features."""
+        kind = inputs[0].kind
+        axis = {"image": {1: 0, 2: 1, 3: 2}, "sequence": {1: 1}, "feature": {1: 0}}[kind].get(self.dim)
+        if axis is None:
+            raise ShapeError(f"concatenationLayer cannot concatenate {kind} inputs along dimension {self.dim}",
+                             code="A104")
+        return [_concatenate(self, inputs, axis)]
+
 
 class FlattenLayer(Layer):
+    """H×W×C -> a feature vector of H·W·C (sequences keep their time axis)."""
+
     kind: Literal["flatten"] = "flatten"
     matlab = "flattenLayer"
     base_name = "flatten"
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        shape = inputs[0]
+        return [Shape.feature(shape.numel)] if shape.kind == "image" else [shape]
+
+    def windows(self, inputs: list[Shape]):
+        return GLOBAL if inputs[0].kind == "image" else None
 
 
 class DropoutLayer(Layer):
@@ -82,3 +136,13 @@ class Resize2dLayer(Layer):
         if (self.scale is None) == (self.output_size is None):
             raise ValueError("give exactly one of 'Scale' and 'OutputSize'")
         return self
+
+    flops_per_element = 1
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        shape = self.require(inputs, "image")
+        if self.output_size is not None:
+            return [shape.with_spatial(self.output_size)]
+        sizes = tuple(floordiv(size * int(round(scale * 1_000_000)), 1_000_000)
+                      for size, scale in zip(shape.spatial, self.scale))
+        return [shape.with_spatial(sizes)]

@@ -1,0 +1,152 @@
+"""What the analysis passes share: the graph's adjacency, and each pass's results."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from fractions import Fraction
+from typing import Any
+
+from ..diagnostics import Diagnostic, Severity
+from ..ir import Connection, Layer, Network
+from ..ir.shape import Dim, Shape
+from .report import (Analysis, AxisField, Bottleneck, LayerReport, Number, ReceptiveField, Totals)
+
+__all__ = ["Context", "AxisRF", "number"]
+
+OPTIMIZER_SLOTS = {"sgdm": 1, "adam": 2, "rmsprop": 1}
+
+
+def number(value: Any) -> Number:
+    """An exact int, or the formula as text when the input size is symbolic."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else str(value)
+    try:
+        if value.is_Integer:
+            return int(value)
+    except AttributeError:
+        pass
+    return str(value)
+
+
+class AxisRF(tuple):
+    """(size r, jump j, effective padding p) of a receptive field along one axis."""
+
+    __slots__ = ()
+
+    def __new__(cls, size: Dim, jump: Fraction, padding: Fraction | Dim):
+        return super().__new__(cls, (size, jump, padding))
+
+    size = property(lambda self: self[0])
+    jump = property(lambda self: self[1])
+    padding = property(lambda self: self[2])
+
+
+class Context:
+    def __init__(self, network: Network, *, input_size: tuple | None, dtype: str, bytes_per_element: int):
+        self.network = network
+        self.input_size = input_size
+        self.dtype = dtype
+        self.bytes_per_element = bytes_per_element
+        self.layers: dict[str, Layer] = {layer.name: layer for layer in network.layers}
+        self.incoming: dict[str, dict[str, Connection]] = defaultdict(dict)
+        self.outgoing: dict[str, list[Connection]] = defaultdict(list)
+        for edge in network.connections:
+            self.incoming[edge.destination][edge.destination_port] = edge
+            self.outgoing[edge.source].append(edge)
+        self.order: list[str] = []
+        self.shapes: dict[str, list[Shape] | None] = {}
+        self.input_shapes: dict[str, list[Shape]] = {}
+        self.costs: dict[str, dict[str, Dim]] = {}
+        self.receptive: dict[str, str | tuple[AxisRF, ...] | None] = {}
+        self.bottlenecks: list[Bottleneck] = []
+        self.diagnostics: list[Diagnostic] = []
+
+    # -- helpers for passes -------------------------------------------------------
+    def add(self, severity: Severity, code: str, message: str, layer: str | None = None,
+            hint: str | None = None, notes: list[str] | None = None) -> None:
+        span = self.layers[layer].span if layer is not None and layer in self.layers else None
+        self.diagnostics.append(Diagnostic(severity=severity, code=code, message=message, span=span,
+                                           hint=hint, notes=notes or []))
+
+    def sources(self, name: str) -> list[Connection | None]:
+        """The connection into each input port of `name`, in port order (None if unconnected)."""
+        layer = self.layers[name]
+        return [self.incoming[name].get(port) for port in layer.input_names]
+
+    def output_shape(self, edge: Connection) -> Shape | None:
+        shapes = self.shapes.get(edge.source)
+        if not shapes:
+            return None
+        index = self.layers[edge.source].output_names.index(edge.source_port)
+        return shapes[index] if index < len(shapes) else None
+
+    # -- the result -----------------------------------------------------------------
+    def report(self) -> Analysis:
+        network = self.network
+        rows: list[LayerReport] = []
+        totals: dict[str, Dim] = defaultdict(int)
+        for layer in network.layers:
+            name = layer.name
+            shapes = self.shapes.get(name)
+            costs = self.costs.get(name, {})
+            inputs = [f"{e.source}/{e.source_port}" if e else "(unconnected)" for e in self.sources(name)]
+            rf = self.receptive.get(name)
+            rows.append(LayerReport(
+                name=name, type=layer.matlab, inputs=inputs,
+                output_shapes=[str(s) for s in shapes or []],
+                output_dims=[[number(d) for d in s.dims] for s in shapes or []],
+                receptive_field=_receptive_report(rf),
+                analyzed=shapes is not None,
+                **{key: number(value) for key, value in costs.items()},
+            ))
+            for key, value in costs.items():
+                totals[key] += value
+        training = network.training
+        solver = training.solver if training else "sgdm"
+        batch = training.mini_batch_size if training else 128
+        learnable_bytes = totals["learnables"] * self.bytes_per_element
+        state_bytes = totals["states"] * self.bytes_per_element
+        training_bytes = (learnable_bytes * (2 + OPTIMIZER_SLOTS[solver]) + state_bytes
+                          + batch * totals["activation_bytes"] * 2)
+        summary = Totals(
+            layers=len(network.layers), batch_size=batch, solver=solver,
+            parameter_bytes=number(learnable_bytes + state_bytes),
+            training_memory_bytes=number(training_bytes),
+            **{key: number(totals[key]) for key in ("learnables", "states", "macs", "flops", "torch_flops",
+                                                     "activation_elements", "activation_bytes")},
+        )
+        bottleneck_totals: dict[str, Number] = {}
+        if self.bottlenecks:
+            direct = sum((_raw(b.direct_macs) for b in self.bottlenecks), 0)
+            pair = sum((_raw(b.bottleneck_macs) for b in self.bottlenecks), 0)
+            bottleneck_totals = {"direct_macs": number(direct), "bottleneck_macs": number(pair),
+                                 "saved_macs": number(direct - pair)}
+        size = list(self.input_size) if self.input_size is not None else None
+        return Analysis(network=network.name, source=network.source, dtype=self.dtype,
+                        bytes_per_element=self.bytes_per_element,
+                        input_size=[number(d) if not isinstance(d, str) else d for d in size] if size else None,
+                        layers=rows, totals=summary, bottlenecks=self.bottlenecks,
+                        bottleneck_totals=bottleneck_totals, diagnostics=self.diagnostics)
+
+
+def _raw(value: Number) -> Any:
+    if isinstance(value, int):
+        return value
+    import sympy
+
+    return sympy.sympify(value)
+
+
+def _fraction_text(value: Any) -> str:
+    return str(number(value))
+
+
+def _receptive_report(rf: str | tuple[AxisRF, ...] | None) -> ReceptiveField | None:
+    if rf is None:
+        return None
+    if rf == "global":
+        return ReceptiveField(is_global=True)
+    return ReceptiveField(axes=[AxisField(size=number(a.size), jump=_fraction_text(a.jump),
+                                          padding=_fraction_text(a.padding)) for a in rf])

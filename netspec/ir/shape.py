@@ -1,0 +1,149 @@
+"""Activation shapes and the small arithmetic the layer rules share.
+
+Dimensions are ints, or sympy expressions when the input size is symbolic
+(`imageInputLayer([H W 3])`); the helpers below work on both, so each layer's shape
+rule is written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Union
+
+__all__ = ["Shape", "Dim", "ShapeError", "Window", "floordiv", "ceildiv", "dim_max", "is_known",
+           "conv_output", "same_padding", "slide", "GLOBAL"]
+
+GLOBAL = "global"
+"""A layer whose every output sees the whole input (global pooling, fully connected)."""
+
+Dim = Union[int, Any]  # int, or a sympy expression
+
+
+class ShapeError(Exception):
+    """A layer cannot take its input; the analysis turns this into a located diagnostic."""
+
+    def __init__(self, message: str, hint: str | None = None, code: str = "A101"):
+        super().__init__(message)
+        self.hint = hint
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One sample's activation (the batch stays symbolic): H×W×C, T×C or C."""
+
+    kind: Literal["image", "sequence", "feature"]
+    dims: tuple[Dim, ...]
+
+    @staticmethod
+    def image(h: Dim, w: Dim, c: Dim) -> "Shape":
+        return Shape("image", (h, w, c))
+
+    @staticmethod
+    def sequence(t: Dim, c: Dim) -> "Shape":
+        return Shape("sequence", (t, c))
+
+    @staticmethod
+    def feature(c: Dim) -> "Shape":
+        return Shape("feature", (c,))
+
+    @property
+    def channels(self) -> Dim:
+        return self.dims[-1]
+
+    @property
+    def spatial(self) -> tuple[Dim, ...]:
+        return self.dims[:-1]
+
+    @property
+    def numel(self) -> Dim:
+        total: Dim = 1
+        for d in self.dims:
+            total = total * d
+        return total
+
+    def with_channels(self, channels: Dim) -> "Shape":
+        return Shape(self.kind, (*self.spatial, channels))
+
+    def with_spatial(self, spatial: tuple[Dim, ...]) -> "Shape":
+        return Shape(self.kind, (*spatial, self.channels))
+
+    def __str__(self) -> str:
+        return "×".join(str(d) for d in self.dims)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A sliding window along one spatial axis, for receptive fields."""
+
+    kernel: int
+    stride: int
+    pad_begin: Dim
+    dilation: int = 1
+    transposed: bool = False
+
+    @property
+    def extent(self) -> int:
+        return (self.kernel - 1) * self.dilation + 1
+
+
+def is_known(value: Dim) -> bool:
+    return isinstance(value, int)
+
+
+def floordiv(a: Dim, b: Dim) -> Dim:
+    return a // b
+
+
+def ceildiv(a: Dim, b: Dim) -> Dim:
+    return -((-a) // b)
+
+
+def dim_max(a: Dim, b: Dim) -> Dim:
+    if isinstance(a, int) and isinstance(b, int):
+        return max(a, b)
+    import sympy
+
+    return sympy.Max(a, b)
+
+
+def same_padding(size: Dim, kernel: int, stride: int, dilation: int = 1) -> tuple[Dim, Dim]:
+    """MATLAB's 'same': out = ceil(in/S); the odd extra pixel goes bottom/right."""
+    out = ceildiv(size, stride)
+    total = dim_max(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - size)
+    begin = floordiv(total, 2)
+    return begin, total - begin
+
+
+def conv_output(size: Dim, kernel: int, stride: int, pad_begin: Dim, pad_end: Dim, dilation: int = 1) -> Dim:
+    """floor((in + pad_begin + pad_end - ((F-1)*D+1)) / S) + 1, no ceil mode (MATLAB)."""
+    return floordiv(size + pad_begin + pad_end - ((kernel - 1) * dilation + 1), stride) + 1
+
+
+def slide(shape: Shape, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
+          padding: Any, what: str) -> tuple[Shape, tuple[Window, ...]]:
+    """Output shape and per-axis windows of a conv/pool sliding over `shape`'s spatial axes.
+
+    `padding` is 'same', 'causal' (1-D), or explicit (begin, end) pairs flattened as
+    MATLAB writes them: (t, b, l, r) in 2-D, (l, r) in 1-D.
+    """
+    sizes = shape.spatial
+    outs: list[Dim] = []
+    windows: list[Window] = []
+    for axis, size in enumerate(sizes):
+        k, s, d = kernel[axis], stride[axis], dilation[axis]
+        if padding == "same":
+            begin, end = same_padding(size, k, s, d)
+        elif padding == "causal":
+            begin, end = (k - 1) * d, 0
+        else:
+            begin, end = padding[2 * axis], padding[2 * axis + 1]
+        out = conv_output(size, k, s, begin, end, d)
+        if is_known(out) and out < 1:
+            axis_name = ("height", "width")[axis] if len(sizes) == 2 else "length"
+            raise ShapeError(f"{what} would give an output {axis_name} of {out}: the input is {size} "
+                             f"but the window spans {(k - 1) * d + 1} (with padding {begin}+{end})",
+                             hint="use a smaller window, padding, or a larger input", code="A102")
+        outs.append(out)
+        windows.append(Window(k, s, begin, d))
+    return shape.with_spatial(tuple(outs)), tuple(windows)
