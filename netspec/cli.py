@@ -101,6 +101,80 @@ def parse_command(
     Console().print(table)
 
 
+def _input_size(text: str | None) -> tuple | None:
+    """'224 224 3', '224x224x3' or 'H W 3' -> (224, 224, 3) / ('H', 'W', 3)."""
+    if text is None:
+        return None
+    parts = text.replace("x", " ").replace("×", " ").replace(",", " ").split() if not any(
+        c.isalpha() and c != "x" for c in text) else text.replace(",", " ").split()
+    if not 1 <= len(parts) <= 3:
+        raise typer.BadParameter("give H W C for images, T C for sequences, or C for features",
+                                 param_hint="--input-size")
+    size: list[int | str] = []
+    for part in parts:
+        if part.isdigit() and int(part) > 0:
+            size.append(int(part))
+        elif part.isidentifier():
+            size.append(part)
+        else:
+            raise typer.BadParameter(f"'{part}' is neither a positive whole number nor a symbol name",
+                                     param_hint="--input-size")
+    return tuple(size)
+
+
+FORMATS = ("table", "json", "markdown", "csv")
+
+
+@app.command()
+def analyze(
+    file: Annotated[Path, typer.Argument(help="A .net or .m file.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json, markdown or csv.")] = "table",
+    input_size: Annotated[Optional[str], typer.Option(
+        "--input-size", metavar="H W C", help="Override the input size (numbers, or symbols such as H W 3 "
+        "for formulas).")] = None,
+    dtype: Annotated[str, typer.Option(help="Element type for memory: float32, float16, bfloat16, float64, "
+                                            "int8.")] = "float32",
+    convention: Annotated[str, typer.Option(help="Cost column: macs (multiply-accumulates), flops (netspec's "
+                                                 "table), torch (what FlopCounterMode counts).")] = "macs",
+    net: NetOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Per-layer shapes, learnables, MACs/FLOPs, memory and receptive fields, with totals,
+    1×1-bottleneck savings and diagnostics. Exits 1 when the network has errors."""
+    from .analysis import DTYPES, analyze as run_analysis
+    from .analysis import render
+
+    if format not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    if convention not in render.CONVENTIONS:
+        raise typer.BadParameter(f"choose one of {', '.join(render.CONVENTIONS)}", param_hint="--convention")
+    if dtype not in DTYPES:
+        raise typer.BadParameter(f"choose one of {', '.join(DTYPES)}", param_hint="--dtype")
+    size = _input_size(input_size)
+    result = _load(file, net, set_)
+    if result is None:
+        raise typer.Exit(1)
+    analysis = run_analysis(result.network, input_size=size, dtype=dtype)
+    if format == "json":
+        typer.echo(render.as_json(analysis))
+    elif format == "markdown":
+        typer.echo(render.as_markdown(analysis, convention))  # type: ignore[arg-type]
+    elif format == "csv":
+        typer.echo(render.as_csv(analysis), nl=False)
+    else:
+        from rich.console import Console
+
+        console = Console(highlight=False)
+        console.print(render.as_table(analysis, convention))  # type: ignore[arg-type]
+        for line in render.summary_lines(analysis, convention):  # type: ignore[arg-type]
+            console.print(line)
+        if analysis.bottlenecks:
+            console.print(render.bottleneck_table(analysis))
+    _print_diagnostics(analysis.diagnostics, result.sources)
+    if analysis.has_errors:
+        raise typer.Exit(1)
+
+
 @app.command()
 def layers(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a markdown table.")] = False,
@@ -130,7 +204,25 @@ def schema() -> None:
     typer.echo(json.dumps(Network.model_json_schema(), indent=2))
 
 
+def _join_input_size(argv: list[str]) -> list[str]:
+    """Let `--input-size H W C` take up to three words, as the option is documented."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        out.append(argv[i])
+        if argv[i] == "--input-size":
+            words = []
+            while i + 1 < len(argv) and len(words) < 3 and (argv[i + 1].isdigit() or argv[i + 1].isidentifier()):
+                i += 1
+                words.append(argv[i])
+            if words:
+                out.append(" ".join(words))
+        i += 1
+    return out
+
+
 def main() -> None:
+    sys.argv[1:] = _join_input_size(sys.argv[1:])
     try:
         app()
     except NetspecError as exc:  # a stage raised outside a command's own handling

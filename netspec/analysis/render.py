@@ -1,0 +1,143 @@
+"""An `Analysis` as a rich table, markdown, CSV or JSON (`netspec analyze --format`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Literal
+
+from .report import Analysis, LayerReport, Number
+
+__all__ = ["CONVENTIONS", "as_table", "as_markdown", "as_csv", "as_json", "human"]
+
+Convention = Literal["macs", "flops", "torch"]
+CONVENTIONS: dict[str, tuple[str, str]] = {
+    "macs": ("MACs", "macs"),
+    "flops": ("FLOPs", "flops"),
+    "torch": ("FLOPs (torch)", "torch_flops"),
+}
+"""--convention -> (column title, report field)."""
+
+
+def grouped(value: Number) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def human(value: Number, unit: str = "", binary: bool = False) -> str:
+    """4,089,184,256 -> '4.09 G'; bytes with binary=True -> '97.7 MiB'."""
+    if not isinstance(value, int):
+        return str(value)
+    base, prefixes = (1024.0, ["", "Ki", "Mi", "Gi", "Ti"]) if binary else (1000.0, ["", "K", "M", "G", "T"])
+    size = float(value)
+    for prefix in prefixes:
+        if abs(size) < base or prefix == prefixes[-1]:
+            text = f"{size:.0f}" if prefix == "" else f"{size:.3g}"
+            return f"{text} {prefix}{unit}".strip()
+        size /= base
+    return str(value)
+
+
+def _cost(row: LayerReport, convention: Convention) -> Number:
+    return getattr(row, CONVENTIONS[convention][1])
+
+
+def _rf(row: LayerReport) -> str:
+    return row.receptive_field.display() if row.receptive_field else "—"
+
+
+def _shape(row: LayerReport) -> str:
+    return ", ".join(row.output_shapes) if row.output_shapes else ("—" if row.analyzed else "?")
+
+
+def as_table(analysis: Analysis, convention: Convention = "macs"):
+    from rich.table import Table
+
+    title, field = CONVENTIONS[convention]
+    totals = analysis.totals
+    table = Table(title=f"{analysis.source or analysis.network} — {analysis.network}", show_footer=True,
+                  footer_style="bold", title_style="bold")
+    table.add_column("#", justify="right", footer="")
+    table.add_column("name", footer="total")
+    table.add_column("type", footer=f"{totals.layers} layers")
+    table.add_column("output", footer="")
+    table.add_column("learnables", justify="right", footer=grouped(totals.learnables))
+    table.add_column(title, justify="right", footer=grouped(getattr(totals, field)))
+    table.add_column("activations", justify="right", footer=human(totals.activation_bytes, "B", binary=True))
+    table.add_column("RF", justify="right", footer="")
+    for index, row in enumerate(analysis.layers, start=1):
+        table.add_row(str(index), row.name, row.type, _shape(row), grouped(row.learnables),
+                      grouped(_cost(row, convention)), human(row.activation_bytes, "B", binary=True), _rf(row))
+    return table
+
+
+def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[str]:
+    title, field = CONVENTIONS[convention]
+    t = analysis.totals
+    lines = [
+        f"learnables {grouped(t.learnables)} ({human(t.learnables)})"
+        + (f", states {grouped(t.states)}" if t.states else ""),
+        f"{title} {grouped(getattr(t, field))} ({human(getattr(t, field))})"
+        f" per image; MACs {human(t.macs)}, FLOPs {human(t.flops)}, torch FLOPs {human(t.torch_flops)}",
+        f"memory ({analysis.dtype}): parameters {human(t.parameter_bytes, 'B', True)}, activations "
+        f"{human(t.activation_bytes, 'B', True)} per image, training ≈ {human(t.training_memory_bytes, 'B', True)} "
+        f"({t.solver}, batch {t.batch_size})",
+    ]
+    if analysis.bottleneck_totals:
+        b = analysis.bottleneck_totals
+        count = len(analysis.bottlenecks)
+        lines.append(f"1×1 bottlenecks: {count} reduction{'s' if count != 1 else ''}, direct {grouped(b['direct_macs'])} "
+                     f"vs bottleneck {grouped(b['bottleneck_macs'])} MACs, saved {grouped(b['saved_macs'])}")
+    return lines
+
+
+def bottleneck_table(analysis: Analysis):
+    from rich.table import Table
+
+    table = Table(title="1×1 bottlenecks: direct k×k convolution vs 1×1 reduction + k×k", title_style="bold")
+    for column in ("reduce", "conv", "channels", "kernel", "output", "direct MACs", "bottleneck MACs", "saved",
+                   "ratio"):
+        table.add_column(column, justify="left" if column in ("reduce", "conv") else "right")
+    for b in analysis.bottlenecks:
+        table.add_row(b.reduce, b.conv, f"{b.input_channels}→{b.reduced_channels}→{b.output_channels}",
+                      "×".join(map(str, b.kernel)), "×".join(map(str, b.output_size)), grouped(b.direct_macs),
+                      f"{grouped(b.reduce_macs)} + {grouped(b.conv_macs)} = {grouped(b.bottleneck_macs)}",
+                      grouped(b.saved_macs), f"{b.ratio}×")
+    return table
+
+
+def as_markdown(analysis: Analysis, convention: Convention = "macs") -> str:
+    title, field = CONVENTIONS[convention]
+    lines = [f"| # | name | type | output | learnables | {title} | activations | RF |",
+             "|---:|---|---|---|---:|---:|---:|---:|"]
+    for index, row in enumerate(analysis.layers, start=1):
+        lines.append(f"| {index} | {row.name} | {row.type} | {_shape(row)} | {grouped(row.learnables)} | "
+                     f"{grouped(_cost(row, convention))} | {human(row.activation_bytes, 'B', True)} | {_rf(row)} |")
+    t = analysis.totals
+    lines.append(f"| | **total** | {t.layers} layers | | **{grouped(t.learnables)}** | "
+                 f"**{grouped(getattr(t, field))}** | {human(t.activation_bytes, 'B', True)} | |")
+    lines.append("")
+    lines += [f"- {line}" for line in summary_lines(analysis, convention)]
+    if analysis.bottlenecks:
+        lines += ["", "| reduce | conv | channels | direct MACs | bottleneck MACs | saved | ratio |",
+                  "|---|---|---|---:|---:|---:|---:|"]
+        for b in analysis.bottlenecks:
+            lines.append(f"| {b.reduce} | {b.conv} | {b.input_channels}→{b.reduced_channels}→{b.output_channels} | "
+                         f"{grouped(b.direct_macs)} | {grouped(b.bottleneck_macs)} | {grouped(b.saved_macs)} | "
+                         f"{b.ratio}× |")
+    return "\n".join(lines)
+
+
+def as_csv(analysis: Analysis) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["index", "name", "type", "inputs", "output", "learnables", "states", "macs", "flops",
+                     "torch_flops", "activation_elements", "activation_bytes", "receptive_field"])
+    for index, row in enumerate(analysis.layers, start=1):
+        writer.writerow([index, row.name, row.type, " ".join(row.inputs), " ".join(row.output_shapes),
+                         row.learnables, row.states, row.macs, row.flops, row.torch_flops, row.activation_elements,
+                         row.activation_bytes, _rf(row)])
+    return out.getvalue()
+
+
+def as_json(analysis: Analysis) -> str:
+    return analysis.model_dump_json(indent=2)
