@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, PositiveInt, field_validator
 
 from .base import InputLayer, Lower, OutputLayer
-from .shape import Shape
+from .shape import Shape, symbol
 
 __all__ = ["ImageInputLayer", "FeatureInputLayer", "SequenceInputLayer", "ClassificationLayer",
            "RegressionLayer", "Normalization"]
@@ -16,6 +16,8 @@ Normalization = Annotated[
     Literal["zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one", "none"], Lower
 ]
 Statistic = float | list[float] | None
+Size = PositiveInt | Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+"""A size, or a symbol name (`H`) that the analysis keeps as a formula."""
 
 
 def _image_size(value):
@@ -33,7 +35,7 @@ class ImageInputLayer(InputLayer):
     required = 1
     ignored_options = frozenset({"dataaugmentation", "splitcomplexinputs"})
 
-    input_size: Annotated[tuple[PositiveInt, PositiveInt, PositiveInt], BeforeValidator(_image_size)]
+    input_size: Annotated[tuple[Size, Size, Size], BeforeValidator(_image_size)]
     normalization: Normalization = "zerocenter"
     normalization_dimension: Annotated[Literal["auto", "channel", "element", "all"], Lower] = "auto"
     mean: Statistic = None
@@ -42,7 +44,7 @@ class ImageInputLayer(InputLayer):
     max: Statistic = None
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
-        return [Shape.image(*self.input_size)]
+        return [Shape.image(*(symbol(d) for d in self.input_size))]
 
 
 class FeatureInputLayer(InputLayer):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union
 
 __all__ = ["Shape", "Dim", "ShapeError", "Window", "floordiv", "ceildiv", "dim_max", "is_known",
-           "conv_output", "same_padding", "slide", "GLOBAL"]
+           "conv_output", "same_padding", "slide", "symbol", "GLOBAL"]
 
 GLOBAL = "global"
 """A layer whose every output sees the whole input (global pooling, fully connected)."""
@@ -87,16 +87,33 @@ class Window:
         return (self.kernel - 1) * self.dilation + 1
 
 
+def symbol(value: int | str) -> Dim:
+    """A size from the IR: ints stay ints, names become positive integer sympy symbols."""
+    if isinstance(value, str):
+        import sympy
+
+        return sympy.Symbol(value, positive=True, integer=True)
+    return value
+
+
 def is_known(value: Dim) -> bool:
     return isinstance(value, int)
 
 
 def floordiv(a: Dim, b: Dim) -> Dim:
-    return a // b
+    if isinstance(a, int) and isinstance(b, int):
+        return a // b
+    import sympy
+
+    return sympy.floor(sympy.Rational(1, 1) * a / b)
 
 
 def ceildiv(a: Dim, b: Dim) -> Dim:
-    return -((-a) // b)
+    if isinstance(a, int) and isinstance(b, int):
+        return -((-a) // b)
+    import sympy
+
+    return sympy.ceiling(sympy.Rational(1, 1) * a / b)
 
 
 def dim_max(a: Dim, b: Dim) -> Dim:
@@ -134,11 +151,10 @@ def slide(shape: Shape, kernel: tuple[int, ...], stride: tuple[int, ...], dilati
         k, s, d = kernel[axis], stride[axis], dilation[axis]
         if padding == "same":
             begin, end = same_padding(size, k, s, d)
-        elif padding == "causal":
-            begin, end = (k - 1) * d, 0
+            out = ceildiv(size, s)
         else:
-            begin, end = padding[2 * axis], padding[2 * axis + 1]
-        out = conv_output(size, k, s, begin, end, d)
+            begin, end = ((k - 1) * d, 0) if padding == "causal" else (padding[2 * axis], padding[2 * axis + 1])
+            out = conv_output(size, k, s, begin, end, d)
         if is_known(out) and out < 1:
             axis_name = ("height", "width")[axis] if len(sizes) == 2 else "length"
             raise ShapeError(f"{what} would give an output {axis_name} of {out}: the input is {size} "

@@ -24,7 +24,7 @@ from .operators import OperatorError, binary, order_chain, truth, unary
 from .parser import parse
 from .spans import node_span, register_text
 from .values import (MAX_ELEMENTS, Cell, Char, CSList, FunctionHandle, Graph, LayerArray, Matrix, Opaque,
-                     OptionsValue, Str, Struct, Value, type_name)
+                     OptionsValue, Str, Struct, SymbolicSize, Value, type_name)
 
 __all__ = ["Interpreter", "Limits", "LoadResult", "NETWORK_VARIABLES"]
 
@@ -443,7 +443,10 @@ class Interpreter:
         value = scope.variables.get(name)
         if value is not None:
             return value
-        return self._first(self._call_function(name, [], 1, node, scope), node)
+        result = self._first(self._call_function(name, [], 1, node, scope), node)
+        if isinstance(result, Opaque) and result.origin == name and name not in self.functions:
+            return Opaque(result.origin, result.span, result.variable, free_name=True)
+        return result
 
     def _e_paren(self, node: Tree, scope: _Scope) -> Value:
         value = self._eval(node.children[0], scope)
@@ -651,6 +654,9 @@ class Interpreter:
 
     def _concatenate_values(self, rows: list[list[Value]], node: Tree) -> Value:
         flat = [v for row in rows for v in row]
+        if len(rows) == 1 and any(isinstance(v, Opaque) and v.free_name for v in flat) and all(
+                (isinstance(v, Opaque) and v.free_name) or (isinstance(v, Matrix) and v.is_scalar()) for v in flat):
+            return SymbolicSize([v.origin if isinstance(v, Opaque) else v.data[0] for v in flat])
         for value in flat:
             if isinstance(value, Opaque):
                 return value

@@ -14,7 +14,7 @@ from ..diagnostics import Span, error, suggest
 from ..ir import CONSTRUCTORS, Layer, TrainingOptions, option_key
 from . import graphs
 from .builtins import Arg, BuiltinError, as_text
-from .values import Cell, Char, Graph, LayerArray, Matrix, Opaque, OptionsValue, Str, Value, type_name
+from .values import Cell, Char, Graph, LayerArray, Matrix, Opaque, OptionsValue, Str, SymbolicSize, Value, type_name
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -58,6 +58,9 @@ def to_python(value: Value) -> Any:
         return value.text
     if isinstance(value, Cell):
         return [to_python(item) for item in value.items]
+    if isinstance(value, SymbolicSize):
+        return [item if isinstance(item, str) else int(item) if float(item).is_integer() else item
+                for item in value.items]
     raise BuiltinError(f"expected a number or text, got a {type_name(value)}")
 
 
@@ -240,6 +243,11 @@ def construct_layer(ctx: "Interpreter", cls: type[Layer], args: list[Arg], call_
         return Opaque(unknown.origin, unknown.span, unknown.variable, structural=True)
     ctx.count_layers(1, call_span)
     layer = _validate(cls, cls.matlab, bound, {"span": call_span}, call_span)
+    symbols = {item for arg in args if isinstance(arg.value, SymbolicSize) for item in arg.value.items
+               if isinstance(item, str)}
+    if symbols:  # `imageInputLayer([H W 3])`: H and W were meant as symbols, not as unknown functions
+        ctx.diagnostics[:] = [d for d in ctx.diagnostics
+                              if not (d.code == "W105" and any(f"`{s}`" in d.message for s in symbols))]
     return LayerArray([layer])
 
 

@@ -18,7 +18,7 @@ from ..diagnostics import Span
 from ..ir import Connection, Layer, TrainingOptions
 
 __all__ = ["Value", "Matrix", "Char", "Str", "Cell", "LayerArray", "Graph", "Opaque", "FunctionHandle",
-           "Struct", "OptionsValue", "CSList", "type_name", "MAX_ELEMENTS"]
+           "Struct", "OptionsValue", "CSList", "SymbolicSize", "type_name", "MAX_ELEMENTS"]
 
 MAX_ELEMENTS = 10_000_000
 """No array, string or cell may hold more elements than this (a hostile spec ends fast)."""
@@ -115,10 +115,22 @@ class Opaque:
     span: Span | None
     variable: str | None = None
     structural: bool = False
+    free_name: bool = False
+    """An undefined bare name (`H`): usable as a symbol in an input layer's size."""
     """True once it stands for layers: then `variable` keeps naming the number to --set."""
 
     def describe(self) -> str:
         return f"`{self.origin}`"
+
+
+@dataclass(slots=True)
+class SymbolicSize:
+    """`[H W 3]` with H and W unbound: a size whose entries may be symbol names.
+
+    Only input layers take it; the analysis then gives shapes and costs as formulas.
+    """
+
+    items: list[float | str]
 
 
 @dataclass(slots=True)
@@ -147,7 +159,8 @@ class CSList:
     items: list["Value"]
 
 
-Value = Matrix | Char | Str | Cell | LayerArray | Graph | Opaque | FunctionHandle | Struct | OptionsValue | CSList
+Value = (Matrix | Char | Str | Cell | LayerArray | Graph | Opaque | FunctionHandle | Struct | OptionsValue | CSList
+         | SymbolicSize)
 
 
 def type_name(value: Value) -> str:
@@ -161,7 +174,7 @@ def type_name(value: Value) -> str:
     return {
         Char: "char array", Str: "string", Cell: "cell array", LayerArray: "layer array",
         Graph: "layer graph", Opaque: "unknown value", FunctionHandle: "function handle",
-        Struct: "struct", OptionsValue: "training options", CSList: "list",
+        Struct: "struct", OptionsValue: "training options", CSList: "list", SymbolicSize: "symbolic size",
     }.get(type(value), type(value).__name__)
 
 
