@@ -42,9 +42,9 @@ def test_readme_command(command: str, code: int, shown: list[str]) -> None:
     result = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, env=env,
                             timeout=120)
     assert result.returncode == code, result.stderr
-    output = (result.stdout + result.stderr).splitlines()
+    output = [line.rstrip() for line in (result.stdout + result.stderr).splitlines()]
     for line in shown:
-        assert line in output, f"README shows {line!r}, the command printed:\n" + "\n".join(output)
+        assert line.rstrip() in output, f"README shows {line!r}, the command printed:\n" + "\n".join(output)
     assert "Traceback" not in result.stderr
 
 
