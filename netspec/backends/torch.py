@@ -1,0 +1,454 @@
+"""IR -> `torch.nn.Module`, with MATLAB's semantics where they differ from PyTorch's.
+
+One table (`LOWER`) maps each IR layer type to a function that builds its module from
+the layer and its analyzed input/output shapes. `GraphModule` then runs the modules in
+the network's topological order (a DAG, like torch.fx's interpreter over its graph).
+
+MATLAB details kept: asymmetric 'same' padding (odd pixel bottom/right), max pooling
+padded with -inf, average pooling counting padded zeros, pooling stride default 1
+(already in the IR), Glorot-uniform weights and zero biases, LRN's alpha/N, channel-wise
+input normalization with statistics stored as buffers (so they travel in checkpoints).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from ..analysis.context import Context
+from ..analysis.passes import shapes as shape_pass
+from ..analysis.passes import structure as structure_pass
+from ..diagnostics import NetspecError, error
+from ..ir import Network
+from ..ir import activation as act
+from ..ir import conv, io, norm, pool, structure
+from ..ir.base import Layer
+from ..ir.shape import Shape, is_known
+
+__all__ = ["to_torch", "GraphModule", "LOWER", "UNSUPPORTED", "module_name"]
+
+Lowering = Callable[[Layer, list[Shape], list[Shape]], nn.Module]
+LOWER: dict[type[Layer], Lowering] = {}
+UNSUPPORTED: set[type[Layer]] = {io.ClassificationLayer, io.RegressionLayer}
+"""IR layers with no module: loss layers (training reads them; the forward pass stops before)."""
+
+
+def lowers(*classes: type[Layer]):
+    def register(fn: Lowering) -> Lowering:
+        for cls in classes:
+            LOWER[cls] = fn
+        return fn
+    return register
+
+
+def module_name(layer_name: str) -> str:
+    """A layer name as a submodule name (torch forbids '.'; MATLAB names may contain '-')."""
+    return re.sub(r"[^0-9A-Za-z_]", "_", layer_name)
+
+
+# -- building blocks ---------------------------------------------------------------------
+
+class Pad(nn.Module):
+    """Explicit (possibly asymmetric) padding, before a conv or pool that then pads nothing."""
+
+    def __init__(self, pads: tuple[int, ...], value: float | str = 0.0):
+        super().__init__()
+        self.pads = tuple(int(p) for p in pads)  # F.pad order: last axis first
+        self.value = value
+
+    def forward(self, x: Tensor) -> Tensor:
+        if isinstance(self.value, str):
+            mode = "replicate" if self.value == "replicate" else "reflect"
+            return F.pad(x, self.pads, mode=mode)
+        return F.pad(x, self.pads, value=self.value)
+
+    def extra_repr(self) -> str:
+        return f"pads={self.pads}, value={self.value}"
+
+
+class Crop(nn.Module):
+    """Remove (t, b, l, r) pixels: MATLAB's transposed-convolution 'Cropping'."""
+
+    def __init__(self, crops: tuple[int, int, int, int]):
+        super().__init__()
+        self.crops = crops
+
+    def forward(self, x: Tensor) -> Tensor:
+        t, b, l, r = self.crops
+        return x[:, :, t:x.shape[2] - b, l:x.shape[3] - r]
+
+
+class InputNormalization(nn.Module):
+    """imageInputLayer's 'zerocenter' / 'zscore' / 'rescale-*', channel-wise.
+
+    The statistics are buffers: `netspec train` computes them from the training data,
+    and they are saved (and exported) with the weights.
+    """
+
+    def __init__(self, mode: str, channels: int, spatial_dims: int, stats: dict[str, object]):
+        super().__init__()
+        self.mode = mode
+        view = (channels, *([1] * spatial_dims))
+
+        def buffer(value, default: float) -> Tensor:
+            tensor = torch.full((channels,), default) if value is None else torch.as_tensor(value, dtype=torch.float32)
+            return tensor.reshape(-1).expand(channels).clone().reshape(view) if tensor.numel() in (1, channels) \
+                else tensor.reshape(view)
+
+        self.register_buffer("mean", buffer(stats.get("mean"), 0.0))
+        self.register_buffer("std", buffer(stats.get("standard_deviation"), 1.0))
+        self.register_buffer("min", buffer(stats.get("min"), 0.0))
+        self.register_buffer("max", buffer(stats.get("max"), 1.0))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.mode == "zerocenter":
+            return x - self.mean
+        if self.mode == "zscore":
+            return (x - self.mean) / self.std
+        if self.mode == "rescale-symmetric":
+            return (x - self.min) / (self.max - self.min) * 2 - 1
+        if self.mode == "rescale-zero-one":
+            return (x - self.min) / (self.max - self.min)
+        return x
+
+    def extra_repr(self) -> str:
+        return self.mode
+
+
+class Linear(nn.Module):
+    """MATLAB's fullyConnectedLayer: images and vectors whole (1×1×N out), sequences per step."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool, kind: str):
+        super().__init__()
+        self.linear = nn.Linear(in_features, out_features, bias=bias)
+        self.kind = kind
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.kind == "sequence":  # (N, C, T) -> per time step
+            return self.linear(x.transpose(1, 2)).transpose(1, 2)
+        y = self.linear(x.flatten(1))
+        return y[:, :, None, None] if self.kind == "image" else y
+
+
+class Flatten(nn.Module):
+    def __init__(self, kind: str):
+        super().__init__()
+        self.kind = kind
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.flatten(1) if self.kind == "image" else x
+
+
+class Add(nn.Module):
+    def forward(self, *inputs: Tensor) -> Tensor:
+        total = inputs[0]
+        for x in inputs[1:]:
+            total = total + x
+        return total
+
+
+class Concat(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, *inputs: Tensor) -> Tensor:
+        return torch.cat(inputs, dim=self.dim)
+
+
+class Softmax(nn.Module):
+    """Softmax over channels (dim 1) for every data kind."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.softmax(x, dim=1)
+
+
+class Resize(nn.Module):
+    def __init__(self, size: tuple[int, int], mode: str):
+        super().__init__()
+        self.size = size
+        self.mode = mode
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.mode == "bilinear":
+            return F.interpolate(x, size=self.size, mode="bilinear", align_corners=False)
+        return F.interpolate(x, size=self.size, mode="nearest")
+
+
+def _init(module: nn.Module, layer: conv.WeightedLayer) -> nn.Module:
+    """MATLAB's initializers: Glorot-uniform weights and zero biases unless told otherwise."""
+    weight = module.weight
+    rule = layer.weights_initializer
+    with torch.no_grad():
+        if rule == "glorot":
+            nn.init.xavier_uniform_(weight)
+        elif rule == "he":
+            nn.init.kaiming_normal_(weight, nonlinearity="relu")
+        elif rule == "narrow-normal":
+            nn.init.normal_(weight, 0.0, 0.01)
+        elif rule == "zeros":
+            nn.init.zeros_(weight)
+        elif rule == "ones":
+            nn.init.ones_(weight)
+        elif rule == "orthogonal":
+            nn.init.orthogonal_(weight)
+        if module.bias is not None:
+            {"zeros": nn.init.zeros_, "ones": nn.init.ones_,
+             "narrow-normal": lambda b: nn.init.normal_(b, 0.0, 0.01)}[layer.bias_initializer](module.bias)
+    return module
+
+
+def _explicit_padding(layer: Layer, shape: Shape, kernel, stride, dilation, padding) -> tuple[int, ...]:
+    """Per-axis (begin, end) from the IR, resolving MATLAB's 'same' and 'causal'."""
+    from ..ir.shape import same_padding
+
+    pads: list[int] = []
+    for axis, size in enumerate(shape.spatial):
+        if not is_known(size):
+            raise error("T001", f"'{layer.name}': PyTorch needs a concrete input size, not {size}", layer.span,
+                        hint="give the input layer numbers, or --input-size")
+        k, s, d = kernel[axis], stride[axis], dilation[axis]
+        if padding == "same":
+            pads += list(same_padding(size, k, s, d))
+        elif padding == "causal":
+            pads += [(k - 1) * d, 0]
+        else:
+            pads += [padding[2 * axis], padding[2 * axis + 1]]
+    return tuple(pads)
+
+
+def _torch_pads(pads: tuple[int, ...]) -> tuple[int, ...]:
+    """(t, b, l, r) / (l, r) in MATLAB's axis order -> F.pad's last-axis-first order."""
+    result: list[int] = []
+    for axis in reversed(range(len(pads) // 2)):
+        result += [pads[2 * axis], pads[2 * axis + 1]]
+    return tuple(result)
+
+
+def _with_padding(core: nn.Module, pads: tuple[int, ...], value: float | str = 0.0) -> nn.Module:
+    """Symmetric zero padding goes into the layer itself; anything else is a Pad in front."""
+    if not any(pads):
+        return core
+    symmetric = all(pads[i] == pads[i + 1] for i in range(0, len(pads), 2))
+    if symmetric and value == 0.0 and hasattr(core, "padding") and not isinstance(core, (nn.MaxPool1d, nn.MaxPool2d)):
+        core.padding = tuple(pads[0::2])
+        return core
+    return nn.Sequential(Pad(_torch_pads(pads), value), core)
+
+
+# -- the table ---------------------------------------------------------------------------------
+
+@lowers(io.ImageInputLayer, io.FeatureInputLayer, io.SequenceInputLayer)
+def _input(layer, inputs, outputs) -> nn.Module:
+    shape = outputs[0]
+    stats = {k: getattr(layer, k) for k in ("mean", "standard_deviation", "min", "max")}
+    return InputNormalization(layer.normalization, int(shape.channels), len(shape.spatial), stats)
+
+
+@lowers(conv.Convolution2dLayer, conv.GroupedConvolution2dLayer)
+def _conv2d(layer, inputs, outputs) -> nn.Module:
+    shape = inputs[0]
+    groups = int(layer.groups(inputs)) if isinstance(layer, conv.GroupedConvolution2dLayer) else 1
+    core = nn.Conv2d(int(shape.channels), int(outputs[0].channels), layer.filter_size, stride=layer.stride,
+                     dilation=layer.dilation_factor, groups=groups, bias=layer.bias_term)
+    pads = _explicit_padding(layer, shape, layer.filter_size, layer.stride, layer.dilation_factor, layer.padding)
+    return _with_padding(_init(core, layer), pads, layer.padding_value)
+
+
+@lowers(conv.Convolution1dLayer)
+def _conv1d(layer, inputs, outputs) -> nn.Module:
+    shape = inputs[0]
+    core = nn.Conv1d(int(shape.channels), layer.num_filters, layer.filter_size, stride=layer.stride,
+                     dilation=layer.dilation_factor, bias=layer.bias_term)
+    pads = _explicit_padding(layer, shape, (layer.filter_size,), (layer.stride,), (layer.dilation_factor,),
+                             layer.padding)
+    return _with_padding(_init(core, layer), pads, layer.padding_value)
+
+
+@lowers(conv.TransposedConv2dLayer)
+def _transposed(layer, inputs, outputs) -> nn.Module:
+    core = _init(nn.ConvTranspose2d(int(inputs[0].channels), layer.num_filters, layer.filter_size,
+                                    stride=layer.stride, bias=layer.bias_term), layer)
+    crops = layer.crops()
+    if not any(crops):
+        return core
+    if crops[0] == crops[1] and crops[2] == crops[3]:
+        core.padding = (crops[0], crops[2])
+        return core
+    return nn.Sequential(core, Crop(crops))
+
+
+@lowers(conv.FullyConnectedLayer)
+def _fully_connected(layer, inputs, outputs) -> nn.Module:
+    module = Linear(int(layer.in_features(inputs)), layer.output_size, layer.bias_term, inputs[0].kind)
+    _init(module.linear, layer)
+    return module
+
+
+@lowers(norm.BatchNormalizationLayer)
+def _batch_norm(layer, inputs, outputs) -> nn.Module:
+    channels = int(inputs[0].channels)
+    cls = nn.BatchNorm2d if inputs[0].kind == "image" else nn.BatchNorm1d
+    return cls(channels, eps=layer.epsilon, momentum=layer.mean_decay)
+
+
+@lowers(norm.LayerNormalizationLayer)
+def _layer_norm(layer, inputs, outputs) -> nn.Module:
+    """Normalize over all of C×H×W with a scale and offset per channel: GroupNorm with one group."""
+    return nn.GroupNorm(1, int(inputs[0].channels), eps=layer.epsilon)
+
+
+@lowers(norm.CrossChannelNormalizationLayer)
+def _lrn(layer, inputs, outputs) -> nn.Module:
+    return nn.LocalResponseNorm(layer.window_channel_size, alpha=layer.alpha, beta=layer.beta, k=layer.k)
+
+
+ACTIVATIONS: dict[type[Layer], Callable[[Layer], nn.Module]] = {
+    act.ReluLayer: lambda l: nn.ReLU(),
+    act.LeakyReluLayer: lambda l: nn.LeakyReLU(l.scale),
+    act.ClippedReluLayer: lambda l: nn.Hardtanh(0.0, l.ceiling),
+    act.EluLayer: lambda l: nn.ELU(l.alpha),
+    act.TanhLayer: lambda l: nn.Tanh(),
+    act.SigmoidLayer: lambda l: nn.Sigmoid(),
+    act.SwishLayer: lambda l: nn.SiLU(),
+    act.GeluLayer: lambda l: nn.GELU(approximate=l.approximation),
+    act.SoftmaxLayer: lambda l: Softmax(),
+    structure.DropoutLayer: lambda l: nn.Dropout(l.probability),
+}
+for _cls, _make in ACTIVATIONS.items():
+    LOWER[_cls] = (lambda make: lambda layer, inputs, outputs: make(layer))(_make)
+
+
+@lowers(pool.MaxPooling2dLayer, pool.AveragePooling2dLayer)
+def _pool2d(layer, inputs, outputs) -> nn.Module:
+    pads = _explicit_padding(layer, inputs[0], layer.pool_size, layer.stride, (1, 1), layer.padding)
+    if isinstance(layer, pool.MaxPooling2dLayer):
+        return _with_padding(nn.MaxPool2d(layer.pool_size, layer.stride), pads, -math.inf)
+    include = layer.padding_value != "mean"
+    return _with_padding(nn.AvgPool2d(layer.pool_size, layer.stride, count_include_pad=include), pads, 0.0)
+
+
+@lowers(pool.MaxPooling1dLayer, pool.AveragePooling1dLayer)
+def _pool1d(layer, inputs, outputs) -> nn.Module:
+    pads = _explicit_padding(layer, inputs[0], (layer.pool_size,), (layer.stride,), (1,), layer.padding)
+    if isinstance(layer, pool.MaxPooling1dLayer):
+        return _with_padding(nn.MaxPool1d(layer.pool_size, layer.stride), pads, -math.inf)
+    return _with_padding(nn.AvgPool1d(layer.pool_size, layer.stride, count_include_pad=True), pads, 0.0)
+
+
+@lowers(pool.GlobalAveragePooling2dLayer, pool.GlobalMaxPooling2dLayer,
+        pool.GlobalAveragePooling1dLayer, pool.GlobalMaxPooling1dLayer)
+def _global_pool(layer, inputs, outputs) -> nn.Module:
+    average = isinstance(layer, (pool.GlobalAveragePooling2dLayer, pool.GlobalAveragePooling1dLayer))
+    if inputs[0].kind == "image":
+        return nn.AdaptiveAvgPool2d(1) if average else nn.AdaptiveMaxPool2d(1)
+    return nn.AdaptiveAvgPool1d(1) if average else nn.AdaptiveMaxPool1d(1)
+
+
+@lowers(structure.FlattenLayer)
+def _flatten(layer, inputs, outputs) -> nn.Module:
+    return Flatten(inputs[0].kind)
+
+
+@lowers(structure.AdditionLayer)
+def _add(layer, inputs, outputs) -> nn.Module:
+    return Add()
+
+
+@lowers(structure.DepthConcatenationLayer, structure.ConcatenationLayer)
+def _concat(layer, inputs, outputs) -> nn.Module:
+    if isinstance(layer, structure.DepthConcatenationLayer):
+        return Concat(1)
+    kind = inputs[0].kind
+    dim = {"image": {1: 2, 2: 3, 3: 1}, "sequence": {1: 1}, "feature": {1: 1}}[kind][layer.dim]
+    return Concat(dim)
+
+
+@lowers(structure.Resize2dLayer)
+def _resize(layer, inputs, outputs) -> nn.Module:
+    h, w, _ = outputs[0].dims
+    return Resize((int(h), int(w)), layer.method)
+
+
+# -- the graph -----------------------------------------------------------------------------------
+
+class GraphModule(nn.Module):
+    """Runs the lowered layers in topological order; returns the output layers' inputs.
+
+    `layer_names[i]` is the MATLAB name of `self.layers[module_name(...)]`; `plan` lists,
+    per layer, the (layer, output index) feeding each input port.
+    """
+
+    def __init__(self, network: Network, modules: dict[str, nn.Module], plan: list[tuple[str, list[str]]],
+                 outputs: list[str], inputs: list[str]):
+        super().__init__()
+        self.network_name = network.name
+        self.layers = nn.ModuleDict({module_name(name): module for name, module in modules.items()})
+        self.plan = plan
+        self.output_names = outputs
+        self.input_names = inputs
+
+    def run(self, *inputs: Tensor, capture: set[str] | None = None) -> dict[str, Tensor]:
+        """Every layer's output by MATLAB name (only `capture`'s and the outputs' are kept)."""
+        values: dict[str, Tensor] = {}
+        remaining: dict[str, int] = {}
+        for _, sources in self.plan:
+            for source in sources:
+                remaining[source] = remaining.get(source, 0) + 1
+        feed = dict(zip(self.input_names, inputs))
+        keep = set(self.output_names) | (capture or set())
+        kept: dict[str, Tensor] = {}
+        for name, sources in self.plan:
+            module = self.layers[module_name(name)]
+            if not sources:
+                value = module(feed[name])
+            else:
+                value = module(*(values[s] for s in sources))
+                for source in sources:
+                    remaining[source] -= 1
+                    if remaining[source] == 0 and source not in keep:
+                        values.pop(source, None)
+            values[name] = value
+            if name in keep:
+                kept[name] = value
+        return kept
+
+    def forward(self, *inputs: Tensor) -> Tensor | tuple[Tensor, ...]:
+        kept = self.run(*inputs)
+        results = tuple(kept[name] for name in self.output_names)
+        return results[0] if len(results) == 1 else results
+
+
+def to_torch(network: Network, *, seed: int | None = 0) -> GraphModule:
+    """Lower a network; weights initialized as MATLAB does (reproducible with `seed`)."""
+    context = Context(network, input_size=None, dtype="float32", bytes_per_element=4)
+    structure_pass(context)
+    shape_pass(context)
+    errors = [d for d in context.diagnostics if d.severity.value == "error"]
+    if errors:
+        raise NetspecError(errors)
+    if seed is not None:
+        torch.manual_seed(seed)
+    modules: dict[str, nn.Module] = {}
+    plan: list[tuple[str, list[str]]] = []
+    outputs: list[str] = []
+    for name in context.order:
+        layer = context.layers[name]
+        sources = [edge.source for edge in context.sources(name) if edge is not None]
+        if not layer.output_names:  # a loss layer: the network's output is what it reads
+            outputs.extend(sources)
+            continue
+        lower = LOWER.get(type(layer))
+        if lower is None:
+            raise error("T002", f"the PyTorch backend cannot lower {layer.matlab}", layer.span)
+        modules[name] = lower(layer, context.input_shapes.get(name, []), context.shapes[name] or [])
+        plan.append((name, sources))
+        if not context.outgoing[name]:
+            outputs.append(name)
+    inputs = [name for name in context.order if not context.layers[name].input_names]
+    return GraphModule(network, modules, plan, outputs, inputs)
