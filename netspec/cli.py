@@ -176,6 +176,139 @@ def analyze(
 
 
 @app.command()
+def graph(
+    file: Annotated[Path, typer.Argument(help="A .net or .m file.")],
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="File to write: .dot, .svg, .png or .pdf (default: DOT on stdout).")] = None,
+    format: Annotated[Optional[str], typer.Option(
+        "--format", "-f", help="dot, svg, png or pdf (default: from the -o suffix).")] = None,
+    net: NetOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Draw the network's DAG with Graphviz, shapes on the edges. DOT always; SVG/PNG/PDF
+    when the Graphviz `dot` program is installed (otherwise the .dot file and how to render it).
+    Exits 1 when the network has errors (the drawing is still written, unknown shapes as '?')."""
+    import shlex
+    import shutil
+
+    from .analysis import analyze as run_analysis
+    from .backends import graphviz as backend
+
+    suffixes = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
+    if format is not None and format not in backend.FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(backend.FORMATS)}", param_hint="--format")
+    if format is None:
+        format = suffixes.get(output.suffix.lower()) if output is not None else "dot"
+        if format is None:
+            raise typer.BadParameter(f"cannot tell the format from '{output}'; name it .dot, .svg, .png or "
+                                     ".pdf, or give --format", param_hint="--output")
+    if output is None and format != "dot":
+        raise typer.BadParameter(f"--format {format} needs a file: give -o FILE.{format}", param_hint="--output")
+    result = _load(file, net, set_)
+    if result is None:
+        raise typer.Exit(1)
+    analysis = run_analysis(result.network)
+    drawing = backend.to_dot(result.network, analysis)
+    if output is None:
+        typer.echo(drawing.source, nl=False)
+    else:
+        dot = shutil.which("dot") if format != "dot" else None
+        try:
+            if format == "dot" or dot is not None:
+                backend.write(drawing, output, format, dot=dot or "dot")
+                typer.echo(f"wrote {output}", err=True)
+            else:
+                fallback = output.with_suffix(".dot")
+                backend.write(drawing, fallback, "dot")
+                typer.echo(
+                    f"netspec: the Graphviz 'dot' program is not installed, so {fallback} was written instead of "
+                    f"{output}.\nRender it with:\n    dot -T{format} {shlex.quote(str(fallback))} -o "
+                    f"{shlex.quote(str(output))}\nafter installing Graphviz: apt-get install graphviz "
+                    "(Debian/Ubuntu), brew install graphviz (macOS), or see https://graphviz.org/download/",
+                    err=True)
+        except (OSError, backend.RenderError) as exc:
+            typer.echo(f"netspec: cannot write {output}: {exc}", err=True)
+            raise typer.Exit(1)
+    _print_diagnostics(analysis.diagnostics, result.sources)
+    if analysis.has_errors:
+        raise typer.Exit(1)
+
+
+@app.command("train")
+def train_command(
+    file: Annotated[Optional[Path], typer.Argument(help="A .net file (not needed with --resume).")] = None,
+    data: Annotated[str, typer.Option(help="builtin (MNIST subset shipped with netspec), mnist:DIR, or an "
+                                           "image folder with one sub-folder per class.")] = "builtin",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Run folder (default runs/SPEC).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="MaxEpochs.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="MiniBatchSize.")] = None,
+    lr: Annotated[Optional[float], typer.Option(help="InitialLearnRate.")] = None,
+    solver: Annotated[Optional[str], typer.Option(help="sgdm, adam or rmsprop.")] = None,
+    execution_environment: Annotated[Optional[str], typer.Option(help="auto, cpu or gpu.")] = None,
+    validation_frequency: Annotated[Optional[int], typer.Option(help="ValidationFrequency (iterations).")] = None,
+    validation_patience: Annotated[Optional[float], typer.Option(help="ValidationPatience.")] = None,
+    l2: Annotated[Optional[float], typer.Option(help="L2Regularization.")] = None,
+    shuffle: Annotated[Optional[str], typer.Option(help="once, every-epoch or never.")] = None,
+    augment: Annotated[Optional[str], typer.Option(help="e.g. 'RandXReflection,RandRotation=[-10 10]'.")] = None,
+    split: Annotated[float, typer.Option(help="Share of each class used for training; the rest validates.")] = 0.8,
+    seed: Annotated[int, typer.Option(help="Random seed (weights, data order).")] = 0,
+    init: Annotated[Optional[Path], typer.Option(help="Checkpoint or run folder: copy layers whose name and "
+                                                     "shape match (transfer learning).")] = None,
+    resume: Annotated[Optional[Path], typer.Option(help="Run folder of a stopped run to continue.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    net: NetOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Train a spec with its trainingOptions (flags override them); writes a run folder."""
+    if file is None and resume is None:
+        raise typer.BadParameter("give a .net file, or --resume RUN", param_hint="FILE")
+    network, text = None, ""
+    if resume is None:
+        result = _load(file, net, set_)
+        if result is None:
+            raise typer.Exit(1)
+        network, text = result.network, file.read_text(encoding="utf-8")
+    from .train.run import run_train
+
+    overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "solver": solver,
+                 "execution_environment": execution_environment, "validation_frequency": validation_frequency,
+                 "validation_patience": validation_patience, "l2": l2, "shuffle": shuffle}
+    run_train(network, text, file, data=data, out=out, overrides=overrides, seed=seed, init=init, resume=resume,
+              augment=augment, split=split, quiet=quiet)
+
+
+@app.command()
+def evaluate(
+    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint.")],
+    data: Annotated[str, typer.Option(help="builtin, mnist:DIR or an image folder.")] = "builtin",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the confusion matrix PNG.")] = None,
+) -> None:
+    """Accuracy, loss, a per-class table and the confusion matrix of a trained network."""
+    from .train.run import run_evaluate
+
+    run_evaluate(run, data, out)
+
+
+@app.command()
+def predict(
+    model: Annotated[Path, typer.Argument(help="Run folder, checkpoint (.pt) or ONNX model (.onnx).")],
+    images: Annotated[list[Path], typer.Argument(help="Image files.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Class and probability for each image."""
+    if model.suffix == ".onnx":
+        from .backends.onnx_predict import predict_onnx as predict_images
+    else:
+        from .train.run import run_predict as predict_images
+    results = predict_images(model, images)
+    if as_json:
+        typer.echo(json.dumps(results, indent=2))
+        return
+    for row in results:
+        typer.echo(f"{row['image']}: {row['class']} ({100 * row['probability']:.1f}%)")
+
+
+@app.command()
 def layers(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a markdown table.")] = False,
 ) -> None:

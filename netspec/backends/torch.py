@@ -418,7 +418,10 @@ class GraphModule(nn.Module):
                 kept[name] = value
         return kept
 
-    def forward(self, *inputs: Tensor) -> Tensor | tuple[Tensor, ...]:
+    def forward(self, *inputs: Tensor, output: str | None = None) -> Tensor | tuple[Tensor, ...]:
+        """The network's outputs, or the output of layer `output` (training reads the logits)."""
+        if output is not None:
+            return self.run(*inputs, capture={output})[output]
         kept = self.run(*inputs)
         results = tuple(kept[name] for name in self.output_names)
         return results[0] if len(results) == 1 else results

@@ -1,0 +1,292 @@
+"""Graphviz backend: the network's DAG as a `graphviz.Digraph`, shapes on the edges.
+
+One table, `LAYERS`, maps every IR layer kind to its family (which sets the node's
+colour and outline) and a label function (the MATLAB options that matter, written the
+way papers draw them: `conv 3×3, 64, /2, pad same`). Nodes read top to bottom: the
+layer's name, those options, then the MATLAB constructor. Each edge carries the shape
+its source port produces (the analyzer's H×W×C); an edge into a multi-input layer also
+names the port it enters (`28×28×256 → in2`), one out of a multi-output layer the port it
+leaves (`out2: ...`).
+
+`write(graph, path, format)` saves DOT text, or renders SVG/PNG/PDF with the Graphviz
+`dot` program, through a temporary file so an existing file survives any failure.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import graphviz
+
+from ..analysis import Analysis, analyze
+from ..ir import Layer, Network
+
+__all__ = ["LAYERS", "FAMILIES", "FORMATS", "to_dot", "write", "RenderError"]
+
+FORMATS = ("dot", "svg", "png", "pdf")
+
+
+# -- option formatting ---------------------------------------------------------------
+
+def _size(value) -> str:
+    """(3, 3) -> '3×3'; 3 -> '3' (1-D)."""
+    if isinstance(value, (tuple, list)):
+        return "×".join(str(v) for v in value)
+    return str(value)
+
+
+def _stride(value) -> str:
+    """', /2' unless the stride is 1 everywhere."""
+    values = list(value) if isinstance(value, (tuple, list)) else [value]
+    if all(v == 1 for v in values):
+        return ""
+    return f", /{values[0]}" if len(set(values)) == 1 else f", /{_size(values)}"
+
+
+def _padding(value, word: str = "pad") -> str:
+    """', pad same', ', pad 1', ', pad [0 1 0 1]'; nothing for no padding."""
+    if isinstance(value, str):
+        return f", {word} {value}"
+    values = list(value)
+    if not any(values):
+        return ""
+    if len(set(values)) == 1:
+        return f", {word} {values[0]}"
+    return f", {word} [{' '.join(str(v) for v in values)}]"
+
+
+def _dilation(value) -> str:
+    values = list(value) if isinstance(value, (tuple, list)) else [value]
+    if all(v == 1 for v in values):
+        return ""
+    return f", dil {values[0]}" if len(set(values)) == 1 else f", dil {_size(values)}"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _conv(prefix: str) -> Callable[[Layer], str]:
+    def label(layer) -> str:
+        return (f"{prefix} {_size(layer.filter_size)}, {layer.num_filters}{_stride(layer.stride)}"
+                f"{_dilation(layer.dilation_factor)}{_padding(layer.padding)}")
+    return label
+
+
+def _grouped(layer) -> str:
+    if layer.num_groups == "channel-wise":
+        head = f"dwconv {_size(layer.filter_size)}"
+        head += f", ×{layer.num_filters_per_group}" if layer.num_filters_per_group != 1 else ""
+    else:
+        head = f"gconv {_size(layer.filter_size)}, {layer.num_groups}×{layer.num_filters_per_group}"
+    return f"{head}{_stride(layer.stride)}{_dilation(layer.dilation_factor)}{_padding(layer.padding)}"
+
+
+def _transposed(layer) -> str:
+    stride = list(layer.stride)
+    up = "" if all(s == 1 for s in stride) else (
+        f", ×{stride[0]}" if len(set(stride)) == 1 else f", ×{_size(stride)}")
+    return f"tconv {_size(layer.filter_size)}, {layer.num_filters}{up}{_padding(layer.cropping, 'crop')}"
+
+
+def _pool(prefix: str) -> Callable[[Layer], str]:
+    def label(layer) -> str:
+        return f"{prefix} {_size(layer.pool_size)}{_stride(layer.stride).replace(',', '')}{_padding(layer.padding)}"
+    return label
+
+
+def _text(text: str) -> Callable[[Layer], str]:
+    return lambda layer: text
+
+
+def _image_input(layer) -> str:
+    return f"input {_size(layer.input_size)}"
+
+
+def _resize(layer) -> str:
+    if layer.output_size is not None:
+        return f"resize {_size(layer.output_size)}, {layer.method}"
+    sx, sy = layer.scale
+    scale = _number(sx) if sx == sy else f"{_number(sx)}×{_number(sy)}"
+    return f"resize ×{scale}, {layer.method}"
+
+
+# -- the table -----------------------------------------------------------------------
+
+LAYERS: dict[str, tuple[str, Callable[[Layer], str]]] = {
+    # io
+    "image_input": ("io", _image_input),
+    "feature_input": ("io", lambda layer: f"input {layer.input_size}"),
+    "sequence_input": ("io", lambda layer: f"input T×{layer.input_size}"),
+    "classification": ("io", _text("cross-entropy")),
+    "regression": ("io", _text("mean squared error")),
+    # conv
+    "convolution2d": ("conv", _conv("conv")),
+    "convolution1d": ("conv", _conv("conv1d")),
+    "grouped_convolution2d": ("conv", _grouped),
+    "transposed_conv2d": ("conv", _transposed),
+    "fully_connected": ("fc", lambda layer: f"fc {layer.output_size}"),
+    # norm
+    "batch_normalization": ("norm", _text("batch norm")),
+    "layer_normalization": ("norm", _text("layer norm")),
+    "cross_channel_normalization": ("norm", lambda layer: f"LRN {layer.window_channel_size}"),
+    # activation
+    "relu": ("activation", _text("relu")),
+    "leaky_relu": ("activation", lambda layer: f"leaky relu {_number(layer.scale)}"),
+    "clipped_relu": ("activation", lambda layer: f"relu ≤ {_number(layer.ceiling)}"),
+    "elu": ("activation", lambda layer: "elu" if layer.alpha == 1 else f"elu α={_number(layer.alpha)}"),
+    "tanh": ("activation", _text("tanh")),
+    "sigmoid": ("activation", _text("sigmoid")),
+    "swish": ("activation", _text("swish")),
+    "gelu": ("activation", lambda layer: "gelu" if layer.approximation == "none" else "gelu (tanh)"),
+    "softmax": ("activation", _text("softmax")),
+    # pool
+    "max_pooling2d": ("pool", _pool("max")),
+    "average_pooling2d": ("pool", _pool("avg")),
+    "max_pooling1d": ("pool", _pool("max")),
+    "average_pooling1d": ("pool", _pool("avg")),
+    "global_average_pooling2d": ("pool", _text("global avg")),
+    "global_max_pooling2d": ("pool", _text("global max")),
+    "global_average_pooling1d": ("pool", _text("global avg")),
+    "global_max_pooling1d": ("pool", _text("global max")),
+    # merge
+    "addition": ("merge", _text("+")),
+    "depth_concatenation": ("merge", _text("concat")),
+    "concatenation": ("merge", lambda layer: f"concat dim {layer.dim}"),
+    # other
+    "flatten": ("other", _text("flatten")),
+    "dropout": ("other", lambda layer: f"dropout {_number(layer.probability)}"),
+    "resize2d": ("other", _resize),
+}
+"""IR layer kind -> (family, label function). Every kind in `netspec.ir.LAYERS` has a row."""
+
+FAMILIES: dict[str, dict[str, str]] = {
+    "io": {"fillcolor": "#d9d9d9", "color": "#404040", "penwidth": "1.4"},
+    "conv": {"fillcolor": "#c6dbef", "color": "#4a78a8"},
+    "fc": {"fillcolor": "#dadaeb", "color": "#6a51a3"},
+    "norm": {"fillcolor": "#fdd9b5", "color": "#c0783a"},
+    "activation": {"fillcolor": "#fff3b0", "color": "#b09a30"},
+    "pool": {"fillcolor": "#c7e9c0", "color": "#4a9a4a"},
+    "merge": {"fillcolor": "#f8b4b4", "color": "#b22222", "penwidth": "1.6", "shape": "hexagon",
+              "style": "filled", "margin": "0,0"},
+    "other": {"fillcolor": "#ffffff", "color": "#808080", "style": "rounded,filled,dashed"},
+}
+"""Node attributes per family; inputs and outputs also get their own outline (see `_node_attrs`)."""
+
+EDGE_COLOR = "#555555"
+FONT = "Helvetica"
+
+
+def _node_attrs(layer: Layer, family: str) -> dict[str, str]:
+    attrs = dict(FAMILIES[family])
+    if family == "io":
+        attrs["shape"] = "invhouse" if not layer.input_names else "house"
+        attrs["style"] = "filled"
+    return attrs
+
+
+def _label(layer: Layer, options: str) -> str:
+    """HTML-like label: bold name, the options, then the MATLAB constructor in small grey.
+
+    A borderless table rather than `<br/>` lines, so underscores in the bold name do not
+    touch the line below.
+    """
+    rows = [f"<b>{html.escape(layer.name)}</b>"]
+    if options:
+        rows.append(html.escape(options))
+    rows.append(f'<font point-size="6" color="#606060">{html.escape(layer.display_type())}</font>')
+    cells = "".join(f"<tr><td>{row}</td></tr>" for row in rows)
+    return f'<<table border="0" cellborder="0" cellspacing="1" cellpadding="0">{cells}</table>>'
+
+
+def node_id(name: str) -> str:
+    """Node ids are layer names (never read as HTML, even when a name looks like `<x>`)."""
+    return graphviz.nohtml(name)
+
+
+def edge_shape(report, layer: Layer, port: str) -> str:
+    """The shape on an edge: the analyzer's output shape of `layer/port`, or '?' when unknown."""
+    if report is None or not report.analyzed:
+        return "?"
+    index = layer.output_names.index(port)
+    return report.output_shapes[index] if index < len(report.output_shapes) else "?"
+
+
+def to_dot(network: Network, analysis: Analysis | None = None) -> graphviz.Digraph:
+    """The network as a top-to-bottom `graphviz.Digraph`: one node per layer, one edge per
+    connection labelled with the shape flowing on it."""
+    if analysis is None:
+        analysis = analyze(network)
+    title = Path(network.source).name if network.source else network.name
+    graph = graphviz.Digraph(
+        name=network.name,
+        graph_attr={"rankdir": "TB", "splines": "true", "nodesep": "0.25", "ranksep": "0.3",
+                    "fontname": FONT, "fontsize": "11", "label": title, "labelloc": "t",
+                    "ordering": "out", "bgcolor": "white", "pad": "0.2"},
+        node_attr={"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "8",
+                   "height": "0.3", "margin": "0.08,0.03"},
+        edge_attr={"fontname": FONT, "fontsize": "7", "color": EDGE_COLOR, "fontcolor": "#303030",
+                   "arrowsize": "0.6"},
+    )
+    for layer in network.layers:
+        family, label = LAYERS[layer.kind]
+        graph.node(node_id(layer.name), _label(layer, label(layer)), **_node_attrs(layer, family))
+    layers = {layer.name: layer for layer in network.layers}
+    reports = {report.name: report for report in analysis.layers}
+    for edge in network.connections:
+        source, destination = layers[edge.source], layers[edge.destination]
+        text = edge_shape(reports.get(edge.source), source, edge.source_port)
+        if len(source.output_names) > 1:
+            text = f"{edge.source_port}: {text}"
+        if len(destination.input_names) > 1:
+            text = f"{text} → {edge.destination_port}"
+        graph.edge(node_id(edge.source), node_id(edge.destination), label=graphviz.nohtml(text))
+    return graph
+
+
+class RenderError(Exception):
+    """The Graphviz `dot` program failed."""
+
+
+def _atomic(path: Path, produce: Callable[[Path], None]) -> None:
+    """Let `produce` write a temporary file beside `path`, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        produce(Path(temp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write(graph: graphviz.Digraph, path: str | Path, format: str = "dot", *, dot: str = "dot") -> Path:
+    """Write DOT text, or render `svg`/`png`/`pdf` with the `dot` program (path `dot`).
+
+    The file appears complete or not at all: an existing `path` survives failures.
+    """
+    path = Path(path)
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    source = graph.source.encode("utf-8")
+    if format == "dot":
+        _atomic(path, lambda temp: temp.write_bytes(source))
+        return path
+
+    def render(temp: Path) -> None:
+        done = subprocess.run([dot, f"-T{format}", "-o", str(temp)], input=source, capture_output=True)
+        if done.returncode != 0:
+            message = done.stderr.decode("utf-8", "replace").strip()
+            raise RenderError(f"{dot} -T{format} failed (exit {done.returncode}): {message}")
+
+    _atomic(path, render)
+    return path

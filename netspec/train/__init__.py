@@ -1,0 +1,1 @@
+"""Training, evaluation and prediction with PyTorch (imported only by those commands)."""

@@ -1,0 +1,63 @@
+"""Checkpoints: everything needed to predict, evaluate, fine-tune or resume, in one file.
+
+Written atomically (temp file + rename) so a kill never leaves a broken checkpoint, and
+read with `torch.load(..., weights_only=True)`: the IR travels as JSON text, not pickle.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..diagnostics import error
+from ..ir import Network
+
+__all__ = ["save", "load", "resolve", "FORMAT", "network_of"]
+
+FORMAT = "netspec-checkpoint/1"
+
+
+def save(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        torch.save({"format": FORMAT, **payload}, temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def resolve(path: Path, prefer: str = "best") -> Path:
+    """A run folder means its best (else last) checkpoint; a file is itself."""
+    if path.is_dir():
+        for name in (f"{prefer}.pt", "best.pt", "last.pt"):
+            if (path / name).is_file():
+                return path / name
+        raise error("C001", f"{path} has no checkpoint (best.pt or last.pt)",
+                    hint="pass a run folder written by `netspec train`, or a .pt checkpoint")
+    if not path.is_file():
+        raise error("C001", f"no such checkpoint or run folder: {path}")
+    return path
+
+
+def load(path: Path, prefer: str = "best") -> dict[str, Any]:
+    path = resolve(path, prefer)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a bad file
+        raise error("C002", f"{path} is not a readable netspec checkpoint: {exc}") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise error("C002", f"{path} is not a netspec checkpoint",
+                    hint="checkpoints are written by `netspec train` (best.pt, last.pt)")
+    payload["path"] = str(path)
+    return payload
+
+
+def network_of(payload: dict[str, Any]) -> Network:
+    return Network.model_validate_json(payload["network"])

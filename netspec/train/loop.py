@@ -1,0 +1,409 @@
+"""`netspec train`: MATLAB's trainNetwork semantics on PyTorch.
+
+The spec's `trainingOptions` drive the run (solver, learning rate and schedule, L2,
+mini-batch size, epochs, shuffling, validation frequency and patience, gradient
+clipping, output network); per-layer learn-rate and L2 factors become optimizer
+parameter groups (factor 0 freezes). The run folder keeps the resolved spec and IR,
+metrics, plots, atomic best/last checkpoints and a summary; `--resume` continues a
+killed run at the exact iteration, with the same data order and random state.
+Under `torchrun`, each rank trains on its shard with DDP and rank 0 writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from ..analysis import analyze
+from ..backends.torch import GraphModule, module_name, to_torch
+from ..diagnostics import error
+from ..ir import ClassificationLayer, Network, RegressionLayer, SoftmaxLayer, TrainingOptions
+from ..ir.base import InputLayer
+from . import checkpoint
+from .augment import Augmenter
+from .data import Dataset
+
+__all__ = ["TrainConfig", "train", "classifier_parts", "predict_batches", "device_for"]
+
+
+@dataclass
+class TrainConfig:
+    network: Network
+    options: TrainingOptions
+    train: Dataset
+    validation: Dataset | None
+    out: Path
+    spec_text: str = ""
+    seed: int = 0
+    init: Path | None = None
+    resume: dict[str, Any] | None = None
+    augmenter: Augmenter | None = None
+    checkpoint_every: int = 50
+    quiet: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def device_for(environment: str) -> torch.device:
+    if environment == "cpu":
+        return torch.device("cpu")
+    if environment in ("gpu", "multi-gpu", "parallel"):
+        if not torch.cuda.is_available():
+            raise error("R001", f"ExecutionEnvironment '{environment}' needs a CUDA GPU, and none is available",
+                        hint="use --execution-environment cpu (or auto)")
+    if torch.cuda.is_available():
+        rank = int(os.environ.get("LOCAL_RANK", 0))
+        return torch.device("cuda", rank)
+    return torch.device("cpu")
+
+
+def classifier_parts(network: Network) -> tuple[str, str | None, str]:
+    """(loss kind, layer whose output are the logits, output layer) for the loss."""
+    for layer in network.layers:
+        if isinstance(layer, (ClassificationLayer, RegressionLayer)):
+            feeding = next((c.source for c in network.connections if c.destination == layer.name), None)
+            if isinstance(layer, RegressionLayer):
+                return "regression", feeding, layer.name
+            source = network.layer(feeding) if feeding else None
+            if isinstance(source, SoftmaxLayer):
+                logits = next((c.source for c in network.connections if c.destination == source.name), None)
+                return "classification", logits, layer.name
+            return "classification", feeding, layer.name
+    raise error("R002", f"'{network.name}' has no output layer to train against",
+                hint="end the network with softmaxLayer and classificationLayer (or regressionLayer)")
+
+
+def _parameter_groups(model: GraphModule, network: Network, options: TrainingOptions) -> list[dict[str, Any]]:
+    """One group per (learn-rate factor, L2 factor): MATLAB's per-layer factors."""
+    groups: dict[tuple[float, float], list[nn.Parameter]] = {}
+    for layer in network.layers:
+        key = module_name(layer.name)
+        if key not in model.layers:
+            continue
+        for pname, parameter in model.layers[key].named_parameters():
+            is_bias = pname.endswith("bias")
+            prefix = ("offset" if is_bias else "scale") if hasattr(layer, "scale_learn_rate_factor") else \
+                ("bias" if is_bias else "weight")
+            lr_factor = float(getattr(layer, f"{prefix}_learn_rate_factor", 1.0))
+            l2_factor = float(getattr(layer, f"{prefix}_l2_factor", 1.0))
+            if lr_factor == 0:
+                parameter.requires_grad_(False)
+                continue
+            groups.setdefault((lr_factor, l2_factor), []).append(parameter)
+    return [{"params": params, "lr": options.initial_learn_rate * lr, "lr_factor": lr,
+             "weight_decay": options.l2_regularization * l2} for (lr, l2), params in groups.items()]
+
+
+def _optimizer(groups: list[dict[str, Any]], options: TrainingOptions) -> torch.optim.Optimizer:
+    if options.solver == "sgdm":
+        return torch.optim.SGD(groups, lr=options.initial_learn_rate, momentum=options.momentum)
+    if options.solver == "adam":
+        return torch.optim.Adam(groups, lr=options.initial_learn_rate, eps=options.epsilon,
+                                betas=(options.gradient_decay_factor, options.squared_gradient_decay_factor))
+    return torch.optim.RMSprop(groups, lr=options.initial_learn_rate, eps=options.epsilon,
+                               alpha=options.squared_gradient_decay_factor)
+
+
+def _learn_rate(options: TrainingOptions, epoch: int) -> float:
+    """MATLAB's piecewise schedule drops the rate every LearnRateDropPeriod epochs."""
+    if options.learn_rate_schedule == "piecewise":
+        return options.initial_learn_rate * options.learn_rate_drop_factor ** (epoch // options.learn_rate_drop_period)
+    return options.initial_learn_rate
+
+
+def _set_learn_rate(optimizer: torch.optim.Optimizer, rate: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = rate * group.get("lr_factor", 1.0)
+
+
+def _clip(model: nn.Module, options: TrainingOptions) -> None:
+    threshold = options.gradient_threshold
+    if math.isinf(threshold):
+        return
+    parameters = [p for p in model.parameters() if p.grad is not None]
+    if options.gradient_threshold_method == "global-l2norm":
+        torch.nn.utils.clip_grad_norm_(parameters, threshold)
+    elif options.gradient_threshold_method == "l2norm":
+        for parameter in parameters:  # MATLAB clips each learnable's gradient on its own
+            torch.nn.utils.clip_grad_norm_([parameter], threshold)
+    else:
+        torch.nn.utils.clip_grad_value_(parameters, threshold)
+
+
+def _normalization_statistics(model: GraphModule, network: Network, images: np.ndarray) -> None:
+    """MATLAB computes the input layer's statistics from the training data, per channel."""
+    data = torch.from_numpy(images).float()
+    dims = [0, *range(2, data.ndim)]
+    for layer in network.layers:
+        if not isinstance(layer, InputLayer) or module_name(layer.name) not in model.layers:
+            continue
+        module = model.layers[module_name(layer.name)]
+        view = module.mean.shape
+        if layer.mean is None:
+            module.mean.copy_(data.mean(dim=dims).reshape(view))
+        if layer.standard_deviation is None:
+            module.std.copy_(data.std(dim=dims).clamp_min(1e-8).reshape(view))
+        if layer.min is None:
+            module.min.copy_(data.amin(dim=dims).reshape(view))
+        if layer.max is None:
+            module.max.copy_(data.amax(dim=dims).reshape(view))
+
+
+def _load_matching(model: GraphModule, path: Path) -> list[str]:
+    """--init: copy every tensor whose layer name and shape match (transfer learning)."""
+    payload = checkpoint.load(path)
+    source = payload["model"]
+    target = model.state_dict()
+    copied = [k for k, v in source.items() if k in target and target[k].shape == v.shape]
+    target.update({k: source[k] for k in copied})
+    model.load_state_dict(target)
+    return sorted({k.split(".")[1] for k in copied if k.startswith("layers.")})
+
+
+def predict_batches(model: GraphModule, images: Tensor, logits_layer: str | None, device: torch.device,
+                    batch: int = 256) -> Tensor:
+    """Class scores (logits where the network has them) for uint8 images, in eval mode."""
+    outputs = []
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(images), batch):
+            x = images[start:start + batch].to(device).float()
+            kept = model.run(x, capture={logits_layer} if logits_layer else None)
+            y = kept[logits_layer] if logits_layer else next(iter(kept.values()))
+            outputs.append(y.flatten(1).float().cpu())
+    return torch.cat(outputs) if outputs else torch.empty(0)
+
+
+class _Writer:
+    """Rank 0's metrics file (CSV, one row per iteration; validation rows too)."""
+
+    COLUMNS = ["epoch", "iteration", "loss", "accuracy", "learn_rate", "val_loss", "val_accuracy", "seconds"]
+
+    def __init__(self, path: Path, keep_until: int | None):
+        self.path = path
+        rows = []
+        if keep_until is not None and path.exists():
+            with path.open(newline="") as handle:
+                rows = [r for r in csv.DictReader(handle) if int(r["iteration"]) <= keep_until]
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, self.COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        self.rows = rows
+
+    def add(self, row: dict[str, Any]) -> None:
+        row = {k: row.get(k, "") for k in self.COLUMNS}
+        self.rows.append(row)
+        with self.path.open("a", newline="") as handle:
+            csv.DictWriter(handle, self.COLUMNS).writerow(row)
+
+
+def train(config: TrainConfig) -> dict[str, Any]:
+    """Run (or resume) training; returns the summary written to summary.json."""
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    options = config.options
+    device = device_for(options.execution_environment)
+    rank, world = 0, 1
+    if distributed:
+        import torch.distributed as dist
+
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        rank, world = dist.get_rank(), dist.get_world_size()
+    lead = rank == 0
+    network = config.network
+    loss_kind, logits_layer, _ = classifier_parts(network)
+    torch.manual_seed(config.seed)
+    model = to_torch(network, seed=config.seed)
+    classes = config.train.classes
+    if loss_kind == "classification":
+        outputs = model.run(torch.zeros(1, *config.train.images.shape[1:]), capture={logits_layer})[logits_layer]
+        if outputs[0].numel() != len(classes):
+            raise error("R003", f"the data has {len(classes)} classes but the network ends with "
+                        f"{outputs[0].numel()} outputs", hint="set the last fullyConnectedLayer's OutputSize to "
+                        f"{len(classes)} (or bind it: --set numClasses={len(classes)})")
+    resume = config.resume
+    initialized: list[str] = []
+    if resume is None:
+        _normalization_statistics(model, network, config.train.images)
+        if config.init is not None:
+            initialized = _load_matching(model, config.init)
+    model.to(device)
+    channels_last = device.type == "cuda" and config.train.images.ndim == 4
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    groups = _parameter_groups(model, network, options)
+    optimizer = _optimizer(groups, options)
+    if resume is not None:
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+    trained = model
+    if distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        trained = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    images = torch.from_numpy(config.train.images)
+    labels = torch.from_numpy(config.train.labels)
+    count = len(labels)
+    batch = options.mini_batch_size
+    per_epoch = max(1, count // (batch * world)) if count >= batch * world else 1
+    total = per_epoch * options.max_epochs
+    generator = torch.Generator().manual_seed(config.seed)
+    epoch, iteration, position = 0, 0, 0
+    order = torch.randperm(count, generator=generator) if options.shuffle != "never" else torch.arange(count)
+    best_loss, best_iteration, stale = math.inf, 0, 0
+    if resume is not None:
+        epoch, iteration, position = resume["epoch"], resume["iteration"], resume["position"]
+        order = resume["order"]
+        generator.set_state(resume["generator"])
+        torch.set_rng_state(resume["torch_rng"])
+        best_loss, best_iteration, stale = resume["best_loss"], resume["best_iteration"], resume["stale"]
+    out = config.out
+    if lead:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "spec.net").write_text(config.spec_text, encoding="utf-8")
+        (out / "network.json").write_text(network.model_dump_json(indent=2), encoding="utf-8")
+        (out / "options.json").write_text(options.model_dump_json(indent=2), encoding="utf-8")
+    writer = _Writer(out / "metrics.csv", iteration if resume is not None else None) if lead else None
+    analysis = analyze(network)
+    macs = analysis.totals.macs if isinstance(analysis.totals.macs, int) else 0
+    validation = config.validation if config.validation is not None and len(config.validation) else None
+    use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+    def payload() -> dict[str, Any]:
+        return {"network": network.model_dump_json(), "classes": classes, "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(), "epoch": epoch, "iteration": iteration,
+                "position": position, "order": order, "generator": generator.get_state(),
+                "torch_rng": torch.get_rng_state(), "best_loss": best_loss, "best_iteration": best_iteration,
+                "stale": stale, "options": options.model_dump_json(), "seed": config.seed,
+                "spec": config.spec_text, "run": json.dumps(config.extra)}
+
+    def validate() -> tuple[float, float]:
+        scores = predict_batches(model, torch.from_numpy(validation.images), logits_layer, device)
+        target = torch.from_numpy(validation.labels)
+        model.train()
+        if loss_kind == "classification":
+            loss = F.cross_entropy(scores, target).item()
+            return loss, (scores.argmax(1) == target).float().mean().item()
+        return 0.5 * F.mse_loss(scores.squeeze(-1), target.float()).item(), math.nan
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(),
+                        MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
+                        TextColumn("acc {task.fields[acc]:5.1f}%"), TextColumn("{task.fields[speed]:,.0f} img/s"),
+                        TimeRemainingColumn(), disable=config.quiet or not lead, transient=False)
+    started = time.perf_counter()
+    seen = 0
+    last_loss, last_acc = math.nan, math.nan
+    stopped = "max-epochs"
+    model.train()
+    with progress:
+        task = progress.add_task("train", total=total, completed=iteration, epoch=epoch + 1,
+                                 epochs=options.max_epochs, loss=0.0, acc=0.0, speed=0.0)
+        while epoch < options.max_epochs:
+            _set_learn_rate(optimizer, _learn_rate(options, epoch))
+            shard = order[rank::world]
+            steps = list(range(position, per_epoch))
+            loader = DataLoader(TensorDataset(images, labels),
+                                batch_sampler=[shard[i * batch:(i + 1) * batch].tolist() for i in steps])
+            for step, (x, y) in zip(steps, loader):
+                x = x.to(device, non_blocking=True).float()
+                y = y.to(device, non_blocking=True)
+                if channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                if config.augmenter is not None:
+                    x = config.augmenter(x)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                    scores = trained(x, output=logits_layer).flatten(1)
+                if loss_kind == "classification":
+                    loss = F.cross_entropy(scores.float(), y)
+                    accuracy = (scores.argmax(1) == y).float().mean().item()
+                else:
+                    loss = 0.5 * F.mse_loss(scores.float().squeeze(-1), y.float())
+                    accuracy = math.nan
+                if not torch.isfinite(loss):
+                    raise error("R004", f"the loss became {loss.item()} at iteration {iteration + 1}",
+                                hint="lower the learning rate (--lr), add 'GradientThreshold', or check the data; "
+                                     f"the last good checkpoint is {out / 'last.pt'}")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                _clip(model, options)
+                optimizer.step()
+                iteration += 1
+                position = step + 1
+                seen += len(y) * world
+                last_loss, last_acc = loss.item(), accuracy
+                elapsed = time.perf_counter() - started
+                row = {"epoch": epoch + 1, "iteration": iteration, "loss": f"{last_loss:.6g}",
+                       "accuracy": f"{100 * accuracy:.4g}" if not math.isnan(accuracy) else "",
+                       "learn_rate": f"{optimizer.param_groups[0]['lr'] / optimizer.param_groups[0].get('lr_factor', 1):.6g}",
+                       "seconds": f"{elapsed:.3f}"}
+                if validation is not None and lead and (iteration % options.validation_frequency == 0
+                                                        or iteration == total):
+                    val_loss, val_acc = validate()
+                    row.update(val_loss=f"{val_loss:.6g}", val_accuracy=f"{100 * val_acc:.4g}"
+                               if not math.isnan(val_acc) else "")
+                    if val_loss < best_loss:
+                        best_loss, best_iteration, stale = val_loss, iteration, 0
+                        checkpoint.save(out / "best.pt", payload())
+                    else:
+                        stale += 1
+                if writer is not None:
+                    writer.add(row)
+                if lead and (iteration % config.checkpoint_every == 0):
+                    checkpoint.save(out / "last.pt", payload())
+                progress.update(task, completed=iteration, epoch=epoch + 1, loss=last_loss,
+                                acc=100 * accuracy if not math.isnan(accuracy) else 0.0,
+                                speed=seen / max(elapsed, 1e-9))
+                if stale >= options.validation_patience:
+                    stopped = "validation-patience"
+                    break
+            if stopped == "validation-patience":
+                break
+            epoch += 1
+            position = 0
+            if options.shuffle == "every-epoch":
+                order = torch.randperm(count, generator=generator)
+            if lead:
+                checkpoint.save(out / "last.pt", payload())
+    elapsed = time.perf_counter() - started
+    if lead:
+        checkpoint.save(out / "last.pt", payload())
+        if validation is None or not (out / "best.pt").exists():
+            checkpoint.save(out / "best.pt", payload())
+    summary = {
+        "network": network.name, "iterations": iteration, "epochs": epoch, "stopped": stopped,
+        "images_per_second": seen / elapsed if elapsed > 0 else None, "seconds": elapsed,
+        "final_loss": last_loss, "final_accuracy": last_acc, "best_validation_loss": best_loss
+        if math.isfinite(best_loss) else None, "best_iteration": best_iteration,
+        "device": str(device), "world_size": world, "bf16": use_bf16, "channels_last": channels_last,
+        "achieved_flops_per_second": 3 * 2 * macs * seen / elapsed if elapsed > 0 else None,
+        "initialized_layers": initialized,
+    }
+    if device.type == "cuda":
+        from .hardware import peak_flops
+
+        peak = peak_flops(torch.cuda.get_device_name(device), bf16=use_bf16)
+        summary["device_name"] = torch.cuda.get_device_name(device)
+        summary["mfu"] = summary["achieved_flops_per_second"] / peak if peak else None
+    if lead:
+        (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        if writer is not None:
+            (out / "metrics.json").write_text(json.dumps(writer.rows, indent=1), encoding="utf-8")
+    if distributed:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+    return summary
