@@ -37,6 +37,8 @@ class Limits:
     """Bounds that make a hostile spec end fast with a clear error."""
 
     steps: int = 5_000_000
+    work: int = 20_000_000
+    """Array elements produced by operators, concatenation and builtins, all together."""
     recursion: int = 64
     layers: int = 200_000
     imports: int = 16
@@ -109,6 +111,7 @@ class Interpreter:
         self.functions: dict[str, Function] = {}
         self.training: OptionsValue | None = None
         self.steps = 0
+        self.work = 0
         self.layer_count = 0
         self.depth = 0
         self.file = "<string>"
@@ -213,6 +216,17 @@ class Interpreter:
             self._tick(statement)
             method = self._STATEMENTS.get(statement.data)
             method(self, statement, scope)
+
+    def _charge(self, value: Value, node: Tree) -> Value:
+        """Count the elements an operation produced against the work budget."""
+        size = value.numel if isinstance(value, (Matrix, Cell)) else len(value.text) \
+            if isinstance(value, (Char, Str)) else 1
+        self.work += size
+        if self.work > self.limits.work:
+            raise error("E501", f"the spec computed more than {self.limits.work:,} array elements",
+                        _span(node, self.file), label="still computing here",
+                        hint="netspec bounds the work a spec may do; network definitions need little")
+        return value
 
     def _tick(self, node: Tree) -> None:
         self.steps += 1
@@ -605,7 +619,7 @@ class Interpreter:
                 and op not in ("+", "-"):
             return Matrix.empty()
         try:
-            return binary(op, left, right)
+            return self._charge(binary(op, left, right), node)
         except OperatorError as exc:
             raise error("E120", str(exc), _span(node, self.file)) from None
 
@@ -634,6 +648,9 @@ class Interpreter:
         if count > self.limits.elements:
             raise error("E502", f"the range has {count:,} elements, more than netspec allows "
                         f"({self.limits.elements:,})", _span(node, self.file))
+        self.work += count
+        if self.work > self.limits.work:
+            self._charge(Matrix.empty(), node)
         return Matrix.row([a + i * s for i in range(count)])
 
     def _e_matrix(self, node: Tree, scope: _Scope) -> Value:
@@ -642,7 +659,7 @@ class Interpreter:
 
     def _concatenate(self, rows: list[list[Value]], node: Tree) -> Value:
         """MATLAB's [a b; c d]: numbers into a matrix, text joined, layer arrays spliced."""
-        result = self._concatenate_values(rows, node)
+        result = self._charge(self._concatenate_values(rows, node), node)
         size = (len(result.layers) if isinstance(result, LayerArray) else
                 len(result.text) if isinstance(result, (Char, Str)) else
                 result.numel if isinstance(result, (Matrix, Cell)) else 0)
@@ -1225,7 +1242,10 @@ class Interpreter:
 
     def _call_builtin(self, name: str, run: Callable, args: list[Arg], node: Tree):
         try:
-            return run()
+            result = run()
+            for value in result if isinstance(result, list) else [result]:
+                self._charge(value, node)
+            return result
         except BuiltinError as exc:
             span = args[exc.arg].span if exc.arg is not None and exc.arg < len(args) else _span(node, self.file)
             raise error("E141", f"{name}: {exc}", span, hint=exc.hint) from None

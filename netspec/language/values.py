@@ -20,7 +20,7 @@ from ..ir import Connection, Layer, TrainingOptions
 __all__ = ["Value", "Matrix", "Char", "Str", "Cell", "LayerArray", "Graph", "Opaque", "FunctionHandle",
            "Struct", "OptionsValue", "CSList", "SymbolicSize", "type_name", "MAX_ELEMENTS"]
 
-MAX_ELEMENTS = 10_000_000
+MAX_ELEMENTS = 1_000_000
 """No array, string or cell may hold more elements than this (a hostile spec ends fast)."""
 
 
