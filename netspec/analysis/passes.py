@@ -42,7 +42,7 @@ def structure(ctx: Context) -> None:
             if indegree[edge.destination] == 0:
                 ready.append(edge.destination)
     if len(order) < len(layers):
-        stuck = [name for name in layers if name not in set(order)]
+        stuck = _on_cycles(ctx, set(layers) - set(order))
         ctx.add(ERROR, "A001", f"the connections form a cycle through {', '.join(repr(n) for n in stuck[:6])}",
                 stuck[0], hint="a network is acyclic: remove one of these connections with disconnectLayers")
     ctx.order = order
@@ -65,6 +65,18 @@ def structure(ctx: Context) -> None:
     if not any(isinstance(layer, OutputLayer) for layer in layers.values()):
         ctx.add(WARNING, "A006", "the network has no output layer (classificationLayer or regressionLayer)",
                 hint="add classificationLayer after softmaxLayer to train it as a classifier")
+
+
+def _on_cycles(ctx: Context, remaining: set[str]) -> list[str]:
+    """Of the layers Kahn's algorithm could not order, drop those merely downstream of a cycle."""
+    changed = True
+    while changed:
+        changed = False
+        for name in list(remaining):
+            if not any(edge.destination in remaining for edge in ctx.outgoing[name]):
+                remaining.discard(name)
+                changed = True
+    return [name for name in ctx.layers if name in remaining]
 
 
 def _input_override(ctx: Context, layer: InputLayer) -> list[Shape] | None:
@@ -131,10 +143,12 @@ def _through(rf: tuple[AxisRF, ...], windows: tuple[Window, ...]) -> tuple[AxisR
     result = []
     for axis, window in zip(rf, windows):
         if window.transposed:
-            # each output sees ceil(k/s) neighbouring inputs; outputs are s times denser
+            # output o reads inputs i with i·s + t = o + crop (0 <= t < k): ceil(k/s) of them;
+            # unit 0's first input is -floor((k-1-crop)/s); outputs are s times denser
             jump = axis.jump / window.stride
             size = axis.size + (ceildiv(window.kernel, window.stride) - 1) * axis.jump
-            result.append(AxisRF(size, jump, axis.padding + window.pad_begin * jump))
+            first = (window.kernel - 1 - window.pad_begin) // window.stride
+            result.append(AxisRF(size, jump, axis.padding + first * axis.jump))
         else:
             size = axis.size + (window.extent - 1) * axis.jump
             result.append(AxisRF(size, axis.jump * window.stride, axis.padding + window.pad_begin * axis.jump))
@@ -177,17 +191,22 @@ def receptive_fields(ctx: Context) -> None:
             ctx.receptive[name] = _through(field, windows)  # type: ignore[arg-type]
 
 
+def _concrete(value) -> bool:
+    return isinstance(value, (int, Fraction))
+
+
 def _alignment(field: tuple[AxisRF, ...]) -> tuple:
     """Jump and centre of the first unit's field per axis: what must agree where paths merge."""
-    return tuple((a.jump, Fraction(a.size - 1, 2) - a.padding if is_known(a.size) else None) for a in field)
+    return tuple((a.jump, Fraction(a.size - 1) / 2 - a.padding if _concrete(a.size) else None) for a in field)
 
 
 def _comparable(value):
-    return value if is_known(value) else 0
+    return value if _concrete(value) else 0
 
 
 ELEMENTWISE = {"batch_normalization", "relu", "leaky_relu", "clipped_relu", "elu", "tanh", "sigmoid", "swish",
-               "gelu", "dropout", "layer_normalization"}
+               "gelu", "dropout"}
+"""Layers a 1×1 reduction may pass through on its way to the k×k convolution."""
 
 
 def bottlenecks(ctx: Context) -> None:

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from .base import Layer, LearnRateFactor, NumChannels
-from .shape import Dim, Shape, ShapeError, is_known
+from .shape import GLOBAL, Dim, Shape, ShapeError, is_known
 
 __all__ = ["BatchNormalizationLayer", "LayerNormalizationLayer", "CrossChannelNormalizationLayer"]
 
@@ -52,11 +52,16 @@ class BatchNormalizationLayer(_AffineNormalization):
 
 
 class LayerNormalizationLayer(_AffineNormalization):
+    """Normalizes over all of a sample's H×W×C: every output depends on every input."""
+
     kind: Literal["layer_normalization"] = "layer_normalization"
     matlab = "layerNormalizationLayer"
     base_name = "layernorm"
     ignored_options = frozenset({"scaleinitializer", "offsetinitializer", "scale", "offset",
                                  "operationdimension"})
+
+    def windows(self, inputs: list[Shape]):
+        return GLOBAL
 
 
 class CrossChannelNormalizationLayer(Layer):
