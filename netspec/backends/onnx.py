@@ -1,0 +1,175 @@
+"""IR -> ONNX, through the PyTorch lowering.
+
+Why through PyTorch rather than `onnx.helper` from the IR: the lowering already encodes
+MATLAB's semantics (asymmetric 'same' padding, -inf max-pool padding, LRN, grouped and
+transposed convolutions, the input normalization), so exporting it gives an ONNX model
+that computes exactly what `netspec train` trained, with one place to get each layer
+right. The exported graph is then tidied so it reads like the spec: every layer's last
+node and its output tensor carry the MATLAB layer name, the class names and the input
+convention are metadata, and the batch axis is dynamic.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import warnings
+from typing import Any
+
+import onnx
+import torch
+
+from .. import __version__
+from ..ir import Network
+from .torch import GraphModule, module_name, to_torch
+
+__all__ = ["to_onnx", "MIN_OPSET"]
+
+MIN_OPSET = 17
+
+
+def _example_input(network: Network, model: GraphModule, batch: int) -> tuple[torch.Tensor, ...]:
+    from ..analysis.context import Context
+    from ..analysis.passes import shapes, structure
+
+    context = Context(network, input_size=None, dtype="float32", bytes_per_element=4)
+    structure(context)
+    shapes(context)
+    tensors = []
+    for name in model.input_names:
+        shape = context.shapes[name][0]  # type: ignore[index]
+        dims = [int(d) for d in shape.dims]
+        tensors.append(torch.zeros(batch, dims[-1], *dims[:-1]))
+    return tuple(tensors)
+
+
+def _fold_padding(proto: onnx.ModelProto, model: GraphModule) -> None:
+    """Pad + Conv/MaxPool/AveragePool -> one node with asymmetric `pads`, as ONNX allows.
+
+    PyTorch pads asymmetrically with an explicit F.pad, which exports as a Pad fed by a
+    small shape computation; ONNX's own `pads` attribute says the same thing statically,
+    so shape inference sees every size and the graph reads like the spec.
+    """
+    graph = proto.graph
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    scope = re.compile(r"^/([^/]+)/")
+    for pad in [n for n in graph.node if n.op_type == "Pad"]:
+        users = consumers.get(pad.output[0], [])
+        match = scope.match(pad.name) or scope.match(pad.output[0])
+        module = model.layers[match.group(1)] if match and match.group(1) in model.layers else None
+        mode = next((onnx.helper.get_attribute_value(a) for a in pad.attribute if a.name == "mode"), b"constant")
+        if len(users) != 1 or module is None or not isinstance(module, torch.nn.Sequential) or mode != b"constant":
+            continue
+        user = users[0]
+        if user.op_type not in ("Conv", "MaxPool", "AveragePool"):
+            continue
+        torch_pads = module[0].pads  # F.pad order: last axis first, (begin, end) pairs
+        pairs = [torch_pads[i:i + 2] for i in range(0, len(torch_pads), 2)][::-1]
+        pads = [p[0] for p in pairs] + [p[1] for p in pairs]
+        for attribute in list(user.attribute):
+            if attribute.name == "pads":
+                user.attribute.remove(attribute)
+        user.attribute.append(onnx.helper.make_attribute("pads", pads))
+        if user.op_type == "AveragePool":
+            for attribute in list(user.attribute):
+                if attribute.name == "count_include_pad":
+                    user.attribute.remove(attribute)
+            user.attribute.append(onnx.helper.make_attribute("count_include_pad", 1))
+        user.input[0] = pad.input[0]
+    _drop_dead_nodes(graph)
+
+
+def _drop_dead_nodes(graph: onnx.GraphProto) -> None:
+    needed = {o.name for o in graph.output}
+    keep: list[onnx.NodeProto] = []
+    for node in reversed(graph.node):
+        if any(name in needed for name in node.output):
+            keep.append(node)
+            needed.update(node.input)
+    del graph.node[:]
+    graph.node.extend(reversed(keep))
+    used = {name for node in graph.node for name in node.input}
+    kept_initializers = [init for init in graph.initializer if init.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept_initializers)
+
+
+def _name_identities(proto: onnx.ModelProto, network: Network) -> None:
+    """Layers that are the identity at inference (dropout) get a named Identity node, so
+    every layer of the spec has a tensor of its name in the graph."""
+    graph = proto.graph
+    produced = {name for node in graph.node for name in node.output} | {i.name for i in graph.input}
+    for edge in network.connections:
+        layer = network.layer(edge.destination)
+        if layer.kind == "dropout" and layer.name not in produced and edge.source in produced:
+            graph.node.append(onnx.helper.make_node("Identity", [edge.source], [layer.name], name=layer.name))
+            produced.add(layer.name)
+
+
+def _rename_by_layer(model_proto: onnx.ModelProto, layer_names: dict[str, str]) -> None:
+    """Name nodes and layer-output tensors after the MATLAB layers they come from."""
+    graph = model_proto.graph
+    scope = re.compile(r"^/([^/]+)/")
+    by_layer: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        match = scope.match(node.name)
+        if match and match.group(1) in layer_names:
+            by_layer.setdefault(layer_names[match.group(1)], []).append(node)
+    graph_outputs = {o.name for o in graph.output}
+    graph_inputs = {i.name for i in graph.input}
+    rename: dict[str, str] = {}
+    for layer, nodes in by_layer.items():
+        last = nodes[-1]
+        for index, node in enumerate(nodes):
+            node.name = layer if node is last else f"{layer}/{node.op_type}_{index}"
+        produced = last.output[0]
+        if produced not in graph_outputs and layer not in graph_inputs:
+            rename[produced] = layer
+    for node in graph.node:
+        node.input[:] = [rename.get(name, name) for name in node.input]
+        node.output[:] = [rename.get(name, name) for name in node.output]
+    for info in graph.value_info:
+        info.name = rename.get(info.name, info.name)
+
+
+def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, classes: list[str] | None = None,
+            opset: int = MIN_OPSET, batch: str | int = "dynamic", seed: int = 0) -> onnx.ModelProto:
+    """The network (with `state`, a lowered module's state_dict, or seeded initial weights) as ONNX."""
+    if opset < MIN_OPSET:
+        raise ValueError(f"opset {opset} is below {MIN_OPSET}")
+    model = to_torch(network, seed=seed)
+    if state is not None:
+        model.load_state_dict(state)
+    model.eval()
+    example = _example_input(network, model, 1 if batch == "dynamic" else int(batch))
+    inputs = list(model.input_names)
+    outputs = list(model.output_names)
+    axes = {name: {0: "batch"} for name in inputs + outputs} if batch == "dynamic" else None
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, example, buffer, dynamo=False, input_names=inputs, output_names=outputs,
+                          dynamic_axes=axes, opset_version=opset, do_constant_folding=False,
+                          training=torch.onnx.TrainingMode.PRESERVE)
+    proto = onnx.load_from_string(buffer.getvalue())
+    _fold_padding(proto, model)
+    _rename_by_layer(proto, {module_name(layer.name): layer.name for layer in network.layers})
+    _name_identities(proto, network)
+    proto.producer_name = "netspec"
+    proto.producer_version = __version__
+    proto.graph.name = network.name
+    proto.doc_string = f"{network.source or network.name}: exported by netspec {__version__}"
+    metadata: dict[str, Any] = {
+        "netspec.network": network.name,
+        "netspec.source": network.source or "",
+        "netspec.layout": "NCHW (images), NCT (sequences); pixel values 0-255 as MATLAB feeds them",
+        "netspec.classes": json.dumps(classes) if classes is not None else "",
+    }
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    return proto
