@@ -169,6 +169,9 @@ class Softmax(nn.Module):
 
 
 class Resize(nn.Module):
+    """resize2dLayer: MATLAB's default 'half-pixel' + 'round' nearest is torch's 'nearest-exact';
+    'asymmetric' + 'floor' is torch's 'nearest'."""
+
     def __init__(self, size: tuple[int, int], mode: str):
         super().__init__()
         self.size = size
@@ -177,7 +180,7 @@ class Resize(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if self.mode == "bilinear":
             return F.interpolate(x, size=self.size, mode="bilinear", align_corners=False)
-        return F.interpolate(x, size=self.size, mode="nearest")
+        return F.interpolate(x, size=self.size, mode=self.mode)
 
 
 def _init(module: nn.Module, layer: conv.WeightedLayer) -> nn.Module:
@@ -372,7 +375,13 @@ def _concat(layer, inputs, outputs) -> nn.Module:
 @lowers(structure.Resize2dLayer)
 def _resize(layer, inputs, outputs) -> nn.Module:
     h, w, _ = outputs[0].dims
-    return Resize((int(h), int(w)), layer.method)
+    if layer.method == "bilinear":
+        mode = "bilinear"
+    elif layer.geometric_transform_mode == "asymmetric" and layer.nearest_rounding_mode == "floor":
+        mode = "nearest"
+    else:
+        mode = "nearest-exact"
+    return Resize((int(h), int(w)), mode)
 
 
 # -- the graph -----------------------------------------------------------------------------------

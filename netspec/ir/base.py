@@ -42,6 +42,11 @@ def _expand_pair(value: Any) -> Any:
     return [value[0], value[0]] if len(value) == 1 else value
 
 
+def _non_negative(values: list) -> None:
+    if any(isinstance(v, (int, float)) and v < 0 for v in values):
+        raise ValueError("padding must not be negative")
+
+
 def _expand_padding_2d(value: Any) -> Any:
     """MATLAB padding forms: p, [tb lr], [t b l r] or 'same' -> (top, bottom, left, right)."""
     if isinstance(value, str):
@@ -51,6 +56,7 @@ def _expand_padding_2d(value: Any) -> Any:
     value = _as_list(value)
     if not isinstance(value, list) or len(value) not in (1, 2, 4):
         raise ValueError("padding is a number, [tb lr], [t b l r] or 'same'")
+    _non_negative(value)
     if len(value) == 1:
         return [value[0]] * 4
     if len(value) == 2:
@@ -67,6 +73,7 @@ def _expand_padding_1d(value: Any) -> Any:
     value = _as_list(value)
     if not isinstance(value, list) or len(value) not in (1, 2):
         raise ValueError("padding is a number, [left right], 'same' or 'causal'")
+    _non_negative(value)
     return [value[0], value[0]] if len(value) == 1 else value
 
 
@@ -208,7 +215,7 @@ class Layer(BaseModel):
 class MultiInputLayer(Layer):
     """A layer with `num_inputs` input ports named `in1`..`inN`."""
 
-    num_inputs: Annotated[int, Field(ge=1)] = 2
+    num_inputs: Annotated[int, Field(ge=2)] = 2
 
     @property
     def input_names(self) -> list[str]:

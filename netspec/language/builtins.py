@@ -169,8 +169,16 @@ def _binary_map(name: str, fn: Callable[[float, float], float]) -> Builtin:
     return apply
 
 
-BUILTINS["mod"] = _binary_map("mod", lambda x, y: x if y == 0 else x - math.floor(x / y) * y)
-BUILTINS["rem"] = _binary_map("rem", lambda x, y: x if y == 0 else x - math.trunc(x / y) * y)
+def _finite_mod(rounding: Callable[[float], float]) -> Callable[[float, float], float]:
+    def mod(x: float, y: float) -> float:
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return math.nan if not math.isfinite(x) or math.isnan(y) else x
+        return x if y == 0 else x - rounding(x / y) * y
+    return mod
+
+
+BUILTINS["mod"] = _binary_map("mod", _finite_mod(math.floor))
+BUILTINS["rem"] = _binary_map("rem", _finite_mod(math.trunc))
 
 
 def _columns(m: Matrix) -> list[list[float]]:
@@ -351,7 +359,13 @@ def _char(args: list[Arg], nargout: int) -> Value:
     if isinstance(value, (Char, Str)):
         return Char(value.text)
     m = _numbers(args[0], 0)
-    return Char("".join(chr(int(x)) for x in m.data))
+    return Char("".join(_character(x, 0) for x in m.data))
+
+
+def _character(x: float, index: int) -> str:
+    if not math.isfinite(x) or not 0 <= x < 0x110000:
+        raise BuiltinError(f"{format_number(x)} is not a character code", index)
+    return chr(int(x))
 
 
 @builtin("str2double", "str2num")
@@ -527,6 +541,8 @@ def _sprintf(fmt: str, values: list[object]) -> str:
 
 def _format_one(m: re.Match, value: object) -> str:
     flags, width, precision, conv = m.group("flags"), m.group("width") or "", m.group("precision"), m.group("conv")
+    if (width.isdigit() and int(width) > 1000) or (precision is not None and int(precision) > 1000):
+        raise BuiltinError("sprintf field widths and precisions are limited to 1000")
     spec = "%" + flags + (width if width != "*" else "") + (f".{precision}" if precision is not None else "")
     if conv == "s":
         text = value if isinstance(value, str) else format_number(float(value))  # type: ignore[arg-type]
@@ -541,7 +557,7 @@ def _format_one(m: re.Match, value: object) -> str:
     if conv in "oxX":
         return (spec + conv) % int(x)
     if conv == "c":
-        return chr(int(x))
+        return _character(x, 1)
     return (spec + conv) % x
 
 

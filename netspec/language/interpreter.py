@@ -9,11 +9,12 @@ and bounds every loop, recursion and array size.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from lark import Token, Tree
+from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic, NetspecError, Severity, SourceMap, Span, error, suggest
 from ..ir import Network, option_key
@@ -36,7 +37,7 @@ NETWORK_VARIABLES = ("lgraph", "net", "layers")
 class Limits:
     """Bounds that make a hostile spec end fast with a clear error."""
 
-    steps: int = 5_000_000
+    steps: int = 1_000_000
     work: int = 20_000_000
     """Array elements produced by operators, concatenation and builtins, all together."""
     recursion: int = 64
@@ -116,6 +117,7 @@ class Interpreter:
         self.depth = 0
         self.file = "<string>"
         self.import_stack: list[str] = []
+        self.root_file: str | None = None  # the file that started a chain of imports
         self._ends: list[_EndContext] = []
         self._warned_unknown: set[str] = set()
 
@@ -250,7 +252,7 @@ class Interpreter:
         if isinstance(value, CSList):
             value = value.items[0] if value.items else Matrix.empty()
         if isinstance(value, Opaque) and not steps and not value.structural:
-            value = Opaque(value.origin, value.span, root)  # --set binds the nearest variable
+            value = replace(value, variable=root)  # --set binds the nearest variable
         if not steps:
             scope.variables[root] = value
             return
@@ -272,7 +274,7 @@ class Interpreter:
         for name, value in zip(names, values):
             if name is not None and name not in scope.pinned:
                 if isinstance(value, Opaque) and not value.structural:
-                    value = Opaque(value.origin, value.span, name)
+                    value = replace(value, variable=name)
                 scope.variables[name] = value
 
     def _stmt_expr_stmt(self, node: Tree, scope: _Scope) -> None:
@@ -406,14 +408,17 @@ class Interpreter:
             raise error("E601", f"import reads only .net and .m files, not '{target}'", span,
                         hint="netspec imports other network definitions, nothing else")
         key = str(path)
-        if key in self.import_stack:
+        chain = [self.root_file or str(Path(self.file).resolve()), *self.import_stack]
+        if key in chain:
             raise error("E602", f"'{target}' is already being imported (an import cycle)", span,
-                        notes=[" -> ".join(Path(p).name for p in [*self.import_stack, key])])
+                        notes=[" -> ".join(Path(p).name for p in [*chain, key])])
         if len(self.import_stack) >= self.limits.imports:
             raise error("E603", "imports are nested too deeply", span)
         if not path.is_file():
             raise error("E604", f"cannot import '{target}': no such file", span,
                         hint=f"the path is relative to {base}")
+        if not self.import_stack:
+            self.root_file = str(Path(self.file).resolve())
         self.import_stack.append(key)
         saved_bindings, self.bindings = self.bindings, {}
         try:
@@ -426,7 +431,10 @@ class Interpreter:
                 scope.variables[name] = value
 
     def _stmt_import_package(self, node: Tree, scope: _Scope) -> None:
-        self.warn("W103", "MATLAB package imports are ignored", _span(node, self.file))
+        parts = [str(t) for t in node.children]
+        hint = (f'to import a file, quote it: import "{".".join(parts)}"'
+                if parts and parts[-1] in ("net", "m") else None)
+        self.warn("W103", "MATLAB package imports are ignored", _span(node, self.file), hint=hint)
 
     def _stmt_break_stmt(self, node: Tree, scope: _Scope) -> None:
         raise _Break()
@@ -459,7 +467,7 @@ class Interpreter:
             return value
         result = self._first(self._call_function(name, [], 1, node, scope), node)
         if isinstance(result, Opaque) and result.origin == name and name not in self.functions:
-            return Opaque(result.origin, result.span, result.variable, free_name=True)
+            return replace(result, free_name=True)
         return result
 
     def _e_paren(self, node: Tree, scope: _Scope) -> Value:
@@ -644,7 +652,11 @@ class Interpreter:
         a, s, b = numbers
         if s == 0 or math.isnan(a) or math.isnan(b) or math.isnan(s) or (s > 0 and a > b) or (s < 0 and a < b):
             return Matrix(1, 0, [])
-        count = int(math.floor((b - a) / s + 1e-10)) + 1
+        span = (b - a) / s
+        if not math.isfinite(span) or span > self.limits.elements:
+            raise error("E502", f"the range {a:g}:{s:g}:{b:g} has more elements than netspec allows "
+                        f"({self.limits.elements:,})", _span(node, self.file))
+        count = int(math.floor(span + 1e-10)) + 1
         if count > self.limits.elements:
             raise error("E502", f"the range has {count:,} elements, more than netspec allows "
                         f"({self.limits.elements:,})", _span(node, self.file))
@@ -1074,10 +1086,13 @@ class Interpreter:
             updated = layer.model_copy()
             try:
                 setattr(updated, field, to_python(value))
-            except Exception as exc:  # pydantic ValidationError or a conversion error
-                message = str(exc).splitlines()[-1] if str(exc) else "invalid value"
-                raise error("E206", f"invalid {name} for {layer.matlab}: {message.strip()}",
+            except ValidationError as exc:
+                message = exc.errors()[0]["msg"]
+                message = message[:1].lower() + message[1:]
+                raise error("E206", f"invalid {name} for {layer.matlab}: {message.removeprefix('value error, ')}",
                             _span(node, self.file)) from None
+            except BuiltinError as exc:
+                raise error("E206", f"invalid {name} for {layer.matlab}: {exc}", _span(node, self.file)) from None
             return LayerArray([updated])
         raise error("E135", f"cannot set field '{name}' of a {type_name(current)}", _span(node, self.file))
 
@@ -1232,13 +1247,20 @@ class Interpreter:
                       hint=f"write `{proper}`")
             implementation = LIBRARY[proper]
             return self._call_builtin(proper, lambda: implementation(self, args, nargout, span), args, node)
+        bare = isinstance(node, Tree) and node.data == "name"
+        guess = suggest(name, list(LIBRARY) + list(BUILTINS) + list(self.functions))
         if name not in self._warned_unknown:
             self._warned_unknown.add(name)
-            guess = suggest(name, list(LIBRARY) + list(BUILTINS) + list(self.functions))
-            self.warn("W105", f"unknown function or variable `{name}`: netspec treats its result as unknown",
-                      span, hint=f"did you mean `{guess}`?" if guess else
-                      "fine for data loading or plotting; a network that depends on it needs --set NAME=VALUE")
-        return [Opaque(name, span)] * max(nargout, 1)
+            if bare:
+                hint = (f"if it is a value the network needs, bind it: --set {name}=VALUE"
+                        + (f" (or did you mean `{guess}`?)" if guess else ""))
+                self.warn("W105", f"unknown variable or function `{name}`: netspec treats it as unknown", span,
+                          hint=hint)
+            else:
+                self.warn("W105", f"unknown function `{name}`: netspec treats its result as unknown", span,
+                          hint=f"did you mean `{guess}`?" if guess else
+                          "fine for data loading or plotting; a network that depends on it needs --set NAME=VALUE")
+        return [Opaque(name, span, guess=None if bare else guess)] * max(nargout, 1)
 
     def _call_builtin(self, name: str, run: Callable, args: list[Arg], node: Tree):
         try:
@@ -1249,6 +1271,8 @@ class Interpreter:
         except BuiltinError as exc:
             span = args[exc.arg].span if exc.arg is not None and exc.arg < len(args) else _span(node, self.file)
             raise error("E141", f"{name}: {exc}", span, hint=exc.hint) from None
+        except OperatorError as exc:
+            raise error("E141", f"{name}: {exc}", _span(node, self.file)) from None
 
     def _call_user(self, function: Function, args: list[Arg], nargout: int, node: Tree):
         span = self._where(node)
@@ -1298,6 +1322,12 @@ class Interpreter:
             self.depth -= 1
 
     def _opaque_error(self, value: Opaque, what: str) -> NetspecError:
+        if value.guess is not None:
+            return error("E406", f"{what} depends on `{value.origin}`, which is not a function netspec knows",
+                         value.span, label="unknown function", hint=f"did you mean `{value.guess}`?")
+        if value.free_name and value.variable is None:
+            return error("E407", f"{what} depends on `{value.origin}`, which is never defined", value.span,
+                         label="undefined", hint=f"define it in the file, or bind it: --set {value.origin}=VALUE")
         variable = value.variable
         notes = [f"`{value.origin}` is not something netspec evaluates (data loading, plotting, ...)"]
         hint = (f"give it a value on the command line: --set {variable}=VALUE" if variable

@@ -136,6 +136,11 @@ class _Rewriter:
                 if kind in BLOCK_OPENERS:
                     self.blocks.append(tok)
                 elif kind == "END":
+                    last = self._last()
+                    if last is not None and last.type not in ("_TERM", "CMD_WORD", "CMD_NAME") and \
+                            last.type not in VALUE_END:
+                        raise error("E117", "`end` is used outside of indexing", self._span(tok),
+                                    hint="`end` means the last index only inside x(...) or c{...}")
                     if not self.blocks:
                         raise error("E110", "`end` without a matching block", self._span(tok),
                                     label="nothing to close here",

@@ -5,8 +5,9 @@ layerGraph functions, and the pretrained-architecture functions (`alexnet`, ...)
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Literal, get_args, get_origin
 
 from pydantic import ValidationError
 
@@ -189,9 +190,24 @@ def _matlab(model: Any, field: str) -> str:
         "".join(p[:1].upper() + p[1:] for p in field.split("_"))
 
 
+def _accepts_text(annotation: Any) -> bool:
+    """Whether a field takes text (MATLAB rejects '10' where a number is due; pydantic would not)."""
+    if annotation is str:
+        return True
+    if get_origin(annotation) is Literal:
+        return any(isinstance(a, str) for a in get_args(annotation))
+    return any(_accepts_text(a) for a in get_args(annotation))
+
+
 def _validate(model: Any, what: str, bound: dict[str, Arg], extra: dict[str, Any], call_span: Span | None):
     data: dict[str, Any] = dict(extra)
     for field, arg in bound.items():
+        if isinstance(arg.value, (Char, Str)) and field in model.model_fields \
+                and not _accepts_text(model.model_fields[field].annotation):
+            raise error("E205", f"invalid {_matlab(model, field)} for {what}: expected a number, got text "
+                        f"'{arg.value.text}'", arg.span, label="text, not a number",
+                        hint=f"write the number without quotes: {arg.value.text}" if
+                        arg.value.text.strip().lstrip("-").replace(".", "", 1).isdigit() else None)
         try:
             data[field] = to_python(arg.value)
         except BuiltinError as exc:
@@ -240,7 +256,7 @@ def construct_layer(ctx: "Interpreter", cls: type[Layer], args: list[Arg], call_
     unknown = _opaque_argument(args)
     bound = _bind(ctx, cls, cls.matlab, args, cls.positional, cls.required, cls.ignored_options, call_span)
     if unknown is not None:
-        return Opaque(unknown.origin, unknown.span, unknown.variable, structural=True)
+        return replace(unknown, structural=True)
     ctx.count_layers(1, call_span)
     layer = _validate(cls, cls.matlab, bound, {"span": call_span}, call_span)
     symbols = {item for arg in args if isinstance(arg.value, SymbolicSize) for item in arg.value.items

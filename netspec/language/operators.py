@@ -112,8 +112,8 @@ def _mtimes(a: Matrix, b: Matrix) -> Matrix:
         return _broadcast(a, b, "*", operator.mul)
     if a.cols != b.rows:
         raise OperatorError(f"inner dimensions must agree for `*`: {a.rows}x{a.cols} and {b.rows}x{b.cols}")
-    if a.rows * b.cols > MAX_ELEMENTS:
-        raise OperatorError("result too large")
+    if a.rows * b.cols > MAX_ELEMENTS or a.rows * a.cols * b.cols > 20 * MAX_ELEMENTS:
+        raise OperatorError(f"the product {a.rows}x{a.cols} * {b.rows}x{b.cols} is more work than netspec allows")
     data = [0.0] * (a.rows * b.cols)
     for c in range(b.cols):
         for r in range(a.rows):

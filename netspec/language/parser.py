@@ -74,7 +74,13 @@ def parse(text: str, file: str = "<string>") -> Tree:
 
 
 def _describe(token_type: str) -> str:
-    return TOKEN_WORDS.get(token_type, f"`{token_type.lower()}`")
+    """A terminal as the user writes it: `&&` rather than ANDAND."""
+    if token_type in TOKEN_WORDS:
+        return TOKEN_WORDS[token_type]
+    for terminal in _parser().terminals:
+        if terminal.name == token_type and terminal.pattern.type == "str":
+            return f"`{terminal.pattern.value}`"
+    return f"`{token_type.lower()}`"
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, file: str):
@@ -102,6 +108,8 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str):
     hint = None
     if token.type == "EQUAL" and "EQ" in expected:
         hint = "to compare two values use `==`; `=` only assigns"
+    elif expected == ["EQUAL"]:
+        hint = "a for loop reads `for NAME = VALUES`"
     elif token.type == "_TERM":
         hint = "the statement ends before it is complete"
     elif token.type == "NUMBER" and "RPAR" in expected:

@@ -23,14 +23,36 @@ def register_text(file: str, text: str) -> None:
     _TEXTS[file] = text
 
 
-def _first_token(node: Tree | Token) -> Token | None:
+_OPENED_BY = {"matrix": "[", "cell_array": "{", "paren": "(", "function_handle": "@", "anon_fn": "@",
+              "for_stmt": "for", "while_stmt": "while", "if_stmt": "if", "switch_stmt": "switch",
+              "function_def": "function", "import_file": "import", "import_package": "import"}
+"""What the tree drops before a node's first kept token: its opening bracket or keyword."""
+
+
+def _first_token(node: Tree | Token) -> tuple[Token | None, list[str]]:
+    """The first token under `node`, and the openers (outermost first) written before it."""
+    openers: list[str] = []
     while isinstance(node, Tree):
+        if node.data in _OPENED_BY:
+            openers.append(_OPENED_BY[node.data])
         for child in node.children:
-            token = _first_token(child)
+            token, inner = _first_token(child)
             if token is not None:
-                return token
-        return None
-    return node
+                return token, openers + inner
+        return None, openers
+    return node, openers
+
+
+def _back_over(text: str, position: int, openers: list[str]) -> int:
+    """Move `position` back over the openers (innermost first), skipping blanks between them."""
+    for opener in reversed(openers):
+        probe = position
+        while probe > 0 and text[probe - 1] in " \t":
+            probe -= 1
+        if text[max(probe - len(opener), 0):probe] != opener:
+            break
+        position = probe - len(opener)
+    return position
 
 
 def _last_token(node: Tree | Token) -> tuple[Token | None, int]:
@@ -48,13 +70,19 @@ def _last_token(node: Tree | Token) -> tuple[Token | None, int]:
 
 
 def node_span(node: Tree | Token, file: str) -> Span | None:
-    first = _first_token(node)
+    first, openers = _first_token(node)
     if first is None or first.line is None:
         return None
+    line, column = first.line, first.column
     last, closers = _last_token(node)
     assert last is not None
     end_line, end_column, end_pos = last.end_line, last.end_column, last.end_pos
     text = _TEXTS.get(file)
+    if text is not None and openers and first.start_pos is not None:
+        start = _back_over(text, first.start_pos, openers)
+        if start != first.start_pos:
+            line = text.count("\n", 0, start) + 1
+            column = start - (text.rfind("\n", 0, start) + 1) + 1
     if text is not None and closers and end_pos is not None:
         position = end_pos
         while closers and position < len(text):
@@ -66,4 +94,4 @@ def node_span(node: Tree | Token, file: str) -> Span | None:
             elif char == "\n":
                 break
             position += 1
-    return Span(file=file, line=first.line, column=first.column, end_line=end_line, end_column=end_column)
+    return Span(file=file, line=line, column=column, end_line=end_line, end_column=end_column)

@@ -117,6 +117,8 @@ class Opaque:
     structural: bool = False
     free_name: bool = False
     """An undefined bare name (`H`): usable as a symbol in an input layer's size."""
+    guess: str | None = None
+    """For an unknown function: the known one it is probably a typo of."""
     """True once it stands for layers: then `variable` keeps naming the number to --set."""
 
     def describe(self) -> str:

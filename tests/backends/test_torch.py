@@ -640,10 +640,6 @@ def test_resize_nearest_asymmetric_floor_downscale():
     torch.testing.assert_close(_out(built, x, "r"), x[:, :, 0::2, 0::2])
 
 
-@pytest.mark.xfail(strict=True, reason="lowering bug: resize2dLayer's GeometricTransformMode / NearestRoundingMode "
-                   "are ignored; F.interpolate(mode='nearest') is 'asymmetric'+'floor', MATLAB's default "
-                   "'half-pixel'+'round' is mode='nearest-exact' (downscaling by 2 picks the odd, not the "
-                   "even, rows and columns)")
 def test_resize_nearest_default_is_half_pixel_round():
     # MATLAB (dlresize): x_in = (x_out + 0.5) / scale - 0.5, rounded: output k reads input 2k + 1.
     built = tiny("layers=[imageInputLayer([8 8 1],'Normalization','none')\nresize2dLayer('Scale',0.5,'Name','r')];")
