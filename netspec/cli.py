@@ -309,6 +309,86 @@ def predict(
 
 
 @app.command()
+def export(
+    file: Annotated[Path, typer.Argument(help="A .net file.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="model.onnx, or model.py with --format pytorch.")],
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="onnx or pytorch (default: from the "
+                                                                          "suffix of -o).")] = None,
+    weights: Annotated[Optional[Path], typer.Option(help="Checkpoint or run folder (default: the spec's "
+                                                         "initial weights, seeded).")] = None,
+    opset: Annotated[int, typer.Option(help="ONNX opset (>= 17).")] = 17,
+    batch: Annotated[str, typer.Option(help="'dynamic' or a fixed batch size.")] = "dynamic",
+    seed: Annotated[int, typer.Option(help="Seed of the initial weights without --weights.")] = 0,
+    net: NetOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Export a spec as ONNX (for onnxruntime and any ONNX runtime) or as PyTorch source."""
+    kind = format or ("pytorch" if out.suffix == ".py" else "onnx")
+    if kind not in ("onnx", "pytorch"):
+        raise typer.BadParameter("choose onnx or pytorch", param_hint="--format")
+    if batch != "dynamic" and not (batch.isdigit() and int(batch) > 0):
+        raise typer.BadParameter("'dynamic' or a positive whole number", param_hint="--batch")
+    if opset < 17:
+        raise typer.BadParameter("netspec exports opset 17 or newer", param_hint="--opset")
+    result = _load(file, net, set_)
+    if result is None:
+        raise typer.Exit(1)
+    network, state, classes = result.network, None, None
+    if weights is not None:
+        from .train import checkpoint
+
+        payload = checkpoint.load(weights)
+        trained = checkpoint.network_of(payload)
+        if [layer.name for layer in trained.layers] != [layer.name for layer in network.layers]:
+            _print_diagnostics([Diagnostic(code="X001", message=f"{weights} was trained from a different "
+                                           "network than this spec", hint="export the spec the run was "
+                                           "trained from (the run folder keeps it as spec.net)")], None)
+            raise typer.Exit(1)
+        network, state, classes = trained, payload["model"], payload["classes"]
+    if kind == "pytorch":
+        from .backends.pytorch_source import to_source
+
+        text = to_source(network, classes=classes)
+        _write_atomically(out, text.encode("utf-8"))
+        typer.echo(f"wrote {out} (PyTorch source, {len(network.layers)} layers)")
+        if state is not None:
+            import torch
+
+            weights_file = out.with_suffix(".pt")
+            torch.save(state, weights_file)
+            typer.echo(f"wrote {weights_file} (weights: model.load_state_dict(torch.load(..., weights_only=True)))")
+        return
+    from .backends.onnx import to_onnx
+
+    proto = to_onnx(network, state, classes=classes, opset=opset,
+                    batch="dynamic" if batch == "dynamic" else int(batch), seed=seed)
+    _write_atomically(out, proto.SerializeToString())
+    typer.echo(f"wrote {out} (ONNX opset {opset}, {len(proto.graph.node)} nodes, batch {batch})")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write next to the target, then rename: an existing file survives any failure."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+@app.command()
 def layers(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a markdown table.")] = False,
 ) -> None:

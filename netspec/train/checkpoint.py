@@ -27,6 +27,9 @@ def save(path: Path, payload: dict[str, Any]) -> None:
     os.close(handle)
     try:
         torch.save({"format": FORMAT, **payload}, temporary)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
