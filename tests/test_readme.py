@@ -40,7 +40,7 @@ def test_readme_command(command: str, code: int, shown: list[str]) -> None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "COLUMNS": "200"}
     result = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, env=env,
-                            timeout=120)
+                            timeout=900)
     assert result.returncode == code, result.stderr
     output = [line.rstrip() for line in (result.stdout + result.stderr).splitlines()]
     for line in shown:

@@ -79,7 +79,7 @@ def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> None:
         path.write_bytes(data)
 
 
-def make_mnist(folder: Path, n_train: int = 40, n_test: int = 10, side: int = 28, compress: bool = True) -> Path:
+def make_mnist(folder: Path, n_train: int = 30, n_test: int = 10, side: int = 28, compress: bool = True) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(1)
     for split, n in (("train", n_train), ("t10k", n_test)):
