@@ -27,7 +27,18 @@ def _image_size(value):
     return value
 
 
-class ImageInputLayer(InputLayer):
+class _NormalizedInput(InputLayer):
+    """MATLAB's input normalization options, shared by every input layer."""
+
+    normalization: Normalization = "none"
+    normalization_dimension: Annotated[Literal["auto", "channel", "element", "all"], Lower] = "auto"
+    mean: Statistic = None
+    standard_deviation: Statistic = None
+    min: Statistic = None
+    max: Statistic = None
+
+
+class ImageInputLayer(_NormalizedInput):
     kind: Literal["image_input"] = "image_input"
     matlab = "imageInputLayer"
     base_name = "imageinput"
@@ -37,17 +48,12 @@ class ImageInputLayer(InputLayer):
 
     input_size: Annotated[tuple[Size, Size, Size], BeforeValidator(_image_size)]
     normalization: Normalization = "zerocenter"
-    normalization_dimension: Annotated[Literal["auto", "channel", "element", "all"], Lower] = "auto"
-    mean: Statistic = None
-    standard_deviation: Statistic = None
-    min: Statistic = None
-    max: Statistic = None
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         return [Shape.image(*(symbol(d) for d in self.input_size))]
 
 
-class FeatureInputLayer(InputLayer):
+class FeatureInputLayer(_NormalizedInput):
     kind: Literal["feature_input"] = "feature_input"
     matlab = "featureInputLayer"
     base_name = "input"
@@ -56,18 +62,12 @@ class FeatureInputLayer(InputLayer):
     ignored_options = frozenset({"splitcomplexinputs"})
 
     input_size: PositiveInt
-    normalization: Normalization = "none"
-    normalization_dimension: Annotated[Literal["auto", "channel", "element", "all"], Lower] = "auto"
-    mean: Statistic = None
-    standard_deviation: Statistic = None
-    min: Statistic = None
-    max: Statistic = None
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         return [Shape.feature(self.input_size)]
 
 
-class SequenceInputLayer(InputLayer):
+class SequenceInputLayer(_NormalizedInput):
     """1-D signals: `input_size` channels; `min_length` is the length shapes are computed at."""
 
     kind: Literal["sequence_input"] = "sequence_input"
@@ -79,12 +79,6 @@ class SequenceInputLayer(InputLayer):
 
     input_size: PositiveInt
     min_length: PositiveInt = 1
-    normalization: Normalization = "none"
-    normalization_dimension: Annotated[Literal["auto", "channel", "element", "all"], Lower] = "auto"
-    mean: Statistic = None
-    standard_deviation: Statistic = None
-    min: Statistic = None
-    max: Statistic = None
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         return [Shape.sequence(self.min_length, self.input_size)]
