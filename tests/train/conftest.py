@@ -2,6 +2,11 @@
 
 Everything runs on one torch thread: on a small, busy machine two OpenMP threads make an 8x8
 convolution ~10x slower, and one thread keeps results bit-identical across processes.
+
+Tests that need whole processes (torchrun, kill -9) are slow mostly because every process imports
+torch; a module can define `start_background(root, folder2) -> dict` to launch them as soon as
+collection ends, so they run beside the in-process tests. Its tests (marked `background`) run last
+and take the started jobs from the `background` fixture.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ import csv
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -152,10 +159,55 @@ def run_process(*args, cwd: Path | None = None, timeout: float = 240) -> subproc
                           env=ENV, cwd=cwd, timeout=timeout)
 
 
+_EARLY: dict = {"root": None, "jobs": {}}
+
+
+def _early_root() -> Path:
+    if _EARLY["root"] is None:
+        _EARLY["root"] = Path(tempfile.mkdtemp(prefix="netspec-train-tests-"))
+        make_folder(_EARLY["root"] / "data2")
+    return _EARLY["root"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "background: uses processes started when collection ends")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    items.sort(key=lambda item: item.get_closest_marker("background") is not None)  # stable: these last
+
+
+def pytest_collection_finish(session):
+    modules = {item.module for item in session.items if item.get_closest_marker("background") is not None}
+    for module in sorted(modules, key=lambda m: m.__name__):
+        start = getattr(module, "start_background", None)
+        if start is not None:
+            root = _early_root() / module.__name__.rsplit(".", 1)[-1]
+            root.mkdir()
+            _EARLY["jobs"][module.__name__] = start(root, _early_root() / "data2")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for jobs in _EARLY["jobs"].values():
+        for job in jobs.values():
+            stop = getattr(job, "stop", None)
+            if stop is not None:
+                stop()
+    if _EARLY["root"] is not None:
+        shutil.rmtree(_EARLY["root"], ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def background(request):
+    jobs = _EARLY["jobs"].get(request.module.__name__)
+    assert jobs is not None, "start_background did not run for this module"
+    return jobs
+
+
 @pytest.fixture(scope="session")
-def folder2(tmp_path_factory) -> Path:
+def folder2() -> Path:
     """2 classes x 20 grey 8x8 PNGs: 16 + 16 train, 4 + 4 validation with --split 0.8."""
-    return make_folder(tmp_path_factory.mktemp("data2"))
+    return _early_root() / "data2"
 
 
 @pytest.fixture(scope="session")

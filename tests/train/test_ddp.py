@@ -15,10 +15,10 @@ class Torchrun:
     """`torchrun --standalone --nproc_per_node 2 -m netspec.cli ARGS`, started now, waited for on demand
     (the module's runs overlap: most of their time is importing torch); a hang kills the whole group."""
 
-    def __init__(self, log, *args):
+    def __init__(self, run, log, *args):
         command = [str(VENV_BIN / "python"), "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
-                   "2", "-m", "netspec.cli", *map(str, args)]
-        self.log = log
+                   "2", "-m", "netspec.cli", *map(str, args), "--out", str(run)]
+        self.run, self.log = run, log
         self.handle = log.open("w")
         self.process = subprocess.Popen(command, stdout=self.handle, stderr=subprocess.STDOUT, env=ENV,
                                         start_new_session=True)
@@ -35,31 +35,28 @@ class Torchrun:
         return code, output if code != -1 else f"timed out after {timeout} s (ranks hung)\n{output}"
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory, folder2):
-    root = tmp_path_factory.mktemp("ddp")
+def start_background(root, folder2):
+    """Both torchrun jobs start when collection ends and overlap the in-process tests."""
     plain = write_spec(root / "tiny.net",
                        options="'sgdm', 'MaxEpochs',3, 'MiniBatchSize',4, 'InitialLearnRate',1e-3, "
                                "'ValidationFrequency',2")
     patient = write_spec(root / "patient.net",
                          options="'sgdm', 'MaxEpochs',30, 'MiniBatchSize',4, 'ValidationFrequency',1, "
                                  "'ValidationPatience',2")
-    started = {
-        "plain": (root / "run", Torchrun(root / "plain.log", "train", plain, "--data", folder2, "--out",
-                                         root / "run", "--quiet")),
-        "patient": (root / "patient", Torchrun(root / "patient.log", "train", patient, "--data", folder2,
-                                               "--out", root / "patient", "--quiet")),
+    return {
+        "plain": Torchrun(root / "run", root / "plain.log", "train", plain, "--data", folder2, "--quiet"),
+        "patient": Torchrun(root / "patient", root / "patient.log", "train", patient, "--data", folder2,
+                            "--quiet"),
     }
-    yield started
-    for _, job in started.values():
-        if job.process.poll() is None:
-            os.killpg(job.process.pid, signal.SIGKILL)
-            job.process.wait()
 
 
-def test_torchrun_two_cpu_ranks(runs):
-    run, job = runs["plain"]
+pytestmark = pytest.mark.background
+
+
+def test_torchrun_two_cpu_ranks(background):
+    job = background["plain"]
     code, output = job.wait()
+    run = job.run
     assert code == 0, output
     assert "Traceback" not in output
     for name in RUN_FILES:
@@ -78,8 +75,9 @@ def test_torchrun_two_cpu_ranks(runs):
 @pytest.mark.xfail(strict=True, reason="BUG: under DDP only rank 0 validates, so only rank 0 stops on "
                                        "ValidationPatience; rank 1 keeps training, its all-reduce fails "
                                        "(gloo: connection closed by peer) and torchrun exits 1")
-def test_torchrun_validation_patience_stops_every_rank(runs):
-    run, job = runs["patient"]
+def test_torchrun_validation_patience_stops_every_rank(background):
+    job = background["patient"]
     code, output = job.wait()
+    run = job.run
     assert code == 0, output
     assert summary(run)["stopped"] == "validation-patience"

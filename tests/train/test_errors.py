@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import torch
 
@@ -56,10 +58,23 @@ def test_bad_data_folder(tmp_path, spec, case, code):
         assert "3 classes" in result.err and "2 outputs" in result.err
 
 
-def test_bad_data_as_a_process(tmp_path, spec):
+class Process:
+    def __init__(self, root, folder2):
+        root.mkdir(exist_ok=True)
+        spec = write_spec(root / "tiny.net", options=OPTIONS)
+        data = _bad_data(root, "unreadable-image")
+        self.future = ThreadPoolExecutor(1).submit(run_process, "train", spec, "--data", data, "--out",
+                                                   root / "run", "--quiet")
+
+
+def start_background(root, folder2):
+    return {"process": Process(root, folder2)}
+
+
+@pytest.mark.background
+def test_bad_data_as_a_process(background):
     """The installed console script, end to end: the same message, exit 1, no traceback."""
-    data = _bad_data(tmp_path, "unreadable-image")
-    result = run_process("train", spec, "--data", data, "--out", tmp_path / "run", "--quiet")
+    result = background["process"].future.result(timeout=240)
     assert result.returncode == 1, result.stderr
     assert "error[D004]" in result.stderr and "x.png" in result.stderr
     assert "Traceback" not in result.stderr

@@ -1,0 +1,302 @@
+"""Training speed of the lowered model against a hand-written PyTorch module of the same
+network, measured in one run.
+
+    python benchmarks/train_vs_handwritten.py [--quick] [--rounds 9] [--block-seconds 2]
+
+Target (issue): netspec's training images/s at least 0.97x the hand-written module's, for
+the seed MNIST net (specs/mnist_matlab.net), LeNet-5 (specs/lenet5.net) and ResNet-18 at
+32x32 (specs/resnet18.net with its input changed to imageInputLayer([32 32 3]); the global
+average pooling keeps fc1000 at 512 inputs).
+
+The hand-written modules are plain nn.Sequential / small modules, written the way a PyTorch
+user would (padding inside Conv2d / MaxPool2d, nn.Flatten before nn.Linear), computing the
+same function: the imageInputLayer's default 'zerocenter' is a subtracted buffer, as in
+netspec. They are loaded with the netspec model's initial weights, and their logits are
+checked against netspec's before timing; parameter counts are asserted equal.
+
+Method: the same step for both (SGD momentum 0.9, lr 0.01, cross-entropy on the logits;
+netspec's logits are `model(x, output=<layer feeding softmax>).flatten(1)`, as
+netspec/train/loop.py reads them), the same pre-generated random batches, warm-up steps,
+then alternating timed blocks (the first model of each round alternates) so machine-load
+noise hits both alike. Reported: the median images/s of each model over the rounds, their
+ratio (the verdict), and the median of the per-round paired ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from rich.console import Console
+from rich.table import Table
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from netspec.backends.torch import GraphModule, to_torch  # noqa: E402
+from netspec.language import load_file, load_source  # noqa: E402
+from netspec.train.loop import classifier_parts  # noqa: E402
+
+TARGET = 0.97
+
+
+# -- hand-written networks -----------------------------------------------------------------------
+
+class ZeroCenter(nn.Module):
+    """imageInputLayer's default normalization: subtract the per-channel training mean."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(channels, 1, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x - self.mean
+
+
+def mnist_handwritten() -> nn.Module:
+    return nn.Sequential(
+        ZeroCenter(1),
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.MaxPool2d(2, 2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.Flatten(),
+        nn.Linear(14 * 14 * 64, 10),
+    )
+
+
+def lenet5_handwritten() -> nn.Module:
+    return nn.Sequential(
+        ZeroCenter(1),
+        nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2, 2),
+        nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2, 2),
+        nn.Conv2d(16, 120, 5), nn.Tanh(),
+        nn.Flatten(),
+        nn.Linear(120, 84), nn.Tanh(),
+        nn.Linear(84, 10),
+    )
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.relu2 = nn.ReLU()
+        self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)) \
+            if stride != 1 or cin != cout else nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
+        return self.relu2(out + self.shortcut(x))
+
+
+class ResNet18(nn.Module):
+    def __init__(self, classes: int = 1000):
+        super().__init__()
+        self.norm = ZeroCenter(3)
+        self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                                  nn.MaxPool2d(3, 2, 1))
+        self.res2 = nn.Sequential(BasicBlock(64, 64, 1), BasicBlock(64, 64, 1))
+        self.res3 = nn.Sequential(BasicBlock(64, 128, 2), BasicBlock(128, 128, 1))
+        self.res4 = nn.Sequential(BasicBlock(128, 256, 2), BasicBlock(256, 256, 1))
+        self.res5 = nn.Sequential(BasicBlock(256, 512, 2), BasicBlock(512, 512, 1))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(512, classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.stem(self.norm(x))
+        x = self.res5(self.res4(self.res3(self.res2(x))))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+def resnet18_key(name: str) -> str | None:
+    """netspec state-dict key (MATLAB layer names) -> the hand-written ResNet18's key."""
+    name = name.removeprefix("layers.")
+    layer, _, tensor = name.rpartition(".")
+    if layer == "data":
+        return "norm.mean" if tensor == "mean" else None  # std/min/max: unused by 'zerocenter'
+    fixed = {"conv1": "stem.0", "bn_conv1": "stem.1", "fc1000.linear": "fc"}
+    if layer in fixed:
+        return f"{fixed[layer]}.{tensor}"
+    match = re.fullmatch(r"(res|bn)(\d)([ab])_branch(2a|2b|1)", layer)
+    if match is None:
+        raise KeyError(name)
+    kind, stage, letter, branch = match.groups()
+    part = {("res", "2a"): "conv1", ("bn", "2a"): "bn1", ("res", "2b"): "conv2", ("bn", "2b"): "bn2",
+            ("res", "1"): "shortcut.0", ("bn", "1"): "shortcut.1"}[kind, branch]
+    return f"res{stage}.{'ab'.index(letter)}.{part}.{tensor}"
+
+
+def in_order_keys(netspec: GraphModule, hand: nn.Module) -> dict[str, str]:
+    """Sequential networks: the two state dicts list the same tensors in the same order."""
+    ours = [k for k in netspec.state_dict() if not re.search(r"\.(std|min|max)$", k)]
+    theirs = list(hand.state_dict())
+    assert len(ours) == len(theirs), (ours, theirs)
+    return dict(zip(ours, theirs))
+
+
+# -- the cases ---------------------------------------------------------------------------------------
+
+RESNET18_32 = (ROOT / "specs" / "resnet18.net").read_text(encoding="utf-8").replace(
+    "imageInputLayer([224 224 3],", "imageInputLayer([32 32 3],")
+assert "imageInputLayer([32 32 3]," in RESNET18_32
+
+
+@dataclass
+class Case:
+    label: str
+    load: Callable[[], object]
+    hand: Callable[[], nn.Module]
+    keys: Callable[[GraphModule, nn.Module], dict[str, str | None]]
+    input: tuple[int, int, int]  # C, H, W
+    classes: int
+    batch: int
+
+
+CASES = [
+    Case("mnist_matlab.net (seed MNIST)", lambda: load_file(ROOT / "specs" / "mnist_matlab.net").network,
+         mnist_handwritten, in_order_keys, (1, 28, 28), 10, 128),
+    Case("lenet5.net (LeNet-5)", lambda: load_file(ROOT / "specs" / "lenet5.net").network,
+         lenet5_handwritten, in_order_keys, (1, 32, 32), 10, 128),
+    Case("resnet18.net at 32×32", lambda: load_source(RESNET18_32, "resnet18_32.net").network,
+         ResNet18, lambda ours, hand: {k: resnet18_key(k) for k in ours.state_dict()}, (3, 32, 32), 1000, 64),
+]
+
+
+def build(case: Case) -> tuple[nn.Module, Callable[[Tensor], Tensor], nn.Module, Callable[[Tensor], Tensor]]:
+    """(netspec model, its logits, hand-written model, its logits), same weights, checked equal."""
+    network = case.load()
+    _, logits_layer, _ = classifier_parts(network)
+    ours = to_torch(network, seed=0)
+    torch.manual_seed(0)
+    hand = case.hand()
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(ours) == count(hand), f"{case.label}: {count(ours):,} vs {count(hand):,} parameters"
+    mapping = case.keys(ours, hand)
+    state = {mapping[k]: v for k, v in ours.state_dict().items() if mapping.get(k) is not None}
+    hand.load_state_dict(state, strict=True)
+
+    def ours_logits(x: Tensor) -> Tensor:
+        return ours(x, output=logits_layer).flatten(1)
+
+    torch.manual_seed(1)
+    probe = torch.randn(4, *case.input)
+    ours.eval(), hand.eval()
+    with torch.no_grad():
+        a, b = ours_logits(probe), hand(probe)
+    assert a.shape == b.shape == (4, case.classes), (a.shape, b.shape)
+    assert torch.allclose(a, b, rtol=1e-4, atol=1e-5), f"{case.label}: logits differ by {(a - b).abs().max()}"
+    ours.train(), hand.train()
+    return ours, ours_logits, hand, hand
+
+
+# -- timing ------------------------------------------------------------------------------------------
+
+class Trainer:
+    def __init__(self, model: nn.Module, logits: Callable[[Tensor], Tensor], data: list[tuple[Tensor, Tensor]]):
+        self.model, self.logits, self.data = model, logits, data
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        self.position = 0
+
+    def steps(self, count: int) -> float:
+        """Run `count` training steps; seconds taken."""
+        start = time.perf_counter()
+        for _ in range(count):
+            x, y = self.data[self.position % len(self.data)]
+            self.position += 1
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(self.logits(x), y)
+            loss.backward()
+            self.optimizer.step()
+        seconds = time.perf_counter() - start
+        if not torch.isfinite(loss):
+            raise RuntimeError(f"loss became {loss.item()}")
+        return seconds
+
+
+@dataclass
+class Result:
+    steps: int
+    hand: list[float]
+    ours: list[float]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ours) / statistics.median(self.hand)
+
+    @property
+    def paired(self) -> list[float]:
+        return [o / h for o, h in zip(self.ours, self.hand)]
+
+
+def measure(case: Case, rounds: int, block_seconds: float, warmup: int) -> Result:
+    ours, ours_logits, hand, hand_logits = build(case)
+    torch.manual_seed(2)
+    data = [(torch.randn(case.batch, *case.input), torch.randint(case.classes, (case.batch,))) for _ in range(4)]
+    trainers = {"hand": Trainer(hand, hand_logits, data), "ours": Trainer(ours, ours_logits, data)}
+    for trainer in trainers.values():
+        trainer.steps(warmup)
+    per_step = min(trainers["hand"].steps(2), trainers["ours"].steps(2)) / 2
+    steps = max(2, round(block_seconds / per_step))
+    speeds: dict[str, list[float]] = {"hand": [], "ours": []}
+    for r in range(rounds):
+        order = ("hand", "ours") if r % 2 == 0 else ("ours", "hand")
+        for key in order:
+            seconds = trainers[key].steps(steps)
+            speeds[key].append(steps * case.batch / seconds)
+    return Result(steps, speeds["hand"], speeds["ours"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 3 rounds of ~0.3 s blocks")
+    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 9; 3 with --quick)")
+    parser.add_argument("--block-seconds", type=float, default=None,
+                        help="target length of one timed block (default 2; 0.3 with --quick)")
+    parser.add_argument("--only", default=None, help="run only the cases whose label contains this text")
+    args = parser.parse_args()
+    rounds = args.rounds or (3 if args.quick else 9)
+    block = args.block_seconds or (0.3 if args.quick else 2.0)
+    warmup = 2 if args.quick else 5
+    console = Console()
+    load_before = os.getloadavg()
+
+    table = Table(title=f"training images/s, netspec vs hand-written PyTorch (median of {rounds} alternating blocks)")
+    for column in ("network", "batch", "steps/block", "hand-written", "netspec", "ratio", "paired ratio (min–max)",
+                   f"≥ {TARGET}"):
+        table.add_column(column, justify="left" if column == "network" else "right")
+    for case in CASES:
+        if args.only and args.only not in case.label:
+            continue
+        result = measure(case, rounds, block, warmup)
+        paired = result.paired
+        verdict = "[green]PASS[/]" if result.ratio >= TARGET else "[red]FAIL[/]"
+        table.add_row(case.label, str(case.batch), str(result.steps), f"{statistics.median(result.hand):,.0f}",
+                      f"{statistics.median(result.ours):,.0f}", f"{result.ratio:.3f}",
+                      f"{statistics.median(paired):.3f} ({min(paired):.3f}–{max(paired):.3f})", verdict)
+    load_after = os.getloadavg()
+    table.caption = (f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs "
+                     f"({platform.processor() or platform.machine()}); load average {load_before[0]:.1f} before, "
+                     f"{load_after[0]:.1f} after; SGD momentum 0.9, lr 0.01, cross-entropy on the logits")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
