@@ -36,9 +36,15 @@ def save(path: Path, payload: dict[str, Any]) -> None:
             os.unlink(temporary)
 
 
-def resolve(path: Path, prefer: str = "best") -> Path:
-    """A run folder means its best (else last) checkpoint; a file is itself."""
+def resolve(path: Path, prefer: str | None = None) -> Path:
+    """A run folder means the checkpoint its OutputNetwork option names (best-validation-loss
+    -> best.pt, last-iteration -> last.pt), or `prefer`; a file is itself."""
     if path.is_dir():
+        if prefer is None:
+            prefer = "last"
+            options = path / "options.json"
+            if options.is_file() and "best-validation-loss" in options.read_text(encoding="utf-8"):
+                prefer = "best"
         for name in (f"{prefer}.pt", "best.pt", "last.pt"):
             if (path / name).is_file():
                 return path / name
@@ -49,7 +55,7 @@ def resolve(path: Path, prefer: str = "best") -> Path:
     return path
 
 
-def load(path: Path, prefer: str = "best") -> dict[str, Any]:
+def load(path: Path, prefer: str | None = None) -> dict[str, Any]:
     path = resolve(path, prefer)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)

@@ -138,7 +138,13 @@ def _folder(folder: Path, size: tuple[int, int, int]) -> Dataset:
 
 
 def split_per_label(dataset: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
-    """splitEachLabel(ds, fraction, 'randomized'): the same share of every class goes to training."""
+    """splitEachLabel(ds, fraction, 'randomized'): the same share of every class goes to training
+    (fraction 1 keeps everything for training)."""
+    if not 0 < fraction <= 1:
+        raise error("D010", f"the training share must be in (0, 1], got {fraction}",
+                    hint="--split 0.8 trains on 80% of each class and validates on the rest")
+    if fraction == 1:
+        return dataset, dataset.subset(np.arange(0))
     rng = np.random.default_rng(seed)
     train_index, val_index = [], []
     for label in range(len(dataset.classes)):

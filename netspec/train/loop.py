@@ -195,18 +195,37 @@ class _Writer:
         rows = []
         if keep_until is not None and path.exists():
             with path.open(newline="") as handle:
-                rows = [r for r in csv.DictReader(handle) if int(r["iteration"]) <= keep_until]
+                rows = [self._typed(r) for r in csv.DictReader(handle) if int(r["iteration"]) <= keep_until]
         with path.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, self.COLUMNS)
             writer.writeheader()
             writer.writerows(rows)
         self.rows = rows
 
+    @staticmethod
+    def _typed(row: dict[str, Any]) -> dict[str, Any]:
+        """CSV text back to numbers (metrics.json keeps one type per column)."""
+        typed: dict[str, Any] = {}
+        for key in _Writer.COLUMNS:
+            value = row.get(key, "")
+            if value in ("", None):
+                typed[key] = None
+            elif key in ("epoch", "iteration"):
+                typed[key] = int(value)
+            else:
+                typed[key] = float(value)
+        return typed
+
     def add(self, row: dict[str, Any]) -> None:
         row = {k: row.get(k, "") for k in self.COLUMNS}
-        self.rows.append(row)
+        self.rows.append(self._typed(row))
         with self.path.open("a", newline="") as handle:
             csv.DictWriter(handle, self.COLUMNS).writerow(row)
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no NaN: unknown numbers are null."""
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 def train(config: TrainConfig) -> dict[str, Any]:
@@ -235,9 +254,10 @@ def train(config: TrainConfig) -> dict[str, Any]:
     resume = config.resume
     initialized: list[str] = []
     if resume is None:
-        _normalization_statistics(model, network, config.train.images)
         if config.init is not None:
             initialized = _load_matching(model, config.init)
+        if options.reset_input_normalization or config.init is None:
+            _normalization_statistics(model, network, config.train.images)
     model.to(device)
     channels_last = device.type == "cuda" and config.train.images.ndim == 4
     if channels_last:
@@ -316,7 +336,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
             _set_learn_rate(optimizer, _learn_rate(options, epoch))
             shard = order[rank::world]
             steps = list(range(position, per_epoch))
-            loader = DataLoader(TensorDataset(images, labels),
+            # the loader gets its own generator: making an iterator must not consume the global
+            # random stream (augmentation and dropout draw from it, and --resume replays it)
+            loader = DataLoader(TensorDataset(images, labels), generator=torch.Generator(),
                                 batch_sampler=[shard[i * batch:(i + 1) * batch].tolist() for i in steps])
             for step, (x, y) in zip(steps, loader):
                 x = x.to(device, non_blocking=True).float()
@@ -360,6 +382,13 @@ def train(config: TrainConfig) -> dict[str, Any]:
                         checkpoint.save(out / "best.pt", payload())
                     else:
                         stale += 1
+                if distributed and validation is not None and (iteration % options.validation_frequency == 0
+                                                               or iteration == total):
+                    import torch.distributed as dist
+
+                    flag = torch.tensor([float(stale)], device=device if device.type == "cuda" else "cpu")
+                    dist.broadcast(flag, 0)  # rank 0 validates; every rank must stop together
+                    stale = int(flag.item())
                 if writer is not None:
                     writer.add(row)
                 if lead and (iteration % config.checkpoint_every == 0):
@@ -384,9 +413,10 @@ def train(config: TrainConfig) -> dict[str, Any]:
         if validation is None or not (out / "best.pt").exists():
             checkpoint.save(out / "best.pt", payload())
     summary = {
-        "network": network.name, "iterations": iteration, "epochs": epoch, "stopped": stopped,
+        "network": network.name, "iterations": iteration, "epochs": epoch + (stopped == "validation-patience"),
+        "stopped": stopped,
         "images_per_second": seen / elapsed if elapsed > 0 else None, "seconds": elapsed,
-        "final_loss": last_loss, "final_accuracy": last_acc, "best_validation_loss": best_loss
+        "final_loss": _finite(last_loss), "final_accuracy": _finite(last_acc), "best_validation_loss": best_loss
         if math.isfinite(best_loss) else None, "best_iteration": best_iteration,
         "device": str(device), "world_size": world, "bf16": use_bf16, "channels_last": channels_last,
         "achieved_flops_per_second": 3 * 2 * macs * seen / elapsed if elapsed > 0 else None,

@@ -42,6 +42,15 @@ def _input_size(network: Network) -> tuple[int, int, int]:
                 hint="1-D and feature networks can be analyzed and exported; training them is not supported yet")
 
 
+def _absolute(source: str) -> str:
+    """Data sources as absolute paths, so --resume works from any folder."""
+    if source == BUILTIN:
+        return source
+    if source.startswith("mnist:"):
+        return "mnist:" + str(Path(source[len("mnist:"):]).expanduser().resolve())
+    return str(Path(source).expanduser().resolve())
+
+
 def default_run_folder(spec: Path) -> Path:
     base = Path("runs") / spec.stem
     candidate, index = base, 1
@@ -83,6 +92,9 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
         data, split, seed, augment = extra.get("data", data), extra.get("split", split), \
             resumed.get("seed", seed), extra.get("augment", augment)
         out = Path(resumed["path"]).parent
+        if resumed["epoch"] >= options.max_epochs:
+            console.print(f"{out} already finished its {options.max_epochs} epochs; nothing to resume")
+            return json.loads((out / "summary.json").read_text()) if (out / "summary.json").is_file() else {}
     else:
         options = resolve_options(network, overrides)
         out = out or default_run_folder(spec_path or Path(network.name))
@@ -94,14 +106,14 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
                          spec_text=spec_text, seed=seed, init=init, resume=resumed,
                          augmenter=parse_augmentation(augment), quiet=quiet,
                          checkpoint_every=max(1, min(options.validation_frequency, 50)),
-                         extra={"data": data, "split": split, "augment": augment})
+                         extra={"data": _absolute(data), "split": split, "augment": augment})
     summary = train(config)
     if int(os.environ.get("RANK", "0")) != 0:
         return summary
     plots.training_progress(out / "metrics.csv", out / "training-progress.png")
     report_set = test if test is not None else validation
     if report_set is not None and len(report_set):
-        payload = checkpoint.load(out, prefer="best")
+        payload = checkpoint.load(out)
         metrics = _evaluate(payload, report_set)
         summary["test" if test is not None else "validation"] = {
             "accuracy": metrics["accuracy"], "loss": metrics["loss"], "images": len(report_set)}
@@ -123,9 +135,9 @@ def _print_summary(console: Console, out: Path, summary: dict[str, Any]) -> None
              + (f", {summary['achieved_flops_per_second'] / 1e9:,.2f} GFLOP/s achieved"
                 if summary.get("achieved_flops_per_second") else "")
              + (f", MFU {100 * summary['mfu']:.1f}%" if summary.get("mfu") else "")),
-            ("final mini-batch", f"loss {summary['final_loss']:.4f}"
+            ("final mini-batch", (f"loss {summary['final_loss']:.4f}" if summary["final_loss"] is not None else "—")
              + (f", accuracy {100 * summary['final_accuracy']:.1f}%"
-                if not math.isnan(summary['final_accuracy']) else ""))]
+                if summary["final_accuracy"] is not None else ""))]
     for key in ("validation", "test"):
         if key in summary:
             rows.append((key, f"accuracy {100 * summary[key]['accuracy']:.2f}% on {summary[key]['images']:,} "
@@ -163,8 +175,8 @@ def run_evaluate(source: Path, data: str, out: Path | None) -> dict[str, Any]:
     payload = checkpoint.load(source)
     network = checkpoint.network_of(payload)
     size = _input_size(network)
-    training, validation, test = load_source(data, size, split=1.0 if data not in (BUILTIN,) and
-                                             not data.startswith("mnist:") else 0.8)
+    folder = data != BUILTIN and not data.startswith("mnist:")
+    training, validation, test = load_source(data, size, split=1.0 if folder else 0.8)
     dataset = test if test is not None else training
     classes = payload["classes"]
     if dataset.classes != classes:
