@@ -153,7 +153,7 @@ def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, c
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, example, buffer, dynamo=False, input_names=inputs, output_names=outputs,
-                          dynamic_axes=axes, opset_version=opset, do_constant_folding=False,
+                          dynamic_axes=axes, opset_version=opset, do_constant_folding=True,
                           training=torch.onnx.TrainingMode.PRESERVE)
     proto = onnx.load_from_string(buffer.getvalue())
     _fold_padding(proto, model)

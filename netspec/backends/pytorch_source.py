@@ -39,7 +39,7 @@ def _construct(module: nn.Module) -> str:
     if isinstance(module, lowering.Pad):
         return f"Pad({module.pads!r}, {_value(module.value)})"
     if isinstance(module, lowering.Crop):
-        return f"Crop({module.crops!r})"
+        return f"Crop({module.top}, {module.left}, {module.size!r})"
     if isinstance(module, lowering.InputNormalization):
         return f"InputNormalization({module.mode!r}, {module.mean.shape[0]}, {module.mean.dim() - 1}, {{}})"
     if isinstance(module, lowering.Linear):

@@ -72,15 +72,17 @@ class Pad(nn.Module):
 
 
 class Crop(nn.Module):
-    """Remove (t, b, l, r) pixels: MATLAB's transposed-convolution 'Cropping'."""
+    """MATLAB's transposed-convolution 'Cropping': keep `size` pixels from (top, left).
 
-    def __init__(self, crops: tuple[int, int, int, int]):
+    The bounds are constants, so an exported graph keeps static shapes.
+    """
+
+    def __init__(self, top: int, left: int, size: tuple[int, int]):
         super().__init__()
-        self.crops = crops
+        self.top, self.left, self.size = top, left, size
 
     def forward(self, x: Tensor) -> Tensor:
-        t, b, l, r = self.crops
-        return x[:, :, t:x.shape[2] - b, l:x.shape[3] - r]
+        return x[:, :, self.top:self.top + self.size[0], self.left:self.left + self.size[1]]
 
 
 class InputNormalization(nn.Module):
@@ -283,7 +285,8 @@ def _transposed(layer, inputs, outputs) -> nn.Module:
     if crops[0] == crops[1] and crops[2] == crops[3]:
         core.padding = (crops[0], crops[2])
         return core
-    return nn.Sequential(core, Crop(crops))
+    height, width, _ = outputs[0].dims
+    return nn.Sequential(core, Crop(crops[0], crops[2], (int(height), int(width))))
 
 
 @lowers(conv.FullyConnectedLayer)

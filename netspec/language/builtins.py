@@ -37,10 +37,11 @@ class Arg:
 class BuiltinError(Exception):
     """A builtin rejected its arguments; `arg` is the index of the culprit, if known."""
 
-    def __init__(self, message: str, arg: int | None = None, hint: str | None = None):
+    def __init__(self, message: str, arg: int | None = None, hint: str | None = None, code: str = "E141"):
         super().__init__(message)
         self.arg = arg
         self.hint = hint
+        self.code = code
 
 
 Builtin = Callable[..., "Value | list[Value]"]
@@ -178,7 +179,7 @@ def _finite_mod(rounding: Callable[[float], float]) -> Callable[[float, float], 
 
 
 BUILTINS["mod"] = _binary_map("mod", _finite_mod(math.floor))
-BUILTINS["rem"] = _binary_map("rem", _finite_mod(math.trunc))
+BUILTINS["rem"] = _binary_map("rem", lambda x, y: math.nan if y == 0 else _finite_mod(math.trunc)(x, y))
 
 
 def _columns(m: Matrix) -> list[list[float]]:
@@ -269,7 +270,8 @@ def _filled(fill: float) -> Builtin:
             dims = [dims[0], dims[0]]
         rows, cols = max(dims[0], 0), max(dims[1], 0)
         if rows * cols > MAX_ELEMENTS:
-            raise BuiltinError(f"array of {rows}x{cols} elements is larger than netspec allows ({MAX_ELEMENTS:,})")
+            raise BuiltinError(f"an array of {rows}x{cols} elements is larger than netspec allows "
+                               f"({MAX_ELEMENTS:,})", code="E502")
         return Matrix(rows, cols, [fill] * (rows * cols))
     return apply
 
@@ -542,7 +544,7 @@ def _sprintf(fmt: str, values: list[object]) -> str:
 def _format_one(m: re.Match, value: object) -> str:
     flags, width, precision, conv = m.group("flags"), m.group("width") or "", m.group("precision"), m.group("conv")
     if (width.isdigit() and int(width) > 1000) or (precision is not None and int(precision) > 1000):
-        raise BuiltinError("sprintf field widths and precisions are limited to 1000")
+        raise BuiltinError("field widths and precisions are limited to 1000", code="E502")
     spec = "%" + flags + (width if width != "*" else "") + (f".{precision}" if precision is not None else "")
     if conv == "s":
         text = value if isinstance(value, str) else format_number(float(value))  # type: ignore[arg-type]

@@ -222,7 +222,7 @@ class Interpreter:
     def _charge(self, value: Value, node: Tree) -> Value:
         """Count the elements an operation produced against the work budget."""
         size = value.numel if isinstance(value, (Matrix, Cell)) else len(value.text) \
-            if isinstance(value, (Char, Str)) else 1
+            if isinstance(value, (Char, Str)) else len(value.layers) if isinstance(value, LayerArray) else 1
         self.work += size
         if self.work > self.limits.work:
             raise error("E501", f"the spec computed more than {self.limits.work:,} array elements",
@@ -626,6 +626,9 @@ class Interpreter:
         if isinstance(left, Matrix) and left.numel == 0 and isinstance(right, Matrix) and right.numel == 0 \
                 and op not in ("+", "-"):
             return Matrix.empty()
+        if op == "*" and isinstance(left, Matrix) and isinstance(right, Matrix) \
+                and not (left.is_scalar() or right.is_scalar()):
+            self.work += left.rows * left.cols * right.cols  # a matrix product's multiply-adds
         try:
             return self._charge(binary(op, left, right), node)
         except OperatorError as exc:
@@ -1252,8 +1255,7 @@ class Interpreter:
         if name not in self._warned_unknown:
             self._warned_unknown.add(name)
             if bare:
-                hint = (f"if it is a value the network needs, bind it: --set {name}=VALUE"
-                        + (f" (or did you mean `{guess}`?)" if guess else ""))
+                hint = f"if it is a value the network needs, bind it: --set {name}=VALUE"
                 self.warn("W105", f"unknown variable or function `{name}`: netspec treats it as unknown", span,
                           hint=hint)
             else:
@@ -1270,7 +1272,7 @@ class Interpreter:
             return result
         except BuiltinError as exc:
             span = args[exc.arg].span if exc.arg is not None and exc.arg < len(args) else _span(node, self.file)
-            raise error("E141", f"{name}: {exc}", span, hint=exc.hint) from None
+            raise error(exc.code, f"{name}: {exc}", span, hint=exc.hint) from None
         except OperatorError as exc:
             raise error("E141", f"{name}: {exc}", _span(node, self.file)) from None
 
@@ -1329,7 +1331,8 @@ class Interpreter:
             return error("E407", f"{what} depends on `{value.origin}`, which is never defined", value.span,
                          label="undefined", hint=f"define it in the file, or bind it: --set {value.origin}=VALUE")
         variable = value.variable
-        notes = [f"`{value.origin}` is not something netspec evaluates (data loading, plotting, ...)"]
+        notes = [f"`{value.origin}` is never defined" if value.free_name else
+                 f"`{value.origin}` is not something netspec evaluates (data loading, plotting, ...)"]
         hint = (f"give it a value on the command line: --set {variable}=VALUE" if variable
                 else "assign the unknown value to a variable, then bind it with --set NAME=VALUE")
         subject = f"`{variable}`" if variable else f"`{value.origin}`"

@@ -17,7 +17,8 @@ TOKEN_WORDS = {
     "RPAR": "`)`", "LPAR": "`(`", "RSQB": "`]`", "LSQB": "`[`", "RBRACE": "`}`", "LBRACE": "`{`",
     "EQUAL": "`=`", "COMMA": "`,`", "_TERM": "end of statement", "_COLSEP": "`,`",
     "_ROWSEP": "`;`", "NAME": "a name", "NUMBER": "a number", "STRING": "a string",
-    "DQSTRING": "a string", "END": "`end`", "$END": "end of file", "KWNAME": "a name",
+    "DQSTRING": "a string", "END": "`end`", "$END": "end of file", "KWNAME": "a name", "END_INDEX": "`end`",
+    "TILDE_PLACEHOLDER": "`~`", "CMD_NAME": "a command", "CMD_WORD": "a word",
 }
 
 

@@ -192,15 +192,15 @@ class _Writer:
 
     def __init__(self, path: Path, keep_until: int | None):
         self.path = path
-        rows = []
+        kept = []
         if keep_until is not None and path.exists():
             with path.open(newline="") as handle:
-                rows = [self._typed(r) for r in csv.DictReader(handle) if int(r["iteration"]) <= keep_until]
+                kept = [r for r in csv.DictReader(handle) if int(r["iteration"]) <= keep_until]
         with path.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, self.COLUMNS)
             writer.writeheader()
-            writer.writerows(rows)
-        self.rows = rows
+            writer.writerows(kept)  # the kept rows' text as written ("0" stays "0", not "0.0")
+        self.rows = [self._typed(r) for r in kept]
 
     @staticmethod
     def _typed(row: dict[str, Any]) -> dict[str, Any]:

@@ -92,7 +92,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
         data, split, seed, augment = extra.get("data", data), extra.get("split", split), \
             resumed.get("seed", seed), extra.get("augment", augment)
         out = Path(resumed["path"]).parent
-        if resumed["epoch"] >= options.max_epochs:
+        if resumed["epoch"] >= options.max_epochs or resumed.get("stale", 0) >= options.validation_patience:
             console.print(f"{out} already finished its {options.max_epochs} epochs; nothing to resume")
             return json.loads((out / "summary.json").read_text()) if (out / "summary.json").is_file() else {}
     else:
@@ -116,10 +116,12 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
         payload = checkpoint.load(out)
         metrics = _evaluate(payload, report_set)
         summary["test" if test is not None else "validation"] = {
-            "accuracy": metrics["accuracy"], "loss": metrics["loss"], "images": len(report_set)}
+            "accuracy": metrics["accuracy"] if math.isfinite(metrics["accuracy"]) else None,
+            "loss": metrics["loss"], "images": len(report_set)}
         title = Path(network.source).stem if network.source else network.name
-        plots.confusion_figure(metrics["confusion"], report_set.classes, out / "confusion.png",
-                               f"{title} ({'test' if test is not None else 'validation'})")
+        if metrics["confusion"].size:
+            plots.confusion_figure(metrics["confusion"], report_set.classes, out / "confusion.png",
+                                   f"{title} ({'test' if test is not None else 'validation'})")
         (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     _print_summary(console, out, summary)
     return summary
@@ -140,8 +142,9 @@ def _print_summary(console: Console, out: Path, summary: dict[str, Any]) -> None
                 if summary["final_accuracy"] is not None else ""))]
     for key in ("validation", "test"):
         if key in summary:
-            rows.append((key, f"accuracy {100 * summary[key]['accuracy']:.2f}% on {summary[key]['images']:,} "
-                              f"images (loss {summary[key]['loss']:.4f})"))
+            accuracy = summary[key]["accuracy"]
+            rows.append((key, (f"accuracy {100 * accuracy:.2f}% on " if accuracy is not None else "")
+                         + f"{summary[key]['images']:,} images (loss {summary[key]['loss']:.4f})"))
     rows.append(("files", "best.pt, last.pt, metrics.csv, training-progress.png, confusion.png, summary.json"))
     for key, value in rows:
         table.add_row(key, value)

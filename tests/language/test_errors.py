@@ -98,10 +98,9 @@ def case(id: str, text: str, code: str, message, line: int, column: int, hint: s
 
 
 # Known defects shared by several cases.
-BRACKET_SPAN = ("the span of an expression that begins with `[`, `{` or `(` starts one column late "
-                "(spans.py takes the first kept token; opening brackets are not kept)")
-KEYWORD_SPAN = ("the span of a block statement starts at its first kept token, not at its keyword "
-                "(`function`, `while`)")
+LIMIT_AS_E141 = ("a builtin that refuses to build something larger than netspec allows reports E141 (a "
+                 "builtin's argument error) while every other size limit (ranges, concatenation, indexing) "
+                 "is E502")
 
 
 # A ten-layer network (the course's MNIST network, seed 003) used by several cases.
@@ -174,26 +173,23 @@ SYNTAX = [
     case("lone-binary-operator", "x = 3 +\nlayers = reluLayer;\n",
          "E105", "unexpected end of statement", 1, 8, hint="ends before it is complete"),
     case("for-without-equals", "for i 1:3\n  x = i;\nend\nlayers = reluLayer;\n",
-         "E105", "unexpected `1`", 1, 7, bug_in="message",
-         bug="`for i 1:3` says 'unexpected end of statement' (help: 'the statement ends before it is "
-             "complete') while its caret is under `1`"),
+         "E105", "unexpected `1`", 1, 7, hint="a for loop reads `for NAME = VALUES`", bug_in="message",
+         bug="`for i 1:3` says 'unexpected end of statement' while its caret is under `1` and the "
+             "statement goes on (the hint is right)"),
     case("function-without-name", "layers = reluLayer;\nfunction = f()\nend\n",
          "E105", "unexpected `=`", 2, 10),
     case("two-numbers-without-operator", "x = 3 4;\nlayers = reluLayer;\n",
          "E105", "unexpected `4`", 1, 7),
     case("end-as-a-value", "x = [1 2 3];\ny = end;\nlayers = reluLayer;\n",
-         "E117", "`end` is used outside of indexing", 2, 5, hint="last index",
-         marks=xfail("`y = end` reports E110 '`end` without a matching block' with the hint 'remove this "
-                     "`end`, or check the for/if/function above it'; it is a value-position `end` (E117)")),
+         "E117", "`end` is used outside of indexing", 2, 5, hint="last index"),
     case("end-in-function-argument", "x = zeros(end);\nlayers = reluLayer;\n",
          "E117", "`end` is used outside of indexing", 1, 11, hint="last index"),
     case("function-defined-twice",
          "layers = f();\nfunction y = f()\n y = reluLayer;\nend\nfunction y = f()\n y = reluLayer;\nend\n",
-         "E112", "function `f` is defined twice", 5, 1, hint="rename one", bug_in="position", bug=KEYWORD_SPAN),
+         "E112", "function `f` is defined twice", 5, 1, hint="rename one"),
     case("function-inside-function",
          "layers = f();\nfunction y = f()\n y = reluLayer;\n function z = g()\n  z = 1;\n end\nend\n",
-         "E116", "functions cannot be defined inside functions", 4, 2, hint="end of the file",
-         bug_in="position", bug=KEYWORD_SPAN),
+         "E116", "functions cannot be defined inside functions", 4, 2, hint="end of the file"),
     case("multiple-outputs-to-a-number", "[a, 3] = size([1 2]);\nlayers = reluLayer;\n",
          "E113", "only variable names can receive multiple outputs", 1, 5),
 ]
@@ -213,13 +209,19 @@ EVALUATION = [
     case("brace-index-of-non-cell", "x = [1 2 3];\ny = x{2};\nlayers = reluLayer;\n",
          "E126", "brace indexing needs a cell array", 2, 5, hint="parentheses"),
     case("sizes-do-not-agree", "x = [1 2] + [1 2 3];\nlayers = reluLayer;\n",
-         "E120", "sizes do not agree for `+`: 1x2 and 1x3", 1, 5, bug_in="position", bug=BRACKET_SPAN),
+         "E120", "sizes do not agree for `+`: 1x2 and 1x3", 1, 5),
     case("cell-as-condition", "x = {1, 2};\nif x\n  y = 1;\nend\nlayers = reluLayer;\n",
          "E115", "a cell array cannot be used as a condition", 2, 4),
     case("loop-over-options", "s = trainingOptions('sgdm');\nfor i = s\nend\nlayers = reluLayer;\n",
          "E114", "cannot loop over", 2, 9),
     case("number-in-layer-array", "x = [reluLayer 3];\nlayers = reluLayer;\n",
-         "E121", "cannot put a number in a layer array", 1, 5, bug_in="position", bug=BRACKET_SPAN),
+         "E121", "cannot put a number in a layer array", 1, 5, hint="a layer array holds layers only"),
+    case("number-in-multiline-layer-array",
+         "layers = [imageInputLayer([28 28 1])\n    reluLayer\n    5\n    softmaxLayer];\n",
+         "E121", "cannot put a number in a layer array", 3, 5, hint="a layer array holds layers only",
+         bug_in="position",
+         bug="the caret is under the whole array from its `[` on line 1 (1:10), not under the number `5` on "
+             "line 3; in a long layer array the user has to hunt for the stray element"),
     case("layer-property-typo", "layers = [imageInputLayer([8 8 1])\n    reluLayer];\nn = layers(2).Nme;\n",
          "E125", "reluLayer has no property 'Nme'", 3, 5, hint="did you mean 'Name'"),
     case("function-called-with-too-many-arguments", "layers = f(1, 2);\nfunction y = f(a)\n  y = reluLayer;\nend\n",
@@ -230,10 +232,26 @@ EVALUATION = [
          "E144", "`f` did not set its output `y`", 1, 10, hint="assign y = ..."),
     case("builtin-bad-argument", "n = NaN;\nx = zeros(1, n);\nlayers = reluLayer;\n",
          "E141", "zeros: expected a whole number, got NaN", 2, 14),
+    case("char-of-negative-code", "x = char(-1);\nlayers = reluLayer;\n",
+         "E141", "char: -1 is not a character code", 1, 10),
+    case("char-of-infinity", "x = char(Inf);\nlayers = reluLayer;\n",
+         "E141", "char: Inf is not a character code", 1, 10),
+    case("char-of-nan", "x = char(NaN);\nlayers = reluLayer;\n",
+         "E141", "char: NaN is not a character code", 1, 10),
+    case("char-beyond-unicode", "x = char([72 1114112]);\nlayers = reluLayer;\n",
+         "E141", "char: 1114112 is not a character code", 1, 10),
+    case("sprintf-percent-c-negative", "x = sprintf('%c', -1);\nlayers = reluLayer;\n",
+         "E141", "sprintf: -1 is not a character code", 1, 19),
+    case("mod-sizes-do-not-agree", "x = mod([1 2 3], [1 2]);\nlayers = reluLayer;\n",
+         "E141", "mod: sizes do not agree for `mod`: 1x3 and 1x2", 1, 5),
+    case("rem-sizes-do-not-agree", "x = rem([1 2 3], [1 2]);\nlayers = reluLayer;\n",
+         "E141", "rem: sizes do not agree for `rem`: 1x3 and 1x2", 1, 5),
+    case("max-sizes-do-not-agree", "x = max([1 2 3], [1 2]);\nlayers = reluLayer;\n",
+         "E141", "max: sizes do not agree for `max`: 1x3 and 1x2", 1, 5),
+    case("min-sizes-do-not-agree", "y = 1;\n  x = min([1 2; 3 4], [1 2 3]);\nlayers = reluLayer;\n",
+         "E141", "min: sizes do not agree for `min`: 2x2 and 1x3", 2, 7),
     case("set-layer-property-wrong-type", "layers = reluLayer('Name', 'a');\nlayers(1).Name = 5;\n",
-         "E206", "invalid Name for reluLayer: input should be a valid string", 2, 1, bug_in="message",
-         bug="the message is 'invalid Name for reluLayer: For further information visit "
-             "https://errors.pydantic.dev/...' (the last line of pydantic's error text)"),
+         "E206", "invalid Name for reluLayer: input should be a valid string", 2, 1),
 ]
 
 
@@ -260,12 +278,16 @@ LAYER_ARGUMENTS = [
     case("option-without-value", CONV.format("3,16,'Stride'"),
          "E203", "option 'Stride' of convolution2dLayer has no value", 2, 29, hint="'Stride', VALUE"),
     case("text-where-a-number-is-needed", CONV.format("'three',16"),
-         "E206", "invalid FilterSize for convolution2dLayer: expected a size: a whole number or [height width]",
-         2, 24),
-    case("text-accepted-as-a-number", "layers = fullyConnectedLayer('10');\n",
-         "E206", "OutputSize", 1, 30,
-         marks=xfail("fullyConnectedLayer('10') and dropoutLayer('0.3') load without error: pydantic's lax "
-                     "mode turns the char array '10' into 10 (MATLAB rejects it)")),
+         "E205", "invalid FilterSize for convolution2dLayer: expected a number, got text 'three'", 2, 24),
+    case("numeric-text-is-not-a-number", "layers = fullyConnectedLayer('10');\n",
+         "E205", "invalid OutputSize for fullyConnectedLayer: expected a number, got text '10'", 1, 30,
+         hint="write the number without quotes: 10"),
+    case("numeric-text-is-not-a-probability", "layers = dropoutLayer('0.3');\n",
+         "E205", "invalid Probability for dropoutLayer: expected a number, got text '0.3'", 1, 23,
+         hint="write the number without quotes: 0.3"),
+    case("numeric-text-name-value", CONV.format("3,16,'Stride','2'"),
+         "E205", "invalid Stride for convolution2dLayer: expected a number, got text '2'", 2, 38,
+         hint="write the number without quotes: 2"),
     case("negative-filter-count", CONV.format("3,-16"),
          "E206", "invalid NumFilters for convolution2dLayer: input should be greater than 0 (got -16)", 2, 26),
     case("zero-stride", CONV.format("3,16,'Stride',0"),
@@ -274,12 +296,11 @@ LAYER_ARGUMENTS = [
          "E206", "invalid Padding for convolution2dLayer: padding is a number, [tb lr], [t b l r] or 'same' "
          "(got 'sme')", 2, 39),
     case("padding-vector-of-three", CONV.format("3,16,'Padding',[1 2 3]"),
-         "E206", "padding is a number, [tb lr], [t b l r] or 'same' (got [1 2 3])", 2, 39,
-         bug_in="position", bug=BRACKET_SPAN),
+         "E206", "padding is a number, [tb lr], [t b l r] or 'same' (got [1 2 3])", 2, 39),
     case("negative-padding", CONV.format("3,16,'Padding',-1"),
-         "E206", ("negative", ">= 0", "greater than or equal to 0", "[t b l r]"), 2, 39, bug_in="message",
-         bug="'Padding',-1 says \"input should be 'same' (got -1)\" with help \"allowed: 'same'\" (only the "
-             "last member of the padding union is reported; [1 2 3] and 'sme' already get the full message)"),
+         "E206", "invalid Padding for convolution2dLayer: padding must not be negative (got -1)", 2, 39),
+    case("negative-padding-vector", CONV.format("3,16,'Padding',[1 -1]"),
+         "E206", "invalid Padding for convolution2dLayer: padding must not be negative", 2, 39),
     case("zero-fully-connected-outputs", "layers = fullyConnectedLayer(0);\n",
          "E206", "input should be greater than 0 (got 0)", 1, 30),
     case("infinite-fully-connected-outputs", "layers = fullyConnectedLayer(Inf);\n",
@@ -289,7 +310,9 @@ LAYER_ARGUMENTS = [
     case("layer-name-not-text", "layers = reluLayer('Name', 3);\n",
          "E206", "invalid Name for reluLayer", 1, 28),
     case("layer-name-not-text-vector", "layers = reluLayer('Name', [1 2]);\n",
-         "E206", "invalid Name for reluLayer", 1, 28, bug_in="position", bug=BRACKET_SPAN),
+         "E206", "invalid Name for reluLayer: input should be a valid string (got [1 2])", 1, 28),
+    case("addition-layer-with-one-input", "layers = additionLayer(1);\n",
+         "E206", "invalid NumInputs for additionLayer: input should be greater than or equal to 2 (got 1)", 1, 24),
     case("momentum-with-adam", "layers = reluLayer;\nopts = trainingOptions('adam','Momentum',0.9);\n",
          "E207", "'Momentum' applies only to solver 'sgdm'", 2, 42),
     case("unknown-solver", "layers = reluLayer;\nopts = trainingOptions('sgd');\n",
@@ -333,21 +356,21 @@ UNKNOWN = [
          "E405", "depends on `numClasses`, which netspec cannot compute", 2, 20, hint="--set numClasses=VALUE"),
     case("undefined-variable-used-by-layer",
          "layers = [imageInputLayer([28 28 1])\n    fullyConnectedLayer(numClasses)\n    softmaxLayer];\n",
-         "E405", "depends on `numClasses`", 2, 25),
-    case("undefined-variable-hint-names-it",
-         "layers = [imageInputLayer([28 28 1])\n    fullyConnectedLayer(numClasses)\n    softmaxLayer];\n",
-         "E405", "depends on `numClasses`", 2, 25, hint="--set numClasses=VALUE", bug_in="hint",
-         bug="the hint is the generic 'assign the unknown value to a variable, then bind it with "
-             "--set NAME=VALUE' although the unknown value is the variable numClasses itself (and the W105 "
-             "before it suggests `class`)"),
+         "E407", "the network `layers` depends on `numClasses`, which is never defined", 2, 25,
+         hint="define it in the file, or bind it: --set numClasses=VALUE"),
+    case("undefined-variable-through-another-variable",
+         "n = numClasses * 2;\nlayers = [imageInputLayer([28 28 1])\n    fullyConnectedLayer(n)];\n",
+         "E407", "depends on `numClasses`, which is never defined", 1, 5, hint="--set numClasses=VALUE",
+         marks=xfail("through `n = numClasses * 2` the error is E405 'depends on `n`, which netspec cannot "
+                     "compute' with the note '`numClasses` is not something netspec evaluates (data loading, "
+                     "plotting, ...)': numClasses is simply never defined (E407 when used directly)")),
     case("misspelled-layer-constructor", CONV.format("3,16").replace("convolution2dLayer", "convolution2dLayr"),
-         "E405", "", 2, 5),
-    case("misspelled-layer-constructor-is-named",
-         CONV.format("3,16").replace("convolution2dLayer", "convolution2dLayr"),
-         "E405", "convolution2dLayr", 2, 5, hint="did you mean `convolution2dLayer`?",
-         marks=xfail("the error reads 'the network `layers` depends on `layers`' (circular) with the hint "
-                     "'--set layers=VALUE' (wrong advice); the did-you-mean is only on the earlier W105 "
-                     "warning")),
+         "E406", "the network `layers` depends on `convolution2dLayr`, which is not a function netspec knows",
+         2, 5, hint="did you mean `convolution2dLayer`?"),
+    case("misspelled-layer-constructor-in-a-graph",
+         "layers = [imageInputLayer([28 28 1])\n    reluLayr('Name','r')];\nlgraph = layerGraph(layers);\n",
+         "E406", "the network `lgraph` depends on `reluLayr`, which is not a function netspec knows", 2, 5,
+         hint="did you mean `reluLayer`?"),
 ]
 
 
@@ -355,22 +378,37 @@ UNKNOWN = [
 
 LIMITS = [
     case("runaway-while-loop", "x = 0;\nwhile true\n  x = x + 1;\nend\nlayers = reluLayer;\n",
-         "E501", "the spec ran more than 10,000 steps", 2, 1, hint="bounds loops", limits=Limits(steps=10_000),
-         bug_in="position", bug=KEYWORD_SPAN + "; the caret is under the condition `true`"),
+         "E501", "the spec ran more than 10,000 steps", 2, 1, hint="bounds loops", limits=Limits(steps=10_000)),
+    case("runaway-for-loop", "x = 0;\n  for i = 1:100000\n    x = x + i;\n  end\nlayers = reluLayer;\n",
+         "E501", "the spec ran more than 10,000 steps", 2, 3, hint="bounds loops", limits=Limits(steps=10_000)),
     case("runaway-recursion", "layers = f(1);\nfunction y = f(n)\n  y = f(n + 1);\nend\n",
          "E504", "calls nest more than 64 deep", 3, 7),
     case("runaway-anonymous-recursion", "f = @(g, n) g(g, n + 1);\nx = f(f, 1);\nlayers = reluLayer;\n",
          "E504", "calls nest too deep", 1, 13),
     case("huge-zeros", "x = zeros(1e5,1e5);\nlayers = reluLayer;\n",
-         "E502", "larger than netspec allows", 1, 5, bug_in="code",
-         bug="zeros(1e5,1e5) is refused with code E141 (a builtin's argument error) while every other "
-             "size limit (ranges, concatenation, indexing) is E502"),
+         "E502", "larger than netspec allows", 1, 5, bug_in="code", bug=LIMIT_AS_E141),
     case("huge-range", "x = 1:1e12;\nlayers = reluLayer;\n",
-         "E502", "the range has 1,000,000,000,000 elements, more than netspec allows", 1, 5),
+         "E502", "the range 1:1:1e+12 has more elements than netspec allows (1,000,000)", 1, 5),
+    case("range-just-over-the-limit", "x = 0:1000000;\nlayers = reluLayer;\n",
+         "E502", "the range has 1,000,001 elements, more than netspec allows (1,000,000)", 1, 5),
     case("infinite-range", "x = 1:Inf;\nlayers = reluLayer;\n",
-         "E502", "range", 1, 5,
-         marks=xfail("Python traceback: OverflowError: cannot convert float infinity to integer "
-                     "(interpreter.py, range size)")),
+         "E502", "the range 1:1:inf has more elements than netspec allows (1,000,000)", 1, 5),
+    case("infinite-range-with-step", "x = 0:0.5:Inf;\nlayers = reluLayer;\n",
+         "E502", "has more elements than netspec allows", 1, 5),
+    case("range-from-minus-infinity", "x = -Inf:0;\nlayers = reluLayer;\n",
+         "E502", "has more elements than netspec allows", 1, 5),
+    case("range-of-overflowed-numbers", "x = 1e400:1e400;\nlayers = reluLayer;\n",
+         "E502", "has more elements than netspec allows", 1, 5),
+    case("huge-zeros-just-over-the-limit", "x = zeros(1001, 1000);\nlayers = reluLayer;\n",
+         "E502", "zeros: array of 1001x1000 elements is larger than netspec allows (1,000,000)", 1, 5,
+         bug_in="code", bug=LIMIT_AS_E141),
+    case("matrix-product-too-much-work", "a = ones(1000, 1000);\nx = a * a;\nlayers = reluLayer;\n",
+         "E501", "the product 1000x1000 * 1000x1000 is more work than netspec allows", 2, 5, bug_in="code",
+         bug="the work bound of `*` is reported as E120 (the code of an operator's size mismatch, with no "
+             "hint); the other work and size limits are E501/E502"),
+    case("sprintf-width-over-the-limit", "s = sprintf('%1001d', 1);\nlayers = reluLayer;\n",
+         "E502", "field widths and precisions are limited to 1000", 1, 5, bug_in="code",
+         bug=LIMIT_AS_E141 + " (the message also reads 'sprintf: sprintf field widths ...')"),
     case("huge-index-assignment", "x = [1 2 3];\nx(1e9) = 1;\nlayers = reluLayer;\n",
          "E502", "index too large", 2, 3),
     case("too-many-layers", "layers = imageInputLayer([28 28 1]);\nfor i = 1:100\n  layers = [layers; reluLayer];\nend\n",
@@ -383,6 +421,12 @@ ALL = SYNTAX + EVALUATION + LAYER_ARGUMENTS + GRAPHS + UNKNOWN + LIMITS
 @pytest.mark.parametrize("case", ALL)
 def test_error(case: Case):
     _check(case)
+
+
+def test_arrays_at_the_size_limit_load():
+    """MAX_ELEMENTS is 1,000,000: an array of exactly that many elements is allowed."""
+    result = load_source("x = zeros(1000, 1000);\ny = 1:1000000;\nlayers = reluLayer;\n", "x.net")
+    assert result.network is not None and not result.diagnostics
 
 
 def test_there_are_enough_cases():
@@ -407,6 +451,24 @@ def test_misspelled_constructor_unused_is_only_a_warning():
     result = load_source("x = convolution2dLayr(3,16);\nlayers = reluLayer;\n", "x.net")
     assert [d.code for d in result.diagnostics] == ["W105"]
     assert result.network is not None
+
+
+def test_undefined_variable_warns_with_a_binding_hint():
+    exc = _fail("layers = [imageInputLayer([28 28 1])\n    fullyConnectedLayer(numClasses)];\n")
+    warnings = [d for d in exc.diagnostics if d.severity is Severity.warning]
+    assert [d.code for d in warnings] == ["W105"]
+    assert warnings[0].message.startswith("unknown variable or function `numClasses`")
+    assert warnings[0].hint is not None and "--set numClasses=VALUE" in warnings[0].hint
+    assert (warnings[0].span.line, warnings[0].span.column) == (2, 25)
+    _check_render(warnings[0], exc.sources, "    fullyConnectedLayer(numClasses)];")
+
+
+@xfail("the W105 hint for `numClasses` ends '(or did you mean `class`?)': a far-fetched guess (a MATLAB "
+       "builtin that returns a type name) attached to the one variable every classifier spec binds")
+def test_undefined_variable_warning_makes_no_far_fetched_guess():
+    exc = _fail("layers = [imageInputLayer([28 28 1])\n    fullyConnectedLayer(numClasses)];\n")
+    warning = next(d for d in exc.diagnostics if d.code == "W105")
+    assert "did you mean" not in (warning.hint or ""), warning.hint
 
 
 def test_wrong_case_constructor_is_accepted_with_warning():
@@ -470,14 +532,25 @@ def test_network_variable_is_not_a_network_is_located():
 
 # -- parser notes ---------------------------------------------------------------------------------
 
-@xfail("the 'expected one of' note lists lark's terminal names: `amp`, `andand`, `backslash`, `at`, "
-       "`end_index` instead of `&`, `&&`, `\\`, `@`, `end`")
-@pytest.mark.parametrize("text", ["x = 3;\nif x = 3\nend\nlayers = reluLayer;\n", "x = 3 +\n"])
+@pytest.mark.parametrize("text", [
+    pytest.param("x = 3;\nif x = 3\nend\nlayers = reluLayer;\n", id="after-an-operand"),
+    pytest.param("x = 3 +\n", id="after-an-operator",
+                 marks=xfail("after a binary operator the note still names the internal terminal "
+                             "`end_index`: 'expected one of: `@`, a string, `end_index`, `{`, `(`, `[`, ...'")),
+])
 def test_expected_tokens_are_shown_as_written(text: str):
     exc = _fail(text)
     notes = " ".join(exc.diagnostics[-1].notes)
-    for internal in ("`amp`", "`andand`", "`backslash`", "`at`", "`end_index`", "`caret`", "`colon`"):
+    assert notes.startswith("expected one of: "), notes
+    for internal in ("`amp`", "`andand`", "`backslash`", "`at`", "`end_index`", "`caret`", "`colon`",
+                     "`string`", "`name`", "`number`"):
         assert internal not in notes, notes
+
+
+def test_expected_tokens_after_an_operand_name_the_operators():
+    notes = " ".join(_fail("x = 3;\nif x = 3\nend\nlayers = reluLayer;\n").diagnostics[-1].notes)
+    for written in ("`&`", "`&&`", "`\\`", "`|`", "`^`", "`:`"):
+        assert written in notes, notes
 
 
 # -- imports (E6xx) --------------------------------------------------------------------------------
@@ -537,9 +610,6 @@ def test_import_cycle(tmp_path: Path):
     _check_render(diagnostic, exc.sources, line)
 
 
-@xfail("the file being loaded is not on the import stack, so a -> b -> a is detected one level late: "
-       "a.net runs twice, the error is at a.net:1:8 ('b.net' is already being imported) and the note "
-       "reads 'b.net -> a.net -> b.net'")
 def test_import_cycle_is_reported_where_it_closes(tmp_path: Path):
     a = _write(tmp_path / "a.net", 'import "b.net"\nlayers = reluLayer;\n')
     b = _write(tmp_path / "b.net", 'x = 1;\nimport "a.net"\n')
@@ -547,6 +617,38 @@ def test_import_cycle_is_reported_where_it_closes(tmp_path: Path):
     assert (diagnostic.span.file, diagnostic.span.line, diagnostic.span.column) == (str(b), 2, 8)
     assert "'a.net'" in diagnostic.message
     assert diagnostic.notes == ["a.net -> b.net -> a.net"]
+
+
+def test_longer_import_cycle_is_reported_where_it_closes(tmp_path: Path):
+    p = _write(tmp_path / "p.net", 'import "q.net"\nlayers = reluLayer;\n')
+    _write(tmp_path / "q.net", 'import "r.net"\n')
+    r = _write(tmp_path / "r.net", 'y = 2;\nimport "p.net"\n')
+    exc = _load_fail(p)
+    diagnostic = exc.diagnostics[-1]
+    assert diagnostic.code == "E602"
+    assert diagnostic.message == "'p.net' is already being imported (an import cycle)"
+    assert (diagnostic.span.file, diagnostic.span.line, diagnostic.span.column) == (str(r), 2, 8)
+    assert diagnostic.notes == ["p.net -> q.net -> r.net -> p.net"]
+    _check_render(diagnostic, exc.sources, 'import "p.net"')
+
+
+def test_importing_one_file_twice_is_not_a_cycle(tmp_path: Path):
+    _write(tmp_path / "b.net", "x = 1;\n")
+    main = _write(tmp_path / "main.net", 'import "b.net"\nimport "b.net"\nlayers = reluLayer;\n')
+    assert load_file(main).network is not None
+
+
+def test_unquoted_import_is_a_package_import_with_a_hint():
+    """`import missing.net` is MATLAB's package import (ignored); the hint shows the file form."""
+    result = load_source("x = 1;\n  import missing.net\nlayers = reluLayer;\n", "x.net")
+    assert [d.code for d in result.diagnostics] == ["W103"]
+    warning = result.diagnostics[0]
+    assert "MATLAB package imports are ignored" in warning.message
+    assert warning.hint == 'to import a file, quote it: import "missing.net"'
+    assert (warning.span.line, warning.span.column) == (2, 3)
+    sources = SourceMap()
+    sources.add("x.net", "x = 1;\n  import missing.net\nlayers = reluLayer;\n")
+    _check_render(warning, sources, "  import missing.net")
 
 
 def test_self_import(tmp_path: Path):
@@ -631,7 +733,10 @@ def test_cli_set_malformed_and_missing_net(tmp_path: Path):
     run = _cli("check", "ok.net", "--set", "numClasses=4", "--net", "lgraph", cwd=tmp_path)
     assert run.returncode == 1 and "error[E401]" in run.stderr and "Traceback" not in run.stderr
     run = _cli("check", "ok.net", cwd=tmp_path)
-    assert run.returncode == 1 and "error[E405]" in run.stderr and "--set" in run.stderr
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert "error[E407]: the network `layers` depends on `numClasses`, which is never defined" in run.stderr
+    assert "--> ok.net:2:25" in run.stderr
+    assert "= help: define it in the file, or bind it: --set numClasses=VALUE" in run.stderr
     run = _cli("check", "ok.net", "--set", "numClasses=4", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
 
@@ -649,35 +754,77 @@ class _TooSlow(Exception):
 
 
 def _within(seconds: int, text: str) -> NetspecError | None:
-    """Load with default limits; fail the test (not hang the suite) past `seconds`."""
+    """Load with default limits; fail the test (not hang the suite) past `seconds` of CPU time.
+
+    The budget is this process's CPU time, not wall time, so that other work on a busy (2-core) box
+    does not decide the outcome; on an idle box the two are the same.
+    """
     def alarm(signum, frame):
-        raise _TooSlow(f"still running after {seconds}s")
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.alarm(seconds)
+        raise _TooSlow(f"still running after {seconds} s of CPU time")
+    previous = signal.signal(signal.SIGPROF, alarm)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         load_source(text, "x.net")
     except NetspecError as exc:
         return exc
     finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
     return None
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="needs SIGALRM")
-@pytest.mark.parametrize("text, code", [
-    pytest.param("s = 'ab';\nfor k = 1:26\n  s = strcat(s, s);\nend\nlayers = reluLayer;\n", "E50",
-                 id="string-doubling-with-strcat"),
-    pytest.param("s = sprintf('%100000000d', 1);\nlayers = reluLayer;\n", "E50", id="sprintf-width"),
-    pytest.param("x = ones(2000, 2000) * ones(2000, 2000);\nlayers = reluLayer;\n", "E50",
-                 id="matrix-product-work",
-                 marks=xfail("`*` bounds the result's size but not the work: ones(2000,2000)*ones(2000,2000) "
-                             "runs 8e9 Python multiplications (hours)")),
-    pytest.param("while true\nend\nlayers = reluLayer;\n", "E50", id="while-true-default-limits",
-                 marks=xfail("`while true, end` with the default Limits(steps=5_000_000) ran 62-76 s before "
-                             "E501 (on this 2-core box); a loop with a small condition costs ~30 µs a step")),
+@dataclass
+class Hostile:
+    text: str
+    code_bug: str | None = None  # ends fast, but not with an E5xx limit code (a known defect)
+
+
+def hostile(id: str, text: str, code_bug: str | None = None, marks=()):
+    return pytest.param(Hostile(text, code_bug), id=id, marks=marks)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
+@pytest.mark.parametrize("spec", [
+    hostile("string-doubling-with-strcat",
+            "s = 'ab';\nfor k = 1:26\n  s = strcat(s, s);\nend\nlayers = reluLayer;\n"),
+    hostile("sprintf-width", "s = sprintf('%100000000d', 1);\nlayers = reluLayer;\n",
+            code_bug="sprintf's width limit is E141: " + LIMIT_AS_E141),
+    hostile("zeros-too-large", "x = zeros(1e5, 1e5);\nlayers = reluLayer;\n", code_bug=LIMIT_AS_E141),
+    hostile("matrix-product-too-much-work", "a = ones(1000, 1000);\nx = a * a;\nlayers = reluLayer;\n",
+            code_bug="the work bound of `*` is reported as E120 (an operator's size mismatch)"),
+    hostile("matrix-products-in-a-loop",
+            "a = ones(271, 271);\nfor k = 1:100\n  x = a * a;\nend\nlayers = reluLayer;\n",
+            marks=xfail("each product under `*`'s bound (up to 2e7 multiply-adds) takes 5-10 s of pure Python "
+                        "but is charged to the work budget only for its 73,441 result elements, so a loop of "
+                        "them runs for many minutes (one 271x271 product: ~9 s CPU on this box)")),
+    hostile("layer-array-grown-by-a-runaway-loop",
+            "layers = imageInputLayer([28 28 1]);\ni = 1;\nwhile i <= 3\n  layers = [layers; reluLayer];\nend\n",
+            marks=xfail("the most common runaway loop in a network spec (the increment forgotten) ran past "
+                        "300 s before any error: the default Limits(layers=200_000) is reached only after "
+                        "~200,000 concatenations that each copy the growing array (40,000 layers: ~9 s CPU)")),
 ])
-def test_hostile_spec_ends_fast_with_default_limits(text: str, code: str):
-    """An E5xx limit error within 10 s, with the default Limits."""
-    exc = _within(10, text)
-    assert exc is not None and exc.diagnostics[-1].code.startswith(code), exc and exc.diagnostics[-1]
+def test_hostile_spec_ends_fast_with_default_limits(spec: Hostile):
+    """An E5xx limit error within 10 s of CPU time, with the default Limits."""
+    exc = _within(10, spec.text)
+    assert exc is not None, "loaded without error"
+    diagnostic = exc.diagnostics[-1]
+    assert diagnostic.severity is Severity.error and diagnostic.span is not None, diagnostic
+    if spec.code_bug is None:
+        assert diagnostic.code.startswith("E50"), diagnostic
+    elif diagnostic.code.startswith("E50"):
+        pytest.fail(f"fixed: {diagnostic.code} is a limit code now; remove code_bug ({spec.code_bug})")
+    else:
+        pytest.xfail(f"{spec.code_bug} [{diagnostic.code}: {diagnostic.message!r}]")
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
+def test_while_true_ends_fast_at_its_keyword_with_default_limits():
+    """`while true, end` within 10 s of CPU time; E501 points at the `while` keyword."""
+    assert Limits().steps == 1_000_000
+    exc = _within(10, "x = 0;\n  while true\n  end\nlayers = reluLayer;\n")
+    assert exc is not None
+    diagnostic = exc.diagnostics[-1]
+    assert diagnostic.code == "E501"
+    assert diagnostic.message == "the spec ran more than 1,000,000 steps"
+    assert (diagnostic.span.line, diagnostic.span.column) == (2, 3)
+    assert diagnostic.hint and "bounds loops" in diagnostic.hint

@@ -8,6 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
+from netspec.train.data import load_source, split_per_label
+
 from .conftest import RUN_FILES, load_ckpt, netspec, read_rows, summary, write_spec
 
 # 2 classes x 20 images, --split 0.8: 32 training images; batch 5 -> floor(32/5) = 6 iterations/epoch
@@ -72,8 +74,18 @@ def test_metrics(run):
     assert all(float(r["learn_rate"]) == 1e-3 for r in rows)
     seconds = [float(r["seconds"]) for r in rows]
     assert seconds == sorted(seconds)
+    # metrics.json: the same rows, typed (ints for epoch/iteration, floats, null where the CSV is empty)
     as_json = json.loads((run / "metrics.json").read_text())
-    assert [{k: str(v) for k, v in r.items()} for r in as_json] == rows
+    assert [list(r) for r in as_json] == [list(r) for r in rows]
+    for typed, text in zip(as_json, rows):
+        for key, value in text.items():
+            if value == "":
+                assert typed[key] is None, (key, typed)
+            elif key in ("epoch", "iteration"):
+                assert type(typed[key]) is int and typed[key] == int(value), (key, typed)
+            else:
+                assert type(typed[key]) is float and typed[key] == float(value), (key, typed)
+    assert [r["iteration"] for r in as_json if r["val_loss"] is not None] == validated
 
 
 def test_pngs_are_valid_images(run):
@@ -95,12 +107,12 @@ def test_evaluate(run, folder2, tmp_path):
         image.verify()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: evaluate on an image folder splits it with fraction 1.0, and "
-                                       "split_per_label keeps one image per class out: 38 of 40 images are scored")
 def test_evaluate_scores_every_image(run, folder2):
     result = netspec("evaluate", run, "--data", folder2)
     assert result.code == 0, result
-    assert "(40 images)" in result.out, result.out
+    assert "(40images)" in "".join(result.out.split()), result.out
+    training, validation = split_per_label(load_source(str(folder2), (8, 8, 1), split=1.0)[0], 1.0, seed=0)
+    assert len(training) == 40 and len(validation) == 0  # fraction 1 keeps everything
 
 
 def test_predict(run, folder2):

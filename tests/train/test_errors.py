@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import torch
 
-from .conftest import load_ckpt, make_folder, netspec, read_rows, run_process, write_spec
+from .conftest import load_ckpt, make_folder, netspec, read_rows, run_process, summary, write_spec
 
 OPTIONS = "'sgdm', 'MaxEpochs',1, 'MiniBatchSize',8, 'InitialLearnRate',1e-3"
 
@@ -101,11 +101,17 @@ def test_bad_paths(tmp_path, spec):
     _assert_clean_failure(netspec("predict", tmp_path / "fake.pt", tmp_path / "x.png"), "C002")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: --split outside (0, 1] is accepted silently "
-                                       "(split_per_label clamps it) instead of a clear error")
-def test_split_out_of_range(tmp_path, spec, folder2):
-    result = netspec("train", spec, "--data", folder2, "--out", tmp_path / "run", "--quiet", "--split", "1.5")
-    _assert_clean_failure(result, "R007")
+@pytest.mark.parametrize("split", ["1.5", "0", "-0.2"])
+def test_split_out_of_range(tmp_path, spec, folder2, split):
+    result = netspec("train", spec, "--data", folder2, "--out", tmp_path / "run", "--quiet", "--split", split)
+    _assert_clean_failure(result, "D010")
+    assert not (tmp_path / "run").exists()
+
+
+def test_split_one_trains_on_everything(tmp_path, spec, folder2):
+    result = netspec("train", spec, "--data", folder2, "--out", tmp_path / "run", "--quiet", "--split", "1")
+    assert result.code == 0, result
+    assert summary(tmp_path / "run")["iterations"] == 40 // 8  # no validation share held out
 
 
 def test_evaluate_on_other_classes(tmp_path, spec, folder2, folder3):

@@ -38,18 +38,22 @@ def test_init_copies_matching_layers_only(tmp_path, folder2, folder3):
                        load_ckpt(first / "last.pt")["model"]["layers.conv.weight"])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: --init also copies the input layer's normalization buffers "
-                                       "(mean/std/min/max) over the ones computed from the new training data; "
-                                       "trainingOptions ResetInputNormalization (default true) is ignored")
-def test_init_keeps_input_statistics_of_the_new_data(tmp_path):
+@pytest.mark.parametrize("reset, mean", [
+    (None, 100.0),  # ResetInputNormalization defaults to true: statistics of the new data
+    ("true", 100.0),
+    ("false", 210.0),  # false: the --init checkpoint's statistics are kept
+])
+def test_init_keeps_input_statistics_of_the_new_data(tmp_path, reset, mean):
     bright = make_folder(tmp_path / "bright", constant={"a": 200, "b": 220})
     dark = make_folder(tmp_path / "dark", constant={"a": 50, "b": 150})
     spec = write_spec(tmp_path / "net.net", options=OPTIONS)
     assert netspec("train", spec, "--data", bright, "--out", tmp_path / "first", "--quiet").code == 0
-    result = netspec("train", spec, "--data", dark, "--out", tmp_path / "second", "--quiet",
-                     "--init", tmp_path / "first")
-    assert result.code == 0, result
     assert load_ckpt(tmp_path / "first" / "last.pt")["model"]["layers.imageinput.mean"].item() == \
         pytest.approx(210.0)
+    options = OPTIONS + (f", 'ResetInputNormalization',{reset}" if reset is not None else "")
+    spec2 = write_spec(tmp_path / "net2.net", options=options)
+    result = netspec("train", spec2, "--data", dark, "--out", tmp_path / "second", "--quiet",
+                     "--init", tmp_path / "first")
+    assert result.code == 0, result
     assert load_ckpt(tmp_path / "second" / "last.pt")["model"]["layers.imageinput.mean"].item() == \
-        pytest.approx(100.0)
+        pytest.approx(mean)

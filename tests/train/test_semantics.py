@@ -10,8 +10,10 @@ import torch
 
 from netspec.backends.torch import to_torch
 from netspec.language import load_file
+from netspec.train import checkpoint as checkpoint_module
+from netspec.train.data import load_source
 from netspec.train.loop import _optimizer, _parameter_groups
-from netspec.train.run import resolve_options
+from netspec.train.run import _evaluate, resolve_options
 
 from .conftest import load_ckpt, make_folder, netspec, read_rows, summary, write_spec
 
@@ -98,6 +100,7 @@ def test_validation_patience_stops_early(tmp_path, folder2):
             best = min(best, loss)
     assert stale[-1] == 3 and max(stale[:-1]) < 3
     assert info["iterations"] == 4
+    assert info["epochs"] == 1  # the epoch the run stopped in counts
 
 
 @pytest.mark.parametrize("solver, lr, extra", [
@@ -137,3 +140,24 @@ def test_zerocenter_mean_from_training_data(tmp_path):
     for name in ("last.pt", "best.pt"):
         mean = load_ckpt(run / name)["model"]["layers.imageinput.mean"]
         assert mean.numel() == 1 and mean.flatten().item() == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("output, used", [
+    ("best-validation-loss", "best.pt"),
+    ("last-iteration", "last.pt"),
+    (None, "last.pt"),  # MATLAB's default OutputNetwork is 'last-iteration'
+])
+def test_output_network_is_what_a_run_folder_means(tmp_path, folder2, output, used):
+    chosen = f", 'OutputNetwork','{output}'" if output else ""
+    _, run = _train(tmp_path, folder2, options="'sgdm', 'MaxEpochs',1, 'MiniBatchSize',8, 'InitialLearnRate',1e-3, "
+                                              f"'ValidationFrequency',2{chosen}")
+    assert checkpoint_module.resolve(run) == run / used
+    assert checkpoint_module.resolve(run, prefer="best") == run / "best.pt"
+    assert checkpoint_module.resolve(run / "best.pt") == run / "best.pt"  # a file is itself
+    result = netspec("evaluate", run, "--data", folder2)
+    assert result.code == 0, result
+    title = "".join(result.out.split())  # rich wraps the title (the checkpoint's path) to the table's width
+    assert f"{run.name}/{used}on" in title, result.out
+    # the summary's validation figures come from the same checkpoint
+    expected = _evaluate(checkpoint_module.load(run / used), load_source(str(folder2), (8, 8, 1))[1])
+    assert summary(run)["validation"]["loss"] == pytest.approx(expected["loss"])

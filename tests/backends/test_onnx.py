@@ -1,0 +1,228 @@
+"""ONNX export against independent truth: onnx.checker, ONNX shape inference, onnxruntime."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+import torch
+from PIL import Image
+
+import netspec
+from netspec.analysis import analyze
+from netspec.backends.onnx import to_onnx
+from netspec.backends.torch import to_torch
+from netspec.language import load_source
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = sorted((ROOT / "specs").glob("*.net"))
+
+
+def load(path: Path):
+    return netspec.load(path, set={"numClasses": "4"})
+
+
+def inferred_shapes(proto: onnx.ModelProto) -> dict[str, list]:
+    graph = onnx.shape_inference.infer_shapes(proto, strict_mode=True).graph
+    values = list(graph.value_info) + list(graph.output) + list(graph.input)
+    return {v.name: [d.dim_value or d.dim_param for d in v.type.tensor_type.shape.dim] for v in values}
+
+
+@pytest.fixture(scope="module", params=SPECS, ids=[p.stem for p in SPECS])
+def exported(request):
+    network = load(request.param)
+    model = to_torch(network, seed=1).eval()
+    proto = to_onnx(network, model.state_dict())
+    return network, model, proto
+
+
+def test_checker_accepts_the_model_with_full_check(exported):
+    _, _, proto = exported
+    onnx.checker.check_model(proto, full_check=True)
+    assert proto.opset_import[0].version >= 17
+
+
+def test_shape_inference_gives_the_analyzer_shape_for_every_layer(exported):
+    network, _, proto = exported
+    shapes = inferred_shapes(proto)
+    analysis = analyze(network)
+    checked = 0
+    for row in analysis.layers:
+        if not row.output_dims:
+            continue  # a loss layer has no output tensor
+        assert row.name in shapes, f"no tensor named after layer {row.name}"
+        dims = row.output_dims[0]
+        assert isinstance(shapes[row.name][0], str), row.name  # the batch axis stays symbolic
+        assert shapes[row.name][1:] == [dims[-1], *dims[:-1]], row.name
+        checked += 1
+    assert checked == sum(1 for row in analysis.layers if row.output_dims)
+
+
+@pytest.mark.parametrize("batch", [1, 7])
+def test_onnxruntime_equals_pytorch(exported, batch):
+    _, model, proto = exported
+    session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    feed = session.get_inputs()[0]
+    assert feed.shape[0] == "batch"  # dynamic batch axis
+    x = torch.randn(batch, *[int(d) for d in feed.shape[1:]])
+    with torch.no_grad():
+        expected = model(x).numpy()
+    actual = session.run(None, {feed.name: x.numpy()})[0]
+    assert actual.shape == expected.shape
+    assert np.abs(actual - expected).max() <= 1e-4
+
+
+def test_nodes_are_named_after_layers(exported):
+    network, _, proto = exported
+    names = {node.name for node in proto.graph.node}
+    for layer in network.layers:
+        if layer.output_names and layer.input_names:
+            assert layer.name in names
+
+
+EVERY_KIND = """
+lgraph = layerGraph([imageInputLayer([9 9 3],'Name','in','Normalization','zscore')
+    convolution2dLayer(3,4,'Padding','same','Stride',2,'Name','same_odd')
+    crossChannelNormalizationLayer(3,'Name','lrn')
+    groupedConvolution2dLayer(3,2,2,'Padding',[0 1 0 1],'Name','grouped')
+    groupedConvolution2dLayer(3,1,'channel-wise','Padding','same','Name','depthwise')
+    transposedConv2dLayer(3,4,'Stride',2,'Cropping',[0 1 0 1],'Name','up')
+    maxPooling2dLayer(3,'Stride',2,'Padding',[0 1 0 1],'Name','maxpool')
+    averagePooling2dLayer(2,'Stride',1,'Padding','same','Name','avgpool')
+    batchNormalizationLayer('Name','bn')
+    leakyReluLayer(0.1,'Name','leaky')
+    additionLayer(2,'Name','add')
+    depthConcatenationLayer(2,'Name','cat')
+    eluLayer('Name','elu')
+    clippedReluLayer(6,'Name','relu6')
+    globalAveragePooling2dLayer('Name','gap')
+    fullyConnectedLayer(3,'Name','fc')
+    softmaxLayer('Name','sm')
+    classificationLayer('Name','out')]);
+lgraph = disconnectLayers(lgraph,'leaky','add/in1');
+lgraph = addLayers(lgraph,[tanhLayer('Name','tanh'); swishLayer('Name','swish')]);
+lgraph = connectLayers(lgraph,'bn','tanh');
+lgraph = connectLayers(lgraph,'leaky','add/in1');
+lgraph = connectLayers(lgraph,'swish','add/in2');
+lgraph = disconnectLayers(lgraph,'add','cat/in1');
+lgraph = connectLayers(lgraph,'add','cat/in1');
+lgraph = connectLayers(lgraph,'bn','cat/in2');
+"""
+
+SIGNAL = """
+layers = [sequenceInputLayer(2,'MinLength',20,'Name','in')
+    convolution1dLayer(5,4,'Padding','causal','Name','causal')
+    maxPooling1dLayer(2,'Stride',2,'Name','pool')
+    convolution1dLayer(3,4,'Padding','same','DilationFactor',2,'Name','dilated')
+    averagePooling1dLayer(2,'Stride',2,'Padding',[0 1],'Name','avg')
+    globalMaxPooling1dLayer('Name','gmp')
+    fullyConnectedLayer(3,'Name','fc')
+    softmaxLayer('Name','sm')
+    classificationLayer('Name','out')];
+"""
+
+
+@pytest.mark.parametrize("text", [EVERY_KIND, SIGNAL], ids=["2-d layers", "1-d layers"])
+def test_every_layer_kind_exports_exactly(text):
+    network = load_source(text, "kinds.net").network
+    model = to_torch(network, seed=2).eval()
+    with torch.no_grad():  # make BN's statistics and the input normalization non-trivial
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-1, 1)
+                module.running_var.uniform_(0.5, 2)
+    proto = to_onnx(network, model.state_dict())
+    onnx.checker.check_model(proto, full_check=True)
+    shapes = inferred_shapes(proto)
+    for row in analyze(network).layers:
+        if row.output_dims:
+            dims = row.output_dims[0]
+            assert shapes[row.name][1:] == [dims[-1], *dims[:-1]], row.name
+    session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    feed = session.get_inputs()[0]
+    x = torch.randn(3, *[int(d) for d in feed.shape[1:]])
+    with torch.no_grad():
+        expected = model(x).numpy()
+    assert np.abs(session.run(None, {feed.name: x.numpy()})[0] - expected).max() <= 1e-4
+
+
+def test_asymmetric_same_padding_survives_as_onnx_pads():
+    network = load_source("layers = [imageInputLayer([8 8 1],'Normalization','none')\n"
+                          "convolution2dLayer(4,1,'Padding','same','Name','c')];", "pad.net").network
+    proto = to_onnx(network)
+    conv = next(node for node in proto.graph.node if node.op_type == "Conv")
+    pads = next(onnx.helper.get_attribute_value(a) for a in conv.attribute if a.name == "pads")
+    assert pads == [1, 1, 2, 2]  # total 3 per axis: the odd pixel bottom/right (MATLAB)
+    assert not any(node.op_type == "Pad" for node in proto.graph.node)
+
+
+def _digits(folder: Path) -> None:
+    rng = np.random.default_rng(0)
+    for label in ("bars", "dots"):
+        (folder / label).mkdir(parents=True)
+        for i in range(12):
+            image = rng.integers(0, 60, (8, 8), dtype=np.uint8)
+            if label == "bars":
+                image[:, 2:4] = 255
+            else:
+                image[2:4, 2:4] = 255
+                image[5:7, 5:7] = 255
+            Image.fromarray(image).save(folder / label / f"{i}.png")
+
+
+def test_trained_checkpoint_predicts_the_same_classes_in_onnx(tmp_path):
+    spec = tmp_path / "tiny.net"
+    spec.write_text("layers = [imageInputLayer([8 8 1])\n convolution2dLayer(3,4,'Padding','same')\n"
+                    " reluLayer\n fullyConnectedLayer(2)\n softmaxLayer\n classificationLayer];\n"
+                    "options = trainingOptions('adam','MaxEpochs',3,'MiniBatchSize',4,'Verbose',false);\n")
+    _digits(tmp_path / "data")
+    run, model_file = tmp_path / "run", tmp_path / "tiny.onnx"
+    netspec_cli = [sys.executable, "-m", "netspec.cli"]
+    for command in (["train", str(spec), "--data", str(tmp_path / "data"), "--out", str(run), "--quiet"],
+                    ["export", str(spec), "--weights", str(run), "-o", str(model_file)]):
+        result = subprocess.run(netspec_cli + command, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+    images = sorted((tmp_path / "data").rglob("*.png"))
+    via_torch = subprocess.run(netspec_cli + ["predict", str(run), "--json", *map(str, images)],
+                               capture_output=True, text=True, timeout=600)
+    via_onnx = subprocess.run(netspec_cli + ["predict", str(model_file), "--json", *map(str, images)],
+                              capture_output=True, text=True, timeout=600)
+    assert via_torch.returncode == 0 and via_onnx.returncode == 0, via_onnx.stderr
+    torch_rows, onnx_rows = json.loads(via_torch.stdout), json.loads(via_onnx.stdout)
+    assert [r["class"] for r in onnx_rows] == [r["class"] for r in torch_rows]
+    assert all(abs(a["probability"] - b["probability"]) < 1e-4 for a, b in zip(onnx_rows, torch_rows))
+    metadata = {e.key: e.value for e in onnx.load(str(model_file)).metadata_props}
+    assert json.loads(metadata["netspec.classes"]) == ["bars", "dots"]
+
+
+def test_predict_with_onnx_does_not_import_torch(tmp_path):
+    network = load(ROOT / "specs" / "mnist_matlab.net")
+    model_file = tmp_path / "m.onnx"
+    model_file.write_bytes(to_onnx(network).SerializeToString())
+    image = tmp_path / "x.png"
+    Image.fromarray(np.zeros((28, 28), dtype=np.uint8)).save(image)
+    probe = ("import sys; from netspec.cli import main; sys.argv = ['netspec', 'predict', sys.argv[1], sys.argv[2]]\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\nprint('torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe, str(model_file), str(image)], capture_output=True,
+                            text=True, timeout=300)
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+
+
+def test_pytorch_source_export_reproduces_the_module(tmp_path):
+    from netspec.backends.pytorch_source import to_source
+
+    network = load(ROOT / "specs" / "googlenet.net")
+    model = to_torch(network, seed=5).eval()
+    namespace: dict = {}
+    exec(compile(to_source(network), "generated.py", "exec"), namespace)  # the generated file, as a user runs it
+    generated = namespace["Net"]().eval()
+    generated.load_state_dict(model.state_dict())
+    x = torch.rand(2, 3, 224, 224) * 255
+    with torch.no_grad():
+        assert torch.equal(generated(x), model(x))
