@@ -226,3 +226,29 @@ def test_pytorch_source_export_reproduces_the_module(tmp_path):
     x = torch.rand(2, 3, 224, 224) * 255
     with torch.no_grad():
         assert torch.equal(generated(x), model(x))
+
+
+def test_trained_mnist_network_predicts_the_same_test_classes_in_onnx(tmp_path):
+    """The seed network, trained (one epoch of the built-in MNIST subset), exported, and run
+    by onnxruntime on the 1,000 test images, predicts what PyTorch predicts."""
+    from netspec.train import checkpoint
+    from netspec.train.data import load_source as load_data
+
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "netspec.cli", "train", str(ROOT / "specs" / "mnist_matlab.net"),
+               "--epochs", "1", "--out", str(run), "--quiet"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    payload = checkpoint.load(run)
+    network = checkpoint.network_of(payload)
+    model = to_torch(network, seed=None).eval()
+    model.load_state_dict(payload["model"])
+    proto = to_onnx(network, payload["model"], classes=payload["classes"])
+    _, _, test = load_data("builtin", (28, 28, 1))
+    images = torch.from_numpy(test.images).float()
+    with torch.no_grad():
+        expected = model(images).flatten(1).argmax(1).numpy()
+    session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    actual = session.run(None, {session.get_inputs()[0].name: images.numpy()})[0].reshape(len(images), -1)
+    assert (actual.argmax(1) == expected).all()
+    assert (expected == test.labels).mean() > 0.8  # it did learn: the comparison is not between two random nets
