@@ -310,8 +310,7 @@ def _same(got: list[float], want: list[float]) -> bool:
     ("mod(3, NaN)", [math.nan]),
     ("mod([1 Inf 7], 3)", [1.0, math.nan, 1.0]),
     ("mod(5, 0)", [5.0]),                      # MATLAB: mod(a, 0) is a
-    pytest.param("rem(5, 0)", [math.nan],      # MATLAB: "rem(a,0) is NaN"
-                 marks=_known_bug("rem(5, 0) gives 5; MATLAB's rem follows the convention that rem(a,0) is NaN")),
+    pytest.param("rem(5, 0)", [math.nan]),     # MATLAB: "rem(a,0) is NaN"
     ("1:0:Inf", []),                           # a zero step gives an empty range
     pytest.param("1:NaN", [math.nan],
                  marks=_known_bug("1:NaN gives an empty 1x0 range; MATLAB's colon gives NaN when an operand "

@@ -198,9 +198,6 @@ def test_resume_of_a_finished_run_changes_nothing(tmp_path, folder2):
     assert {p.name: p.read_bytes() for p in run.iterdir()} == files  # not one byte rewritten
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (not one of the nine fixes): a regressionLayer network trains, then "
-                                       "run_train's report crashes drawing the confusion figure of an empty matrix "
-                                       "(internal error, exit 3), and summary['validation']['accuracy'] would be NaN")
 def test_regression_run_summary_is_strict_json(tmp_path, folder2):
     """README: regressionLayer -> half mean squared error. No NaN in summary.json: accuracy is null."""
     spec = tmp_path / "reg.net"
@@ -214,10 +211,6 @@ def test_regression_run_summary_is_strict_json(tmp_path, folder2):
     assert info["final_accuracy"] is None and isinstance(info["final_loss"], float)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (not one of the nine fixes): run_train only refuses to resume a run "
-                                       "whose epoch reached MaxEpochs; a run stopped by ValidationPatience is "
-                                       "resumed, trains one more iteration (stale is still >= patience) and "
-                                       "rewrites last.pt, metrics and summary.json (iterations 4 -> 5)")
 def test_resume_of_a_patience_stopped_run_changes_nothing(tmp_path, folder2):
     spec = write_spec(tmp_path / "patient.net", options="'sgdm', 'MaxEpochs',20, 'MiniBatchSize',8, "
                                                         "'InitialLearnRate',1e-12, 'ValidationFrequency',1, "
