@@ -6,11 +6,22 @@ The library mirrors the command line: `load("x.net") -> Network`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .diagnostics import Diagnostic, NetspecError, Span
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic, NetspecError, Span
 
 __all__ = ["load", "NetspecError", "Diagnostic", "Span", "__version__"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """The package imports its parts on first use, so `netspec check` starts fast."""
+    if name in ("Diagnostic", "NetspecError", "Span"):
+        from . import diagnostics
+
+        return getattr(diagnostics, name)
+    raise AttributeError(f"module 'netspec' has no attribute {name!r}")
 
 
 def load(path: str | Path, *, net: str | None = None, set: dict[str, str] | None = None):

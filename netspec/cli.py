@@ -14,9 +14,12 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
+# pydantic scans every installed distribution for plugins at the first model; the CLI uses none
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-from .diagnostics import Diagnostic, NetspecError, Severity, SourceMap, render
+import typer  # noqa: E402
+
+from .diagnostics import Diagnostic, NetspecError, Severity, SourceMap, render  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   pretty_exceptions_enable=False,

@@ -13,7 +13,7 @@ __all__ = ["Connection", "Network"]
 class Connection(BaseModel):
     """An edge from `source/source_port` to `destination/destination_port` (MATLAB's table)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     source: str
     source_port: str = "out"
@@ -27,7 +27,7 @@ class Connection(BaseModel):
 class Network(BaseModel):
     """The IR every later stage reads: analysis, graph drawing, PyTorch and ONNX."""
 
-    model_config = ConfigDict(ser_json_inf_nan="constants")
+    model_config = ConfigDict(ser_json_inf_nan="constants", defer_build=True)
 
     name: str
     layers: list[AnyLayer]

@@ -28,7 +28,8 @@ SOLVER_DEFAULTS: dict[str, dict[str, float]] = {
 class TrainingOptions(BaseModel):
     """What `trainingOptions` returns; `netspec train` reads these, CLI flags override them."""
 
-    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="constants", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="constants", validate_assignment=True,
+                              defer_build=True)
 
     positional: ClassVar[tuple[str, ...]] = ("solver",)
 
