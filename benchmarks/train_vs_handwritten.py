@@ -1,7 +1,7 @@
 """Training speed of the lowered model against a hand-written PyTorch module of the same
 network, measured in one run.
 
-    python benchmarks/train_vs_handwritten.py [--quick] [--rounds 9] [--block-seconds 2]
+    python benchmarks/train_vs_handwritten.py [--quick] [--threads N] [--rounds 31] [--block-seconds 0.25]
 
 Target (issue): netspec's training images/s at least 0.97x the hand-written module's, for
 the seed MNIST net (specs/mnist_matlab.net), LeNet-5 (specs/lenet5.net) and ResNet-18 at
@@ -19,12 +19,15 @@ netspec's logits are `model(x, output=<layer feeding softmax>).flatten(1)`, as
 netspec/train/loop.py reads them), the same pre-generated random batches, warm-up steps,
 then alternating timed blocks (the first model of each round alternates) so machine-load
 noise hits both alike. Each block starts from the initial weights with no momentum (the
-seed MNIST net, with no normalization after its first convolution, diverges on random data
-after ~10 steps at lr 0.01, so its blocks are at most 8 steps). Reported: the median images/s of each model over the rounds, their
-ratio (the verdict), the median of the per-round paired ratios, the ratio of the best
-blocks (load only ever slows a block down), and the ratio of the median images
-per process-CPU-second (less sensitive to other jobs when single-threaded; with several
-threads it also counts OpenMP spin-waiting).
+seed MNIST net, with no normalization after its first convolution, diverges on random
+data after ~10 steps at lr 0.01, so its blocks are at most 8 steps).
+
+Reported: the median images/s of each model over the rounds and their ratio (the
+verdict), the median of the per-round paired ratios, the ratio of the best blocks (load
+only ever slows a block down), and the ratio of the median images per process-CPU-second
+(less sensitive to other jobs when single-threaded; with several threads it also counts
+OpenMP spin-waiting). On a machine shared with other jobs, --threads 1 gives far steadier
+figures than torch's default of one thread per core.
 """
 
 from __future__ import annotations
@@ -292,15 +295,15 @@ def measure(case: Case, rounds: int, block_seconds: float, warmup: int) -> Resul
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 3 rounds of ~0.3 s blocks")
-    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 31; 3 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 5 rounds, 2 warm-up steps")
+    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 31; 5 with --quick)")
     parser.add_argument("--block-seconds", type=float, default=None,
                         help="target length of one timed block (default 0.25; at least one step)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch.set_num_threads (default: torch's own default)")
     parser.add_argument("--only", default=None, help="run only the cases whose label contains this text")
     args = parser.parse_args()
-    rounds = args.rounds or (3 if args.quick else 31)
+    rounds = args.rounds or (5 if args.quick else 31)
     block = args.block_seconds or 0.25
     warmup = 2 if args.quick else 5
     if args.threads:
