@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, PositiveInt
 
@@ -44,7 +44,31 @@ class WeightedLayer(Layer):
         return 2 * self.macs(inputs, outputs) + (outputs[0].numel if self.bias_term else 0)
 
 
-class Convolution2dLayer(WeightedLayer):
+class _SlidingConvolution(WeightedLayer):
+    """A convolution whose window slides over the input: one shape and window rule for all."""
+
+    data_kind: ClassVar[str] = "image"
+
+    def geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """(kernel, stride, dilation) per spatial axis."""
+        return self.filter_size, self.stride, self.dilation_factor
+
+    def out_channels(self, inputs: list[Shape]) -> Dim:
+        self._channels_in(inputs, self.num_channels, "NumChannels")
+        return self.num_filters
+
+    def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
+        shape = self.require(inputs, self.data_kind)
+        return slide(shape, *self.geometry(), self.padding, self.matlab)
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        return [self._slide(inputs)[0].with_channels(self.out_channels(inputs))]
+
+    def windows(self, inputs: list[Shape]):
+        return self._slide(inputs)[1]
+
+
+class Convolution2dLayer(_SlidingConvolution):
     kind: Literal["convolution2d"] = "convolution2d"
     matlab = "convolution2dLayer"
     base_name = "conv"
@@ -59,17 +83,6 @@ class Convolution2dLayer(WeightedLayer):
     padding_value: PaddingValue = 0.0
     num_channels: NumChannels = "auto"
 
-    def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
-        shape = self.require(inputs, "image")
-        return slide(shape, self.filter_size, self.stride, self.dilation_factor, self.padding, self.matlab)
-
-    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
-        self._channels_in(inputs, self.num_channels, "NumChannels")
-        return [self._slide(inputs)[0].with_channels(self.num_filters)]
-
-    def windows(self, inputs: list[Shape]):
-        return self._slide(inputs)[1]
-
     def learnables(self, inputs: list[Shape]) -> Dim:
         fh, fw = self.filter_size
         return fh * fw * inputs[0].channels * self.num_filters + (self.num_filters if self.bias_term else 0)
@@ -79,7 +92,7 @@ class Convolution2dLayer(WeightedLayer):
         return outputs[0].numel * fh * fw * inputs[0].channels
 
 
-class GroupedConvolution2dLayer(WeightedLayer):
+class GroupedConvolution2dLayer(_SlidingConvolution):
     """`num_groups='channel-wise'` is depthwise: one group per input channel."""
 
     kind: Literal["grouped_convolution2d"] = "grouped_convolution2d"
@@ -110,16 +123,8 @@ class GroupedConvolution2dLayer(WeightedLayer):
                              f"but its input gives {per_group}", code="A105")
         return groups
 
-    def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
-        shape = self.require(inputs, "image")
-        return slide(shape, self.filter_size, self.stride, self.dilation_factor, self.padding, self.matlab)
-
-    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
-        groups = self.groups(inputs)
-        return [self._slide(inputs)[0].with_channels(groups * self.num_filters_per_group)]
-
-    def windows(self, inputs: list[Shape]):
-        return self._slide(inputs)[1]
+    def out_channels(self, inputs: list[Shape]) -> Dim:
+        return self.groups(inputs) * self.num_filters_per_group
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         fh, fw = self.filter_size
@@ -184,7 +189,7 @@ class TransposedConv2dLayer(WeightedLayer):
         return inputs[0].numel * fh * fw * self.num_filters
 
 
-class Convolution1dLayer(WeightedLayer):
+class Convolution1dLayer(_SlidingConvolution):
     kind: Literal["convolution1d"] = "convolution1d"
     matlab = "convolution1dLayer"
     base_name = "conv1d"
@@ -198,17 +203,10 @@ class Convolution1dLayer(WeightedLayer):
     padding: Padding1d = (0, 0)
     padding_value: PaddingValue = 0.0
     num_channels: NumChannels = "auto"
+    data_kind = "sequence"
 
-    def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
-        shape = self.require(inputs, "sequence")
-        return slide(shape, (self.filter_size,), (self.stride,), (self.dilation_factor,), self.padding, self.matlab)
-
-    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
-        self._channels_in(inputs, self.num_channels, "NumChannels")
-        return [self._slide(inputs)[0].with_channels(self.num_filters)]
-
-    def windows(self, inputs: list[Shape]):
-        return self._slide(inputs)[1]
+    def geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        return (self.filter_size,), (self.stride,), (self.dilation_factor,)
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.filter_size * inputs[0].channels * self.num_filters + (self.num_filters if self.bias_term else 0)
