@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 __all__ = ["Span", "Severity", "Diagnostic", "NetspecError", "SourceMap", "render", "suggest"]
 
@@ -42,6 +42,8 @@ class Severity(str, Enum):
 
 class Diagnostic(BaseModel):
     """One finding: what is wrong, where, and (separately) how to fix it."""
+
+    model_config = ConfigDict(defer_build=True)  # a clean file never builds one
 
     severity: Severity = Severity.error
     code: str

@@ -35,7 +35,7 @@ class AxisRF(tuple):
 
     __slots__ = ()
 
-    def __new__(cls, size: Dim, jump: Fraction, padding: Fraction | Dim):
+    def __new__(cls, size: Dim, jump: int | Fraction, padding: int | Fraction | Dim):
         return super().__new__(cls, (size, jump, padding))
 
     size = property(lambda self: self[0])
@@ -55,6 +55,7 @@ class Context:
         for edge in network.connections:
             self.incoming[edge.destination][edge.destination_port] = edge
             self.outgoing[edge.source].append(edge)
+        self._sources: dict[str, list[Connection | None]] = {}
         self.order: list[str] = []
         self.shapes: dict[str, list[Shape] | None] = {}
         self.input_shapes: dict[str, list[Shape]] = {}
@@ -71,9 +72,13 @@ class Context:
                                            hint=hint, notes=notes or []))
 
     def sources(self, name: str) -> list[Connection | None]:
-        """The connection into each input port of `name`, in port order (None if unconnected)."""
-        layer = self.layers[name]
-        return [self.incoming[name].get(port) for port in layer.input_names]
+        """The connection into each input port of `name`, in port order (None if unconnected);
+        every pass asks, so it is worked out once."""
+        found = self._sources.get(name)
+        if found is None:
+            incoming = self.incoming[name]
+            found = self._sources[name] = [incoming.get(port) for port in self.layers[name].input_names]
+        return found
 
     def output_shape(self, edge: Connection) -> Shape | None:
         shapes = self.shapes.get(edge.source)
@@ -148,5 +153,6 @@ def _receptive_report(rf: str | tuple[AxisRF, ...] | None) -> ReceptiveField | N
         return None
     if rf == "global":
         return ReceptiveField(is_global=True)
-    return ReceptiveField(axes=[AxisField(size=number(a.size), jump=_fraction_text(a.jump),
-                                          padding=_fraction_text(a.padding)) for a in rf])
+    return ReceptiveField(axes=[
+        AxisField(size=number(a.size), jump=_fraction_text(a.jump), padding=_fraction_text(a.padding))
+        for a in rf])

@@ -15,6 +15,7 @@ from ..diagnostics import Severity
 from ..ir import (ClassificationLayer, Convolution2dLayer, RegressionLayer, SoftmaxLayer)
 from ..ir.base import InputLayer, OutputLayer
 from ..ir.shape import GLOBAL, Shape, ShapeError, Window, ceildiv, is_known
+from ..ir.pool import WINDOWED_POOLING
 from .context import AxisRF, Context
 from .report import Bottleneck
 
@@ -145,7 +146,7 @@ def _through(rf: tuple[AxisRF, ...], windows: tuple[Window, ...]) -> tuple[AxisR
         if window.transposed:
             # output o reads inputs i with i·s + t = o + crop (0 <= t < k): ceil(k/s) of them;
             # unit 0's first input is -floor((k-1-crop)/s); outputs are s times denser
-            jump = axis.jump / window.stride
+            jump = Fraction(axis.jump) / window.stride
             size = axis.size + (ceildiv(window.kernel, window.stride) - 1) * axis.jump
             first = (window.kernel - 1 - window.pad_begin) // window.stride
             result.append(AxisRF(size, jump, axis.padding + first * axis.jump))
@@ -164,7 +165,7 @@ def receptive_fields(ctx: Context) -> None:
         layer = ctx.layers[name]
         if isinstance(layer, InputLayer):
             spatial = outputs[0].spatial
-            ctx.receptive[name] = tuple(AxisRF(1, Fraction(1), Fraction(0)) for _ in spatial)
+            ctx.receptive[name] = tuple(AxisRF(1, 1, 0) for _ in spatial)  # Fractions only after upsampling
             continue
         fields = [ctx.receptive.get(edge.source) if edge else None for edge in ctx.sources(name)]
         if any(field is None for field in fields):
@@ -255,11 +256,9 @@ def lint(ctx: Context) -> None:
         if isinstance(layer, RegressionLayer) and isinstance(before, SoftmaxLayer):
             ctx.add(WARNING, "A302", f"regressionLayer '{name}' follows a softmaxLayer", name,
                     hint="regression usually ends with fullyConnectedLayer; softmax makes outputs sum to 1")
-        pool = getattr(layer, "pool_size", None)
-        stride = getattr(layer, "stride", None)
-        if pool is not None and stride is not None:
-            pools = pool if isinstance(pool, tuple) else (pool,)
-            strides = stride if isinstance(stride, tuple) else (stride,)
+        if isinstance(layer, WINDOWED_POOLING):
+            pools = layer.pool_size if isinstance(layer.pool_size, tuple) else (layer.pool_size,)
+            strides = layer.stride if isinstance(layer.stride, tuple) else (layer.stride,)
             if any(s > p for s, p in zip(strides, pools)):
                 ctx.add(WARNING, "A303", f"'{name}' strides {strides} past its window {pools}: "
                         "some inputs are never seen", name, hint="use a stride no larger than the pool size")

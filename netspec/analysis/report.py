@@ -1,8 +1,6 @@
 """The analysis result: typed, JSON-serializable, with a published schema (`netspec analyze --schema`)."""
 
-from __future__ import annotations
-
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..diagnostics import Diagnostic
 
@@ -12,7 +10,13 @@ Number = int | str
 """An exact count, or a formula (text) when the input size is symbolic."""
 
 
-class AxisField(BaseModel):
+class _Report(BaseModel):
+    """Built on first use: `netspec check` and the IR never need these schemas."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class AxisField(_Report):
     """Receptive field along one axis (Araujo, Norris & Sim, Distill 2019)."""
 
     size: Number = Field(description="input pixels one output unit sees (r)")
@@ -20,7 +24,7 @@ class AxisField(BaseModel):
     padding: str = Field(description="effective padding: the first unit's field starts at -padding")
 
 
-class ReceptiveField(BaseModel):
+class ReceptiveField(_Report):
     is_global: bool = Field(False, description="every output unit sees the whole input")
     axes: list[AxisField] = Field(default_factory=list, description="one per spatial axis (H, W) or (T)")
 
@@ -31,7 +35,7 @@ class ReceptiveField(BaseModel):
         return sizes[0] if len(set(sizes)) == 1 else "×".join(sizes)
 
 
-class LayerReport(BaseModel):
+class LayerReport(_Report):
     name: str
     type: str = Field(description="MATLAB constructor")
     inputs: list[str] = Field(description="source of each input port, 'layer/port'")
@@ -48,7 +52,7 @@ class LayerReport(BaseModel):
     analyzed: bool = Field(True, description="False when an earlier error left this layer's input unknown")
 
 
-class Totals(BaseModel):
+class Totals(_Report):
     layers: int
     learnables: Number
     states: Number
@@ -64,7 +68,7 @@ class Totals(BaseModel):
     solver: str
 
 
-class Bottleneck(BaseModel):
+class Bottleneck(_Report):
     """A 1×1 reduction feeding a k×k convolution, against the direct k×k convolution."""
 
     reduce: str
@@ -82,7 +86,7 @@ class Bottleneck(BaseModel):
     ratio: str = Field(description="direct / bottleneck")
 
 
-class Analysis(BaseModel):
+class Analysis(_Report):
     network: str
     source: str | None
     dtype: str

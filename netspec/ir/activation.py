@@ -1,6 +1,5 @@
 """Element-wise activations and softmax."""
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

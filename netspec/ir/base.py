@@ -7,7 +7,6 @@ its default name base (`conv` -> `conv_1`), so the interpreter needs no per-laye
 code and adding a layer is one class.
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 

@@ -1,6 +1,5 @@
 """Convolutions: 1-D, 2-D, grouped/depthwise and transposed, with MATLAB's options."""
 
-from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 

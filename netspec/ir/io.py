@@ -1,6 +1,5 @@
 """Input layers (where data enters) and output layers (where the loss is taken)."""
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

@@ -1,6 +1,5 @@
 """A network: named layers, port-to-port connections and the training options."""
 
-from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, model_validator
 

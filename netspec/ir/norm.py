@@ -1,6 +1,5 @@
 """Normalization layers: batch, layer and cross-channel (LRN)."""
 
-from __future__ import annotations
 
 from typing import Literal
 

@@ -1,6 +1,5 @@
 """Pooling: local max/average (MATLAB's stride default is 1) and global pooling."""
 
-from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
@@ -9,7 +8,7 @@ from .shape import GLOBAL, Dim, Shape, Window, slide
 
 __all__ = ["MaxPooling2dLayer", "AveragePooling2dLayer", "MaxPooling1dLayer", "AveragePooling1dLayer",
            "GlobalAveragePooling2dLayer", "GlobalMaxPooling2dLayer", "GlobalAveragePooling1dLayer",
-           "GlobalMaxPooling1dLayer"]
+           "GlobalMaxPooling1dLayer", "WINDOWED_POOLING"]
 
 AveragePaddingValue = float | Annotated[Literal["mean"], Lower]
 
@@ -141,3 +140,7 @@ class GlobalMaxPooling1dLayer(_GlobalPooling):
     matlab = "globalMaxPooling1dLayer"
     base_name = "gmpool1d"
     kinds = ("sequence",)
+
+
+WINDOWED_POOLING = (_Pooling2d, _Pooling1d)
+"""Pooling with a window and a stride (not global): what the stride-past-window check looks at."""

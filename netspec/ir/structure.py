@@ -1,6 +1,5 @@
 """Layers that merge, reshape or regularize: addition, concatenation, flatten, resize, dropout."""
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

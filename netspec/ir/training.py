@@ -1,6 +1,5 @@
 """Training options: MATLAB's `trainingOptions(solver, Name, Value, ...)` with its defaults."""
 
-from __future__ import annotations
 
 import math
 from typing import Annotated, Any, ClassVar, Literal

@@ -120,6 +120,7 @@ class Interpreter:
         self.root_file: str | None = None  # the file that started a chain of imports
         self._ends: list[_EndContext] = []
         self._warned_unknown: set[str] = set()
+        self._spans: dict[tuple[int, str], tuple[Tree | Token, Span | None]] = {}
 
     # -- entry points ---------------------------------------------------------------------
     def run_file(self, path: str | Path) -> dict[str, Value]:
@@ -917,7 +918,15 @@ class Interpreter:
 
     def _where(self, node: Tree | Token) -> Callable[[], Span | None]:
         file = self.file
-        return lambda: _span(node, file)
+        return lambda: self._span_of(node, file)
+
+    def _span_of(self, node: Tree | Token, file: str) -> Span | None:
+        """A node's span, remembered: a loop body's nodes are asked for again on every pass."""
+        key = (id(node), file)
+        cached = self._spans.get(key)
+        if cached is None or cached[0] is not node:
+            cached = self._spans[key] = (node, _span(node, file))
+        return cached[1]
 
     def _index_args(self, args_node: Tree | None, target: Value, scope: _Scope) -> list:
         if args_node is None:
@@ -1231,7 +1240,7 @@ class Interpreter:
             return self._call_user(function, args, nargout, node)
         implementation = LIBRARY.get(name)
         if implementation is not None:
-            span = _span(node, self.file)
+            span = self._span_of(node, self.file)
             return self._call_builtin(name, lambda: implementation(self, args, nargout, span), args, node)
         simple = BUILTINS.get(name)
         if simple is not None:

@@ -153,7 +153,7 @@ def _bind(ctx: "Interpreter", model: Any, what: str, args: list[Arg], positional
     while j < len(rest):
         arg = rest[j]
         if arg.keyword is not None:
-            name_text, value_arg, name_span = arg.keyword, arg, arg.span
+            name_text, value_arg, name_arg = arg.keyword, arg, arg
             j += 1
         else:
             if not isinstance(arg.value, (Char, Str)):
@@ -164,7 +164,7 @@ def _bind(ctx: "Interpreter", model: Any, what: str, args: list[Arg], positional
                                 hint="options are given as 'Name',Value pairs after the positional arguments")
                 raise error("E202", f"expected an option name for {what}, got a {type_name(arg.value)}", arg.span,
                             label="not an option name", hint="options are given as 'Name',Value pairs")
-            name_text, name_span = arg.value.text, arg.span
+            name_text, name_arg = arg.value.text, arg
             if j + 1 >= len(rest):
                 raise error("E203", f"option '{name_text}' of {what} has no value", arg.span,
                             label="a value must follow", hint=f"write '{name_text}', VALUE")
@@ -172,13 +172,13 @@ def _bind(ctx: "Interpreter", model: Any, what: str, args: list[Arg], positional
             j += 2
         key = option_key(name_text)
         if key in ignored or key in unknown_is_warning:
-            ctx.warn("W201", f"netspec ignores option '{name_text}' of {what}", name_span)
+            ctx.warn("W201", f"netspec ignores option '{name_text}' of {what}", name_arg.span)
             continue
         field = fields.get(key)
         if field is None:
             known = [_matlab(model, f) for f in fields.values()]
             guess = suggest(name_text, known)
-            raise error("E204", f"unknown option '{name_text}' for {what}", name_span,
+            raise error("E204", f"unknown option '{name_text}' for {what}", name_arg.span,
                         label="not an option of this function",
                         hint=f"did you mean '{guess}'?" if guess else f"{what} takes: {', '.join(sorted(known))}")
         values[field] = value_arg
