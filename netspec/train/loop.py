@@ -6,7 +6,8 @@ clipping, output network); per-layer learn-rate and L2 factors become optimizer
 parameter groups (factor 0 freezes). The run folder keeps the resolved spec and IR,
 metrics, plots, atomic best/last checkpoints and a summary; `--resume` continues a
 killed run at the exact iteration, with the same data order and random state.
-Under `torchrun`, each rank trains on its shard with DDP and rank 0 writes.
+Under `torchrun`, the ranks share each mini-batch with DDP, as MATLAB's multi-GPU
+training does (MiniBatchSize is the global batch, each rank takes its slice), and rank 0 writes.
 """
 
 from __future__ import annotations
@@ -277,7 +278,10 @@ def train(config: TrainConfig) -> dict[str, Any]:
     labels = torch.from_numpy(config.train.labels)
     count = len(labels)
     batch = options.mini_batch_size
-    per_epoch = max(1, count // (batch * world)) if count >= batch * world else 1
+    if batch < world:
+        raise error("R011", f"MiniBatchSize {batch} is smaller than the {world} processes that share each batch",
+                    hint=f"use --batch-size {world} or more, or fewer processes")
+    per_epoch = max(1, count // batch)
     total = per_epoch * options.max_epochs
     generator = torch.Generator().manual_seed(config.seed)
     epoch, iteration, position = 0, 0, 0
@@ -334,12 +338,12 @@ def train(config: TrainConfig) -> dict[str, Any]:
                                  epochs=options.max_epochs, loss=0.0, acc=0.0, speed=0.0)
         while epoch < options.max_epochs:
             _set_learn_rate(optimizer, _learn_rate(options, epoch))
-            shard = order[rank::world]
             steps = list(range(position, per_epoch))
             # the loader gets its own generator: making an iterator must not consume the global
             # random stream (augmentation and dropout draw from it, and --resume replays it)
             loader = DataLoader(TensorDataset(images, labels), generator=torch.Generator(),
-                                batch_sampler=[shard[i * batch:(i + 1) * batch].tolist() for i in steps])
+                                batch_sampler=[order[i * batch:(i + 1) * batch][rank::world].tolist()
+                                               for i in steps])
             for step, (x, y) in zip(steps, loader):
                 x = x.to(device, non_blocking=True).float()
                 y = y.to(device, non_blocking=True)
@@ -365,7 +369,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
                 optimizer.step()
                 iteration += 1
                 position = step + 1
-                seen += len(y) * world
+                seen += min(batch, count)
                 last_loss, last_acc = loss.item(), accuracy
                 elapsed = time.perf_counter() - started
                 row = {"epoch": epoch + 1, "iteration": iteration, "loss": f"{last_loss:.6g}",

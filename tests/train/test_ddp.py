@@ -90,6 +90,8 @@ def start_background(root, folder2):
     return {
         "plain": Torchrun(root / "run", root / "plain.log", "train", plain, "--data", folder2, "--quiet"),
         "patient": Ranks(root / "patient", root / "patient.log", "train", patient, "--data", folder2, "--quiet"),
+        "too-small": Ranks(root / "too-small", root / "too-small.log", "train", plain, "--data", folder2,
+                           "--quiet", "--batch-size", "1"),
     }
 
 
@@ -107,8 +109,8 @@ def test_torchrun_two_cpu_ranks(background):
     info = summary(run)
     assert info["world_size"] == 2
     assert info["device"] == "cpu" and info["stopped"] == "max-epochs"
-    # each rank takes MiniBatchSize images of its half of the data per step
-    assert info["iterations"] == 3 * (32 // (4 * 2))
+    # MATLAB's semantics: MiniBatchSize is the global batch, so the iterations are those of one process
+    assert info["iterations"] == 3 * (32 // 4)
     assert [int(r["iteration"]) for r in read_rows(run)] == list(range(1, info["iterations"] + 1))
     payload = load_ckpt(run / "last.pt")
     assert payload["iteration"] == info["iterations"]
@@ -124,7 +126,17 @@ def test_torchrun_validation_patience_stops_every_rank(background):
     assert "Traceback" not in output
     info = summary(run)
     assert info["stopped"] == "validation-patience"
-    assert info["world_size"] == 2 and info["iterations"] < 30 * (32 // (4 * 2))
+    assert info["world_size"] == 2 and info["iterations"] < 30 * (32 // 4)
     rows = read_rows(run)
     assert [int(r["iteration"]) for r in rows] == list(range(1, info["iterations"] + 1))
     assert load_ckpt(run / "last.pt")["iteration"] == info["iterations"]
+
+
+def test_a_batch_smaller_than_the_ranks_is_refused(background):
+    """Two processes cannot share a mini-batch of one image: a clear error, nothing written."""
+    job = background["too-small"]
+    code, output = job.wait()
+    assert code == 1, output
+    assert "Traceback" not in output
+    assert "error[R011]: MiniBatchSize 1 is smaller than the 2 processes" in output
+    assert not job.run.exists()
