@@ -21,7 +21,7 @@ from ..ir import Network, option_key
 from . import graphs
 from .builtins import BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinError, expand, numel, size_of
 from .library import LIBRARY, ZOO, from_python, graph_property, layer_property, to_python
-from .operators import OperatorError, binary, order_chain, truth, unary
+from .operators import OperatorError, OperatorLimit, binary, order_chain, truth, unary
 from .parser import parse
 from .spans import node_span, register_text
 from .values import (MAX_ELEMENTS, Cell, Char, CSList, FunctionHandle, Graph, LayerArray, Matrix, Opaque,
@@ -31,6 +31,9 @@ __all__ = ["Interpreter", "Limits", "LoadResult", "NETWORK_VARIABLES"]
 
 NETWORK_VARIABLES = ("lgraph", "net", "layers")
 """Where a file's network is found when `--net` does not say (MATLAB scripts' habits)."""
+
+WORK_HINT = "netspec bounds the work a spec may do; network definitions need little"
+SIZE_HINT = "netspec bounds array sizes; check the loop or call that makes this array"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,10 @@ class _Scope:
     variables: dict[str, Value]
     pinned: frozenset[str] = frozenset()
     function: str | None = None
+    sites: dict[str, tuple[Tree, str]] | None = None
+    """A file's top level only: the statement that last assigned each variable, and its file.
+
+    A node, not a span: the span is worked out only if a diagnostic points there."""
 
 
 @dataclass
@@ -121,6 +128,8 @@ class Interpreter:
         self._ends: list[_EndContext] = []
         self._warned_unknown: set[str] = set()
         self._spans: dict[tuple[int, str], tuple[Tree | Token, Span | None]] = {}
+        self.sites: dict[str, tuple[Tree, str]] = {}
+        """Where each variable of the last file run was last assigned (see `assignment_span`)."""
 
     # -- entry points ---------------------------------------------------------------------
     def run_file(self, path: str | Path) -> dict[str, Value]:
@@ -136,9 +145,9 @@ class Interpreter:
         self.sources.add(file, text)
         register_text(file, text if text.endswith("\n") else text + "\n")
         tree = parse(text, file)
+        scope = _Scope(dict(self.bindings), pinned=frozenset(self.bindings), sites={})
         previous, self.file = self.file, file
         try:
-            scope = _Scope(dict(self.bindings), pinned=frozenset(self.bindings))
             self._hoist_functions(tree.children, file)
             try:
                 self._block(tree.children, scope)
@@ -149,6 +158,12 @@ class Interpreter:
             return scope.variables
         finally:
             self.file = previous
+            self.sites = scope.sites
+
+    def assignment_span(self, name: str) -> Span | None:
+        """The statement that last assigned `name` at the top level of the last file run."""
+        site = self.sites.get(name)
+        return _span(site[0], site[1]) if site is not None else None
 
     def network(self, variables: dict[str, Value], name: str | None, source: str | None) -> Network:
         """The IR of the file's network: `--net NAME`, else lgraph, net or layers."""
@@ -170,9 +185,11 @@ class Interpreter:
         if isinstance(value, Opaque):
             raise self._opaque_error(value, f"the network `{chosen}`")
         if isinstance(value, LayerArray) and not value.layers:
-            raise error("E403", f"the network `{chosen}` has no layers")
+            raise error("E403", f"the network `{chosen}` has no layers", self.assignment_span(chosen),
+                        label=f"`{chosen}` is last set here")
         if not isinstance(value, (LayerArray, Graph)):
-            raise error("E404", f"`{chosen}` is a {type_name(value)}, not a network",
+            raise error("E404", f"`{chosen}` is a {type_name(value)}, not a network", self.assignment_span(chosen),
+                        label=f"`{chosen}` is last set here, to a {type_name(value)}",
                         hint="pass --net NAME to choose the variable that holds the layers")
         training = self.training.options if self.training else None
         return graphs.to_network(value, chosen, training, source)
@@ -227,8 +244,7 @@ class Interpreter:
         self.work += size
         if self.work > self.limits.work:
             raise error("E501", f"the spec computed more than {self.limits.work:,} array elements",
-                        _span(node, self.file), label="still computing here",
-                        hint="netspec bounds the work a spec may do; network definitions need little")
+                        _span(node, self.file), label="still computing here", hint=WORK_HINT)
         return value
 
     def _tick(self, node: Tree) -> None:
@@ -241,11 +257,13 @@ class Interpreter:
     def _stmt_assign(self, node: Tree, scope: _Scope) -> None:
         target, rhs = node.children
         if isinstance(target, Tree) and target.data == "matrix":
-            self._multi_assign(target, rhs, scope)
+            self._multi_assign(node, target, rhs, scope)
             return
         root, steps = self._lvalue(target)
         if root in scope.pinned:
             return  # bound by --set: the command line wins over the file
+        if scope.sites is not None:
+            scope.sites[root] = (node, self.file)
         if rhs.data == "matrix" and not rhs.children and steps and steps[-1][0] == "paren":
             self._delete(root, steps, scope, target)
             return
@@ -260,7 +278,7 @@ class Interpreter:
         current = scope.variables.get(root)
         scope.variables[root] = self._assign_path(current, steps, value, target, scope)
 
-    def _multi_assign(self, target: Tree, rhs: Tree, scope: _Scope) -> None:
+    def _multi_assign(self, node: Tree, target: Tree, rhs: Tree, scope: _Scope) -> None:
         names: list[str | None] = []
         for row in target.children:
             for element in row.children:
@@ -277,6 +295,8 @@ class Interpreter:
                 if isinstance(value, Opaque) and not value.structural:
                     value = replace(value, variable=name)
                 scope.variables[name] = value
+                if scope.sites is not None:
+                    scope.sites[name] = (node, self.file)
 
     def _stmt_expr_stmt(self, node: Tree, scope: _Scope) -> None:
         expr = node.children[0]
@@ -304,8 +324,10 @@ class Interpreter:
         if isinstance(iterable, Opaque):
             self.warn("W101", f"the loop over {iterable.describe()} is skipped: netspec cannot compute its range",
                       _span(iterable_node, self.file),
-                      hint=f"bind it with --set {iterable.variable}=VALUE" if iterable.variable else None)
+                      hint=f"bind it with --set {iterable.binding()}=VALUE" if iterable.binding() else None)
             return
+        if scope.sites is not None and name not in scope.pinned and numel(iterable):
+            scope.sites[name] = (node, self.file)
         for item in self._iterate(iterable, iterable_node):
             self._tick(node)
             if name not in scope.pinned:
@@ -353,7 +375,7 @@ class Interpreter:
         if isinstance(value, Opaque):
             self.warn("W102", f"this `{keyword}` depends on {value.describe()}, which netspec cannot compute; "
                       "treated as false", _span(node, self.file),
-                      hint=f"bind it with --set {value.variable}=VALUE" if value.variable else None)
+                      hint=f"bind it with --set {value.binding()}=VALUE" if value.binding() else None)
             return False
         try:
             return truth(value)
@@ -424,12 +446,15 @@ class Interpreter:
         saved_bindings, self.bindings = self.bindings, {}
         try:
             variables = self.run_file(path)
+            sites = self.sites  # the imported file's
         finally:
             self.bindings = saved_bindings
             self.import_stack.pop()
         for name, value in variables.items():
             if name not in scope.pinned:
                 scope.variables[name] = value
+                if scope.sites is not None:
+                    scope.sites[name] = sites.get(name, (node, self.file))
 
     def _stmt_import_package(self, node: Tree, scope: _Scope) -> None:
         parts = [str(t) for t in node.children]
@@ -628,12 +653,29 @@ class Interpreter:
                 and op not in ("+", "-"):
             return Matrix.empty()
         if op == "*" and isinstance(left, Matrix) and isinstance(right, Matrix) \
-                and not (left.is_scalar() or right.is_scalar()):
-            self.work += left.rows * left.cols * right.cols  # a matrix product's multiply-adds
+                and not (left.is_scalar() or right.is_scalar()) and left.cols == right.rows:
+            self._charge_product(left, right, node)
         try:
             return self._charge(binary(op, left, right), node)
+        except OperatorLimit as exc:
+            raise self._limit_error(exc, "", node) from None
         except OperatorError as exc:
             raise error("E120", str(exc), _span(node, self.file)) from None
+
+    def _charge_product(self, left: Matrix, right: Matrix, node: Tree) -> None:
+        """Count a matrix product's multiply-adds against the work budget before doing them."""
+        cost = left.rows * left.cols * right.cols
+        if cost > self.limits.work:
+            raise error("E501", f"the product {left.rows}x{left.cols} * {right.rows}x{right.cols} is more work "
+                        f"than netspec allows ({cost:,} multiply-adds, the limit is {self.limits.work:,})",
+                        _span(node, self.file), label="too much work", hint=WORK_HINT)
+        self.work += cost
+        if self.work > self.limits.work:
+            self._charge(Matrix.empty(), node)
+
+    def _limit_error(self, exc: OperatorLimit, prefix: str, node: Tree) -> NetspecError:
+        return error(exc.code, f"{prefix}{exc}", _span(node, self.file),
+                     hint=WORK_HINT if exc.code == "E501" else SIZE_HINT)
 
     def _apply_prefixes(self, item, node: Tree) -> Value:
         prefixes, value = item
@@ -654,7 +696,9 @@ class Interpreter:
                 return Matrix(1, 0, [])
             numbers.append(part.data[0])
         a, s, b = numbers
-        if s == 0 or math.isnan(a) or math.isnan(b) or math.isnan(s) or (s > 0 and a > b) or (s < 0 and a < b):
+        if math.isnan(a) or math.isnan(b) or math.isnan(s):
+            return Matrix.scalar(math.nan)  # MATLAB: a NaN operand gives NaN
+        if s == 0 or (s > 0 and a > b) or (s < 0 and a < b):
             return Matrix(1, 0, [])
         span = (b - a) / s
         if not math.isfinite(span) or span > self.limits.elements:
@@ -667,11 +711,30 @@ class Interpreter:
         self.work += count
         if self.work > self.limits.work:
             self._charge(Matrix.empty(), node)
+        if count == 1:
+            return Matrix.scalar(a)  # `1:Inf:10` is 1, not 1 + 0*Inf
         return Matrix.row([a + i * s for i in range(count)])
 
     def _e_matrix(self, node: Tree, scope: _Scope) -> Value:
-        rows = [[v for v in expand([self._eval(e, scope) for e in row.children])] for row in node.children]
+        rows = [expand([self._eval(e, scope) for e in row.children]) for row in node.children]
         return self._concatenate(rows, node)
+
+    def _element_node(self, node: Tree, rows: list[list[Value]], value: Value) -> Tree | None:
+        """The element of the array `node` (evaluated to `rows`) that gave `value`.
+
+        Only for a diagnostic: the element is found by identity; None when a comma-separated
+        list (`layers.Name`) changed the count of its row, so its node is not known.
+        """
+        if node.data in ("matrix", "cell_array"):
+            for row, row_node in zip(rows, node.children):
+                for position, item in enumerate(row):
+                    if item is value:
+                        return row_node.children[position] if len(row) == len(row_node.children) else None
+        return None
+
+    def _element_span(self, node: Tree, rows: list[list[Value]], value: Value) -> Span | None:
+        """Where the element `value` of the array `node` is written, else the whole array."""
+        return _span(self._element_node(node, rows, value) or node, self.file)
 
     def _concatenate(self, rows: list[list[Value]], node: Tree) -> Value:
         """MATLAB's [a b; c d]: numbers into a matrix, text joined, layer arrays spliced."""
@@ -703,20 +766,21 @@ class Interpreter:
                 elif isinstance(value, Matrix) and value.numel == 0:
                     continue
                 else:
+                    element = self._element_node(node, rows, value)
                     raise error("E121", f"cannot put a {type_name(value)} in a layer array",
-                                _span(node, self.file),
+                                _span(element or node, self.file), label="not a layer" if element else None,
                                 hint="a layer array holds layers only; a layer graph is combined with addLayers")
             return LayerArray(layers)
         if any(isinstance(v, Cell) for v in flat):
             return self._concat_cells(rows, node)
         if any(isinstance(v, Str) for v in flat):
-            texts = [self._text_of(v, node) for v in flat]
+            texts = [self._text_of(v, node, rows) for v in flat]
             return Str("".join(texts)) if len(texts) == 1 else Cell.row([Str(t) for t in texts]) \
                 if all(isinstance(v, Str) for v in flat) else Str("".join(texts))
         if any(isinstance(v, Char) for v in flat):
             row_texts = []
             for row in rows:
-                row_texts.append("".join(self._text_of(v, node) for v in row))
+                row_texts.append("".join(self._text_of(v, node, rows) for v in row))
             row_texts = [t for t in row_texts if t]
             if len(row_texts) > 1:
                 raise error("E122", "netspec does not support char matrices (text stacked in rows)",
@@ -724,12 +788,12 @@ class Interpreter:
             return Char(row_texts[0] if row_texts else "")
         return self._concat_numbers(rows, node)
 
-    def _text_of(self, value: Value, node: Tree) -> str:
+    def _text_of(self, value: Value, node: Tree, rows: list[list[Value]]) -> str:
         if isinstance(value, (Char, Str)):
             return value.text
         if isinstance(value, Matrix):
             return "".join(chr(int(x)) for x in value.data if 0 <= x < 0x110000)
-        raise error("E121", f"cannot join a {type_name(value)} with text", _span(node, self.file))
+        raise error("E121", f"cannot join a {type_name(value)} with text", self._element_span(node, rows, value))
 
     def _concat_numbers(self, rows: list[list[Value]], node: Tree) -> Matrix:
         blocks: list[Matrix] = []
@@ -737,7 +801,8 @@ class Interpreter:
             parts = []
             for value in row:
                 if not isinstance(value, Matrix):
-                    raise error("E121", f"cannot put a {type_name(value)} in a numeric array", _span(node, self.file))
+                    raise error("E121", f"cannot put a {type_name(value)} in a numeric array",
+                                self._element_span(node, rows, value))
                 if value.numel:
                     parts.append(value)
             if not parts:
@@ -1282,6 +1347,8 @@ class Interpreter:
         except BuiltinError as exc:
             span = args[exc.arg].span if exc.arg is not None and exc.arg < len(args) else _span(node, self.file)
             raise error(exc.code, f"{name}: {exc}", span, hint=exc.hint) from None
+        except OperatorLimit as exc:
+            raise self._limit_error(exc, f"{name}: ", node) from None
         except OperatorError as exc:
             raise error("E141", f"{name}: {exc}", _span(node, self.file)) from None
 
@@ -1336,9 +1403,13 @@ class Interpreter:
         if value.guess is not None:
             return error("E406", f"{what} depends on `{value.origin}`, which is not a function netspec knows",
                          value.span, label="unknown function", hint=f"did you mean `{value.guess}`?")
-        if value.free_name and value.variable is None:
+        if value.free_name:
+            # `n = numClasses * 2`: `n` only carries the unknown; `numClasses` is what is missing
+            notes = ([f"`{value.variable}` gets its value from `{value.origin}`"]
+                     if value.variable not in (None, value.origin) else [])
             return error("E407", f"{what} depends on `{value.origin}`, which is never defined", value.span,
-                         label="undefined", hint=f"define it in the file, or bind it: --set {value.origin}=VALUE")
+                         label="undefined", notes=notes,
+                         hint=f"define it in the file, or bind it: --set {value.origin}=VALUE")
         variable = value.variable
         notes = [f"`{value.origin}` is never defined" if value.free_name else
                  f"`{value.origin}` is not something netspec evaluates (data loading, plotting, ...)"]

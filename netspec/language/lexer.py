@@ -32,8 +32,11 @@ OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 CLOSERS = {"RPAR": "(", "RSQB": "[", "RBRACE": "{"}
 CLOSER_CHAR = {"(": ")", "[": "]", "{": "}"}
 BLOCK_OPENERS = {"FOR", "WHILE", "IF", "SWITCH", "FUNCTION"}
-HEADERS = {"FOR", "WHILE", "IF", "ELSEIF", "SWITCH", "CASE"}
-"""Keywords whose condition may be followed on the same line by the body, split by a space."""
+HEADERS = {"WHILE", "IF", "ELSEIF", "SWITCH", "CASE"}
+"""Keywords whose condition may be followed on the same line by the body, split by a space.
+
+`for` is one too, but its expression starts only after `for NAME =`: a gap before `=`
+(`for i 1:3`) is a missing `=`, not the end of the header."""
 SEPARATORS = {"NEWLINE", "SEMICOLON", "COMMA"}
 # A bracket frame is ("(" | "[" | "{" | "{index", opening token).
 MATRIX_FRAMES = {"[", "{"}
@@ -69,6 +72,7 @@ class _Rewriter:
         self.out: list[Token] = []
         self.pending: Token | None = None  # a separator waiting to see what follows
         self.header = False  # inside `for/if/while/... <expression>` before its line ends
+        self.loop_header = False  # between `for` and its `=`
 
     # -- helpers ---------------------------------------------------------------
     def _span(self, token: Token) -> Span:
@@ -118,7 +122,7 @@ class _Rewriter:
 
             if frame is None:
                 if kind in SEPARATORS:
-                    self.header = False
+                    self.header = self.loop_header = False
                     self._terminate(tok)
                     i += 1
                     continue
@@ -129,6 +133,11 @@ class _Rewriter:
                     self.header = False
                     self._terminate(tok)
                 if kind in HEADERS:
+                    self.header = True
+                elif kind == "FOR":
+                    self.loop_header = True
+                elif kind == "EQUAL" and self.loop_header:
+                    self.loop_header = False
                     self.header = True
                 if kind == "NAME" and self._at_statement_start() and self._is_command(i):
                     i = self._command(i)

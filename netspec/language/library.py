@@ -292,7 +292,7 @@ def _training_options(ctx: "Interpreter", args: list[Arg], nargout: int, span: S
         if isinstance(arg.value, Opaque):
             ctx.warn("W202", f"trainingOptions '{_matlab(TrainingOptions, field)}' depends on "
                      f"{arg.value.describe()}, which netspec cannot compute; using the default", arg.span,
-                     hint=f"bind it with --set {arg.value.variable}=VALUE" if arg.value.variable else None)
+                     hint=f"bind it with --set {arg.value.binding()}=VALUE" if arg.value.binding() else None)
             del bound[field]
     solver = bound.get("solver")
     if solver is not None and isinstance(solver.value, (Char, Str)):

@@ -8,7 +8,7 @@ from typing import Callable
 
 from .values import MAX_ELEMENTS, Char, Matrix, Str, Value, format_number, type_name
 
-__all__ = ["PRECEDENCE", "order_chain", "binary", "unary", "OperatorError", "truth"]
+__all__ = ["PRECEDENCE", "order_chain", "binary", "unary", "OperatorError", "OperatorLimit", "truth"]
 
 # Binary operators by MATLAB precedence (higher binds tighter). Unary +, -, ~ sit
 # between `^` (12) and `*` (10): -2^2 is -4, 2^-1 is 0.5.
@@ -24,6 +24,17 @@ UNARY_PRECEDENCE = 11
 
 class OperatorError(Exception):
     """An operator applied to values it does not accept; the interpreter adds the location."""
+
+
+class OperatorLimit(OperatorError):
+    """An operation whose work or result is beyond netspec's bounds, not a wrong operand.
+
+    `code` is the limit's diagnostic code: E501 (work) or E502 (array size).
+    """
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def order_chain(operands: list, ops: list[str], make_binary: Callable, make_unary: Callable,
@@ -82,9 +93,34 @@ def _broadcast(a: Matrix, b: Matrix, op: str, fn: Callable[[float, float], float
     if b.is_scalar():
         y = b.data[0]
         return Matrix(a.rows, a.cols, [fn(x, y) for x in a.data], logical)
-    if (a.rows, a.cols) != (b.rows, b.cols):
-        raise OperatorError(f"sizes do not agree for `{op}`: {a.rows}x{a.cols} and {b.rows}x{b.cols}")
+    if a.rows != b.rows or a.cols != b.cols:
+        return _expand(a, b, op, fn, logical)
     return Matrix(a.rows, a.cols, [fn(x, y) for x, y in zip(a.data, b.data)], logical)
+
+
+def _expand(a: Matrix, b: Matrix, op: str, fn: Callable[[float, float], float], logical: bool) -> Matrix:
+    """MATLAB's implicit expansion: a dimension of size 1 stretches to the other operand's.
+
+    `[1 2 3] + [10; 20]` is 2x3. Sizes are compatible when each dimension is equal or 1.
+    """
+    def extent(m: int, n: int) -> int | None:
+        return m if m == n or n == 1 else n if m == 1 else None
+
+    rows, cols = extent(a.rows, b.rows), extent(a.cols, b.cols)
+    if rows is None or cols is None:
+        raise OperatorError(f"sizes do not agree for `{op}`: {a.rows}x{a.cols} and {b.rows}x{b.cols}")
+    if rows * cols > MAX_ELEMENTS:
+        raise OperatorLimit(f"`{op}` of {a.rows}x{a.cols} and {b.rows}x{b.cols} would give {rows}x{cols} "
+                            f"elements, more than netspec allows ({MAX_ELEMENTS:,})", "E502")
+    # column-major: element (r, c) of an operand is data[c * rows + r], pinned to 0 along a size-1 axis
+    a_data, b_data = a.data, b.data
+    a_rows, b_rows = a.rows, b.rows
+    a_col, b_col = a.cols > 1, b.cols > 1
+    a_row, b_row = a.rows > 1, b.rows > 1
+    data = [fn(a_data[(c * a_rows if a_col else 0) + (r if a_row else 0)],
+               b_data[(c * b_rows if b_col else 0) + (r if b_row else 0)])
+            for c in range(cols) for r in range(rows)]
+    return Matrix(rows, cols, data, logical)
 
 
 def _div(x: float, y: float) -> float:
@@ -112,12 +148,18 @@ def _mtimes(a: Matrix, b: Matrix) -> Matrix:
         return _broadcast(a, b, "*", operator.mul)
     if a.cols != b.rows:
         raise OperatorError(f"inner dimensions must agree for `*`: {a.rows}x{a.cols} and {b.rows}x{b.cols}")
-    if a.rows * b.cols > MAX_ELEMENTS or a.rows * a.cols * b.cols > 20 * MAX_ELEMENTS:
-        raise OperatorError(f"the product {a.rows}x{a.cols} * {b.rows}x{b.cols} is more work than netspec allows")
-    data = [0.0] * (a.rows * b.cols)
+    if a.rows * b.cols > MAX_ELEMENTS:
+        raise OperatorLimit(f"the product {a.rows}x{a.cols} * {b.rows}x{b.cols} would have {a.rows * b.cols:,} "
+                            f"elements, more than netspec allows ({MAX_ELEMENTS:,})", "E502")
+    if a.rows * a.cols * b.cols > 20 * MAX_ELEMENTS:
+        raise OperatorLimit(f"the product {a.rows}x{a.cols} * {b.rows}x{b.cols} is more work than netspec allows",
+                            "E501")
+    # column-major: row r of `a` is data[r::rows], column c of `b` a contiguous slice
+    a_rows = [a.data[r::a.rows] for r in range(a.rows)]
+    data: list[float] = []
     for c in range(b.cols):
-        for r in range(a.rows):
-            data[c * a.rows + r] = sum(a.at(r, k) * b.at(k, c) for k in range(a.cols))
+        column = b.data[c * b.rows:(c + 1) * b.rows]
+        data.extend(sum(map(operator.mul, row, column)) for row in a_rows)
     return Matrix(a.rows, b.cols, data)
 
 
@@ -144,7 +186,8 @@ def binary(op: str, left: Value, right: Value) -> Value:
         if op == "+":
             text = _text(left) + _text(right)
             if len(text) > MAX_ELEMENTS:
-                raise OperatorError(f"the string would have {len(text):,} characters, more than netspec allows")
+                raise OperatorLimit(f"the string would have {len(text):,} characters, more than netspec allows",
+                                    "E502")
             return Str(text)
         if op in ("==", "~=", "!="):
             equal = _text(left) == _text(right)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from lark import Lark, Tree
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..diagnostics import Span, error
@@ -84,6 +84,16 @@ def _describe(token_type: str) -> str:
     return f"`{token_type.lower()}`"
 
 
+def _open_keyword(exc: UnexpectedToken) -> str | None:
+    """The keyword (`FOR`, `FUNCTION`) of the statement the parser was in when it failed."""
+    parser = getattr(exc, "interactive_parser", None)
+    stack = parser.parser_state.value_stack if parser is not None else []
+    for value in reversed(stack):
+        if isinstance(value, Token) and value.type in ("FOR", "FUNCTION"):
+            return value.type
+    return None
+
+
 def _syntax_error(exc: UnexpectedInput, text: str, file: str):
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream]
@@ -104,18 +114,24 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str):
     token = exc.token
     span = token_span(token, file)
     expected = sorted(exc.expected)
-    found = str(token) if token.type not in ("_TERM", "$END") else None
+    # The post-lexer ends a `while x y = 1` header at the gap before `y` with a _TERM that
+    # borrows that token's text; the user sees the token, not an end of statement.
+    inserted = token.type == "_TERM" and str(token).strip(" \t\r\n;,") != ""
+    found = str(token) if token.type not in ("_TERM", "$END") or inserted else None
     shown = f"`{found}`" if found else _describe(token.type)
     hint = None
     if token.type == "EQUAL" and "EQ" in expected:
         hint = "to compare two values use `==`; `=` only assigns"
     elif expected == ["EQUAL"]:
-        hint = "a for loop reads `for NAME = VALUES`"
-    elif token.type == "_TERM":
+        hint = ("a function with outputs reads `function [a, b] = name(args)`"
+                if _open_keyword(exc) == "FUNCTION" else "a for loop reads `for NAME = VALUES`")
+    elif token.type == "_TERM" and not inserted:
         hint = "the statement ends before it is complete"
     elif token.type == "NUMBER" and "RPAR" in expected:
         hint = "separate arguments with `,`"
-    if "RPAR" in expected and len(expected) <= 3:
+    if len(expected) == 1:
+        label = f"expected {_describe(expected[0])} here"
+    elif "RPAR" in expected and len(expected) <= 3:
         label = "expected `)` here"
     elif "RSQB" in expected and len(expected) <= 3:
         label = "expected `]` here"

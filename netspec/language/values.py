@@ -114,15 +114,20 @@ class Opaque:
     origin: str
     span: Span | None
     variable: str | None = None
+    """The variable it was last assigned to: the one to bind with --set."""
     structural: bool = False
+    """True once it stands for layers: then `variable` keeps naming the number to --set."""
     free_name: bool = False
     """An undefined bare name (`H`): usable as a symbol in an input layer's size."""
     guess: str | None = None
     """For an unknown function: the known one it is probably a typo of."""
-    """True once it stands for layers: then `variable` keeps naming the number to --set."""
 
     def describe(self) -> str:
         return f"`{self.origin}`"
+
+    def binding(self) -> str | None:
+        """The name `--set NAME=VALUE` should bind: an undefined name itself, else its variable."""
+        return self.origin if self.free_name else self.variable
 
 
 @dataclass(slots=True)

@@ -201,6 +201,31 @@ def test_elementwise_operators():
 
 
 @pytest.mark.parametrize("text, expected", [
+    ("[1 2 3] + [10; 20]", [[11.0, 12.0, 13.0], [21.0, 22.0, 23.0]]),  # MATLAB's implicit expansion
+    ("[10; 20] - [1 2 3]", [[9.0, 8.0, 7.0], [19.0, 18.0, 17.0]]),
+    ("[1 2; 3 4] .* [10 100]", [[10.0, 200.0], [30.0, 400.0]]),
+    ("[1 2; 3 4] ./ [1; 2]", [[1.0, 2.0], [1.5, 2.0]]),
+    ("[1 2 3] == [1; 2]", [[True, False, False], [False, True, False]]),
+    ("mod([5 6 7], [2; 3])", [[1.0, 0.0, 1.0], [2.0, 0.0, 1.0]]),
+    ("max([1 5], [3; 4])", [[3.0, 5.0], [4.0, 5.0]]),
+])
+def test_implicit_expansion(text, expected):
+    assert v(f"x = {text};") == expected
+
+
+def test_implicit_expansion_of_empty_operands():
+    x = variables("x = zeros(1, 0) + [1; 2; 3];")["x"]
+    assert (x.rows, x.cols) == (3, 0)
+
+
+def test_matrix_product():
+    vs = variables("a = [1 2; 3 4; 5 6] * [1 0 2; 0 1 3]; b = [1 2 3] * [4; 5; 6]; c = [1; 2] * [3 4];")
+    assert py(vs["a"]) == [[1.0, 2.0, 8.0], [3.0, 4.0, 18.0], [5.0, 6.0, 28.0]]
+    assert py(vs["b"]) == 32.0
+    assert py(vs["c"]) == [[3.0, 4.0], [6.0, 8.0]]
+
+
+@pytest.mark.parametrize("text, expected", [
     ("3 == 3", True), ("3 ~= 3", False), ("2 < 3", True), ("3 <= 3", True), ("2 > 3", False), ("3 >= 4", False),
 ])
 def test_comparisons(text, expected):

@@ -167,9 +167,9 @@ SYNTAX = [
     case("lone-binary-operator", "x = 3 +\nlayers = reluLayer;\n",
          "E105", "unexpected end of statement", 1, 8, hint="ends before it is complete"),
     case("for-without-equals", "for i 1:3\n  x = i;\nend\nlayers = reluLayer;\n",
-         "E105", "unexpected `1`", 1, 7, hint="a for loop reads `for NAME = VALUES`", bug_in="message",
-         bug="`for i 1:3` says 'unexpected end of statement' while its caret is under `1` and the "
-             "statement goes on (the hint is right)"),
+         "E105", "unexpected `1`", 1, 7, hint="a for loop reads `for NAME = VALUES`"),
+    case("function-outputs-without-equals", "layers = f();\nfunction [a, b] f()\n  a = reluLayer; b = 1;\nend\n",
+         "E105", "unexpected `f`", 2, 17, hint="function [a, b] = name(args)"),
     case("function-without-name", "layers = reluLayer;\nfunction = f()\nend\n",
          "E105", "unexpected `=`", 2, 10),
     case("two-numbers-without-operator", "x = 3 4;\nlayers = reluLayer;\n",
@@ -209,13 +209,17 @@ EVALUATION = [
     case("loop-over-options", "s = trainingOptions('sgdm');\nfor i = s\nend\nlayers = reluLayer;\n",
          "E114", "cannot loop over", 2, 9),
     case("number-in-layer-array", "x = [reluLayer 3];\nlayers = reluLayer;\n",
-         "E121", "cannot put a number in a layer array", 1, 5, hint="a layer array holds layers only"),
+         "E121", "cannot put a number in a layer array", 1, 16, hint="a layer array holds layers only"),
     case("number-in-multiline-layer-array",
          "layers = [imageInputLayer([28 28 1])\n    reluLayer\n    5\n    softmaxLayer];\n",
-         "E121", "cannot put a number in a layer array", 3, 5, hint="a layer array holds layers only",
-         bug_in="position",
-         bug="the caret is under the whole array from its `[` on line 1 (1:10), not under the number `5` on "
-             "line 3; in a long layer array the user has to hunt for the stray element"),
+         "E121", "cannot put a number in a layer array", 3, 5, hint="a layer array holds layers only"),
+    case("matrix-with-a-non-number-on-a-later-row",
+         "x = [1 2\n     3 trainingOptions('sgdm')];\nlayers = reluLayer;\n",
+         "E121", "cannot put a training options in a numeric array", 2, 8),
+    case("text-joined-with-a-layer", "x = ['relu_' 'a' reluLayer];\nlayers = reluLayer;\n",
+         "E121", "cannot put a char array in a layer array", 1, 6),
+    case("implicit-expansion-of-incompatible-sizes", "x = [1 2; 3 4] + [1 2 3];\nlayers = reluLayer;\n",
+         "E120", "sizes do not agree for `+`: 2x2 and 1x3", 1, 5),
     case("layer-property-typo", "layers = [imageInputLayer([8 8 1])\n    reluLayer];\nn = layers(2).Nme;\n",
          "E125", "reluLayer has no property 'Nme'", 3, 5, hint="did you mean 'Name'"),
     case("function-called-with-too-many-arguments", "layers = f(1, 2);\nfunction y = f(a)\n  y = reluLayer;\nend\n",
@@ -354,10 +358,7 @@ UNKNOWN = [
          hint="define it in the file, or bind it: --set numClasses=VALUE"),
     case("undefined-variable-through-another-variable",
          "n = numClasses * 2;\nlayers = [imageInputLayer([28 28 1])\n    fullyConnectedLayer(n)];\n",
-         "E407", "depends on `numClasses`, which is never defined", 1, 5, hint="--set numClasses=VALUE",
-         marks=xfail("through `n = numClasses * 2` the error is E405 'depends on `n`, which netspec cannot "
-                     "compute' with the note '`numClasses` is not something netspec evaluates (data loading, "
-                     "plotting, ...)': numClasses is simply never defined (E407 when used directly)")),
+         "E407", "depends on `numClasses`, which is never defined", 1, 5, hint="--set numClasses=VALUE"),
     case("misspelled-layer-constructor", CONV.format("3,16").replace("convolution2dLayer", "convolution2dLayr"),
          "E406", "the network `layers` depends on `convolution2dLayr`, which is not a function netspec knows",
          2, 5, hint="did you mean `convolution2dLayer`?"),
@@ -396,9 +397,16 @@ LIMITS = [
     case("huge-zeros-just-over-the-limit", "x = zeros(1001, 1000);\nlayers = reluLayer;\n",
          "E502", "zeros: an array of 1001x1000 elements is larger than netspec allows (1,000,000)", 1, 5),
     case("matrix-product-too-much-work", "a = ones(1000, 1000);\nx = a * a;\nlayers = reluLayer;\n",
-         "E501", "the product 1000x1000 * 1000x1000 is more work than netspec allows", 2, 5, bug_in="code",
-         bug="the work bound of `*` is reported as E120 (the code of an operator's size mismatch, with no "
-             "hint); the other work and size limits are E501/E502"),
+         "E501", "the product 1000x1000 * 1000x1000 is more work than netspec allows", 2, 5,
+         hint="bounds the work"),
+    case("matrix-product-result-too-large", "a = ones(2000, 1);\nx = a * a';\nlayers = reluLayer;\n",
+         "E502", "the product 2000x1 * 1x2000 would have 4,000,000 elements, more than netspec allows", 2, 5),
+    case("implicit-expansion-too-large", "a = 1:2000;\nx = a + a';\nlayers = reluLayer;\n",
+         "E502", "`+` of 1x2000 and 2000x1 would give 2000x2000 elements, more than netspec allows", 2, 5,
+         hint="bounds array sizes"),
+    case("string-concatenation-too-large",
+         's = "a";\nfor k = 1:21\n  s = s + s;\nend\nlayers = reluLayer;\n',
+         "E502", "the string would have 1,048,576 characters, more than netspec allows", 3, 7),
     case("sprintf-width-over-the-limit", "s = sprintf('%1001d', 1);\nlayers = reluLayer;\n",
          "E502", "sprintf: field widths and precisions are limited to 1000", 1, 5),
     case("huge-index-assignment", "x = [1 2 3];\nx(1e9) = 1;\nlayers = reluLayer;\n",
@@ -512,12 +520,71 @@ def test_network_variable_is_not_a_network():
     assert diagnostic.hint and "--net" in diagnostic.hint
 
 
-@xfail("E404 has no location; it should point at the assignment `layers = 3` (SPEC §2: every "
-       "diagnostic carries file, line, column and a caret excerpt)")
 def test_network_variable_is_not_a_network_is_located():
     exc = _fail("x = 1;\nlayers = 3;\n")
     diagnostic = exc.diagnostics[-1]
     assert diagnostic.span is not None and (diagnostic.span.line, diagnostic.span.column) == (2, 1)
+
+
+@pytest.mark.parametrize("text, line", [
+    pytest.param("layers = reluLayer;\nlayers = 3;\nx = 1;\n", 2, id="the-last-assignment"),
+    pytest.param("layers = reluLayer;\nif true\nlayers = 'relu';\nend\n", 3, id="inside-an-if"),
+    pytest.param("[a, layers] = size([1 2]);\n", 1, id="multiple-outputs"),
+    pytest.param("layers = reluLayer;\nfor layers = 1:3\nend\n", 2, id="a-loop-variable"),
+    pytest.param("layers = reluLayer;\nlayers = f(layers);\nfunction y = f(x)\n  layers = 1;\n  y = 2;\nend\n", 2,
+                 id="not-inside-a-function"),
+])
+def test_network_variable_is_not_a_network_points_at_its_last_assignment(text: str, line: int):
+    diagnostic = _fail(text).diagnostics[-1]
+    assert diagnostic.code == "E404"
+    assert (diagnostic.span.line, diagnostic.span.column) == (line, 1), diagnostic
+    assert diagnostic.label and "last set here" in diagnostic.label
+
+
+def test_network_variable_is_not_a_network_in_an_imported_file(tmp_path: Path):
+    (tmp_path / "base.net").write_text("x = 1;\nlayers = 3;\n")
+    main = tmp_path / "main.net"
+    main.write_text('import "base.net"\ny = 2;\n')
+    with pytest.raises(NetspecError) as info:
+        load_file(main)
+    span = info.value.diagnostics[-1].span
+    assert (Path(span.file).name, span.line, span.column) == ("base.net", 2, 1)
+
+
+def test_network_variable_bound_by_set_has_no_assignment_to_show():
+    bindings = parse_bindings(["layers=3"])
+    diagnostic = _fail("x = 1;\nlayers = reluLayer;\n", bindings=bindings).diagnostics[-1]
+    assert diagnostic.code == "E404" and diagnostic.span is None
+
+
+def test_network_emptied_points_at_the_deletion():
+    diagnostic = _fail("layers = reluLayer;\nlayers(1) = [];\n").diagnostics[-1]
+    assert diagnostic.code == "E403"
+    assert (diagnostic.span.line, diagnostic.span.column) == (2, 1)
+
+
+def test_missing_equals_in_for_is_labelled_with_what_is_expected():
+    diagnostic = _fail("for i 1:3\n  x = i;\nend\nlayers = reluLayer;\n").diagnostics[-1]
+    assert diagnostic.label == "expected `=` here"
+
+
+def test_for_header_on_one_line_with_its_body_still_loads():
+    result = load_source("x = 0;\nfor i = 1:3 x = x + i; end\nlayers = reluLayer;\n", "x.net")
+    assert result.variables["x"].data == [6.0]
+
+
+def test_undefined_variable_through_another_variable_names_both():
+    diagnostic = _fail("n = numClasses * 2;\nlayers = [imageInputLayer([28 28 1])\n"
+                       "    fullyConnectedLayer(n)];\n").diagnostics[-1]
+    assert "`n` gets its value from `numClasses`" in diagnostic.notes
+
+
+def test_matrix_product_work_counts_before_the_product_is_computed():
+    """Products that fit one by one still stop at the work budget, before the one that would pass it."""
+    exc = _fail("a = ones(200, 200);\nfor k = 1:10\n  x = a * a;\nend\nlayers = reluLayer;\n",
+                limits=Limits(work=20_000_000))
+    diagnostic = exc.diagnostics[-1]
+    assert diagnostic.code == "E501" and (diagnostic.span.line, diagnostic.span.column) == (3, 7)
 
 
 # -- parser notes ---------------------------------------------------------------------------------
@@ -777,8 +844,7 @@ def hostile(id: str, text: str, code_bug: str | None = None, marks=()):
             "s = 'ab';\nfor k = 1:26\n  s = strcat(s, s);\nend\nlayers = reluLayer;\n"),
     hostile("sprintf-width", "s = sprintf('%100000000d', 1);\nlayers = reluLayer;\n"),
     hostile("zeros-too-large", "x = zeros(1e5, 1e5);\nlayers = reluLayer;\n"),
-    hostile("matrix-product-too-much-work", "a = ones(1000, 1000);\nx = a * a;\nlayers = reluLayer;\n",
-            code_bug="the work bound of `*` is reported as E120 (an operator's size mismatch)"),
+    hostile("matrix-product-too-much-work", "a = ones(1000, 1000);\nx = a * a;\nlayers = reluLayer;\n"),
     hostile("matrix-products-in-a-loop",
             "a = ones(271, 271);\nfor k = 1:100\n  x = a * a;\nend\nlayers = reluLayer;\n"),
     hostile("layer-array-grown-by-a-runaway-loop",

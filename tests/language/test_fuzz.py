@@ -312,12 +312,9 @@ def _same(got: list[float], want: list[float]) -> bool:
     ("mod(5, 0)", [5.0]),                      # MATLAB: mod(a, 0) is a
     pytest.param("rem(5, 0)", [math.nan]),     # MATLAB: "rem(a,0) is NaN"
     ("1:0:Inf", []),                           # a zero step gives an empty range
-    pytest.param("1:NaN", [math.nan],
-                 marks=_known_bug("1:NaN gives an empty 1x0 range; MATLAB's colon gives NaN when an operand "
-                                  "is NaN (Scilab's m2sci notes on `:` list it as a MATLAB particular case)")),
-    pytest.param("1:Inf:10", [1.0],
-                 marks=_known_bug("1:Inf:10 gives NaN (1 + 0*Inf); MATLAB gives 1: the elements are "
-                                  "j, j+i, ..., j+m*i with m = fix((k-j)/i) = 0")),
+    ("1:NaN", [math.nan]),                     # MATLAB: a NaN operand gives NaN
+    ("NaN:2:5", [math.nan]),
+    ("1:Inf:10", [1.0]),                       # j, j+i, ..., j+m*i with m = fix((k-j)/i) = 0
 ], ids=str)
 def test_found_tracebacks_give_matlab_values(expression: str, want: list[float]):
     got = _value(expression)
