@@ -25,6 +25,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                   pretty_exceptions_enable=False,
                   help="Write networks the MATLAB way; check, analyze, train and export them.")
 
+from .visualize.cli import app as visualize_app  # noqa: E402  (typer only: torch loads in its commands)
+
+app.add_typer(visualize_app, name="visualize",
+              help="Look inside a trained network: filters, activations, Grad-CAM, deep dream (PNG).")
+
 NetOption = Annotated[Optional[str], typer.Option("--net", help="Variable that holds the network "
                                                   "(default: lgraph, net, then layers).")]
 SetOption = Annotated[Optional[list[str]], typer.Option("--set", metavar="NAME=VALUE",

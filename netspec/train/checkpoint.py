@@ -16,7 +16,7 @@ import torch
 from ..diagnostics import error
 from ..ir import Network
 
-__all__ = ["save", "load", "resolve", "FORMAT", "network_of"]
+__all__ = ["save", "load", "resolve", "FORMAT", "network_of", "model_of"]
 
 FORMAT = "netspec-checkpoint/1"
 
@@ -70,3 +70,13 @@ def load(path: Path, prefer: str | None = None) -> dict[str, Any]:
 
 def network_of(payload: dict[str, Any]) -> Network:
     return Network.model_validate_json(payload["network"])
+
+
+def model_of(payload: dict[str, Any]):
+    """(network, the lowered module with the checkpoint's weights in eval mode)."""
+    from ..backends.torch import to_torch
+
+    network = network_of(payload)
+    model = to_torch(network, seed=None)
+    model.load_state_dict(payload["model"])
+    return network, model.eval()

@@ -20,7 +20,7 @@ from .augment import parse_augmentation
 from .data import BUILTIN, Dataset, fit_images, load_source, read_image
 from .loop import TrainConfig, classifier_parts, predict_batches, train
 
-__all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder"]
+__all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size"]
 
 OVERRIDES = {"epochs": "max_epochs", "batch_size": "mini_batch_size", "lr": "initial_learn_rate",
              "solver": "solver", "execution_environment": "execution_environment",
@@ -28,7 +28,7 @@ OVERRIDES = {"epochs": "max_epochs", "batch_size": "mini_batch_size", "lr": "ini
              "l2": "l2_regularization", "shuffle": "shuffle", "momentum": "momentum"}
 
 
-def _input_size(network: Network) -> tuple[int, int, int]:
+def image_input_size(network: Network) -> tuple[int, int, int]:
     from ..ir import ImageInputLayer
 
     for layer in network.layers:
@@ -98,7 +98,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
     else:
         options = resolve_options(network, overrides)
         out = out or default_run_folder(spec_path or Path(network.name))
-    size = _input_size(network)
+    size = image_input_size(network)
     training, validation, test = load_source(data, size, split=split, seed=seed)
     if len(training) == 0:
         raise error("D009", f"the data source '{data}' has no training images")
@@ -151,17 +151,8 @@ def _print_summary(console: Console, out: Path, summary: dict[str, Any]) -> None
     console.print(table)
 
 
-def _model_from(payload: dict[str, Any]):
-    from ..backends.torch import to_torch
-
-    network = checkpoint.network_of(payload)
-    model = to_torch(network, seed=None)
-    model.load_state_dict(payload["model"])
-    return network, model.eval()
-
-
 def _evaluate(payload: dict[str, Any], dataset: Dataset) -> dict[str, Any]:
-    network, model = _model_from(payload)
+    network, model = checkpoint.model_of(payload)
     kind, logits_layer, _ = classifier_parts(network)
     scores = predict_batches(model, torch.from_numpy(dataset.images), logits_layer, torch.device("cpu"))
     target = torch.from_numpy(dataset.labels)
@@ -177,7 +168,7 @@ def _evaluate(payload: dict[str, Any], dataset: Dataset) -> dict[str, Any]:
 def run_evaluate(source: Path, data: str, out: Path | None) -> dict[str, Any]:
     payload = checkpoint.load(source)
     network = checkpoint.network_of(payload)
-    size = _input_size(network)
+    size = image_input_size(network)
     folder = data != BUILTIN and not data.startswith("mnist:")
     training, validation, test = load_source(data, size, split=1.0 if folder else 0.8)
     dataset = test if test is not None else training
@@ -211,8 +202,8 @@ def run_evaluate(source: Path, data: str, out: Path | None) -> dict[str, Any]:
 
 def run_predict(source: Path, images: list[Path]) -> list[dict[str, Any]]:
     payload = checkpoint.load(source)
-    network, model = _model_from(payload)
-    size = _input_size(network)
+    network, model = checkpoint.model_of(payload)
+    size = image_input_size(network)
     batch = np.concatenate([fit_images(read_image(path)[None], size) for path in images])
     kind, logits_layer, _ = classifier_parts(network)
     scores = predict_batches(model, torch.from_numpy(batch), logits_layer, torch.device("cpu"))
