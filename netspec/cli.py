@@ -418,11 +418,17 @@ def layers(
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON schema of the IR (what `parse --json` emits)."""
-    from .ir import Network
+def schema(
+    analysis: Annotated[bool, typer.Option("--analysis", help="The schema of `analyze --format json` instead.")]
+    = False,
+) -> None:
+    """Print the JSON schema of the IR (what `parse --json` emits), or of the analysis."""
+    if analysis:
+        from .analysis import Analysis as document
+    else:
+        from .ir import Network as document
 
-    typer.echo(json.dumps(Network.model_json_schema(), indent=2))
+    typer.echo(json.dumps(document.model_json_schema(), indent=2))
 
 
 def _join_input_size(argv: list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""The analysis result: typed, JSON-serializable, with a published schema (`netspec analyze --schema`)."""
+"""The analysis result: typed, JSON-serializable, with a published schema (`netspec schema --analysis`)."""
 
 from pydantic import BaseModel, ConfigDict, Field
 

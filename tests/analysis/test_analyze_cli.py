@@ -63,6 +63,24 @@ def test_json_validates_and_equals_the_library(path):
     assert parsed.layers == direct.layers
 
 
+def test_json_follows_the_published_schema():
+    """`netspec schema --analysis` describes what `analyze --format json` writes, symbolic sizes included."""
+    jsonschema = pytest.importorskip("jsonschema")
+    published = runner.invoke(app, ["schema", "--analysis"])
+    assert published.exit_code == 0, published.output
+    document = json.loads(published.stdout)
+    assert document == Analysis.model_json_schema()
+    for args in ([SPECS / "googlenet.net"], [SPECS / "inception_module.net"], [SPECS / "conv1d_signal.net"],
+                 [SPECS / "resnet18.net", "--input-size", "H W 3"]):
+        proc = run_netspec("analyze", *args, "--format", "json")
+        assert proc.returncode == 0, proc.stderr
+        jsonschema.validate(json.loads(proc.stdout), document)
+    broken = json.loads(invoke(SPECS / "mnist_matlab.net", "--format", "json").stdout)
+    broken["layers"][0]["learnables"] = 1.5
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, document)
+
+
 def test_csv_has_a_header_and_one_row_per_layer():
     a = as_analysis(SPECS / "resnet18.net")
     result = invoke(SPECS / "resnet18.net", "--format", "csv")
