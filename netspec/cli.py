@@ -282,7 +282,7 @@ def train_command(
                  "execution_environment": execution_environment, "validation_frequency": validation_frequency,
                  "validation_patience": validation_patience, "l2": l2, "shuffle": shuffle}
     run_train(network, text, file, data=data, out=out, overrides=overrides, seed=seed, init=init, resume=resume,
-              augment=augment, split=split, quiet=quiet)
+              augment=augment, split=split, quiet=quiet, bindings=set_)
 
 
 @app.command()

@@ -425,6 +425,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
         "device": str(device), "world_size": world, "bf16": use_bf16, "channels_last": channels_last,
         "achieved_flops_per_second": 3 * 2 * macs * seen / elapsed if elapsed > 0 else None,
         "initialized_layers": initialized,
+        "run": config.extra,  # data source, split, augmentation and --set bindings: spec.net alone may not rebuild it
     }
     if device.type == "cuda":
         from .hardware import peak_flops

@@ -52,7 +52,8 @@ def training_progress(metrics_csv: Path, out: Path) -> None:
             axis.plot(vx, vy, "k--o", markersize=3, linewidth=1, label="validation")
         axis.set_ylabel(label)
         axis.grid(alpha=0.3)
-        axis.legend(loc="best", fontsize=8)
+        if axis.lines:  # regression has no accuracy: an empty panel needs no legend
+            axis.legend(loc="best", fontsize=8)
     bottom.set_xlabel("iteration")
     figure.suptitle("Training progress")
     figure.tight_layout()

@@ -80,7 +80,7 @@ def resolve_options(network: Network, overrides: dict[str, Any]) -> TrainingOpti
 
 def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data: str, out: Path | None,
               overrides: dict[str, Any], seed: int, init: Path | None, resume: Path | None, augment: str | None,
-              split: float, quiet: bool) -> dict[str, Any]:
+              split: float, quiet: bool, bindings: list[str] | None = None) -> dict[str, Any]:
     console = Console(stderr=True)
     resumed = None
     if resume is not None:
@@ -91,6 +91,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
         extra = json.loads(resumed.get("run", "{}"))
         data, split, seed, augment = extra.get("data", data), extra.get("split", split), \
             resumed.get("seed", seed), extra.get("augment", augment)
+        bindings = extra.get("set", [])
         out = Path(resumed["path"]).parent
         if resumed["epoch"] >= options.max_epochs or resumed.get("stale", 0) >= options.validation_patience:
             console.print(f"{out} already finished its {options.max_epochs} epochs; nothing to resume")
@@ -106,7 +107,8 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
                          spec_text=spec_text, seed=seed, init=init, resume=resumed,
                          augmenter=parse_augmentation(augment), quiet=quiet,
                          checkpoint_every=max(1, min(options.validation_frequency, 50)),
-                         extra={"data": _absolute(data), "split": split, "augment": augment})
+                         extra={"data": _absolute(data), "split": split, "augment": augment,
+                                "set": list(bindings or [])})
     summary = train(config)
     if int(os.environ.get("RANK", "0")) != 0:
         return summary

@@ -20,11 +20,11 @@ ITERATIONS = EPOCHS * (32 // BATCH)
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, folder2):
     root = tmp_path_factory.mktemp("e2e")
-    spec = write_spec(root / "tiny.net",
+    spec = write_spec(root / "tiny.net", fc="numClasses",
                       options=f"'sgdm', 'MaxEpochs',{EPOCHS}, 'MiniBatchSize',{BATCH}, 'InitialLearnRate',1e-3, "
                               f"'ValidationFrequency',{FREQUENCY}")
     run = root / "run"
-    result = netspec("train", spec, "--data", folder2, "--out", run, "--quiet")
+    result = netspec("train", spec, "--data", folder2, "--out", run, "--quiet", "--set", "numClasses=2")
     assert result.code == 0, result
     assert "Traceback" not in result.err
     return run
@@ -41,7 +41,7 @@ def test_run_folder_has_every_file(run):
     assert options["validation_frequency"] == FREQUENCY and options["max_epochs"] == EPOCHS
 
 
-def test_summary(run):
+def test_summary(run, folder2):
     info = summary(run)
     assert info["iterations"] == ITERATIONS == 18
     assert info["epochs"] == EPOCHS and info["stopped"] == "max-epochs"
@@ -49,6 +49,9 @@ def test_summary(run):
     assert info["images_per_second"] > 0
     assert info["validation"]["images"] == 8
     assert 0.0 <= info["validation"]["accuracy"] <= 1.0
+    # how the run was made: spec.net alone does not rebuild the network without its --set bindings
+    assert info["run"]["set"] == ["numClasses=2"] and info["run"]["split"] == 0.8
+    assert info["run"]["data"] == str(folder2.resolve())
 
 
 def test_checkpoints_load_weights_only(run):
