@@ -38,6 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+_SCRIPT = Path(sys.executable).with_name("netspec")
+NETSPEC = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "netspec.cli"]
+"""The console script a user runs (`-m netspec.cli` would compile cli.py again in every process)."""
 HERE = Path(__file__).resolve().parent
 
 PEERS = ("torchinfo", "fvcore", "ptflops", "FlopCounterMode")
@@ -155,7 +159,7 @@ def time_process(command: list[str], repeat: int, warmup: int, timeout: float,
 
 
 def netspec_command(spec: str, net: str | None, size: int | None, channels: int = 3) -> list[str]:
-    command = [sys.executable, "-m", "netspec.cli", "analyze", spec, "--format", "json"]
+    command = [*NETSPEC, "analyze", spec, "--format", "json"]
     if size is not None:
         command += ["--input-size", str(size), str(size), str(channels)]
     return command

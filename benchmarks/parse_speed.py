@@ -23,6 +23,10 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
+
+_SCRIPT = Path(sys.executable).with_name("netspec")
+NETSPEC = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "netspec.cli"]
+"""The console script a user runs (`-m netspec.cli` would compile cli.py again in every process)."""
 sys.path.insert(0, str(ROOT))
 
 from netspec.language import load_file, parse_bindings  # noqa: E402
@@ -104,7 +108,7 @@ def main() -> None:
                           f"{count / seconds:,.0f}")
     console.print(table)
 
-    check = [sys.executable, "-m", "netspec.cli", "check", "specs/resnet50.net"]
+    check = [*NETSPEC, "check", "specs/resnet50.net"]
     probe = [sys.executable, "-c",
              "import sys, runpy; sys.argv=['netspec','check','specs/resnet50.net'];"
              "from netspec.cli import app\n"

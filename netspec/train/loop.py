@@ -12,6 +12,7 @@ training does (MiniBatchSize is the global batch, each rank takes its slice), an
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import math
@@ -184,6 +185,50 @@ def predict_batches(model: GraphModule, images: Tensor, logits_layer: str | None
             y = kept[logits_layer] if logits_layer else next(iter(kept.values()))
             outputs.append(y.flatten(1).float().cpu())
     return torch.cat(outputs) if outputs else torch.empty(0)
+
+
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+
+
+def _population_statistics(model: GraphModule, images: Tensor, batch: int, device: torch.device,
+                           channels_last: bool) -> None:
+    """MATLAB's default BatchNormalizationStatistics 'population': after training, one more pass
+    over the training data sets each batch normalization's mean and variance to those of all its
+    inputs (the running averages of training only approximate them). Every layer normalizes with
+    its batch statistics during the pass, as in training, so each one sees the inputs it was
+    trained on."""
+    norms = [m for m in model.modules() if isinstance(m, BATCH_NORMS)]
+    if not norms:
+        return
+    moments: dict[nn.Module, list] = {m: [0, 0.0, 0.0] for m in norms}  # count, sum, sum of squares
+
+    def accumulate(module: nn.Module, inputs: tuple[Tensor, ...]) -> None:
+        x = inputs[0].detach().double().transpose(0, 1).reshape(inputs[0].shape[1], -1)
+        entry = moments[module]
+        entry[0] += x.shape[1]
+        entry[1] = entry[1] + x.sum(1)
+        entry[2] = entry[2] + (x * x).sum(1)
+
+    hooks = [m.register_forward_pre_hook(accumulate) for m in norms]
+    was_training = model.training
+    model.eval()
+    for m in norms:
+        m.train()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(images), batch):
+                x = images[start:start + batch].to(device).float()
+                if channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                model(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    for m, (count, total, squares) in moments.items():
+        mean = total / count
+        m.running_mean.copy_(mean.to(m.running_mean))
+        m.running_var.copy_((squares / count - mean * mean).clamp_min(0).to(m.running_var))
 
 
 class _Writer:
@@ -413,9 +458,19 @@ def train(config: TrainConfig) -> dict[str, Any]:
                 checkpoint.save(out / "last.pt", payload())
     elapsed = time.perf_counter() - started
     if lead:
+        population = options.batch_normalization_statistics == "population"
+        if population:
+            _population_statistics(model, images, batch, device, channels_last)
         checkpoint.save(out / "last.pt", payload())
         if validation is None or not (out / "best.pt").exists():
             checkpoint.save(out / "best.pt", payload())
+        elif population and any(isinstance(m, BATCH_NORMS) for m in model.modules()):
+            best = checkpoint.load(out / "best.pt")
+            kept = copy.deepcopy(model)
+            kept.load_state_dict(best["model"])
+            _population_statistics(kept, images, batch, device, channels_last)
+            checkpoint.save(out / "best.pt", {**{k: v for k, v in best.items() if k != "path"},
+                                             "model": kept.state_dict()})
     summary = {
         "network": network.name, "iterations": iteration, "epochs": epoch + (stopped == "validation-patience"),
         "stopped": stopped,

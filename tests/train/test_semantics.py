@@ -161,3 +161,45 @@ def test_output_network_is_what_a_run_folder_means(tmp_path, folder2, output, us
     # the summary's validation figures come from the same checkpoint
     expected = _evaluate(checkpoint_module.load(run / used), load_source(str(folder2), (8, 8, 1))[1])
     assert summary(run)["validation"]["loss"] == pytest.approx(expected["loss"])
+
+
+BN_SPEC = """layers = [imageInputLayer([8 8 1])
+    convolution2dLayer(3,4,'Padding','same')
+    batchNormalizationLayer
+    reluLayer
+    fullyConnectedLayer(2)
+    softmaxLayer
+    classificationLayer];
+options = trainingOptions('sgdm', 'MaxEpochs',2, 'MiniBatchSize',8, 'InitialLearnRate',1e-3, ...
+    'ValidationFrequency',2, 'BatchNormalizationStatistics','{mode}');
+"""
+
+
+def _input_moments(payload, images):
+    """Mean and (population) variance per channel of what the batch normalization reads: the
+    convolution's output, which does not depend on the normalization's own statistics."""
+    _, model = checkpoint_module.model_of(payload)
+    with torch.no_grad():
+        x = model.run(torch.from_numpy(images).float(), capture={"conv"})["conv"]
+    x = x.double().transpose(0, 1).reshape(x.shape[1], -1)
+    return x.mean(1), x.var(1, unbiased=False)
+
+
+@pytest.mark.parametrize("mode", ["population", "moving"])
+def test_batch_normalization_statistics(tmp_path, folder2, mode):
+    """'population' (MATLAB's default): the saved mean and variance are those of the whole training
+    set, for last.pt and best.pt alike; 'moving': the running averages of training (decay 0.1)."""
+    spec = tmp_path / "bn.net"
+    spec.write_text(BN_SPEC.format(mode=mode), encoding="utf-8")
+    run = tmp_path / "run"
+    result = netspec("train", spec, "--data", folder2, "--out", run, "--quiet")
+    assert result.code == 0, result
+    training, _, _ = load_source(str(folder2), (8, 8, 1), split=0.8, seed=0)
+    for name in ("last.pt", "best.pt"):
+        payload = checkpoint_module.load(run / name)
+        mean, variance = _input_moments(payload, training.images)
+        stored_mean = payload["model"]["layers.batchnorm.running_mean"].double()
+        stored_variance = payload["model"]["layers.batchnorm.running_var"].double()
+        matches = torch.allclose(stored_mean, mean, rtol=1e-4, atol=1e-4) and \
+            torch.allclose(stored_variance, variance, rtol=1e-4, atol=1e-4)
+        assert matches == (mode == "population"), (name, stored_mean, mean, stored_variance, variance)
