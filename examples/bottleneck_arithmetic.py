@@ -14,6 +14,7 @@ Nothing is trained.
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def course_example() -> dict[str, Any]:
     """The analyzer's bottleneck report on specs/inception_module.net, with the layers' learnables."""
     analysis = analyze(load_file(INCEPTION).network)
     (pair,) = analysis.bottlenecks
-    return {**pair.model_dump(), "direct_learnables": learnables_of(analysis, "direct_5x5"),
+    return {**asdict(pair), "direct_learnables": learnables_of(analysis, "direct_5x5"),
             "bottleneck_learnables": learnables_of(analysis, pair.reduce, pair.conv)}
 
 
@@ -56,7 +57,7 @@ def sweep(widths: tuple[int, ...] = WIDTHS) -> list[dict[str, Any]]:
         network = load_source(BOTTLENECK, f"<bottleneck r={width}>", bindings=parse_bindings([f"r={width}"])).network
         analysis = analyze(network)
         (pair,) = analysis.bottlenecks
-        rows.append({**pair.model_dump(), "bottleneck_learnables": learnables_of(analysis, pair.reduce, pair.conv)})
+        rows.append({**asdict(pair), "bottleneck_learnables": learnables_of(analysis, pair.reduce, pair.conv)})
     return rows
 
 

@@ -424,11 +424,12 @@ def schema(
 ) -> None:
     """Print the JSON schema of the IR (what `parse --json` emits), or of the analysis."""
     if analysis:
-        from .analysis import Analysis as document
+        from .analysis.report import json_schema
     else:
-        from .ir import Network as document
+        from .ir import Network
 
-    typer.echo(json.dumps(document.model_json_schema(), indent=2))
+        json_schema = Network.model_json_schema
+    typer.echo(json.dumps(json_schema(), indent=2))
 
 
 def _join_input_size(argv: list[str]) -> list[str]:

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Literal
 
-from .report import Analysis, LayerReport, Number
+from .report import Analysis, LayerReport, Number, to_json
 
 __all__ = ["CONVENTIONS", "as_table", "as_markdown", "as_csv", "as_json", "human"]
 
@@ -140,4 +140,4 @@ def as_csv(analysis: Analysis) -> str:
 
 
 def as_json(analysis: Analysis) -> str:
-    return analysis.model_dump_json(indent=2)
+    return to_json(analysis)

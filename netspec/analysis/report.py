@@ -1,32 +1,46 @@
-"""The analysis result: typed, JSON-serializable, with a published schema (`netspec schema --analysis`)."""
+"""The analysis result: typed, JSON-serializable, with a published schema (`netspec schema --analysis`).
 
-from pydantic import BaseModel, ConfigDict, Field
+Plain dataclasses, not pydantic models: the passes fill them with values they computed, so
+nothing needs validating, and a 10,000-layer analysis makes 40,000 of them. pydantic still
+writes and reads their JSON and publishes its schema (`to_json`, `from_json`, `json_schema`),
+building that machinery only when JSON is asked for.
+"""
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field
 
 from ..diagnostics import Diagnostic
 
-__all__ = ["Number", "AxisField", "ReceptiveField", "LayerReport", "Totals", "Bottleneck", "Analysis"]
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
+__all__ = ["Number", "AxisField", "ReceptiveField", "LayerReport", "Totals", "Bottleneck", "Analysis",
+           "to_json", "from_json", "json_schema"]
 
 Number = int | str
 """An exact count, or a formula (text) when the input size is symbolic."""
 
 
-class _Report(BaseModel):
-    """Built on first use: `netspec check` and the IR never need these schemas."""
-
-    model_config = ConfigDict(defer_build=True)
+def _described(text: str):
+    return Field(description=text)
 
 
-class AxisField(_Report):
+@dataclass(slots=True)
+class AxisField:
     """Receptive field along one axis (Araujo, Norris & Sim, Distill 2019)."""
 
-    size: Number = Field(description="input pixels one output unit sees (r)")
-    jump: str = Field(description="input pixels between neighbouring output units (effective stride j)")
-    padding: str = Field(description="effective padding: the first unit's field starts at -padding")
+    size: Annotated[Number, _described("input pixels one output unit sees (r)")]
+    jump: Annotated[str, _described("input pixels between neighbouring output units (effective stride j)")]
+    padding: Annotated[str, _described("effective padding: the first unit's field starts at -padding")]
 
 
-class ReceptiveField(_Report):
-    is_global: bool = Field(False, description="every output unit sees the whole input")
-    axes: list[AxisField] = Field(default_factory=list, description="one per spatial axis (H, W) or (T)")
+@dataclass(slots=True)
+class ReceptiveField:
+    is_global: Annotated[bool, _described("every output unit sees the whole input")] = False
+    axes: Annotated[list[AxisField], _described("one per spatial axis (H, W) or (T)")] = field(default_factory=list)
 
     def display(self) -> str:
         if self.is_global:
@@ -35,24 +49,26 @@ class ReceptiveField(_Report):
         return sizes[0] if len(set(sizes)) == 1 else "×".join(sizes)
 
 
-class LayerReport(_Report):
+@dataclass(slots=True)
+class LayerReport:
     name: str
-    type: str = Field(description="MATLAB constructor")
-    inputs: list[str] = Field(description="source of each input port, 'layer/port'")
-    output_shapes: list[str] = Field(description="MATLAB-style H×W×C (T×C, C) per output port")
+    type: Annotated[str, _described("MATLAB constructor")]
+    inputs: Annotated[list[str], _described("source of each input port, 'layer/port'")]
+    output_shapes: Annotated[list[str], _described("MATLAB-style H×W×C (T×C, C) per output port")]
     output_dims: list[list[Number]]
     learnables: Number = 0
     states: Number = 0
     macs: Number = 0
     flops: Number = 0
-    torch_flops: Number = Field(0, description="what torch.utils.flop_counter.FlopCounterMode counts")
+    torch_flops: Annotated[Number, _described("what torch.utils.flop_counter.FlopCounterMode counts")] = 0
     activation_elements: Number = 0
     activation_bytes: Number = 0
     receptive_field: ReceptiveField | None = None
-    analyzed: bool = Field(True, description="False when an earlier error left this layer's input unknown")
+    analyzed: Annotated[bool, _described("False when an earlier error left this layer's input unknown")] = True
 
 
-class Totals(_Report):
+@dataclass(slots=True)
+class Totals:
     layers: int
     learnables: Number
     states: Number
@@ -61,14 +77,15 @@ class Totals(_Report):
     torch_flops: Number
     activation_elements: Number
     activation_bytes: Number
-    parameter_bytes: Number = Field(description="learnables and states at the chosen dtype")
-    training_memory_bytes: Number = Field(
-        description="weights + gradients + optimizer state + MiniBatchSize × (activations + their gradients)")
+    parameter_bytes: Annotated[Number, _described("learnables and states at the chosen dtype")]
+    training_memory_bytes: Annotated[Number, _described(
+        "weights + gradients + optimizer state + MiniBatchSize × (activations + their gradients)")]
     batch_size: int
     solver: str
 
 
-class Bottleneck(_Report):
+@dataclass(slots=True)
+class Bottleneck:
     """A 1×1 reduction feeding a k×k convolution, against the direct k×k convolution."""
 
     reduce: str
@@ -83,21 +100,42 @@ class Bottleneck(_Report):
     bottleneck_macs: Number
     direct_macs: Number
     saved_macs: Number
-    ratio: str = Field(description="direct / bottleneck")
+    ratio: Annotated[str, _described("direct / bottleneck")]
 
 
-class Analysis(_Report):
+@dataclass(slots=True)
+class Analysis:
     network: str
     source: str | None
     dtype: str
     bytes_per_element: int
-    input_size: list[Number] | None = None
+    input_size: list[Number] | None
     layers: list[LayerReport]
     totals: Totals
     bottlenecks: list[Bottleneck]
-    bottleneck_totals: dict[str, Number] = Field(default_factory=dict)
-    diagnostics: list[Diagnostic] = Field(default_factory=list)
+    bottleneck_totals: dict[str, Number] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property
     def has_errors(self) -> bool:
         return any(d.severity.value == "error" for d in self.diagnostics)
+
+
+@lru_cache(maxsize=1)
+def _adapter() -> "TypeAdapter[Analysis]":
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Analysis)
+
+
+def to_json(analysis: Analysis, indent: int | None = 2) -> str:
+    return _adapter().dump_json(analysis, indent=indent).decode()
+
+
+def from_json(text: str | bytes) -> Analysis:
+    """An analysis back from `netspec analyze --format json`, validated against the schema."""
+    return _adapter().validate_json(text)
+
+
+def json_schema() -> dict:
+    return _adapter().json_schema()
