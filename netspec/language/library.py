@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Callable, Literal, get_args, get_origin
 
@@ -199,11 +200,17 @@ def _accepts_text(annotation: Any) -> bool:
     return any(_accepts_text(a) for a in get_args(annotation))
 
 
+@lru_cache(maxsize=None)
+def _numeric_fields(model: Any) -> frozenset[str]:
+    """The fields of a model that take no text, worked out once per class (every layer asks)."""
+    return frozenset(name for name, info in model.model_fields.items() if not _accepts_text(info.annotation))
+
+
 def _validate(model: Any, what: str, bound: dict[str, Arg], extra: dict[str, Any], call_span: Span | None):
     data: dict[str, Any] = dict(extra)
+    numeric = _numeric_fields(model)
     for field, arg in bound.items():
-        if isinstance(arg.value, (Char, Str)) and field in model.model_fields \
-                and not _accepts_text(model.model_fields[field].annotation):
+        if isinstance(arg.value, (Char, Str)) and field in numeric:
             raise error("E205", f"invalid {_matlab(model, field)} for {what}: expected a number, got text "
                         f"'{arg.value.text}'", arg.span, label="text, not a number",
                         hint=f"write the number without quotes: {arg.value.text}" if
