@@ -7,6 +7,7 @@ adds diagnostics instead of raising.
 
 from __future__ import annotations
 
+from .. import collector
 from ..ir import Network
 from .context import Context
 from .passes import PASSES
@@ -25,7 +26,8 @@ def analyze(network: Network, *, input_size: tuple | None = None, dtype: str = "
     """
     if dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
-    context = Context(network, input_size=input_size, dtype=dtype, bytes_per_element=DTYPES[dtype])
-    for run in PASSES:
-        run(context)
-    return context.report()
+    with collector.paused():
+        context = Context(network, input_size=input_size, dtype=dtype, bytes_per_element=DTYPES[dtype])
+        for run in PASSES:
+            run(context)
+        return context.report()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .. import collector
 from ..diagnostics import Diagnostic, NetspecError, Severity, SourceMap, error
 from ..ir import Network
 from .interpreter import Interpreter, Limits, LoadResult
@@ -40,8 +41,9 @@ def load_source(text: str, file: str = "<string>", *, net: str | None = None,
     interpreter = Interpreter(bindings=bindings, limits=limits, sources=sources)
     try:
         try:
-            variables = interpreter.run_source(text, file)
-            network = interpreter.network(variables, net, file)
+            with collector.paused():
+                variables = interpreter.run_source(text, file)
+                network = interpreter.network(variables, net, file)
         except RecursionError:
             raise error("E505", f"{file} nests expressions or calls too deeply for netspec",
                         hint="split deeply nested expressions into several assignments") from None
