@@ -331,6 +331,8 @@ def export(
     set_: SetOption = None,
 ) -> None:
     """Export a spec as ONNX (for onnxruntime and any ONNX runtime) or as PyTorch source."""
+    from .files import write_atomically
+
     kind = format or ("pytorch" if out.suffix == ".py" else "onnx")
     if kind not in ("onnx", "pytorch"):
         raise typer.BadParameter("choose onnx or pytorch", param_hint="--format")
@@ -357,7 +359,7 @@ def export(
         from .backends.pytorch_source import to_source
 
         text = to_source(network, classes=classes)
-        _write_atomically(out, text.encode("utf-8"))
+        write_atomically(out, lambda stream: stream.write(text.encode("utf-8")))
         typer.echo(f"wrote {out} (PyTorch source, {len(network.layers)} layers)")
         if state is not None:
             import torch
@@ -370,30 +372,8 @@ def export(
 
     proto = to_onnx(network, state, classes=classes, opset=opset,
                     batch="dynamic" if batch == "dynamic" else int(batch), seed=seed)
-    _write_atomically(out, proto.SerializeToString())
+    write_atomically(out, lambda stream: stream.write(proto.SerializeToString()))
     typer.echo(f"wrote {out} (ONNX opset {opset}, {len(proto.graph.node)} nodes, batch {batch})")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write next to the target, then rename: an existing file survives any failure."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 @app.command()

@@ -24,23 +24,20 @@ Number = int | str
 """An exact count, or a formula (text) when the input size is symbolic."""
 
 
-def _described(text: str):
-    return Field(description=text)
-
-
 @dataclass(slots=True)
 class AxisField:
     """Receptive field along one axis (Araujo, Norris & Sim, Distill 2019)."""
 
-    size: Annotated[Number, _described("input pixels one output unit sees (r)")]
-    jump: Annotated[str, _described("input pixels between neighbouring output units (effective stride j)")]
-    padding: Annotated[str, _described("effective padding: the first unit's field starts at -padding")]
+    size: Annotated[Number, Field(description="input pixels one output unit sees (r)")]
+    jump: Annotated[str, Field(description="input pixels between neighbouring output units (effective stride j)")]
+    padding: Annotated[str, Field(description="effective padding: the first unit's field starts at -padding")]
 
 
 @dataclass(slots=True)
 class ReceptiveField:
-    is_global: Annotated[bool, _described("every output unit sees the whole input")] = False
-    axes: Annotated[list[AxisField], _described("one per spatial axis (H, W) or (T)")] = field(default_factory=list)
+    is_global: Annotated[bool, Field(description="every output unit sees the whole input")] = False
+    axes: Annotated[list[AxisField], Field(description="one per spatial axis (H, W) or (T)")] = \
+        field(default_factory=list)
 
     def display(self) -> str:
         if self.is_global:
@@ -52,19 +49,19 @@ class ReceptiveField:
 @dataclass(slots=True)
 class LayerReport:
     name: str
-    type: Annotated[str, _described("MATLAB constructor")]
-    inputs: Annotated[list[str], _described("source of each input port, 'layer/port'")]
-    output_shapes: Annotated[list[str], _described("MATLAB-style H×W×C (T×C, C) per output port")]
+    type: Annotated[str, Field(description="MATLAB constructor")]
+    inputs: Annotated[list[str], Field(description="source of each input port, 'layer/port'")]
+    output_shapes: Annotated[list[str], Field(description="MATLAB-style H×W×C (T×C, C) per output port")]
     output_dims: list[list[Number]]
     learnables: Number = 0
     states: Number = 0
     macs: Number = 0
     flops: Number = 0
-    torch_flops: Annotated[Number, _described("what torch.utils.flop_counter.FlopCounterMode counts")] = 0
+    torch_flops: Annotated[Number, Field(description="what torch.utils.flop_counter.FlopCounterMode counts")] = 0
     activation_elements: Number = 0
     activation_bytes: Number = 0
     receptive_field: ReceptiveField | None = None
-    analyzed: Annotated[bool, _described("False when an earlier error left this layer's input unknown")] = True
+    analyzed: Annotated[bool, Field(description="False when an earlier error left this layer's input unknown")] = True
 
 
 @dataclass(slots=True)
@@ -77,8 +74,8 @@ class Totals:
     torch_flops: Number
     activation_elements: Number
     activation_bytes: Number
-    parameter_bytes: Annotated[Number, _described("learnables and states at the chosen dtype")]
-    training_memory_bytes: Annotated[Number, _described(
+    parameter_bytes: Annotated[Number, Field(description="learnables and states at the chosen dtype")]
+    training_memory_bytes: Annotated[Number, Field(description=
         "weights + gradients + optimizer state + MiniBatchSize × (activations + their gradients)")]
     batch_size: int
     solver: str
@@ -100,7 +97,7 @@ class Bottleneck:
     bottleneck_macs: Number
     direct_macs: Number
     saved_macs: Number
-    ratio: Annotated[str, _described("direct / bottleneck")]
+    ratio: Annotated[str, Field(description="direct / bottleneck")]
 
 
 @dataclass(slots=True)

@@ -6,14 +6,13 @@ read with `torch.load(..., weights_only=True)`: the IR travels as JSON text, not
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..diagnostics import error
+from ..files import write_atomically
 from ..ir import Network
 
 __all__ = ["save", "load", "resolve", "FORMAT", "network_of", "model_of"]
@@ -22,18 +21,7 @@ FORMAT = "netspec-checkpoint/1"
 
 
 def save(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save({"format": FORMAT, **payload}, temporary)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    write_atomically(path, lambda stream: torch.save({"format": FORMAT, **payload}, stream))
 
 
 def resolve(path: Path, prefer: str | None = None) -> Path:

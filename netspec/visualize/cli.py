@@ -33,12 +33,12 @@ def _check_png(out: Path) -> None:
 
 def _write(image: Image.Image, out: Path) -> None:
     """Atomically, like `netspec export`: an existing file survives a failed write."""
-    from ..cli import _write_atomically
     from ..diagnostics import error
+    from ..files import write_atomically
     from .montage import png_bytes
 
     try:
-        _write_atomically(out, png_bytes(image))
+        write_atomically(out, lambda stream: stream.write(png_bytes(image)))
     except OSError as exc:
         raise error("V006", f"cannot write {out}: {exc.strerror or exc}") from None
 
