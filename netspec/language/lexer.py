@@ -21,7 +21,7 @@ from lark.lark import PostLex
 
 from ..diagnostics import Span, error
 
-__all__ = ["MatlabPostLexer", "token_span"]
+__all__ = ["MatlabPostLexer", "rewrite", "token_span"]
 
 VALUE_END = {"NUMBER", "STRING", "DQSTRING", "NAME", "RPAR", "RSQB", "RBRACE",
              "TRANSPOSE", "DOT_TRANSPOSE", "END_INDEX"}
@@ -59,8 +59,12 @@ class MatlabPostLexer(PostLex):
         self.file = file
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        tokens = list(stream)
-        yield from _Rewriter(tokens, self.file).run()
+        yield from rewrite(list(stream), self.file)
+
+
+def rewrite(tokens: list[Token], file: str) -> list[Token]:
+    """lark's basic token stream -> MATLAB's context-dependent one (see the module docstring)."""
+    return _Rewriter(tokens, file).run()
 
 
 class _Rewriter:
@@ -111,16 +115,20 @@ class _Rewriter:
 
     # -- main loop -------------------------------------------------------------
     def run(self) -> list[Token]:
+        # the hot loop: a 10,000-layer file has 100,000 tokens, so the common cases
+        # (a token inside brackets, nothing pending) use locals instead of the helpers
         tokens = self.tokens
+        frames = self.frames
+        out = self.out
         i = 0
         n = len(tokens)
         while i < n:
             tok = tokens[i]
             kind = tok.type
-            frame = self._frame()
-            nxt = tokens[i + 1] if i + 1 < n else None
+            frame = frames[-1][0] if frames else None
 
             if frame is None:
+                nxt = tokens[i + 1] if i + 1 < n else None
                 if kind in SEPARATORS:
                     self.header = self.loop_header = False
                     self._terminate(tok)
@@ -164,26 +172,26 @@ class _Rewriter:
                     self._separator("_ROWSEP", tok)
                     i += 1
                     continue
-                last = self._last()
+                last = out[-1] if out else None
                 if (self.pending is None and last is not None and last.type in VALUE_END
-                        and not _glued(last, tok) and self._starts_element(tok, nxt)):
+                        and not _glued(last, tok) and self._starts_element(tok, tokens[i + 1] if i + 1 < n else None)):
                     self._separator("_COLSEP", tok)
             else:  # inside ( ) or an indexing { }
                 if kind == "COMMA":
                     pass
                 elif kind in ("NEWLINE", "SEMICOLON"):
-                    opener = self.frames[-1][1]
+                    opener = frames[-1][1]
                     closer = CLOSER_CHAR[frame[0]]
                     raise error("E102", f"unclosed `{opener}`", self._span(opener),
                                 label=f"this `{opener}` is not closed before the end of the line",
                                 hint=f"close it with `{closer}`, or continue the line with `...`")
-                elif kind == "NAME" and nxt is not None and nxt.type == "EQUAL" and frame == "(":
+                elif kind == "NAME" and frame == "(" and i + 1 < n and tokens[i + 1].type == "EQUAL":
                     tok = Token.new_borrow_pos("KWNAME", str(tok), tok)
 
             if kind == "END" and self._in_index():
                 tok = Token.new_borrow_pos("END_INDEX", str(tok), tok)
                 kind = "END_INDEX"
-            if kind == "NOT" and nxt is not None and nxt.type in ("COMMA", "RSQB", "RPAR"):
+            if kind == "NOT" and i + 1 < n and tokens[i + 1].type in ("COMMA", "RSQB", "RPAR"):
                 tok = Token.new_borrow_pos("TILDE_PLACEHOLDER", str(tok), tok)
 
             if kind in OPENERS:
@@ -193,9 +201,11 @@ class _Rewriter:
                         and _glued(last, tok)):
                     char = "{index"
                 self._emit(tok)
-                self.frames.append((char, tok))
+                frames.append((char, tok))
             elif kind in CLOSERS:
                 self._close(tok)
+            elif self.pending is None:
+                out.append(tok)
             else:
                 self._emit(tok)
             i += 1

@@ -8,7 +8,8 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..diagnostics import Span, error
-from .lexer import MatlabPostLexer, token_span
+from .lalr import FastParser, NotFastPath
+from .lexer import MatlabPostLexer, rewrite, token_span
 
 __all__ = ["parse"]
 
@@ -29,6 +30,11 @@ def _parser() -> Lark:
         parser="lalr", lexer="basic", postlex=MatlabPostLexer(),
         propagate_positions=False, maybe_placeholders=False, cache=True,
     )
+
+
+@lru_cache(maxsize=1)
+def _fast_parser() -> FastParser:
+    return FastParser(_parser())
 
 
 def strip_block_comments(text: str, file: str) -> str:
@@ -62,12 +68,21 @@ def strip_block_comments(text: str, file: str) -> str:
 
 
 def parse(text: str, file: str = "<string>") -> Tree:
-    """Parse a whole `.net` file; raise `NetspecError` with a located diagnostic."""
-    parser = _parser()
-    parser.options.postlex.file = file
+    """Parse a whole `.net` file; raise `NetspecError` with a located diagnostic.
+
+    Valid text takes the fast path (`lalr.py`); text it rejects is parsed again by
+    lark, whose exception says where and what was expected.
+    """
     if not text.endswith("\n"):
         text += "\n"
     text = strip_block_comments(text, file)
+    fast = _fast_parser()
+    try:
+        return fast.parse(rewrite(fast.lex(text), file))
+    except NotFastPath:
+        pass
+    parser = _parser()
+    parser.options.postlex.file = file
     try:
         return parser.parse(text)
     except UnexpectedInput as exc:
