@@ -75,10 +75,6 @@ def _tree_builder(rule):
     return build
 
 
-def _alternation(terminals: list) -> re.Pattern:
-    return re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
-
-
 _ZERO_WIDTH = {sre.ASSERT, sre.ASSERT_NOT, sre.AT}
 _CATEGORIES = {sre.CATEGORY_DIGIT: r"\d", sre.CATEGORY_NOT_DIGIT: r"\D", sre.CATEGORY_SPACE: r"\s",
                sre.CATEGORY_NOT_SPACE: r"\S", sre.CATEGORY_WORD: r"\w", sre.CATEGORY_NOT_WORD: r"\W"}
@@ -152,6 +148,33 @@ def _character_set(items: list) -> set[int]:
     return set(range(128)) - codes if negate else {code for code in codes if code < 128}
 
 
+class _Scanners(dict):
+    """First character -> an alternation of only the terminals that can start with it, in
+    lark's order (so the same one wins): one regex branch tried per token instead of fifty.
+
+    Compiled on first use, so a small file pays for the few characters it starts tokens with.
+    """
+
+    def __init__(self, terminals: list) -> None:
+        super().__init__()
+        self.terminals = terminals
+        self.starts: dict[str, frozenset[int] | None] = {}
+        self.compiled: dict[tuple[str, ...], re.Pattern] = {}
+
+    def __missing__(self, character: str) -> re.Pattern:
+        if not self.starts:
+            self.starts = {t.name: _first_characters(t.pattern.to_regexp()) for t in self.terminals}
+        code = ord(character)
+        chosen = [t for t in self.terminals if self.starts[t.name] is None or code in self.starts[t.name]]
+        if code >= 128 or not chosen:  # not modelled, or no terminal starts with it: all of them
+            chosen = self.terminals
+        names = tuple(t.name for t in chosen)
+        if names not in self.compiled:
+            self.compiled[names] = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in chosen))
+        self[character] = self.compiled[names]
+        return self[character]
+
+
 class FastParser:
     def __init__(self, lark: Lark) -> None:
         terminals = list(lark.terminals)
@@ -161,26 +184,13 @@ class FastParser:
         # a string terminal that a pattern terminal of the same priority matches whole
         # (`for` for NAME) is a keyword: lark lexes it as that terminal and renames it
         self.keywords: dict[str, str] = {}
-        for word in (t for t in terminals if t.pattern.type == "str"):
-            for pattern in patterns:
-                found = re.match(pattern.pattern.to_regexp(), word.pattern.value)
-                if pattern.priority == word.priority and found and found.group(0) == word.pattern.value:
+        for pattern in patterns:
+            regex = re.compile(pattern.pattern.to_regexp())
+            for word in (t for t in terminals if t.pattern.type == "str" and t.priority == pattern.priority):
+                found = regex.match(word.pattern.value)
+                if found and found.group(0) == word.pattern.value:
                     self.keywords[word.pattern.value] = word.name
-        scanned = [t for t in terminals if t.name not in self.keywords.values()]
-        self.master = _alternation(scanned)
-        # one alternation per ASCII first character, holding only the terminals that can
-        # start with it (in the same order, so the same one wins): one regex branch is
-        # tried per token instead of fifty
-        starts = {t.name: _first_characters(t.pattern.to_regexp()) for t in scanned}
-        by_terminals: dict[tuple[str, ...], re.Pattern] = {}
-        self.by_first: dict[str, re.Pattern] = {}
-        for code in range(128):
-            names = tuple(t.name for t in scanned if starts[t.name] is None or code in starts[t.name])
-            if not names:  # no terminal starts with it: the full alternation fails there too
-                continue
-            if names not in by_terminals:
-                by_terminals[names] = _alternation([t for t in scanned if t.name in names])
-            self.by_first[chr(code)] = by_terminals[names]
+        self.scanners = _Scanners([t for t in terminals if t.name not in self.keywords.values()])
         self.ignored = frozenset(lark.lexer_conf.ignore)
 
         # the table with each state's row in place of its number, so a shift or a goto
@@ -202,8 +212,7 @@ class FastParser:
 
     def lex(self, text: str) -> list[Token]:
         """The token stream lark's basic lexer would produce, positions included."""
-        master = self.master
-        by_first = self.by_first
+        scanners = self.scanners
         keywords = self.keywords
         ignored = self.ignored
         new = str.__new__
@@ -211,7 +220,7 @@ class FastParser:
         append = tokens.append
         pos, line, line_start, size = 0, 1, 0, len(text)
         while pos < size:
-            found = by_first.get(text[pos], master).match(text, pos)
+            found = scanners[text[pos]].match(text, pos)
             if found is None:
                 raise NotFastPath
             kind = found.lastgroup

@@ -135,8 +135,9 @@ def _bind(ctx: "Interpreter", model: Any, what: str, args: list[Arg], positional
     values: dict[str, Arg] = {}
     i = 0
     positional: list[Arg] = []
+    not_fields = ignored | unknown_is_warning
     while i < len(args) and args[i].keyword is None and len(positional) < len(positional_names):
-        if _is_option_name(args[i].value, fields, ignored | unknown_is_warning) and len(positional) >= required:
+        if _is_option_name(args[i].value, fields, not_fields) and len(positional) >= required:
             break
         positional.append(args[i])
         i += 1

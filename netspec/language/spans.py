@@ -32,11 +32,25 @@ _OPENED_BY = {"matrix": "[", "cell_array": "{", "paren": "(", "function_handle":
 def _first_token(node: Tree | Token) -> tuple[Token | None, list[str]]:
     """The first token under `node`, and the openers (outermost first) written before it."""
     openers: list[str] = []
+    probe = node
+    while isinstance(probe, Tree):  # the usual case: straight down the first children
+        opener = _OPENED_BY.get(probe.data)
+        if opener is not None:
+            openers.append(opener)
+        if not probe.children:
+            return _first_token_searching(node)
+        probe = probe.children[0]
+    return probe, openers
+
+
+def _first_token_searching(node: Tree | Token) -> tuple[Token | None, list[str]]:
+    """`_first_token` past subtrees that hold no token (`[]`, `f()`)."""
+    openers: list[str] = []
     while isinstance(node, Tree):
         if node.data in _OPENED_BY:
             openers.append(_OPENED_BY[node.data])
         for child in node.children:
-            token, inner = _first_token(child)
+            token, inner = _first_token_searching(child)
             if token is not None:
                 return token, openers + inner
         return None, openers
@@ -58,11 +72,24 @@ def _back_over(text: str, position: int, openers: list[str]) -> int:
 def _last_token(node: Tree | Token) -> tuple[Token | None, int]:
     """The last token under `node` and how many closing brackets follow it inside `node`."""
     closers = 0
+    probe = node
+    while isinstance(probe, Tree):  # the usual case: straight down the last children
+        if _CLOSED_BY.get(probe.data):
+            closers += 1
+        if not probe.children:
+            return _last_token_searching(node)
+        probe = probe.children[-1]
+    return probe, closers
+
+
+def _last_token_searching(node: Tree | Token) -> tuple[Token | None, int]:
+    """`_last_token` past subtrees that hold no token."""
+    closers = 0
     while isinstance(node, Tree):
         if _CLOSED_BY.get(node.data):
             closers += 1
         for child in reversed(node.children):
-            token, inner = _last_token(child)
+            token, inner = _last_token_searching(child)
             if token is not None:
                 return token, closers + inner
         return None, closers

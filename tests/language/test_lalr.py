@@ -98,6 +98,8 @@ def test_inline_corpus_agrees():
     "layers = [reluLayer ...  a comment\n    softmaxLayer];\n",  # a continuation
     "if a ~= b && c >= d || ~e, f = a.^2 ./ b; end\n",  # every two-character operator
     "s = \"a\"\"b\" + 'c';\r\nt = 1;\r\n",  # double quotes and CRLF line ends
+    "x = 'héllo'; % réseau é\n",  # non-ASCII inside tokens
+    "x = é;\n",  # a non-ASCII character where a token should start: rejected by both
 ])
 def test_corners_agree(text: str):
     _agree(text)
