@@ -198,3 +198,23 @@ def test_console_script():
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert "specs/lenet5.net: ok" in result.stdout
+
+
+def test_a_named_command_runs_alone_and_reads_as_before():
+    """main() builds only the invoked command (typer builds all of them otherwise); its usage,
+    errors and exit codes must read exactly as under the full app."""
+    from netspec.cli import _invoked, app
+
+    alone, how = _invoked(["parse", "x.net", "--json"])
+    assert [info.callback.__name__ for info in alone.registered_commands] == ["parse_command"]
+    assert how == {"args": ["x.net", "--json"], "prog_name": "netspec parse"}
+    assert _invoked(["visualize", "filters"])[0] is app  # a group: the full app dispatches it
+    assert _invoked(["--help"])[0] is app and _invoked([])[0] is app
+    for argv in (["analyze"], ["analyze", "specs/mnist_matlab.net", "--format", "yaml"]):
+        through_main = run_netspec(*argv)
+        through_app = runner.invoke(app, argv, prog_name="netspec")
+        assert through_main.returncode == through_app.exit_code == 2
+        assert through_main.stderr.splitlines()[0] == "Usage: netspec analyze [OPTIONS] {file}"
+        assert through_main.stderr.splitlines()[-1] in through_app.output
+    words = run_netspec("analyze", "--help").stdout.split()  # the wrapping width differs
+    assert words == runner.invoke(app, ["analyze", "--help"], prog_name="netspec").output.split()
