@@ -21,8 +21,8 @@ import typer  # noqa: E402
 
 from .diagnostics import Diagnostic, NetspecError, Severity, SourceMap, render  # noqa: E402
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  pretty_exceptions_enable=False,
+TYPER_SETTINGS = {"add_completion": False, "rich_markup_mode": None, "pretty_exceptions_enable": False}
+app = typer.Typer(**TYPER_SETTINGS, no_args_is_help=True,
                   help="Write networks the MATLAB way; check, analyze, train and export them.")
 
 from .visualize.cli import app as visualize_app  # noqa: E402  (typer only: torch loads in its commands)
@@ -439,7 +439,7 @@ def _invoked(argv: list[str]) -> tuple[typer.Typer, dict]:
     name = argv[0] if argv else None
     for info in app.registered_commands:
         if name == (info.name or info.callback.__name__.lower().replace("_", "-")):
-            single = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+            single = typer.Typer(**TYPER_SETTINGS)
             single.registered_commands.append(info)
             return single, {"args": argv[1:], "prog_name": f"netspec {name}"}
     return app, {}

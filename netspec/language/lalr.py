@@ -5,10 +5,9 @@ callbacks, rule hashing and a Tree for every inlined rule on each reduction), wh
 made a 10,000-layer file written out line by line take over a second. This module
 reads the same grammar through lark — the terminals in lark's own priority order,
 its keyword rule, its LALR table and its tree-shaping rules — and runs them in two
-tight loops. It handles only
-valid input: on the first character no terminal matches, or the first token the
-table rejects, it raises `NotFastPath`, and `parser.parse` asks lark itself for the
-located error. `tests/language/test_lalr.py` checks both paths agree token for token
+tight loops. It handles only valid input: on the first character no terminal matches,
+or the first token the table rejects, it raises `NotFastPath`, and `parser.parse` asks
+lark itself for the located error. `tests/language/test_lalr.py` checks both paths agree token for token
 and tree for tree.
 """
 
@@ -19,13 +18,13 @@ from functools import partial
 from itertools import chain
 
 from lark import Lark, Token, Tree
+from lark.parsers.lalr_analysis import Shift
 
 try:  # the parsed form of a regex, to see which characters a terminal can start with
     from re import _constants as sre, _parser as sre_parse  # Python >= 3.11
 except ImportError:  # Python 3.10
     import sre_constants as sre  # type: ignore[no-redef]
     import sre_parse  # type: ignore[no-redef]
-from lark.parsers.lalr_analysis import Shift
 
 __all__ = ["FastParser", "NotFastPath"]
 
