@@ -19,6 +19,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer  # noqa: E402
 
+from . import collector  # noqa: E402
 from .diagnostics import Diagnostic, NetspecError, Severity, SourceMap, render  # noqa: E402
 
 TYPER_SETTINGS = {"add_completion": False, "rich_markup_mode": None, "pretty_exceptions_enable": False}
@@ -59,7 +60,7 @@ def _load(file: Path, net: str | None, assignments: list[str] | None):
 
 @app.command()
 def check(
-    files: Annotated[list[Path], typer.Argument(help=".net or .m files to check.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help=".net or .m files to check.")],
     net: NetOption = None,
     set_: SetOption = None,
 ) -> None:
@@ -81,7 +82,7 @@ def check(
 
 @app.command("parse")
 def parse_command(
-    file: Annotated[Path, typer.Argument(help="A .net or .m file.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A .net or .m file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the IR as JSON.")] = False,
     net: NetOption = None,
     set_: SetOption = None,
@@ -135,7 +136,7 @@ FORMATS = ("table", "json", "markdown", "csv")
 
 @app.command()
 def analyze(
-    file: Annotated[Path, typer.Argument(help="A .net or .m file.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A .net or .m file.")],
     format: Annotated[str, typer.Option("--format", "-f", help="table, json, markdown or csv.")] = "table",
     input_size: Annotated[Optional[str], typer.Option(
         "--input-size", metavar="H W C", help="Override the input size (numbers, or symbols such as H W 3 "
@@ -185,7 +186,7 @@ def analyze(
 
 @app.command()
 def graph(
-    file: Annotated[Path, typer.Argument(help="A .net or .m file.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A .net or .m file.")],
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="File to write: .dot, .svg, .png or .pdf (default: DOT on stdout).")] = None,
     format: Annotated[Optional[str], typer.Option(
@@ -244,7 +245,7 @@ def graph(
 
 @app.command("train")
 def train_command(
-    file: Annotated[Optional[Path], typer.Argument(help="A .net file (not needed with --resume).")] = None,
+    file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="A .net file (not needed with --resume).")] = None,
     data: Annotated[str, typer.Option(help="builtin (MNIST subset shipped with netspec), mnist:DIR, or an "
                                            "image folder with one sub-folder per class.")] = "builtin",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Run folder (default runs/SPEC).")] = None,
@@ -263,7 +264,8 @@ def train_command(
     init: Annotated[Optional[Path], typer.Option(help="Checkpoint or run folder: copy layers whose name and "
                                                      "shape match (transfer learning).")] = None,
     resume: Annotated[Optional[Path], typer.Option(help="Run folder of a stopped run to continue.")] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bar and no summary table (summary.json has "
+                                                  "the numbers).")] = False,
     net: NetOption = None,
     set_: SetOption = None,
 ) -> None:
@@ -287,7 +289,7 @@ def train_command(
 
 @app.command()
 def evaluate(
-    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint.")],
+    run: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder or checkpoint.")],
     data: Annotated[str, typer.Option(help="builtin, mnist:DIR or an image folder.")] = "builtin",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the confusion matrix PNG.")] = None,
 ) -> None:
@@ -299,8 +301,8 @@ def evaluate(
 
 @app.command()
 def predict(
-    model: Annotated[Path, typer.Argument(help="Run folder, checkpoint (.pt) or ONNX model (.onnx).")],
-    images: Annotated[list[Path], typer.Argument(help="Image files.")],
+    model: Annotated[Path, typer.Argument(metavar="MODEL", help="Run folder, checkpoint (.pt) or ONNX model (.onnx).")],
+    images: Annotated[list[Path], typer.Argument(metavar="IMAGE", help="Image files.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Class and probability for each image."""
@@ -318,7 +320,7 @@ def predict(
 
 @app.command()
 def export(
-    file: Annotated[Path, typer.Argument(help="A .net file.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A .net file.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="model.onnx, or model.py with --format pytorch.")],
     format: Annotated[Optional[str], typer.Option("--format", "-f", help="onnx or pytorch (default: from the "
                                                                           "suffix of -o).")] = None,
@@ -445,6 +447,10 @@ def _invoked(argv: list[str]) -> tuple[typer.Typer, dict]:
     return app, {}
 
 
+SHORT_COMMANDS = frozenset({"check", "parse", "analyze", "graph", "layers", "schema"})
+"""Commands that end the process as soon as they are done (no torch, no worker processes)."""
+
+
 def main() -> None:
     sys.argv[1:] = _join_input_size(sys.argv[1:])
     try:
@@ -459,6 +465,9 @@ def main() -> None:
         sys.stderr.write(f"netspec: internal error: {type(exc).__name__}: {exc}\n"
                          "this is a bug in netspec; set NETSPEC_DEBUG=1 to see the traceback and please report it\n")
         sys.exit(3)
+    finally:
+        if sys.argv[1:2] and sys.argv[1] in SHORT_COMMANDS:
+            collector.skip_final_collection()
 
 
 if __name__ == "__main__":

@@ -214,7 +214,7 @@ def test_a_named_command_runs_alone_and_reads_as_before():
         through_main = run_netspec(*argv)
         through_app = runner.invoke(app, argv, prog_name="netspec")
         assert through_main.returncode == through_app.exit_code == 2
-        assert through_main.stderr.splitlines()[0] == "Usage: netspec analyze [OPTIONS] {file}"
+        assert through_main.stderr.splitlines()[0] == "Usage: netspec analyze [OPTIONS] {FILE}"
         assert through_main.stderr.splitlines()[-1] in through_app.output
     words = run_netspec("analyze", "--help").stdout.split()  # the wrapping width differs
     assert words == runner.invoke(app, ["analyze", "--help"], prog_name="netspec").output.split()

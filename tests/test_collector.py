@@ -1,12 +1,18 @@
-"""`collector.paused()` stops the cyclic collector for a phase and gives back the state it found."""
+"""`collector.paused()` stops the cyclic collector for a phase and gives back the state it found;
+`skip_final_collection()` spares a short command the collection at exit."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from netspec import collector
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_paused_disables_then_restores_a_running_collector():
@@ -38,3 +44,27 @@ def test_loading_and_analyzing_leave_the_collector_running():
 
     analyze(load_source("layers = [imageInputLayer([8 8 1]) reluLayer];\n").network)
     assert gc.isenabled()
+
+
+def _run_cli(command: list[str]) -> list[str]:
+    """Run netspec's entry point in a fresh process; an atexit hook registered first runs
+    last, after netspec's, and reports whether the objects were frozen for the exit."""
+    code = ("import atexit, gc, sys\n"
+            "atexit.register(lambda: print('AT EXIT', gc.get_freeze_count() > 0))\n"
+            "from netspec.cli import main\n"
+            f"sys.argv = ['netspec', *{command!r}]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('AFTER THE COMMAND', gc.get_freeze_count())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return [line for line in done.stdout.splitlines() if line.startswith(("AT EXIT", "AFTER"))]
+
+
+def test_a_short_command_skips_only_the_final_collection():
+    """`netspec check` freezes the heap at exit (so the exit does not walk it), not while the
+    process may still run: a test or a notebook calling main() keeps its collector."""
+    assert _run_cli(["check", "specs/mnist_matlab.net"]) == ["AFTER THE COMMAND 0", "AT EXIT True"]
+
+
+def test_commands_that_may_leave_work_behind_exit_as_usual():
+    """train, export, predict… (torch, worker processes) keep Python's ordinary exit."""
+    assert _run_cli(["export", "--help"]) == ["AFTER THE COMMAND 0", "AT EXIT False"]

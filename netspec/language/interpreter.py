@@ -1,4 +1,4 @@
-"""The netspec interpreter: walks the lark tree of a `.net` file and evaluates it.
+"""The netspec interpreter: walks the parse tree of a `.net` file and evaluates it.
 
 It is a tree-walking interpreter in the spirit of lark's `Interpreter` (top-down, so it
 controls loops, branches and function calls itself) with one method per node kind.
@@ -13,17 +13,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from lark import Token, Tree
 from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic, NetspecError, Severity, SourceMap, Span, error, suggest
 from ..ir import Network, option_key
 from . import graphs
 from .builtins import BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinError, expand, numel, size_of
-from .library import LIBRARY, ZOO, from_python, graph_property, layer_property, to_python
+from .library import LIBRARY, ZOO, ZOO_FOLDER, from_python, graph_property, layer_property, to_python
 from .operators import OperatorError, OperatorLimit, binary, order_chain, truth, unary
 from .parser import parse
 from .spans import node_span, register_text
+from .tree import Token, Tree
 from .values import (MAX_ELEMENTS, Cell, Char, CSList, FunctionHandle, Graph, LayerArray, Matrix, Opaque,
                      OptionsValue, Str, Struct, SymbolicSize, Value, type_name)
 
@@ -1423,8 +1423,7 @@ class Interpreter:
     def zoo_network(self, name: str, span: Span | None) -> Value:
         cached = _ZOO_CACHE.get(name)
         if cached is None:
-            from importlib import resources  # noqa: PLC0415
-            text = resources.files("netspec.zoo").joinpath(ZOO[name]).read_text(encoding="utf-8")
+            text = (ZOO_FOLDER / ZOO[name]).read_text(encoding="utf-8")
             inner = Interpreter(limits=self.limits, sources=self.sources)
             variables = inner.run_source(text, f"<netspec zoo>/{ZOO[name]}")
             network_value = next((variables[n] for n in NETWORK_VARIABLES if n in variables), None)

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from lark import Token
-from lark.lark import PostLex
-
 from ..diagnostics import Span, error
+from .tree import Token
 
 __all__ = ["MatlabPostLexer", "rewrite", "token_span"]
 
@@ -52,7 +50,15 @@ def _glued(left: Token, right: Token) -> bool:
     return left.end_pos == right.start_pos
 
 
-class MatlabPostLexer(PostLex):
+def _retyped(kind: str, text: str, like: Token) -> Token:
+    """A token of terminal `kind` at `like`'s place, of `like`'s class (lark's own on the
+    error path, where lark's parser reads the stream)."""
+    return type(like).new_borrow_pos(kind, text, like)
+
+
+class MatlabPostLexer:
+    """The rewrite as lark's `postlex` hook, for the error path's lark parser."""
+
     always_accept = ("NEWLINE", "SEMICOLON", "COMMA")
 
     def __init__(self, file: str = "<string>") -> None:
@@ -102,7 +108,7 @@ class _Rewriter:
 
     def _separator(self, kind: str, like: Token) -> None:
         """Queue a separator; runs collapse (a row break wins over a column break)."""
-        sep = Token.new_borrow_pos(kind, str(like), like)
+        sep = _retyped(kind, str(like), like)
         if self.pending is None or kind == "_ROWSEP":
             if self.pending is None or self.pending.type != "_ROWSEP":
                 self.pending = sep
@@ -111,7 +117,7 @@ class _Rewriter:
         last = self._last()
         if last is None or last.type == "_TERM":
             return
-        self.out.append(Token.new_borrow_pos("_TERM", str(like), like))
+        self.out.append(_retyped("_TERM", str(like), like))
 
     # -- main loop -------------------------------------------------------------
     def run(self) -> list[Token]:
@@ -186,13 +192,13 @@ class _Rewriter:
                                 label=f"this `{opener}` is not closed before the end of the line",
                                 hint=f"close it with `{closer}`, or continue the line with `...`")
                 elif kind == "NAME" and frame == "(" and i + 1 < n and tokens[i + 1].type == "EQUAL":
-                    tok = Token.new_borrow_pos("KWNAME", str(tok), tok)
+                    tok = _retyped("KWNAME", str(tok), tok)
 
             if kind == "END" and self._in_index():
-                tok = Token.new_borrow_pos("END_INDEX", str(tok), tok)
+                tok = _retyped("END_INDEX", str(tok), tok)
                 kind = "END_INDEX"
             if kind == "NOT" and i + 1 < n and tokens[i + 1].type in ("COMMA", "RSQB", "RPAR"):
-                tok = Token.new_borrow_pos("TILDE_PLACEHOLDER", str(tok), tok)
+                tok = _retyped("TILDE_PLACEHOLDER", str(tok), tok)
 
             if kind in OPENERS:
                 char = OPENERS[kind]
@@ -222,7 +228,7 @@ class _Rewriter:
                         hint=f"add `end` after the body of the `{opener}`")
         last = self._last()
         if last is not None and last.type != "_TERM":
-            self.out.append(Token.new_borrow_pos("_TERM", "", last))
+            self.out.append(_retyped("_TERM", "", last))
         return self.out
 
     def _close(self, tok: Token) -> None:
@@ -263,13 +269,13 @@ class _Rewriter:
 
     def _command(self, i: int) -> int:
         head = self.tokens[i]
-        self.out.append(Token.new_borrow_pos("CMD_NAME", str(head), head))
+        self.out.append(_retyped("CMD_NAME", str(head), head))
         i += 1
         while i < len(self.tokens) and self.tokens[i].type not in SEPARATORS:
             word = self.tokens[i]
             text = str(word)
             if word.type == "STRING":
                 text = text[1:-1].replace("''", "'")
-            self.out.append(Token.new_borrow_pos("CMD_WORD", text, word))
+            self.out.append(_retyped("CMD_WORD", text, word))
             i += 1
         return i

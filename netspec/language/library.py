@@ -5,9 +5,10 @@ layerGraph functions, and the pretrained-architecture functions (`alexnet`, ...)
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import replace
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, get_args, get_origin
 
 from pydantic import ValidationError
@@ -438,11 +439,9 @@ def _replace_layer(ctx, args, nargout, span):
 
 # -- pretrained architectures (without weights) --------------------------------------------
 
-ZOO: dict[str, str] = {
-    entry.name[: -len(".net")]: entry.name
-    for entry in resources.files("netspec.zoo").iterdir() if entry.name.endswith(".net")
-}
-"""MATLAB's pretrained-network functions netspec ships as architectures: name -> file."""
+ZOO_FOLDER = Path(__file__).resolve().parents[1] / "zoo"
+ZOO: dict[str, str] = {name[: -len(".net")]: name for name in sorted(os.listdir(ZOO_FOLDER)) if name.endswith(".net")}
+"""MATLAB's pretrained-network functions netspec ships as architectures: name -> file in ZOO_FOLDER."""
 
 
 def _zoo_function(name: str) -> Library:

@@ -1,15 +1,23 @@
-"""Source text -> lark parse tree, with lark's errors turned into netspec diagnostics."""
+"""Source text -> parse tree, with lark's errors turned into netspec diagnostics.
+
+Valid text is parsed by the fast path (`lalr.py`) from tables generated out of the
+grammar, without importing lark; lark itself parses only text the fast path rejects,
+to say where and why it is wrong.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
-
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING
 
 from ..diagnostics import Span, error
-from .lalr import FastParser, NotFastPath
+from .lalr import FastParser, NotFastPath, grammar_sha256, tables_from_lark
 from .lexer import MatlabPostLexer, rewrite, token_span
+from .tree import Token, Tree
+
+if TYPE_CHECKING:
+    from lark import Lark
+    from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 __all__ = ["parse"]
 
@@ -25,6 +33,8 @@ TOKEN_WORDS = {
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    from lark import Lark
+
     return Lark.open_from_package(
         "netspec.language", "grammar.lark", ("",),
         parser="lalr", lexer="basic", postlex=MatlabPostLexer(),
@@ -34,7 +44,11 @@ def _parser() -> Lark:
 
 @lru_cache(maxsize=1)
 def _fast_parser() -> FastParser:
-    return FastParser(_parser())
+    from .grammar_tables import GRAMMAR_SHA256, TABLES
+
+    if GRAMMAR_SHA256 == grammar_sha256():
+        return FastParser(TABLES)
+    return FastParser(tables_from_lark(_parser()))  # grammar.lark changed: scripts/generate_grammar_tables.py
 
 
 def strip_block_comments(text: str, file: str) -> str:
@@ -81,12 +95,22 @@ def parse(text: str, file: str = "<string>") -> Tree:
         return fast.parse(rewrite(fast.lex(text), file))
     except NotFastPath:
         pass
+    from lark.exceptions import UnexpectedInput
+
     parser = _parser()
     parser.options.postlex.file = file
     try:
-        return parser.parse(text)
+        tree = parser.parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text, file) from None
+    return _from_lark(tree)  # the fast path should have taken it: read lark's tree all the same
+
+
+def _from_lark(node):
+    """lark's tree in netspec's node types, which the interpreter reads."""
+    if isinstance(node, str):
+        return Token.new_borrow_pos(node.type, node.value, node)
+    return Tree(str(node.data), [_from_lark(child) for child in node.children])
 
 
 def _describe(token_type: str) -> str:
@@ -104,12 +128,14 @@ def _open_keyword(exc: UnexpectedToken) -> str | None:
     parser = getattr(exc, "interactive_parser", None)
     stack = parser.parser_state.value_stack if parser is not None else []
     for value in reversed(stack):
-        if isinstance(value, Token) and value.type in ("FOR", "FUNCTION"):
+        if isinstance(value, str) and getattr(value, "type", None) in ("FOR", "FUNCTION"):  # lark's Token
             return value.type
     return None
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, file: str):
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream]
         span = Span(file=file, line=exc.line, column=exc.column, end_line=exc.line,

@@ -8,9 +8,8 @@ last tokens (plus the closing brackets the tree does not keep).
 
 from __future__ import annotations
 
-from lark import Token, Tree
-
 from ..diagnostics import Span
+from .tree import Token, Tree
 
 __all__ = ["node_span", "register_text"]
 

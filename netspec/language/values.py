@@ -12,10 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from lark import Tree
-
 from ..diagnostics import Span
 from ..ir import Connection, Layer, TrainingOptions
+from .tree import Tree
 
 __all__ = ["Value", "Matrix", "Char", "Str", "Cell", "LayerArray", "Graph", "Opaque", "FunctionHandle",
            "Struct", "OptionsValue", "CSList", "SymbolicSize", "type_name", "MAX_ELEMENTS"]

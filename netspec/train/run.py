@@ -125,7 +125,8 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
             plots.confusion_figure(metrics["confusion"], report_set.classes, out / "confusion.png",
                                    f"{title} ({'test' if test is not None else 'validation'})")
         (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    _print_summary(console, out, summary)
+    if not quiet:
+        _print_summary(console, out, summary)
     return summary
 
 

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
                   help="Pictures (PNG) of a trained network: filters, activations, Grad-CAM, deep dream.")
 
-RunArgument = Annotated[Path, typer.Argument(help="Run folder or checkpoint (.pt).")]
-ImageArgument = Annotated[Path, typer.Argument(
+RunArgument = Annotated[Path, typer.Argument(metavar="RUN", help="Run folder or checkpoint (.pt).")]
+ImageArgument = Annotated[Path, typer.Argument(metavar="IMAGE",
     help="Image file, resized to the input layer as `netspec predict` does.", exists=True, dir_okay=False)]
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="PNG file to write (missing folders are created).")]
 ClassOption = Annotated[Optional[str], typer.Option("--class", help="Class name, as `netspec predict` prints it.")]

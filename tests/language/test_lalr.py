@@ -5,12 +5,16 @@ lark stays the reference: on every valid text the fast path must produce lark's 
 reject it too (the user's message then comes from lark's exception, as before). The
 texts are the specs, the zoo, the inline corpus of the fuzz test, and hypothesis
 mutations of them, which reach the odd corners: transposes against strings, `...`,
-`%{ %}`, unbalanced brackets, stray characters.
+`%{ %}`, unbalanced brackets, stray characters. The fast path runs from generated tables
+(`grammar_tables.py`), so a valid file never imports lark: those tables must be lark's.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given
@@ -18,9 +22,12 @@ from lark.lexer import LexerState
 from lark.utils import TextSlice
 
 from netspec.diagnostics import NetspecError
-from netspec.language.lalr import NotFastPath, _first_characters
+from netspec.language import grammar_tables, load_source
+from netspec.language import parser as parser_module
+from netspec.language.lalr import FastParser, NotFastPath, _first_characters, grammar_sha256, tables_from_lark
 from netspec.language.lexer import rewrite
 from netspec.language.parser import _fast_parser, _parser, parse, strip_block_comments
+from netspec.language.tree import Token, Tree
 
 from .test_fuzz import CORPUS, SETTINGS, mutated_specs
 
@@ -136,3 +143,78 @@ def test_first_characters(regex: str, expected: set[int]):
 def test_first_characters_unknown_means_every_character(regex: str):
     """Any character, or a case-insensitive terminal: not modelled, so tried at every character."""
     assert _first_characters(regex) is None
+
+
+# -------------------------------------------------------------------- the generated tables
+
+def test_generated_tables_are_lark_tables_for_this_grammar():
+    stale = "grammar.lark changed: run `python scripts/generate_grammar_tables.py`"
+    assert grammar_tables.GRAMMAR_SHA256 == grammar_sha256(), stale
+    assert tables_from_lark(_parser()) == grammar_tables.TABLES, stale
+
+
+def test_table_data_does_not_depend_on_lark_state_numbering():
+    """lark numbers its states by hash order; the generated data must not change with it."""
+    code = ("from lark import Lark\nfrom netspec.language.lalr import tables_from_lark\n"
+            "from netspec.language.lexer import MatlabPostLexer\nfrom netspec.language import grammar_tables\n"
+            "lark = Lark.open_from_package('netspec.language', 'grammar.lark', ('',), parser='lalr', "
+            "lexer='basic', postlex=MatlabPostLexer(), maybe_placeholders=False, cache=False)\n"
+            "print(tables_from_lark(lark) == grammar_tables.TABLES)\n")
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                              cwd=ROOT, env={"PYTHONHASHSEED": seed, "PATH": ""})
+        assert done.stdout.strip() == "True", done.stderr
+
+
+def test_stale_tables_are_rebuilt_from_lark(monkeypatch):
+    """After an edit of grammar.lark (and before the tables are generated again) netspec
+    builds the tables from lark at start-up: slower, never wrong."""
+    built_from_lark = []
+
+    def spy(lark):
+        built_from_lark.append(lark)
+        return tables_from_lark(lark)
+
+    monkeypatch.setattr(grammar_tables, "GRAMMAR_SHA256", "0" * 64)
+    monkeypatch.setattr(parser_module, "tables_from_lark", spy)
+    _fast_parser.cache_clear()
+    try:
+        rebuilt = _fast_parser()
+        assert built_from_lark == [_parser()]
+        text = _prepared((ROOT / "specs" / "resnet50.net").read_text(encoding="utf-8"))
+        assert rebuilt.parse(rewrite(rebuilt.lex(text), "t.net")) == _lark(text)
+    finally:
+        _fast_parser.cache_clear()
+
+
+def test_a_valid_file_is_parsed_without_importing_lark():
+    code = ("import sys\nfrom netspec.language import load_file\n"
+            "load_file(sys.argv[1])\nprint('lark' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(ROOT / "specs" / "googlenet.net")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_lark_tree_is_read_in_netspec_nodes(monkeypatch):
+    """Should the fast path ever refuse a text lark accepts, the interpreter still gets
+    netspec's Tree and Token (positions kept) and builds the same network."""
+    text = (ROOT / "specs" / "mnist_matlab.net").read_text(encoding="utf-8")
+    expected = load_source(text, "m.net").network
+
+    def refuse(self, tokens):
+        raise NotFastPath
+
+    monkeypatch.setattr(FastParser, "parse", refuse)
+    tree = parse(text, "m.net")
+    assert isinstance(tree, Tree)
+    tokens = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Tree):
+            stack.extend(node.children)
+        else:
+            tokens.append(node)
+    assert tokens and all(type(token) is Token for token in tokens)
+    assert tree == _lark(_prepared(text))
+    assert load_source(text, "m.net").network == expected

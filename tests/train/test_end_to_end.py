@@ -27,7 +27,15 @@ def run(tmp_path_factory, folder2):
     result = netspec("train", spec, "--data", folder2, "--out", run, "--quiet", "--set", "numClasses=2")
     assert result.code == 0, result
     assert "Traceback" not in result.err
+    assert "throughput" not in result.err  # --quiet: no summary table either
     return run
+
+
+def test_summary_table_unless_quiet(tmp_path, folder2):
+    spec = write_spec(tmp_path / "tiny.net", fc="2", options=f"'sgdm', 'MaxEpochs',1, 'MiniBatchSize',{BATCH}")
+    result = netspec("train", spec, "--data", folder2, "--out", tmp_path / "run")
+    assert result.code == 0, result
+    assert "throughput" in result.err and "images/s" in result.err
 
 
 def test_run_folder_has_every_file(run):
