@@ -6,7 +6,6 @@ learnables, macs, flops, windows); these passes only walk the graph.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from fractions import Fraction
 from typing import Callable

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from .base import Layer, Lower, MultiInputLayer
-from .shape import GLOBAL, Dim, Shape, ShapeError, Window, floordiv, is_known
+from .shape import GLOBAL, Dim, Shape, ShapeError, floordiv, is_known
 
 __all__ = ["AdditionLayer", "DepthConcatenationLayer", "ConcatenationLayer", "FlattenLayer",
            "Resize2dLayer", "DropoutLayer"]

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from .. import collector
 from ..diagnostics import Diagnostic, NetspecError, Severity, SourceMap, error
-from ..ir import Network
 from .interpreter import Interpreter, Limits, LoadResult
 from .parser import parse
 from .values import Value

@@ -9,7 +9,7 @@ and bounds every loop, recursion and array size.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -1251,7 +1251,7 @@ class Interpreter:
 
     def _delete(self, root: str, steps: list, scope: _Scope, node: Tree) -> None:
         """`x(idx) = []` removes elements (a common way to drop a network's last layers)."""
-        path, (kind, detail, step_node) = steps[:-1], steps[-1]
+        path, (_, detail, step_node) = steps[:-1], steps[-1]
         if path:
             raise error("E139", "element deletion works on a variable, e.g. layers(end-2:end) = []",
                         _span(node, self.file))
