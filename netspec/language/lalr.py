@@ -48,10 +48,9 @@ def grammar_sha256() -> str:
     return hashlib.sha256(GRAMMAR.read_bytes()).hexdigest()
 
 
-def _tree_shape(rule) -> tuple | None:
+def _tree_shape(rule) -> tuple:
     """What lark's ParseTreeBuilder does when `rule` is reduced (LALR, no placeholders,
-    no positions), as data: (tree name, kept (index, splice) pairs, inline, expand single),
-    or None when the children stand as they are."""
+    no positions), as data: (tree name, kept (index, splice) pairs, inline, expand single)."""
     keep_all = rule.options.keep_all_tokens
     include = tuple((index, not symbol.is_term and symbol.name.startswith("_"))
                     for index, symbol in enumerate(rule.expansion)
@@ -59,22 +58,22 @@ def _tree_shape(rule) -> tuple | None:
     inline = rule.origin.name.startswith("_")
     expand_single = bool(rule.options.expand1 and not rule.alias)
     name = rule.alias or rule.options.template_source or rule.origin.name
-    if inline and len(include) == len(rule.expansion) and not any(splice for _, splice in include):
-        return None
     return (str(name), include, inline, expand_single)
 
 
-def _tree_builder(shape: tuple | None, size: int):
-    """The reduction's tree-building function for a `_tree_shape`, or None.
+def _tree_builder(shape: tuple, size: int):
+    """The reduction's tree-building function for a `_tree_shape`, or None when the
+    children stand as they are.
 
     One difference, invisible in the finished tree: an inlined `_rule` hands its
     children to the parent as a plain list instead of a Tree the parent then unpacks.
     """
-    if shape is None:
-        return None
     name, include, inline, expand_single = shape
-    if len(include) == size and not any(splice for _, splice in include) and not expand_single:
-        return partial(Tree, name)
+    if len(include) == size and not any(splice for _, splice in include):
+        if inline:
+            return None
+        if not expand_single:
+            return partial(Tree, name)
 
     def build(children: list):
         kept: list = []
