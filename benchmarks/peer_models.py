@@ -1,5 +1,6 @@
 """Hand-written PyTorch modules equivalent to four specs, for the peers of
-`benchmarks/analyze_vs_peers.py` (netspec has no PyTorch lowering in this tree yet).
+`benchmarks/analyze_vs_peers.py`: written by hand, not by netspec's lowering, so that the peers count
+an independent model (a fault in the lowering cannot make both sides agree).
 
     mnist    specs/mnist_matlab.net   28×28×1 only
     alexnet  specs/alexnet.net        single tower, LRN(5, 1e-4, 0.75, k=2) as MATLAB's defaults

@@ -31,7 +31,7 @@ show() { echo "\$ $*"; "$@"; }
 
 if [[ -z "$run" ]]; then
     run="$out/run"
-    show netspec train "$examples/../specs/mnist_matlab.net" --epochs "$epochs" --out "$run" --quiet
+    show netspec train "$examples/../specs/mnist_matlab.net" --epochs "$epochs" --out "$run" --overwrite --quiet
 fi
 show netspec visualize filters "$run" -o "$out/filters.png"
 show netspec visualize activations "$run" "$image" --layer "$layer" -o "$out/activations.png"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -21,6 +22,8 @@ import typer  # noqa: E402
 
 from . import collector  # noqa: E402
 from .diagnostics import Diagnostic, NetspecError, Severity, SourceMap, render  # noqa: E402
+from .tables import SHOWN_ROWS  # noqa: E402
+from .text import printable  # noqa: E402
 
 TYPER_SETTINGS = {"add_completion": False, "rich_markup_mode": None, "pretty_exceptions_enable": False}
 app = typer.Typer(**TYPER_SETTINGS, no_args_is_help=True,
@@ -38,19 +41,36 @@ SetOption = Annotated[Optional[list[str]], typer.Option("--set", metavar="NAME=V
                                                         "e.g. --set numClasses=4.")]
 
 
+def _byte_size(text: str) -> int:
+    """'4194304', '512K', '8M', '1G' (powers of 1024; 'KiB', 'MB'... read alike) -> bytes."""
+    match = re.fullmatch(r"([0-9]+)\s*([kmg]?)(i?b)?", text.strip().lower())
+    if match is None or int(match[1]) == 0:
+        raise typer.BadParameter(f"'{text}' is not a size: give bytes, or a number with K, M or G (e.g. 16M)")
+    return int(match[1]) * 1024 ** " kmg".index(match[2] or " ")
+
+
+MaxFileSizeOption = Annotated[Optional[int], typer.Option(
+    "--max-file-size", metavar="SIZE", parser=_byte_size, show_default=False,
+    help="Most bytes of spec netspec reads, imported files included: bytes, or with K, M or G "
+         "(default 2M).")]
+AllOption = Annotated[bool, typer.Option("--all", help=f"Show every layer (a table of more than {SHOWN_ROWS} "
+                                         f"layers shows its first and last {SHOWN_ROWS // 2} by default).")]
+
+
 def _print_diagnostics(diagnostics: list[Diagnostic], sources: SourceMap | None) -> None:
     for diagnostic in diagnostics:
         sys.stderr.write(render(diagnostic, sources) + "\n\n")
 
 
-def _load(file: Path, net: str | None, assignments: list[str] | None):
+def _load(file: Path, net: str | None, assignments: list[str] | None, max_file_size: int | None):
     """Load one file, printing its diagnostics; None when it has errors."""
-    from .language import load_file, parse_bindings
+    from .language import Limits, load_file, parse_bindings
 
     sources = SourceMap()
+    limits = Limits() if max_file_size is None else Limits(source_bytes=max_file_size)
     try:
         bindings = parse_bindings(assignments, sources)
-        result = load_file(file, net=net, bindings=bindings, sources=sources)
+        result = load_file(file, net=net, bindings=bindings, limits=limits, sources=sources)
     except NetspecError as exc:
         _print_diagnostics(exc.diagnostics, getattr(exc, "sources", sources))
         return None
@@ -63,11 +83,12 @@ def check(
     files: Annotated[list[Path], typer.Argument(metavar="FILE", help=".net or .m files to check.")],
     net: NetOption = None,
     set_: SetOption = None,
+    max_file_size: MaxFileSizeOption = None,
 ) -> None:
     """Parse and validate network files: exit 0, or print located diagnostics and exit 1."""
     failed = 0
     for file in files:
-        result = _load(file, net, set_)
+        result = _load(file, net, set_, max_file_size)
         if result is None:
             failed += 1
             continue
@@ -84,11 +105,13 @@ def check(
 def parse_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="A .net or .m file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the IR as JSON.")] = False,
+    show_all: AllOption = False,
     net: NetOption = None,
     set_: SetOption = None,
+    max_file_size: MaxFileSizeOption = None,
 ) -> None:
     """Print the network's IR: a layer listing, or the full JSON with --json."""
-    result = _load(file, net, set_)
+    result = _load(file, net, set_, max_file_size)
     if result is None:
         raise typer.Exit(1)
     network = result.network
@@ -98,16 +121,30 @@ def parse_command(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{file} — {network.name}")
+    from .tables import layer_table
+    from .text import printable, terminal_text
+
+    table = Table(title=terminal_text(f"{file} — {network.name}"))
     for column in ("#", "name", "type", "inputs"):
         table.add_column(column)
     sources: dict[str, list[str]] = {}
     for edge in network.connections:
         sources.setdefault(edge.destination, []).append(
             edge.source if edge.destination_port == "in" else f"{edge.source} → {edge.destination_port}")
-    for index, layer in enumerate(network.layers, start=1):
-        table.add_row(str(index), layer.name, layer.matlab, ", ".join(sources.get(layer.name, [])))
-    Console().print(table)
+    layers = network.layers
+
+    def cells(index: int) -> list[str]:
+        layer = layers[index]
+        return [str(index + 1), printable(layer.name), layer.matlab,
+                printable(", ".join(sources.get(layer.name, [])))]
+
+    with collector.paused():  # a long table's rows would otherwise set off collections that walk the network
+        Console().print(layer_table(table, len(layers), cells, show_all=show_all), crop=False)
+
+
+def _is_whole_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() is also true of '²' (which int() refuses) and of '٣' or '５'."""
+    return text.isascii() and text.isdigit()
 
 
 def _input_size(text: str | None) -> tuple | None:
@@ -121,7 +158,7 @@ def _input_size(text: str | None) -> tuple | None:
                                  param_hint="--input-size")
     size: list[int | str] = []
     for part in parts:
-        if part.isdigit() and int(part) > 0:
+        if _is_whole_number(part) and int(part) > 0:
             size.append(int(part))
         elif part.isidentifier():
             size.append(part)
@@ -145,8 +182,10 @@ def analyze(
                                             "int8.")] = "float32",
     convention: Annotated[str, typer.Option(help="Cost column: macs (multiply-accumulates), flops (netspec's "
                                                  "table), torch (what FlopCounterMode counts).")] = "macs",
+    show_all: AllOption = False,
     net: NetOption = None,
     set_: SetOption = None,
+    max_file_size: MaxFileSizeOption = None,
 ) -> None:
     """Per-layer shapes, learnables, MACs/FLOPs, memory and receptive fields, with totals,
     1×1-bottleneck savings and diagnostics. Exits 1 when the network has errors."""
@@ -160,7 +199,7 @@ def analyze(
     if dtype not in DTYPES:
         raise typer.BadParameter(f"choose one of {', '.join(DTYPES)}", param_hint="--dtype")
     size = _input_size(input_size)
-    result = _load(file, net, set_)
+    result = _load(file, net, set_, max_file_size)
     if result is None:
         raise typer.Exit(1)
     analysis = run_analysis(result.network, input_size=size, dtype=dtype)
@@ -174,7 +213,8 @@ def analyze(
         from rich.console import Console
 
         console = Console(highlight=False)
-        console.print(render.as_table(analysis, convention))  # type: ignore[arg-type]
+        with collector.paused():  # a long table's rows would otherwise set off collections that walk the report
+            console.print(render.as_table(analysis, convention, show_all), crop=False)  # type: ignore[arg-type]
         for line in render.summary_lines(analysis, convention):  # type: ignore[arg-type]
             console.print(line)
         if analysis.bottlenecks:
@@ -193,6 +233,7 @@ def graph(
         "--format", "-f", help="dot, svg, png or pdf (default: from the -o suffix).")] = None,
     net: NetOption = None,
     set_: SetOption = None,
+    max_file_size: MaxFileSizeOption = None,
 ) -> None:
     """Draw the network's DAG with Graphviz, shapes on the edges. DOT always; SVG/PNG/PDF
     when the Graphviz `dot` program is installed (otherwise the .dot file and how to render it).
@@ -213,7 +254,7 @@ def graph(
                                      ".pdf, or give --format", param_hint="--output")
     if output is None and format != "dot":
         raise typer.BadParameter(f"--format {format} needs a file: give -o FILE.{format}", param_hint="--output")
-    result = _load(file, net, set_)
+    result = _load(file, net, set_, max_file_size)
     if result is None:
         raise typer.Exit(1)
     analysis = run_analysis(result.network)
@@ -243,12 +284,22 @@ def graph(
         raise typer.Exit(1)
 
 
+def _output_path(text: str | None, option: str) -> Path | None:
+    """An output path as given; an empty one is refused (as a Path it would mean the current folder)."""
+    if text is not None and not text.strip():
+        raise typer.BadParameter("is empty: give a path", param_hint=option)
+    return None if text is None else Path(text)
+
+
 @app.command("train")
 def train_command(
     file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="A .net file (not needed with --resume).")] = None,
     data: Annotated[str, typer.Option(help="builtin (MNIST subset shipped with netspec), mnist:DIR, or an "
                                            "image folder with one sub-folder per class.")] = "builtin",
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Run folder (default runs/SPEC).")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", metavar="FOLDER",
+                                               help="Run folder, new or empty (default runs/SPEC).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Train into --out even when it holds a run or other files: "
+                                                 "the run's files are replaced, the others kept.")] = False,
     epochs: Annotated[Optional[int], typer.Option(help="MaxEpochs.")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="MiniBatchSize.")] = None,
     lr: Annotated[Optional[float], typer.Option(help="InitialLearnRate.")] = None,
@@ -268,35 +319,44 @@ def train_command(
                                                   "the numbers).")] = False,
     net: NetOption = None,
     set_: SetOption = None,
+    max_file_size: MaxFileSizeOption = None,
 ) -> None:
     """Train a spec with its trainingOptions (flags override them); writes a run folder."""
     if file is None and resume is None:
         raise typer.BadParameter("give a .net file, or --resume RUN", param_hint="FILE")
+    if resume is not None and (overwrite or out is not None):
+        raise typer.BadParameter("--resume continues the run in its own folder; --out and --overwrite start "
+                                 "a new one", param_hint="--resume")
     network, text = None, ""
     if resume is None:
-        result = _load(file, net, set_)
+        result = _load(file, net, set_, max_file_size)
         if result is None:
             raise typer.Exit(1)
-        network, text = result.network, file.read_text(encoding="utf-8")
+        network, text = result.network, file.read_text(encoding="utf-8-sig")
     from .train.run import run_train
 
     overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "solver": solver,
                  "execution_environment": execution_environment, "validation_frequency": validation_frequency,
                  "validation_patience": validation_patience, "l2": l2, "shuffle": shuffle}
-    run_train(network, text, file, data=data, out=out, overrides=overrides, seed=seed, init=init, resume=resume,
-              augment=augment, split=split, quiet=quiet, bindings=set_)
+    run_train(network, text, file, data=data, out=_output_path(out, "--out"), overrides=overrides, seed=seed,
+              init=init, resume=resume, augment=augment, split=split, quiet=quiet, bindings=set_, overwrite=overwrite)
 
 
 @app.command()
 def evaluate(
     run: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder or checkpoint.")],
     data: Annotated[str, typer.Option(help="builtin, mnist:DIR or an image folder.")] = "builtin",
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the confusion matrix PNG.")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", metavar="FILE", help="Also draw the confusion "
+                                               "matrix: .png, .svg or .pdf (beyond 20 classes its counts go to the "
+                                               "same name .csv).")] = None,
 ) -> None:
     """Accuracy, loss, a per-class table and the confusion matrix of a trained network."""
     from .train.run import run_evaluate
 
-    run_evaluate(run, data, out)
+    figure = _output_path(out, "--out")
+    if figure is not None and figure.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise typer.BadParameter(f"name the picture .png, .svg or .pdf, not '{figure.name}'", param_hint="--out")
+    run_evaluate(run, data, figure)
 
 
 @app.command()
@@ -315,15 +375,18 @@ def predict(
         typer.echo(json.dumps(results, indent=2))
         return
     for row in results:
-        typer.echo(f"{row['image']}: {row['class']} ({100 * row['probability']:.1f}%)")
+        typer.echo(f"{printable(str(row['image']))}: {printable(row['class'])} ({100 * row['probability']:.1f}%)")
 
 
 @app.command()
 def export(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="A .net file.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="model.onnx, or model.py with --format pytorch.")],
+    out_text: Annotated[str, typer.Option("--out", "-o", metavar="PATH",
+                                          help="model.onnx, or model.py with --format pytorch.")],
     format: Annotated[Optional[str], typer.Option("--format", "-f", help="onnx or pytorch (default: from the "
                                                                           "suffix of -o).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace the files -o names (and model.pt beside model.py) "
+                                                 "when they exist.")] = False,
     weights: Annotated[Optional[Path], typer.Option(help="Checkpoint or run folder (default: the spec's "
                                                          "initial weights, seeded).")] = None,
     opset: Annotated[int, typer.Option(help="ONNX opset (>= 17).")] = 17,
@@ -331,18 +394,28 @@ def export(
     seed: Annotated[int, typer.Option(help="Seed of the initial weights without --weights.")] = 0,
     net: NetOption = None,
     set_: SetOption = None,
+    max_file_size: MaxFileSizeOption = None,
 ) -> None:
     """Export a spec as ONNX (for onnxruntime and any ONNX runtime) or as PyTorch source."""
-    from .files import write_atomically
+    from .files import check_writable, write_atomically
 
+    out = _output_path(out_text, "--out")
     kind = format or ("pytorch" if out.suffix == ".py" else "onnx")
     if kind not in ("onnx", "pytorch"):
         raise typer.BadParameter("choose onnx or pytorch", param_hint="--format")
-    if batch != "dynamic" and not (batch.isdigit() and int(batch) > 0):
+    if batch != "dynamic" and not (_is_whole_number(batch) and int(batch) > 0):
         raise typer.BadParameter("'dynamic' or a positive whole number", param_hint="--batch")
     if opset < 17:
         raise typer.BadParameter("netspec exports opset 17 or newer", param_hint="--opset")
-    result = _load(file, net, set_)
+    outputs = [out, out.with_suffix(".pt")] if kind == "pytorch" and weights is not None else [out]
+    for path in outputs:
+        check_writable(path, folder=False)
+        if path.exists() and not overwrite:
+            _print_diagnostics([Diagnostic(code="F002", message=f"{path} exists; netspec does not replace an "
+                                           "export unless asked", hint="add --overwrite to replace it, or choose "
+                                           "another -o")], None)
+            raise typer.Exit(1)
+    result = _load(file, net, set_, max_file_size)
     if result is None:
         raise typer.Exit(1)
     network, state, classes = result.network, None, None
@@ -367,7 +440,7 @@ def export(
             import torch
 
             weights_file = out.with_suffix(".pt")
-            torch.save(state, weights_file)
+            write_atomically(weights_file, lambda stream: torch.save(state, stream))
             typer.echo(f"wrote {weights_file} (weights: model.load_state_dict(torch.load(..., weights_only=True)))")
         return
     from .backends.onnx import to_onnx
@@ -422,6 +495,7 @@ def _join_input_size(argv: list[str]) -> list[str]:
         out.append(argv[i])
         if argv[i] == "--input-size":
             words = []
+            # any script's digits join (not only _is_whole_number's), so _input_size names the word it refuses
             while i + 1 < len(argv) and len(words) < 3 and (argv[i + 1].isdigit() or argv[i + 1].isidentifier()):
                 i += 1
                 words.append(argv[i])
@@ -462,7 +536,7 @@ def main() -> None:
     except Exception as exc:  # a bug in netspec, not in the user's file
         if os.environ.get("NETSPEC_DEBUG"):
             raise
-        sys.stderr.write(f"netspec: internal error: {type(exc).__name__}: {exc}\n"
+        sys.stderr.write(f"netspec: internal error: {type(exc).__name__}: {printable(str(exc))}\n"
                          "this is a bug in netspec; set NETSPEC_DEBUG=1 to see the traceback and please report it\n")
         sys.exit(3)
     finally:

@@ -13,6 +13,8 @@ from typing import Iterable
 
 from pydantic import BaseModel, ConfigDict
 
+from .text import printable
+
 __all__ = ["Span", "Severity", "Diagnostic", "NetspecError", "SourceMap", "render", "suggest"]
 
 
@@ -96,7 +98,8 @@ class SourceMap:
         self._texts: dict[str, list[str]] = {}
 
     def add(self, file: str, text: str) -> None:
-        self._texts[file] = text.splitlines()
+        # lines end at "\n" only, as the lexer counts them (splitlines() also breaks at \f, \u2028, ...)
+        self._texts[file] = [line.removesuffix("\r") for line in text.split("\n")]
 
     def line(self, file: str, number: int) -> str | None:
         lines = self._texts.get(file)
@@ -105,24 +108,56 @@ class SourceMap:
         return lines[number - 1]
 
 
+EXCERPT_WIDTH = 160
+"""Characters of a source line shown around a span: a 2 MB one-line array is shown in part."""
+TEXT_WIDTH = 1_000
+"""Characters of a message, label, note or hint: a 100,000-character name is shown in part."""
+
+
+def _shortened(text: str) -> str:
+    text = printable(text)
+    if len(text) <= TEXT_WIDTH:
+        return text
+    half = TEXT_WIDTH // 2
+    return f"{text[:half]}…({len(text) - 2 * half:,} characters)…{text[-half:]}"
+
+
+def _excerpt(text: str, start: int, end: int) -> tuple[str, int, int]:
+    """The part of a source line shown (escaped), and the caret's offset and width in it for
+    the span from `start` to `end` (0-based, end exclusive)."""
+    first, last = 0, len(text)
+    if len(text) > EXCERPT_WIDTH:
+        first = max(0, min(start - EXCERPT_WIDTH // 3, len(text) - EXCERPT_WIDTH))
+        last = first + EXCERPT_WIDTH
+    head, tail = ("…" if first > 0 else ""), ("…" if last < len(text) else "")
+    part, start, end = text[first:last], start - first, min(end, last) - first
+    offset = len(head) + len(printable(part[:start]))
+    width = max(1, len(printable(part[start:end])))
+    return head + printable(part) + tail, offset, width
+
+
 def render(diagnostic: Diagnostic, sources: SourceMap | None = None) -> str:
-    """Rust's layout: header, `--> file:line:col`, the line with carets, notes, help."""
-    out = [f"{diagnostic.severity.value}[{diagnostic.code}]: {diagnostic.message}"]
+    """Rust's layout: header, `--> file:line:col`, the line with carets, notes, help.
+
+    Spec text shows through `printable` (a spec must not drive the terminal); the carets
+    are placed in the escaped line. A long line shows the part around the span.
+    """
+    out = [f"{diagnostic.severity.value}[{diagnostic.code}]: {_shortened(diagnostic.message)}"]
     span = diagnostic.span
     gutter = " " * (len(str(span.line)) if span else 1)
     if span is not None:
-        out.append(f"{gutter}--> {span.file}:{span.line}:{span.column}")
+        out.append(f"{gutter}--> {printable(span.file)}:{span.line}:{span.column}")
         text = sources.line(span.file, span.line) if sources else None
         if text is not None:
             text = text.replace("\t", " ")  # columns count characters: keep carets aligned
-            width = span.end_column - span.column if span.end_line == span.line else len(text) - span.column + 1
-            width = max(1, width)
-            label = f" {diagnostic.label}" if diagnostic.label else ""
+            end = span.end_column if span.end_line == span.line else len(text) + 1
+            shown, offset, width = _excerpt(text, span.column - 1, end - 1)
+            label = f" {_shortened(diagnostic.label)}" if diagnostic.label else ""
             out.append(f"{gutter} |")
-            out.append(f"{span.line} | {text}")
-            out.append(f"{gutter} | {' ' * (span.column - 1)}{'^' * width}{label}")
+            out.append(f"{span.line} | {shown}")
+            out.append(f"{gutter} | {' ' * offset}{'^' * width}{label}")
     for note in diagnostic.notes:
-        out.append(f"{gutter} = note: {note}")
+        out.append(f"{gutter} = note: {_shortened(note)}")
     if diagnostic.hint:
-        out.append(f"{gutter} = help: {diagnostic.hint}")
+        out.append(f"{gutter} = help: {_shortened(diagnostic.hint)}")
     return "\n".join(out)

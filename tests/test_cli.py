@@ -154,6 +154,42 @@ def test_m_file(tmp_path):
     assert result.exit_code == 0, result.stderr
 
 
+# -- spec text on the terminal -------------------------------------------------------------------
+
+HOSTILE_SPEC = """layers = [imageInputLayer([8 8 1], 'Name', ['in' char([27 93 48 59 116 7 27 91 50 74])])
+    reluLayer('Name', '[bold]loud[/bold]')
+    fullyConnectedLayer(2, 'Name', ['fc|' char([10 155]) 'x'])
+    softmaxLayer
+    classificationLayer];
+"""
+"""Layer names that retitle the terminal and clear it, hold rich markup, a table's `|` and a line break."""
+
+
+@pytest.mark.parametrize("args", [["parse"], ["analyze"], ["analyze", "--format", "markdown"]])
+def test_layer_names_reach_the_terminal_as_text(tmp_path, args):
+    path = tmp_path / "hostile.net"
+    path.write_text(HOSTILE_SPEC, encoding="utf-8")
+    result = runner.invoke(app, [*args, str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert not {"\x1b", "\x07", "\x9b"} & set(output), repr(output)
+    assert "[bold]loud[/bold]" in output and r"in\x1b]0;t\x07\x1b[2J" in output
+    assert r"fc|\n\x9bx" in output or r"fc\|\n\x9bx" in output  # markdown escapes its cell separator
+
+
+@pytest.mark.parametrize("digits", ["²8", "٣", "５"])
+def test_input_size_refuses_digits_of_other_scripts(digits):
+    result = run_netspec("analyze", "specs/mnist_matlab.net", "--input-size", digits, "28", "1")
+    assert result.returncode == 2, result.stderr
+    assert f"'{digits}' is neither a positive whole number nor a symbol name" in result.stderr
+
+
+def test_export_batch_refuses_digits_of_other_scripts(tmp_path):
+    result = invoke("export", SPECS / "mnist_matlab.net", "-o", tmp_path / "m.onnx", "--batch", "²")
+    assert result.exit_code == 2 and "--batch" in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
 # -- real processes ----------------------------------------------------------------------------
 
 def run_netspec(*args: str) -> subprocess.CompletedProcess:

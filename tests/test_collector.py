@@ -1,4 +1,5 @@
 """`collector.paused()` stops the cyclic collector for a phase and gives back the state it found;
+`collector.rarely()` makes it run rarely, so a spec's loop cannot pile up cyclic garbage;
 `skip_final_collection()` spares a short command the collection at exit."""
 
 from __future__ import annotations
@@ -6,6 +7,7 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -38,12 +40,37 @@ def test_paused_leaves_a_stopped_collector_stopped():
         gc.enable()
 
 
+def test_rarely_raises_the_first_threshold_then_restores_all():
+    before = gc.get_threshold()
+    with collector.rarely():
+        assert gc.isenabled()
+        assert gc.get_threshold() == (collector.RARE_COLLECTION_THRESHOLD, *before[1:])
+    assert gc.get_threshold() == before
+
+
+def test_rarely_still_frees_cyclic_garbage():
+    """600,000 passes of a loop that each leave a reference cycle behind: about 50 MB if nothing
+    collected them (as under `paused`), a tenth of it under `rarely`."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        with collector.rarely():
+            for _ in range(600_000):
+                cycle: list = []
+                cycle.append(cycle)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 25 * 2**20, f"{peak / 2**20:.0f} MB"
+
+
 def test_loading_and_analyzing_leave_the_collector_running():
     from netspec.analysis import analyze
     from netspec.language import load_source
 
+    before = gc.get_threshold()
     analyze(load_source("layers = [imageInputLayer([8 8 1]) reluLayer];\n").network)
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_threshold() == before
 
 
 def _run_cli(command: list[str]) -> list[str]:

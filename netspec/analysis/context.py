@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from fractions import Fraction
 from typing import Any
@@ -16,18 +17,36 @@ __all__ = ["Context", "AxisRF", "number"]
 OPTIMIZER_SLOTS = {"sgdm": 1, "adam": 2, "rmsprop": 1}
 
 
+LONGEST_EXACT_BITS = 332
+"""Numbers past 2**332 (about 10**100) are reported as `approximately`: a receptive field's
+jump multiplies by every stride, so 15,000 stride-2 layers make a 4,500-digit jump, and writing
+n digits out costs time quadratic in n (Python refuses past 4,300)."""
+
+
 def number(value: Any) -> Number:
     """An exact int, or the formula as text when the input size is symbolic."""
     if isinstance(value, int):
-        return value
+        return value if value.bit_length() <= LONGEST_EXACT_BITS else approximately(value)
     if isinstance(value, Fraction):
+        if max(value.numerator.bit_length(), value.denominator.bit_length()) > LONGEST_EXACT_BITS:
+            return approximately(value)
         return int(value) if value.denominator == 1 else str(value)
     try:
         if value.is_Integer:
-            return int(value)
+            return number(int(value))
     except AttributeError:
         pass
     return str(value)
+
+
+def approximately(value: int | Fraction) -> str:
+    """A huge number as its first three digits and power of ten ('1.27e4816'), without writing it out."""
+    magnitude = math.log10(abs(value.numerator)) - math.log10(value.denominator)
+    exponent = math.floor(magnitude)
+    mantissa = round(10 ** (magnitude - exponent), 2)
+    if mantissa >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{'-' if value < 0 else ''}{mantissa:.2f}e{exponent}"
 
 
 class AxisRF(tuple):

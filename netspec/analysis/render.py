@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Literal
 
+from ..text import printable, terminal_text
 from .report import Analysis, LayerReport, Number, to_json
 
 __all__ = ["CONVENTIONS", "as_table", "as_markdown", "as_csv", "as_json", "human"]
@@ -27,7 +28,8 @@ def human(value: Number, unit: str = "", binary: bool = False) -> str:
     """4,089,184,256 -> '4.09 G'; bytes with binary=True -> '97.7 MiB'."""
     if not isinstance(value, int):
         return str(value)
-    base, prefixes = (1024.0, ["", "Ki", "Mi", "Gi", "Ti"]) if binary else (1000.0, ["", "K", "M", "G", "T"])
+    base, prefixes = (1024.0, ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]) if binary else \
+        (1000.0, ["", "K", "M", "G", "T", "P", "E"])
     size = float(value)
     for prefix in prefixes:
         if abs(size) < base or prefix == prefixes[-1]:
@@ -49,13 +51,16 @@ def _shape(row: LayerReport) -> str:
     return ", ".join(row.output_shapes) if row.output_shapes else ("—" if row.analyzed else "?")
 
 
-def as_table(analysis: Analysis, convention: Convention = "macs"):
+def as_table(analysis: Analysis, convention: Convention = "macs", show_all: bool = False):
+    """The rich table `netspec analyze` prints; past `tables.SHOWN_ROWS` layers, only its ends unless `show_all`."""
     from rich.table import Table
+
+    from ..tables import layer_table
 
     title, field = CONVENTIONS[convention]
     totals = analysis.totals
-    table = Table(title=f"{analysis.source or analysis.network} — {analysis.network}", show_footer=True,
-                  footer_style="bold", title_style="bold")
+    table = Table(title=terminal_text(f"{analysis.source or analysis.network} — {analysis.network}"),
+                  show_footer=True, footer_style="bold", title_style="bold")
     table.add_column("#", justify="right", footer="")
     table.add_column("name", footer="total")
     table.add_column("type", footer=f"{totals.layers} layers")
@@ -64,10 +69,14 @@ def as_table(analysis: Analysis, convention: Convention = "macs"):
     table.add_column(title, justify="right", footer=grouped(getattr(totals, field)))
     table.add_column("activations", justify="right", footer=human(totals.activation_bytes, "B", binary=True))
     table.add_column("RF", justify="right", footer="")
-    for index, row in enumerate(analysis.layers, start=1):
-        table.add_row(str(index), row.name, row.type, _shape(row), grouped(row.learnables),
-                      grouped(_cost(row, convention)), human(row.activation_bytes, "B", binary=True), _rf(row))
-    return table
+    layers = analysis.layers
+
+    def cells(index: int) -> list[str]:
+        row = layers[index]
+        return [str(index + 1), printable(row.name), row.type, _shape(row), grouped(row.learnables),
+                grouped(_cost(row, convention)), human(row.activation_bytes, "B", binary=True), _rf(row)]
+
+    return layer_table(table, len(layers), cells, show_all=show_all)
 
 
 def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[str]:
@@ -98,11 +107,17 @@ def bottleneck_table(analysis: Analysis):
                    "ratio"):
         table.add_column(column, justify="left" if column in ("reduce", "conv") else "right")
     for b in analysis.bottlenecks:
-        table.add_row(b.reduce, b.conv, f"{b.input_channels}→{b.reduced_channels}→{b.output_channels}",
-                      "×".join(map(str, b.kernel)), "×".join(map(str, b.output_size)), grouped(b.direct_macs),
+        table.add_row(terminal_text(b.reduce), terminal_text(b.conv),
+                      f"{b.input_channels}→{b.reduced_channels}→{b.output_channels}", "×".join(map(str, b.kernel)),
+                      "×".join(map(str, b.output_size)), grouped(b.direct_macs),
                       f"{grouped(b.reduce_macs)} + {grouped(b.conv_macs)} = {grouped(b.bottleneck_macs)}",
                       grouped(b.saved_macs), f"{b.ratio}×")
     return table
+
+
+def _markdown_cell(text: str) -> str:
+    """Spec text in a markdown table cell: a `|` would end the cell, a control character the line."""
+    return printable(text).replace("|", "\\|")
 
 
 def as_markdown(analysis: Analysis, convention: Convention = "macs") -> str:
@@ -110,8 +125,9 @@ def as_markdown(analysis: Analysis, convention: Convention = "macs") -> str:
     lines = [f"| # | name | type | output | learnables | {title} | activations | RF |",
              "|---:|---|---|---|---:|---:|---:|---:|"]
     for index, row in enumerate(analysis.layers, start=1):
-        lines.append(f"| {index} | {row.name} | {row.type} | {_shape(row)} | {grouped(row.learnables)} | "
-                     f"{grouped(_cost(row, convention))} | {human(row.activation_bytes, 'B', True)} | {_rf(row)} |")
+        lines.append(f"| {index} | {_markdown_cell(row.name)} | {row.type} | {_shape(row)} | "
+                     f"{grouped(row.learnables)} | {grouped(_cost(row, convention))} | "
+                     f"{human(row.activation_bytes, 'B', True)} | {_rf(row)} |")
     t = analysis.totals
     lines.append(f"| | **total** | {t.layers} layers | | **{grouped(t.learnables)}** | "
                  f"**{grouped(getattr(t, field))}** | {human(t.activation_bytes, 'B', True)} | |")
@@ -121,9 +137,9 @@ def as_markdown(analysis: Analysis, convention: Convention = "macs") -> str:
         lines += ["", "| reduce | conv | channels | direct MACs | bottleneck MACs | saved | ratio |",
                   "|---|---|---|---:|---:|---:|---:|"]
         for b in analysis.bottlenecks:
-            lines.append(f"| {b.reduce} | {b.conv} | {b.input_channels}→{b.reduced_channels}→{b.output_channels} | "
-                         f"{grouped(b.direct_macs)} | {grouped(b.bottleneck_macs)} | {grouped(b.saved_macs)} | "
-                         f"{b.ratio}× |")
+            lines.append(f"| {_markdown_cell(b.reduce)} | {_markdown_cell(b.conv)} | "
+                         f"{b.input_channels}→{b.reduced_channels}→{b.output_channels} | {grouped(b.direct_macs)} | "
+                         f"{grouped(b.bottleneck_macs)} | {grouped(b.saved_macs)} | {b.ratio}× |")
     return "\n".join(lines)
 
 

@@ -21,7 +21,8 @@ __all__ = ["Number", "AxisField", "ReceptiveField", "LayerReport", "Totals", "Bo
            "to_json", "from_json", "json_schema"]
 
 Number = int | str
-"""An exact count, or a formula (text) when the input size is symbolic."""
+"""An exact count, or a formula (text) when the input size is symbolic, or approximate text
+('1.27e4816') for a number past 10**100 (`context.approximately`)."""
 
 
 @dataclass(slots=True)

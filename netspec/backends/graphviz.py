@@ -25,6 +25,7 @@ import graphviz
 
 from ..analysis import Analysis, analyze
 from ..ir import Layer, Network
+from ..text import printable
 
 __all__ = ["LAYERS", "FAMILIES", "FORMATS", "to_dot", "write", "RenderError"]
 
@@ -196,7 +197,7 @@ def _label(layer: Layer, options: str) -> str:
     A borderless table rather than `<br/>` lines, so underscores in the bold name do not
     touch the line below.
     """
-    rows = [f"<b>{html.escape(layer.name)}</b>"]
+    rows = [f"<b>{html.escape(printable(layer.name))}</b>"]
     if options:
         rows.append(html.escape(options))
     rows.append(f'<font point-size="6" color="#606060">{html.escape(layer.display_type())}</font>')
@@ -205,8 +206,15 @@ def _label(layer: Layer, options: str) -> str:
 
 
 def node_id(name: str) -> str:
-    """Node ids are layer names (never read as HTML, even when a name looks like `<x>`)."""
-    return graphviz.nohtml(name)
+    """A DOT id for a name: never read as HTML (even when it looks like `<x>`), its backslashes
+    doubled first, so none escapes the closing quote and no name collides with the `\\xNN`
+    that `printable` writes for a control character (which DOT and SVG cannot hold)."""
+    return graphviz.nohtml(printable(name.replace("\\", "\\\\")))
+
+
+def _plain_label(text: str) -> str:
+    """Spec text as a plain label: shown as written, not as HTML or as `\\N`-style escapes."""
+    return graphviz.escape(printable(text))
 
 
 def edge_shape(report, layer: Layer, port: str) -> str:
@@ -224,9 +232,9 @@ def to_dot(network: Network, analysis: Analysis | None = None) -> graphviz.Digra
         analysis = analyze(network)
     title = Path(network.source).name if network.source else network.name
     graph = graphviz.Digraph(
-        name=network.name,
+        name=node_id(network.name),
         graph_attr={"rankdir": "TB", "splines": "true", "nodesep": "0.25", "ranksep": "0.3",
-                    "fontname": FONT, "fontsize": "11", "label": title, "labelloc": "t",
+                    "fontname": FONT, "fontsize": "11", "label": _plain_label(title), "labelloc": "t",
                     "ordering": "out", "bgcolor": "white", "pad": "0.2"},
         node_attr={"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "8",
                    "height": "0.3", "margin": "0.08,0.03"},

@@ -22,6 +22,7 @@ import torch
 
 from .. import __version__
 from ..ir import Network
+from ..text import printable
 from .torch import GraphModule, module_name, to_torch
 
 __all__ = ["to_onnx", "MIN_OPSET"]
@@ -162,10 +163,11 @@ def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, c
     proto.producer_name = "netspec"
     proto.producer_version = __version__
     proto.graph.name = network.name
-    proto.doc_string = f"{network.source or network.name}: exported by netspec {__version__}"
+    source = printable(network.source or "")  # a path from the command line may hold undecodable bytes
+    proto.doc_string = f"{source or network.name}: exported by netspec {__version__}"
     metadata: dict[str, Any] = {
         "netspec.network": network.name,
-        "netspec.source": network.source or "",
+        "netspec.source": source,
         "netspec.layout": "NCHW (images), NCT (sequences); pixel values 0-255 as MATLAB feeds them",
         "netspec.classes": json.dumps(classes) if classes is not None else "",
     }

@@ -17,6 +17,7 @@ from torch import nn
 
 from .. import __version__
 from ..ir import Network
+from ..text import printable
 from . import torch as lowering
 from .torch import module_name, to_torch
 
@@ -26,40 +27,75 @@ HELPERS = (lowering.Pad, lowering.Crop, lowering.InputNormalization, lowering.Li
            lowering.Add, lowering.Concat, lowering.Softmax, lowering.Resize)
 
 
-def _value(value: object) -> str:
-    if isinstance(value, float) and math.isinf(value):
-        return "float('-inf')" if value < 0 else "float('inf')"
-    return repr(value)
+def _literal(value: object) -> str:
+    """A constructor argument or the class list as Python source that evaluates back to `value`
+    (inf and nan too)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    if isinstance(value, list):
+        return f"[{', '.join(_literal(item) for item in value)}]"
+    if isinstance(value, tuple):
+        items = [_literal(item) for item in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    raise TypeError(f"no Python literal for a {type(value).__name__}")
+
+
+def _arguments(module: nn.Module) -> str:
+    """The module's constructor arguments, read back from its attributes; defaults left out."""
+    arguments: list[str] = []
+    for name, parameter in inspect.signature(type(module)).parameters.items():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD) or name in ("device", "dtype"):
+            continue
+        if name == "bias":
+            value = module.bias is not None
+        elif hasattr(module, name):
+            value = getattr(module, name)
+        elif parameter.default is not parameter.empty:
+            continue
+        else:
+            raise TypeError(f"{type(module).__name__} keeps no attribute for its argument {name!r}")
+        if parameter.default is parameter.empty:
+            arguments.append(_literal(value))
+        elif type(value) is not type(parameter.default) or value != parameter.default:
+            arguments.append(f"{name}={_literal(value)}")
+    return ", ".join(arguments)
 
 
 def _construct(module: nn.Module) -> str:
-    """Python source that rebuilds `module` (without its weights)."""
+    """Python source that rebuilds `module` (without its weights); every value a literal."""
     if isinstance(module, nn.Sequential):
         return "nn.Sequential(" + ", ".join(_construct(child) for child in module) + ")"
-    if isinstance(module, lowering.Pad):
-        return f"Pad({module.pads!r}, {_value(module.value)})"
-    if isinstance(module, lowering.Crop):
-        return f"Crop({module.top}, {module.left}, {module.size!r})"
     if isinstance(module, lowering.InputNormalization):
-        return f"InputNormalization({module.mode!r}, {module.mean.shape[0]}, {module.mean.dim() - 1}, {{}})"
+        return f"InputNormalization({_literal(module.mode)}, {module.mean.shape[0]}, {module.mean.dim() - 1}, {{}})"
     if isinstance(module, lowering.Linear):
         linear = module.linear
-        return f"Linear({linear.in_features}, {linear.out_features}, {linear.bias is not None}, {module.kind!r})"
-    if isinstance(module, lowering.Flatten):
-        return f"Flatten({module.kind!r})"
-    if isinstance(module, (lowering.Add, lowering.Softmax)):
-        return f"{type(module).__name__}()"
-    if isinstance(module, lowering.Concat):
-        return f"Concat({module.dim})"
-    if isinstance(module, lowering.Resize):
-        return f"Resize({module.size!r}, {module.mode!r})"
-    return f"nn.{module!r}".replace("\n", " ")
+        return (f"Linear({linear.in_features}, {linear.out_features}, {linear.bias is not None}, "
+                f"{_literal(module.kind)})")
+    prefix = "" if isinstance(module, HELPERS) else "nn."
+    return f"{prefix}{type(module).__name__}({_arguments(module)})"
+
+
+def _docstring_text(text: str) -> str:
+    """Spec text inside a triple-quoted docstring, reading back as itself: backslashes and quotes
+    escaped, control characters and line breaks as escapes (`printable` writes Python's)."""
+    return printable(text.replace("\\", "\\\\").replace('"', '\\"'))
+
+
+def _variable(layer_name: str) -> str:
+    """The local holding a layer's output: x_ + its module key ([0-9A-Za-z_]*), so always an
+    identifier, never a keyword or `self`; an input layer's is also its `forward` argument."""
+    return f"x_{module_name(layer_name)}"
 
 
 def to_source(network: Network, classes: list[str] | None = None) -> str:
+    """The module's source. Spec text reaches it only as literals (`_literal`, `repr`), escaped
+    docstring text or `module_name` keys, so no layer name, class or path can become code."""
     model = to_torch(network, seed=0)
     lines = [
-        f'"""{network.source or network.name}, as a standalone PyTorch module (netspec {__version__}).',
+        f'"""{_docstring_text(network.source or network.name)}, as a standalone PyTorch module '
+        f'(netspec {__version__}).',
         "",
         "Layout: images are (N, C, H, W) with pixel values 0-255, as MATLAB feeds them; the first",
         "layer applies the spec's input normalization. Load trained weights with",
@@ -70,31 +106,26 @@ def to_source(network: Network, classes: list[str] | None = None) -> str:
         "from torch import Tensor, nn",
         "from torch.nn import functional as F",
         "",
-        f"CLASSES = {classes!r}",
+        f"CLASSES = {_literal(classes)}",
         "",
     ]
     for helper in HELPERS:
         lines += ["", inspect.getsource(helper).rstrip(), ""]
-    lines += ["", "class Net(nn.Module):", f'    """{network.name}: {len(network.layers)} layers."""', "",
+    lines += ["", "class Net(nn.Module):",
+              f'    """{_docstring_text(network.name)}: {len(network.layers)} layers."""', "",
               "    def __init__(self) -> None:", "        super().__init__()", "        self.layers = nn.ModuleDict({"]
     for name, _ in model.plan:
         key = module_name(name)
         lines.append(f"            {key!r}: {_construct(model.layers[key])},")
     lines += ["        })", ""]
-    arguments = ", ".join(f"x_{module_name(n)}: Tensor" for n in model.input_names)
+    arguments = ", ".join(f"{_variable(n)}: Tensor" for n in model.input_names)
     lines += [f"    def forward(self, {arguments}) -> Tensor:"]
-    variables: dict[str, str] = {}
     for name, sources in model.plan:
         key = module_name(name)
-        target = f"x_{key}" if not sources else key
-        if not sources:
-            call = f"self.layers[{key!r}](x_{key})"
-        else:
-            call = f"self.layers[{key!r}](" + ", ".join(variables[s] for s in sources) + ")"
-        lines.append(f"        {target} = {call}  # {name} ({network.layer(name).matlab})")
-        variables[name] = target
-    outputs = [variables[name] for name in model.output_names]
-    lines += [f"        return {', '.join(outputs)}", ""]
+        inputs = ", ".join(_variable(source) for source in sources or [name])
+        lines.append(f"        {_variable(name)} = self.layers[{key!r}]({inputs})  "
+                     f"# {name!r} ({network.layer(name).matlab})")
+    lines += [f"        return {', '.join(_variable(name) for name in model.output_names)}", ""]
     lines += ["", "if __name__ == '__main__':", "    model = Net().eval()",
               "    print(model)", ""]
     return "\n".join(lines)

@@ -20,10 +20,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ..analysis.context import Context
-from ..analysis.passes import shapes as shape_pass
-from ..analysis.passes import structure as structure_pass
-from ..diagnostics import NetspecError, error
+from ..analysis.limits import check_buildable
+from ..diagnostics import error
 from ..ir import Network
 from ..ir import activation as act
 from ..ir import conv, io, norm, pool, structure
@@ -46,9 +44,15 @@ def lowers(*classes: type[Layer]):
     return register
 
 
+_MODULE_DICT_NAMES = frozenset(dir(nn.ModuleDict()))
+"""Names a ModuleDict uses itself (`forward`, `training`, `keys`): it refuses them as keys."""
+
+
 def module_name(layer_name: str) -> str:
-    """A layer name as a submodule name (torch forbids '.'; MATLAB names may contain '-')."""
-    return re.sub(r"[^0-9A-Za-z_]", "_", layer_name)
+    """A layer name as a submodule name: torch forbids '.' (MATLAB names may contain '-'), and
+    a name ModuleDict uses itself gets a trailing '_'."""
+    key = re.sub(r"[^0-9A-Za-z_]", "_", layer_name)
+    return f"{key}_" if key in _MODULE_DICT_NAMES else key
 
 
 # -- building blocks ---------------------------------------------------------------------
@@ -440,24 +444,26 @@ class GraphModule(nn.Module):
 
 
 def to_torch(network: Network, *, seed: int | None = 0) -> GraphModule:
-    """Lower a network; weights initialized as MATLAB does (reproducible with `seed`)."""
-    context = Context(network, input_size=None, dtype="float32", bytes_per_element=4)
-    structure_pass(context)
-    shape_pass(context)
-    errors = [d for d in context.diagnostics if d.severity.value == "error"]
-    if errors:
-        raise NetspecError(errors)
+    """Lower a network; weights initialized as MATLAB does (reproducible with `seed`). A network
+    too large to build is refused first, with the analyzer's figure (`check_buildable`)."""
+    context = check_buildable(network)
     if seed is not None:
         torch.manual_seed(seed)
     modules: dict[str, nn.Module] = {}
     plan: list[tuple[str, list[str]]] = []
     outputs: list[str] = []
+    layer_of_key: dict[str, str] = {}
     for name in context.order:
         layer = context.layers[name]
         sources = [edge.source for edge in context.sources(name) if edge is not None]
         if not layer.output_names:  # a loss layer: the network's output is what it reads
             outputs.extend(sources)
             continue
+        other = layer_of_key.setdefault(module_name(name), name)
+        if other != name:
+            raise error("T004", f"layers '{other}' and '{name}' both become the PyTorch module "
+                        f"'{module_name(name)}'", layer.span,
+                        hint="rename one: PyTorch module names keep only letters, digits and '_'")
         lower = LOWER.get(type(layer))
         if lower is None:
             raise error("T002", f"the PyTorch backend cannot lower {layer.matlab}", layer.span)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Callable
 
 from .. import collector
 from ..diagnostics import Diagnostic, NetspecError, Severity, SourceMap, error
@@ -36,38 +37,40 @@ def parse_bindings(assignments: list[str] | None, sources: SourceMap | None = No
 def load_source(text: str, file: str = "<string>", *, net: str | None = None,
                 bindings: dict[str, Value] | None = None, limits: Limits = Limits(),
                 sources: SourceMap | None = None) -> LoadResult:
-    """Evaluate a `.net` text and build its network; errors raise `NetspecError`."""
+    """Evaluate a `.net` text and build its network; errors raise `NetspecError`.
+
+    The text is the caller's: only the files it imports count against `limits.source_bytes`."""
+    return _load(lambda interpreter: interpreter.run_source(text, file), file, net, bindings, limits, sources)
+
+
+def load_file(path: str | Path, *, net: str | None = None, bindings: dict[str, Value] | None = None,
+              limits: Limits = Limits(), sources: SourceMap | None = None) -> LoadResult:
+    """Read a `.net` file (a regular file, within `limits.source_bytes` with its imports) and load it."""
+    return _load(lambda interpreter: interpreter.run_file(Path(path)), str(path), net, bindings, limits, sources)
+
+
+def _load(run: Callable[[Interpreter], dict[str, Value]], file: str, net: str | None,
+          bindings: dict[str, Value] | None, limits: Limits, sources: SourceMap | None) -> LoadResult:
+    """One interpreter, so one budget, for the whole load; the cyclic collector only runs rarely
+    meanwhile (see `collector`)."""
     interpreter = Interpreter(bindings=bindings, limits=limits, sources=sources)
     try:
         try:
-            with collector.paused():
-                variables = interpreter.run_source(text, file)
+            with collector.rarely():
+                variables = run(interpreter)
                 network = interpreter.network(variables, net, file)
         except RecursionError:
-            raise error("E505", f"{file} nests expressions or calls too deeply for netspec",
+            raise error("E505", f"{file} nests expressions, blocks or calls too deeply for netspec",
+                        interpreter.running_span(), label="nested too deeply within this statement",
                         hint="split deeply nested expressions into several assignments") from None
         except MemoryError:
             raise error("E506", f"{file} needs more memory than netspec allows",
                         hint="check the loops and arrays that grow") from None
     except NetspecError as exc:
-        exc.diagnostics = [*interpreter.diagnostics, *exc.diagnostics]
+        exc.diagnostics = [*interpreter.findings(), *exc.diagnostics]
         exc.sources = interpreter.sources  # type: ignore[attr-defined]
         raise
-    return LoadResult(network, variables, interpreter.diagnostics, interpreter.sources)
-
-
-def load_file(path: str | Path, *, net: str | None = None, bindings: dict[str, Value] | None = None,
-              limits: Limits = Limits(), sources: SourceMap | None = None) -> LoadResult:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error("E001", f"no such file: {path}", hint="check the path") from None
-    except IsADirectoryError:
-        raise error("E001", f"{path} is a folder, not a .net file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error("E001", f"cannot read {path}: {exc}", hint="a .net file is UTF-8 text") from None
-    return load_source(text, str(path), net=net, bindings=bindings, limits=limits, sources=sources)
+    return LoadResult(network, variables, interpreter.findings(), interpreter.sources)
 
 
 def errors_only(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

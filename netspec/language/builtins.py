@@ -18,7 +18,7 @@ from .values import (MAX_ELEMENTS, Cell, Char, CSList, Graph, LayerArray, Matrix
                      Value, format_number, type_name)
 
 __all__ = ["Arg", "BUILTINS", "builtin", "BuiltinError", "numel", "size_of", "as_text", "as_int",
-           "NO_OP_FUNCTIONS", "DATA_FUNCTIONS"]
+           "NO_OP_FUNCTIONS", "DATA_FUNCTIONS", "is_character_code", "MAX_PRECISION"]
 
 
 @dataclass(slots=True)
@@ -51,7 +51,7 @@ NO_OP_FUNCTIONS = frozenset("""
 disp display fprintf printf figure plot subplot imshow clc close clear clf hold title xlabel ylabel
 zlabel legend drawnow axis grid save load rng tic toc analyzeNetwork deepNetworkDesigner plotconfusion
 confusionchart montage imwrite imagesc colorbar colormap warning format pause keyboard beep
-set print savefig saveas exportgraphics diary more global persistent
+set print savefig saveas exportgraphics diary more global persistent addpath rmpath
 """.split())
 """MATLAB functions with only side effects (display, files, plots): silently ignored."""
 
@@ -261,14 +261,24 @@ def _isempty(args: list[Arg], nargout: int) -> Value:
     return Matrix.scalar(float(numel(args[0].value) == 0), logical=True)
 
 
+def _dimensions(args: list[Arg]) -> tuple[int, int]:
+    """MATLAB's size arguments: `(n)`, `(m, n, ...)` or `([m n ...])`; a class name after them
+    (`'single'`, `'like', x`) changes nothing netspec keeps. Trailing dimensions must be 1."""
+    numeric = next((args[:i] for i, a in enumerate(args) if isinstance(a.value, (Char, Str))), args)
+    if len(numeric) == 1 and isinstance(numeric[0].value, Matrix) and not numeric[0].value.is_scalar():
+        dims = [as_int(Arg(Matrix.scalar(x), numeric[0].where), 0) for x in numeric[0].value.data]
+    else:
+        dims = [as_int(a, i) for i, a in enumerate(numeric)] or [1]
+    if len(dims) == 1:
+        dims = [dims[0], dims[0]]
+    if any(d != 1 for d in dims[2:]):
+        raise BuiltinError(f"netspec's arrays have two dimensions, not {len(dims)}", len(numeric) - 1)
+    return max(dims[0], 0), max(dims[1], 0)
+
+
 def _filled(fill: float) -> Builtin:
     def apply(args: list[Arg], nargout: int) -> Value:
-        dims = [as_int(a, i) for i, a in enumerate(args)] if args else [1]
-        if len(args) == 1 and isinstance(args[0].value, Matrix) and args[0].value.numel == 2:
-            dims = [int(x) for x in args[0].value.data]
-        if len(dims) == 1:
-            dims = [dims[0], dims[0]]
-        rows, cols = max(dims[0], 0), max(dims[1], 0)
+        rows, cols = _dimensions(args)
         if rows * cols > MAX_ELEMENTS:
             raise BuiltinError(f"an array of {rows}x{cols} elements is larger than netspec allows "
                                f"({MAX_ELEMENTS:,})", code="E502")
@@ -341,7 +351,9 @@ def _num2str(args: list[Arg], nargout: int) -> Value:
         if isinstance(args[1].value, (Char, Str)):
             return Char(_sprintf(args[1].value.text, m.data))
         digits = as_int(args[1], 1)
-        return Char("  ".join(f"{x:.{digits}g}" for x in m.data))
+        if not 0 < digits <= MAX_PRECISION:
+            raise BuiltinError(f"the number of significant digits must be 1 to {MAX_PRECISION}, not {digits}", 1)
+        return Char("  ".join(f"{x:.{digits}g}" if math.isfinite(x) else format_number(x) for x in m.data))
     return Char("  ".join(format_number(x) for x in m.data))
 
 
@@ -364,8 +376,13 @@ def _char(args: list[Arg], nargout: int) -> Value:
     return Char("".join(_character(x, 0) for x in m.data))
 
 
+def is_character_code(x: float) -> bool:
+    """A Unicode code point text can hold: lone surrogates (U+D800-DFFF) cannot be written out."""
+    return math.isfinite(x) and 0 <= x < 0x110000 and not 0xD800 <= x < 0xE000
+
+
 def _character(x: float, index: int) -> str:
-    if not math.isfinite(x) or not 0 <= x < 0x110000:
+    if not is_character_code(x):
         raise BuiltinError(f"{format_number(x)} is not a character code", index)
     return chr(int(x))
 
@@ -500,7 +517,10 @@ def _sprintf_builtin(args: list[Arg], nargout: int) -> Value:
     return Str(text) if isinstance(args[0].value, Str) else Char(text)
 
 
-_FORMAT = re.compile(r"%(?P<flags>[-+ 0#]*)(?P<width>\d+|\*)?(?:\.(?P<precision>\d+))?(?P<conv>[diuoxXfeEgGcs%])")
+# [0-9], not \d: \d also matches other scripts' digits, which Python's % formatting refuses
+_FORMAT = re.compile(r"%(?P<flags>[-+ 0#]*)(?P<width>[0-9]+|\*)?(?:\.(?P<precision>[0-9]+))?(?P<conv>[diuoxXfeEgGcs%])")
+MAX_PRECISION = 1000
+"""The largest field width, precision or number of significant digits a conversion may ask for."""
 _ESCAPES = {"\\n": "\n", "\\t": "\t", "\\\\": "\\", "\\r": "\r", "\\a": "\a", "%%": "%"}
 
 
@@ -542,24 +562,26 @@ def _sprintf(fmt: str, values: list[object]) -> str:
 
 
 def _format_one(m: re.Match, value: object) -> str:
-    flags, width, precision, conv = m.group("flags"), m.group("width") or "", m.group("precision"), m.group("conv")
-    if (width.isdigit() and int(width) > 1000) or (precision is not None and int(precision) > 1000):
-        raise BuiltinError("field widths and precisions are limited to 1000", code="E502")
-    spec = "%" + flags + (width if width != "*" else "") + (f".{precision}" if precision is not None else "")
+    """One conversion, as MATLAB prints it; `*` widths are ignored (netspec takes no width argument)."""
+    flags, precision, conv = m.group("flags"), m.group("precision"), m.group("conv")
+    width = m.group("width") if m.group("width") not in (None, "*") else ""
+    if (width and int(width) > MAX_PRECISION) or (precision is not None and int(precision) > MAX_PRECISION):
+        raise BuiltinError(f"field widths and precisions are limited to {MAX_PRECISION}", code="E502")
+    spec = "%" + flags + width + (f".{precision}" if precision is not None else "")
     if conv == "s":
         text = value if isinstance(value, str) else format_number(float(value))  # type: ignore[arg-type]
         return (spec + "s") % text
     if isinstance(value, str):
         return value
     x = float(value)  # type: ignore[arg-type]
-    if conv in "diu":
-        if x.is_integer():
-            return (spec + "d") % int(x)
-        return ("%" + flags + width + "e") % x
-    if conv in "oxX":
-        return (spec + conv) % int(x)
     if conv == "c":
         return _character(x, 1)
+    if not math.isfinite(x):  # MATLAB writes NaN, Inf and -Inf whatever the conversion
+        return ("%" + flags + width + "s") % format_number(x)
+    if conv in "diuoxX":
+        if not x.is_integer():  # MATLAB switches a whole-number conversion of a fraction to %e
+            return ("%" + flags + width + "e") % x
+        return (spec + ("d" if conv in "iu" else conv)) % int(x)
     return (spec + conv) % x
 
 

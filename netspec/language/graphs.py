@@ -4,7 +4,7 @@ functions, and the final conversion of a value into an IR `Network`."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from collections.abc import Collection, Mapping
 
 from ..diagnostics import Span, error, suggest
 from ..ir import Connection, Layer, Network, TrainingOptions
@@ -14,11 +14,14 @@ __all__ = ["name_layers", "graph_from_array", "add_layers", "connect", "disconne
            "replace_layer", "to_network", "split_endpoint"]
 
 
-def name_layers(layers: list[Layer], taken: Iterable[str] = ()) -> list[Layer]:
+def name_layers(layers: list[Layer], taken: Collection[str] = frozenset()) -> list[Layer]:
     """Give unnamed layers MATLAB's default names: the type's base name, with `_k`
-    suffixes only when the base repeats (`conv_1`, `conv_2`, but `relu` alone)."""
-    used = set(taken)
-    used.update(layer.name for layer in layers if layer.name)
+    suffixes only when the base repeats (`conv_1`, `conv_2`, but `relu` alone).
+
+    `taken` (a graph's names) is looked up, not copied: adding a layer to a graph of n
+    layers must not cost O(n).
+    """
+    used = {layer.name for layer in layers if layer.name}
     repeats = Counter(type(layer).base_name for layer in layers if not layer.name)
     counters: Counter[str] = Counter()
     named: list[Layer] = []
@@ -27,23 +30,25 @@ def name_layers(layers: list[Layer], taken: Iterable[str] = ()) -> list[Layer]:
             named.append(layer)
             continue
         base = type(layer).base_name
-        if repeats[base] == 1 and base not in used:
+        if repeats[base] == 1 and base not in used and base not in taken:
             name = base
         else:
             while True:
                 counters[base] += 1
                 name = f"{base}_{counters[base]}"
-                if name not in used:
+                if name not in used and name not in taken:
                     break
         used.add(name)
         named.append(layer.model_copy(update={"name": name}))
     return named
 
 
-def _check_unique(layers: list[Layer], existing: dict[str, Layer]) -> None:
-    seen: dict[str, Layer] = dict(existing)
+def _check_unique(layers: list[Layer], existing: Mapping[str, Layer]) -> None:
+    seen: dict[str, Layer] = {}
     for layer in layers:
-        first = seen.get(layer.name)
+        first = existing.get(layer.name)
+        if first is None:
+            first = seen.get(layer.name)
         if first is not None:
             notes = [f"the first layer named '{layer.name}' is at {first.span}"] if first.span else []
             raise error("E301", f"duplicate layer name '{layer.name}'", layer.span,
@@ -76,12 +81,10 @@ def graph_from_array(array: LayerArray, kind: str = "layerGraph") -> Graph:
 
 
 def add_layers(graph: Graph, array: LayerArray) -> Graph:
-    layers = name_layers(array.layers, graph.layers)
-    _check_unique(layers, graph.layers)
-    result = graph.copy()
-    result.layers.update((layer.name, layer) for layer in layers)
-    result.connections.extend(_chain(layers))
-    return result
+    existing = graph.layers
+    layers = name_layers(array.layers, existing)
+    _check_unique(layers, existing)
+    return graph.grown(layers, _chain(layers))
 
 
 def split_endpoint(text: str) -> tuple[str, str | None]:
@@ -117,15 +120,13 @@ def _endpoint(graph: Graph, text: str, side: str, span: Span | None) -> tuple[st
 def connect(graph: Graph, source: str, destination: str, spans: tuple[Span | None, Span | None]) -> Graph:
     src, src_port = _endpoint(graph, source, "source", spans[0])
     dst, dst_port = _endpoint(graph, destination, "destination", spans[1])
-    for edge in graph.connections:
-        if edge.destination == dst and edge.destination_port == dst_port:
-            raise error("E305", f"'{dst}/{dst_port}' is already connected (from '{edge.source}')", spans[1],
-                        label="this input already has a source",
-                        hint="an input port takes one connection: use disconnectLayers first, or another port")
-    result = graph.copy()
-    result.connections.append(Connection(source=src, source_port=src_port, destination=dst,
-                                         destination_port=dst_port))
-    return result
+    edge = graph.source_of(dst, dst_port)
+    if edge is not None:
+        raise error("E305", f"'{dst}/{dst_port}' is already connected (from '{edge.source}')", spans[1],
+                    label="this input already has a source",
+                    hint="an input port takes one connection: use disconnectLayers first, or another port")
+    return graph.grown(connections=[Connection(source=src, source_port=src_port, destination=dst,
+                                               destination_port=dst_port)])
 
 
 def disconnect(graph: Graph, source: str, destination: str, spans: tuple[Span | None, Span | None]) -> Graph:
@@ -141,29 +142,31 @@ def disconnect(graph: Graph, source: str, destination: str, spans: tuple[Span | 
 
 
 def remove_layers(graph: Graph, names: list[str], span: Span | None) -> Graph:
+    existing = graph.layers
     for name in names:
-        if name not in graph.layers:
-            guess = suggest(name, graph.layers)
+        if name not in existing:
+            guess = suggest(name, existing)
             raise error("E303", f"no layer named '{name}' in the graph", span,
                         hint=f"did you mean '{guess}'?" if guess else None)
     gone = set(names)
-    layers = {n: layer for n, layer in graph.layers.items() if n not in gone}
+    layers = {n: layer for n, layer in existing.items() if n not in gone}
     edges = [e for e in graph.connections if e.source not in gone and e.destination not in gone]
     return Graph(layers, edges, graph.kind)
 
 
 def replace_layer(graph: Graph, name: str, array: LayerArray, span: Span | None) -> Graph:
     """MATLAB's replaceLayer: the array takes the old layer's place and its connections."""
-    if name not in graph.layers:
-        guess = suggest(name, graph.layers)
+    existing = graph.layers
+    if name not in existing:
+        guess = suggest(name, existing)
         raise error("E303", f"no layer named '{name}' in the graph", span,
                     hint=f"did you mean '{guess}'?" if guess else None)
-    taken = [n for n in graph.layers if n != name]
-    layers = name_layers(array.layers, taken)
-    _check_unique(layers, {n: graph.layers[n] for n in taken})
+    kept = {n: layer for n, layer in existing.items() if n != name}
+    layers = name_layers(array.layers, kept)
+    _check_unique(layers, kept)
     first, last = layers[0], layers[-1]
     new_layers: dict[str, Layer] = {}
-    for n, layer in graph.layers.items():
+    for n, layer in existing.items():
         if n == name:
             new_layers.update((l.name, l) for l in layers)
         else:

@@ -18,10 +18,12 @@ from pydantic import ValidationError
 from ..diagnostics import Diagnostic, NetspecError, Severity, SourceMap, Span, error, suggest
 from ..ir import Network, option_key
 from . import graphs
-from .builtins import BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinError, expand, numel, size_of
+from .builtins import (BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinError, expand, is_character_code,
+                       numel, size_of)
 from .library import LIBRARY, ZOO, ZOO_FOLDER, from_python, graph_property, layer_property, to_python
 from .operators import OperatorError, OperatorLimit, binary, order_chain, truth, unary
 from .parser import parse
+from .source_files import read_source
 from .spans import node_span, register_text
 from .tree import Token, Tree
 from .values import (MAX_ELEMENTS, Cell, Char, CSList, FunctionHandle, Graph, LayerArray, Matrix, Opaque,
@@ -32,21 +34,36 @@ __all__ = ["Interpreter", "Limits", "LoadResult", "NETWORK_VARIABLES"]
 NETWORK_VARIABLES = ("lgraph", "net", "layers")
 """Where a file's network is found when `--net` does not say (MATLAB scripts' habits)."""
 
+MAX_WARNINGS_PER_CODE = 100
+"""Warnings of one code a load keeps (a warning in a loop could otherwise be repeated a million times)."""
+_LIBRARY_BY_LOWER_CASE = {name.lower(): name for name in LIBRARY}
+_NOT_PLAIN_BINARY = frozenset({"&&", "||", ":"})
+"""Operators a chain of one operator still evaluates in full: short-circuits, and ranges."""
+
 WORK_HINT = "netspec bounds the work a spec may do; network definitions need little"
 SIZE_HINT = "netspec bounds array sizes; check the loop or call that makes this array"
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds that make a hostile spec end fast with a clear error."""
+    """Bounds that make a hostile spec end fast with a clear error.
 
-    steps: int = 1_000_000
+    One load (the file, everything it imports, however often) shares each budget.
+    """
+
+    steps: int = 500_000
+    """Statements, loop passes and function calls run."""
     work: int = 20_000_000
     """Array elements produced by operators, concatenation and builtins, all together."""
     recursion: int = 64
     layers: int = 200_000
     imports: int = 16
     elements: int = MAX_ELEMENTS
+    search_folders: tuple[Path, ...] = ()
+    """Folders (and their trees) `import` may read besides the top-level file's own tree."""
+    source_bytes: int = 2 * 1024 * 1024
+    """Bytes of spec files read: the file and the files it imports (each once), together.
+    The command line's `--max-file-size` sets it."""
 
 
 @dataclass
@@ -119,32 +136,52 @@ class Interpreter:
         self.functions: dict[str, Function] = {}
         self.training: OptionsValue | None = None
         self.steps = 0
+        self.running: Tree | None = None
+        self.running_file = "<string>"
+        """The statement, loop pass or call that ran last, and its file: where a RecursionError
+        (a spec nested more deeply than Python's stack allows) is reported."""
         self.work = 0
         self.layer_count = 0
         self.depth = 0
         self.file = "<string>"
         self.import_stack: list[str] = []
         self.root_file: str | None = None  # the file that started a chain of imports
+        self.import_folders: list[Path] = []
+        """Where the chain's imports may read: the root file's folder (the working folder for text
+        that is no file) and `Limits.search_folders`, each with the folders below it."""
+        self.source_bytes = 0
+        """Bytes of spec files read so far (see `Limits.source_bytes`)."""
+        self._trees: dict[str, Tree] = {}
+        """The parse tree of each file read: a file imported again is neither read nor parsed again."""
+        self._import_paths: dict[tuple[str, str], Path] = {}
+        """The file each `import "target"` of each file reads (see `_import_path`)."""
         self._ends: list[_EndContext] = []
         self._warned_unknown: set[str] = set()
+        self._warning_counts: dict[str, int] = {}
         self._spans: dict[tuple[int, str], tuple[Tree | Token, Span | None]] = {}
         self.sites: dict[str, tuple[Tree, str]] = {}
         """Where each variable of the last file run was last assigned (see `assignment_span`)."""
 
     # -- entry points ---------------------------------------------------------------------
-    def run_file(self, path: str | Path) -> dict[str, Value]:
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise error("E001", f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else exc}",
-                        hint="check the path and that the file is a UTF-8 text file") from None
-        return self.run_source(text, str(path))
+    def run_file(self, path: Path, span: Span | None = None) -> dict[str, Value]:
+        """Run a spec file, read within `Limits.source_bytes`; errors reading it are located at `span`."""
+        file = str(path)
+        tree = self._trees.get(file)
+        if tree is None:
+            text, size = read_source(path, self.source_bytes, self.limits.source_bytes, span)
+            self.source_bytes += size
+            tree = self._trees[file] = self._parse(text, file)
+        return self._run_tree(tree, file)
 
     def run_source(self, text: str, file: str = "<string>") -> dict[str, Value]:
+        return self._run_tree(self._parse(text, file), file)
+
+    def _parse(self, text: str, file: str) -> Tree:
         self.sources.add(file, text)
         register_text(file, text if text.endswith("\n") else text + "\n")
-        tree = parse(text, file)
+        return parse(text, file)
+
+    def _run_tree(self, tree: Tree, file: str) -> dict[str, Value]:
         scope = _Scope(dict(self.bindings), pinned=frozenset(self.bindings), sites={})
         previous, self.file = self.file, file
         try:
@@ -159,6 +196,9 @@ class Interpreter:
         finally:
             self.file = previous
             self.sites = scope.sites
+
+    def running_span(self) -> Span | None:
+        return _span(self.running, self.running_file) if self.running is not None else None
 
     def assignment_span(self, name: str) -> Span | None:
         """The statement that last assigned `name` at the top level of the last file run."""
@@ -195,8 +235,22 @@ class Interpreter:
         return graphs.to_network(value, chosen, training, source)
 
     def warn(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic(severity=Severity.warning, code=code, message=message, span=span,
-                                           hint=hint))
+        """Keep a warning; past MAX_WARNINGS_PER_CODE of one code, only count it (see `findings`)."""
+        if self._keeps_warning(code):
+            self.diagnostics.append(Diagnostic(severity=Severity.warning, code=code, message=message, span=span,
+                                               hint=hint))
+        self._warning_counts[code] = self._warning_counts.get(code, 0) + 1
+
+    def _keeps_warning(self, code: str) -> bool:
+        return self._warning_counts.get(code, 0) < MAX_WARNINGS_PER_CODE
+
+    def findings(self) -> list[Diagnostic]:
+        """The warnings kept, then a note for each code that had more than MAX_WARNINGS_PER_CODE."""
+        notes = [Diagnostic(severity=Severity.note, code=code,
+                            message=f"… and {count - MAX_WARNINGS_PER_CODE:,} more {code} warnings "
+                                    f"(netspec shows the first {MAX_WARNINGS_PER_CODE} of each code)")
+                 for code, count in self._warning_counts.items() if count > MAX_WARNINGS_PER_CODE]
+        return [*self.diagnostics, *notes]
 
     def count_layers(self, count: int, span: Span | None) -> None:
         self.layer_count += count
@@ -206,13 +260,17 @@ class Interpreter:
 
     # -- statements -----------------------------------------------------------------------
     def _hoist_functions(self, statements: list[Tree], file: str) -> None:
-        """MATLAB scripts may call local functions defined further down the file."""
+        """MATLAB scripts may call local functions defined further down the file.
+
+        Each run of a file hoists them again (a file imported twice defines them twice, alike)."""
+        defined: set[str] = set()
         for statement in statements:
             if isinstance(statement, Tree) and statement.data == "function_def":
                 function = self._function_def(statement, file)
-                if function.name in self.functions and self.functions[function.name].file == file:
+                if function.name in defined:
                     raise error("E112", f"function `{function.name}` is defined twice", _span(statement, file),
                                 hint="rename one of the two definitions")
+                defined.add(function.name)
                 self.functions[function.name] = function
 
     def _function_def(self, node: Tree, file: str) -> Function:
@@ -240,15 +298,20 @@ class Interpreter:
     def _charge(self, value: Value, node: Tree) -> Value:
         """Count the elements an operation produced against the work budget."""
         size = value.numel if isinstance(value, (Matrix, Cell)) else len(value.text) \
-            if isinstance(value, (Char, Str)) else len(value.layers) if isinstance(value, LayerArray) else 1
-        self.work += size
+            if isinstance(value, (Char, Str)) else len(value) if isinstance(value, LayerArray) else 1
+        self._spend(size, node)
+        return value
+
+    def _spend(self, elements: int, node: Tree) -> None:
+        """Count `elements` written against the work budget."""
+        self.work += elements
         if self.work > self.limits.work:
             raise error("E501", f"the spec computed more than {self.limits.work:,} array elements",
                         _span(node, self.file), label="still computing here", hint=WORK_HINT)
-        return value
 
     def _tick(self, node: Tree) -> None:
         self.steps += 1
+        self.running, self.running_file = node, self.file
         if self.steps > self.limits.steps:
             raise error("E501", f"the spec ran more than {self.limits.steps:,} steps", _span(node, self.file),
                         label="still running here",
@@ -425,27 +488,20 @@ class Interpreter:
         token = node.children[0]
         target = str(token)[1:-1]
         span = _span(token, self.file)
-        base = Path(self.file).parent if self.file not in ("<string>",) else Path.cwd()
-        path = (base / target).resolve()
-        if path.suffix not in (".net", ".m"):
-            raise error("E601", f"import reads only .net and .m files, not '{target}'", span,
-                        hint="netspec imports other network definitions, nothing else")
+        path = self._import_paths.get((self.file, target))
+        if path is None:
+            path = self._import_paths[self.file, target] = self._import_path(target, span)
         key = str(path)
-        chain = [self.root_file or str(Path(self.file).resolve()), *self.import_stack]
+        chain = [self.root_file, *self.import_stack]
         if key in chain:
             raise error("E602", f"'{target}' is already being imported (an import cycle)", span,
                         notes=[" -> ".join(Path(p).name for p in [*chain, key])])
         if len(self.import_stack) >= self.limits.imports:
             raise error("E603", "imports are nested too deeply", span)
-        if not path.is_file():
-            raise error("E604", f"cannot import '{target}': no such file", span,
-                        hint=f"the path is relative to {base}")
-        if not self.import_stack:
-            self.root_file = str(Path(self.file).resolve())
         self.import_stack.append(key)
         saved_bindings, self.bindings = self.bindings, {}
         try:
-            variables = self.run_file(path)
+            variables = self.run_file(path, span)
             sites = self.sites  # the imported file's
         finally:
             self.bindings = saved_bindings
@@ -455,6 +511,39 @@ class Interpreter:
                 scope.variables[name] = value
                 if scope.sites is not None:
                     scope.sites[name] = sites.get(name, (node, self.file))
+
+    def _import_path(self, target: str, span: Span | None) -> Path:
+        """The file `import "target"` in the current file reads, once checked (asked once per load:
+        resolving a path costs system calls, and a loop may import the same file a million times)."""
+        base = Path(self.file).parent if self.file not in ("<string>",) else Path.cwd()
+        path = self._resolve_import(base, target, span)
+        if path.suffix not in (".net", ".m"):
+            raise error("E601", f"import reads only .net and .m files, not '{target}'", span,
+                        hint="netspec imports other network definitions, nothing else")
+        if not self.import_stack:  # an import of the top-level file: it roots the chain
+            self.root_file = str(Path(self.file).resolve())
+            self.import_folders = [base.resolve(), *(Path(extra).resolve() for extra in self.limits.search_folders)]
+        if not any(path.is_relative_to(folder) for folder in self.import_folders):
+            raise error("E605", f"cannot import '{target}': it is outside the spec's folder", span,
+                        hint=f"a spec imports files from {self.import_folders[0]} and the folders below it")
+        try:
+            found = path.exists()  # what kind of file it is, `read_source` says
+        except OSError as exc:  # a name too long for the OS
+            raise error("E604", f"cannot import '{target}': {exc.strerror}", span) from None
+        if not found:
+            raise error("E604", f"cannot import '{target}': no such file", span,
+                        hint=f"the path is relative to {base}")
+        return path
+
+    @staticmethod
+    def _resolve_import(base: Path, target: str, span: Span | None) -> Path:
+        """The file an import names, symlinks resolved; a located error for a name the OS refuses."""
+        if "\0" in target:
+            raise error("E604", f"cannot import '{target}': a file name cannot hold a NUL character", span)
+        try:
+            return (base / target).resolve()
+        except RuntimeError:  # pathlib's report of a symlink loop
+            raise error("E604", f"cannot import '{target}': its symbolic links form a loop", span) from None
 
     def _stmt_import_package(self, node: Tree, scope: _Scope) -> None:
         parts = [str(t) for t in node.children]
@@ -555,6 +644,10 @@ class Interpreter:
 
     def _e_chain(self, node: Tree, scope: _Scope) -> Value:
         children = node.children
+        if len(children) == 3 and children[1] not in _NOT_PLAIN_BINARY and children[0].data != "unop" \
+                and children[2].data != "unop":  # `n - 1`, `i < 2`: no precedence to work out
+            left, right = self._eval_operand(children[0], scope)[1], self._eval_operand(children[2], scope)[1]
+            return self._apply_binary(str(children[1]), left, right, node)
         operands = children[0::2]
         ops = [str(t) for t in children[1::2]]
         if any(op in ("&&", "||") for op in ops):
@@ -595,38 +688,33 @@ class Interpreter:
 
     def _eval_lazy_chain(self, operands: list, ops: list[str], node: Tree, scope: _Scope) -> Value:
         """`&&`/`||` short-circuit: build the tree first, evaluate it lazily."""
-        def make_binary(op, a, b):
-            return ("bin", op, a, b)
+        tree = order_chain(operands, ops, lambda op, a, b: ("bin", op, a, b), lambda op, v: ("un", op, v),
+                           self._split_unary)
+        return self._run_lazy(tree, node, scope)
 
-        def make_unary(op, v):
-            return ("un", op, v)
-
-        tree = order_chain(operands, ops, make_binary, make_unary,
-                           lambda o: self._split_unary(o))
-
-        def run(item) -> Value:
-            if isinstance(item, Tree):
-                return self._eval(item, scope)
-            kind = item[0]
-            if kind == "un":
-                return self._apply_unary(item[1], run(item[2]), node)
-            op, left, right = item[1], item[2], item[3]
-            if op in ("&&", "||"):
-                a = run(left)
-                if isinstance(a, Opaque):
-                    return a
-                truth_a = self._truth(a, node)
-                if op == "&&" and not truth_a:
-                    return Matrix.scalar(0.0, logical=True)
-                if op == "||" and truth_a:
-                    return Matrix.scalar(1.0, logical=True)
-                b = run(right)
-                if isinstance(b, Opaque):
-                    return b
-                return Matrix.scalar(float(self._truth(b, node)), logical=True)
-            return self._apply_binary(op, run(left), run(right), node)
-
-        return run(tree)
+    def _run_lazy(self, item, node: Tree, scope: _Scope) -> Value:
+        """One node of `_eval_lazy_chain`'s tree (a method: a nested function calling itself is a
+        reference cycle, left for the cyclic collector)."""
+        if isinstance(item, Tree):
+            return self._eval(item, scope)
+        kind = item[0]
+        if kind == "un":
+            return self._apply_unary(item[1], self._run_lazy(item[2], node, scope), node)
+        op, left, right = item[1], item[2], item[3]
+        if op in ("&&", "||"):
+            a = self._run_lazy(left, node, scope)
+            if isinstance(a, Opaque):
+                return a
+            truth_a = self._truth(a, node)
+            if op == "&&" and not truth_a:
+                return Matrix.scalar(0.0, logical=True)
+            if op == "||" and truth_a:
+                return Matrix.scalar(1.0, logical=True)
+            b = self._run_lazy(right, node, scope)
+            if isinstance(b, Opaque):
+                return b
+            return Matrix.scalar(float(self._truth(b, node)), logical=True)
+        return self._apply_binary(op, self._run_lazy(left, node, scope), self._run_lazy(right, node, scope), node)
 
     @staticmethod
     def _split_unary(operand: Tree):
@@ -716,7 +804,12 @@ class Interpreter:
         return Matrix.row([a + i * s for i in range(count)])
 
     def _e_matrix(self, node: Tree, scope: _Scope) -> Value:
-        rows = [expand([self._eval(e, scope) for e in row.children]) for row in node.children]
+        if all(element.data == "number" for row in node.children for element in row.children):
+            # numbers written out (`[1 16 1 1; 6 24 2 2]`, or half a million on one line): one row
+            # of floats per row, rather than a scalar Matrix per number first
+            rows = [[Matrix.row([float(element.children[0]) for element in row.children])] for row in node.children]
+        else:
+            rows = [expand([self._eval(e, scope) for e in row.children]) for row in node.children]
         return self._concatenate(rows, node)
 
     def _element_node(self, node: Tree, rows: list[list[Value]], value: Value) -> Tree | None:
@@ -738,8 +831,10 @@ class Interpreter:
 
     def _concatenate(self, rows: list[list[Value]], node: Tree) -> Value:
         """MATLAB's [a b; c d]: numbers into a matrix, text joined, layer arrays spliced."""
-        result = self._charge(self._concatenate_values(rows, node), node)
-        size = (len(result.layers) if isinstance(result, LayerArray) else
+        result = self._concatenate_values(rows, node)
+        if not isinstance(result, LayerArray):  # a layer array counts its own work (_concatenate_layers)
+            self._charge(result, node)
+        size = (len(result) if isinstance(result, LayerArray) else
                 len(result.text) if isinstance(result, (Char, Str)) else
                 result.numel if isinstance(result, (Matrix, Cell)) else 0)
         limit = self.limits.layers if isinstance(result, LayerArray) else self.limits.elements
@@ -759,18 +854,7 @@ class Interpreter:
         if not flat:
             return Matrix.empty()
         if any(isinstance(v, (LayerArray, Graph)) for v in flat):
-            layers = []
-            for value in flat:
-                if isinstance(value, LayerArray):
-                    layers.extend(value.layers)
-                elif isinstance(value, Matrix) and value.numel == 0:
-                    continue
-                else:
-                    element = self._element_node(node, rows, value)
-                    raise error("E121", f"cannot put a {type_name(value)} in a layer array",
-                                _span(element or node, self.file), label="not a layer" if element else None,
-                                hint="a layer array holds layers only; a layer graph is combined with addLayers")
-            return LayerArray(layers)
+            return self._concatenate_layers(flat, rows, node)
         if any(isinstance(v, Cell) for v in flat):
             return self._concat_cells(rows, node)
         if any(isinstance(v, Str) for v in flat):
@@ -788,11 +872,27 @@ class Interpreter:
             return Char(row_texts[0] if row_texts else "")
         return self._concat_numbers(rows, node)
 
+    def _concatenate_layers(self, flat: list[Value], rows: list[list[Value]], node: Tree) -> LayerArray:
+        """Layer arrays spliced. `[layers; block]` grows `layers` where it is stored (see
+        `LayerArray`), so only the layers written count as work, not the whole array again."""
+        arrays = []
+        for value in flat:
+            if isinstance(value, LayerArray):
+                arrays.append(value)
+            elif not (isinstance(value, Matrix) and value.numel == 0):
+                element = self._element_node(node, rows, value)
+                raise error("E121", f"cannot put a {type_name(value)} in a layer array",
+                            _span(element or node, self.file), label="not a layer" if element else None,
+                            hint="a layer array holds layers only; a layer graph is combined with addLayers")
+        first, more = arrays[0], [layer for array in arrays[1:] for layer in array.layers]
+        self._spend(len(more) if first.is_latest() else len(first) + len(more), node)
+        return first.grown(more)
+
     def _text_of(self, value: Value, node: Tree, rows: list[list[Value]]) -> str:
         if isinstance(value, (Char, Str)):
             return value.text
         if isinstance(value, Matrix):
-            return "".join(chr(int(x)) for x in value.data if 0 <= x < 0x110000)
+            return "".join(chr(int(x)) for x in value.data if is_character_code(x))
         raise error("E121", f"cannot join a {type_name(value)} with text", self._element_span(node, rows, value))
 
     def _concat_numbers(self, rows: list[list[Value]], node: Tree) -> Matrix:
@@ -1201,6 +1301,9 @@ class Interpreter:
     def _store(self, container, indices: list, items: list, node: Tree):
         """Indexed assignment with MATLAB's growth rule (new elements are zeros / empty)."""
         if isinstance(container, LayerArray):
+            appended = self._appended(container, indices, items, node)
+            if appended is not None:
+                return appended
             data: list = list(container.layers)
             rows, cols = len(data), 1
         elif isinstance(container, Cell):
@@ -1248,6 +1351,15 @@ class Interpreter:
         if isinstance(container, Cell):
             return Cell(rows, cols, data)
         return Matrix(rows, cols, data)
+
+    def _appended(self, container: LayerArray, indices: list, items: list, node: Tree) -> LayerArray | None:
+        """`layers(end+1) = layer`: the array grown where it is stored (see `LayerArray`), not copied."""
+        if len(indices) != 1:
+            return None
+        count = len(container)
+        if self._positions(indices[0], count, node, growing=True) != list(range(count, count + len(items))):
+            return None
+        return container.grown(items)
 
     def _delete(self, root: str, steps: list, scope: _Scope, node: Tree) -> None:
         """`x(idx) = []` removes elements (a common way to drop a network's last layers)."""
@@ -1317,15 +1429,13 @@ class Interpreter:
         if name in NO_OP_FUNCTIONS or name in DATA_FUNCTIONS:
             return [Opaque(name, span)] * max(nargout, 1)
         # MATLAB is case-sensitive, but real files write ClassificationLayer
-        lowered = {k.lower(): k for k in LIBRARY}
-        if name.lower() in lowered:
-            proper = lowered[name.lower()]
+        proper = _LIBRARY_BY_LOWER_CASE.get(name.lower())
+        if proper is not None:
             self.warn("W104", f"`{name}` is spelled `{proper}` in MATLAB; netspec reads it as `{proper}`", span,
                       hint=f"write `{proper}`")
             implementation = LIBRARY[proper]
             return self._call_builtin(proper, lambda: implementation(self, args, nargout, span), args, node)
         bare = isinstance(node, Tree) and node.data == "name"
-        guess = suggest(name, list(LIBRARY) + list(BUILTINS) + list(self.functions))
         if name not in self._warned_unknown:
             self._warned_unknown.add(name)
             if bare:
@@ -1333,10 +1443,15 @@ class Interpreter:
                 self.warn("W105", f"unknown variable or function `{name}`: netspec treats it as unknown", span,
                           hint=hint)
             else:
+                guess = self._function_like(name) if self._keeps_warning("W105") else None
                 self.warn("W105", f"unknown function `{name}`: netspec treats its result as unknown", span,
                           hint=f"did you mean `{guess}`?" if guess else
                           "fine for data loading or plotting; a network that depends on it needs --set NAME=VALUE")
-        return [Opaque(name, span, guess=None if bare else guess)] * max(nargout, 1)
+        return [Opaque(name, span, unknown_function=not bare)] * max(nargout, 1)
+
+    def _function_like(self, name: str) -> str | None:
+        """The known function an unknown `name` is probably a typo of (asked only for a message)."""
+        return suggest(name, [*LIBRARY, *BUILTINS, *self.functions])
 
     def _call_builtin(self, name: str, run: Callable, args: list[Arg], node: Tree):
         try:
@@ -1362,6 +1477,7 @@ class Interpreter:
                         hint=f"its definition is function {function.name}({', '.join(function.params)})")
         if self.depth >= self.limits.recursion:
             raise error("E504", f"calls nest more than {self.limits.recursion} deep (runaway recursion?)", span())
+        self._tick(node)  # a call is a step too: call-heavy recursion costs more per statement
         variables: dict[str, Value] = {p: a.value for p, a in zip(function.params, args)}
         variables["nargin"] = Matrix.scalar(float(len(args)))
         variables["nargout"] = Matrix.scalar(float(nargout))
@@ -1400,9 +1516,10 @@ class Interpreter:
             self.depth -= 1
 
     def _opaque_error(self, value: Opaque, what: str) -> NetspecError:
-        if value.guess is not None:
+        guess = self._function_like(value.origin) if value.unknown_function else None
+        if guess is not None:
             return error("E406", f"{what} depends on `{value.origin}`, which is not a function netspec knows",
-                         value.span, label="unknown function", hint=f"did you mean `{value.guess}`?")
+                         value.span, label="unknown function", hint=f"did you mean `{guess}`?")
         if value.free_name:
             # `n = numClasses * 2`: `n` only carries the unknown; `numClasses` is what is missing
             notes = ([f"`{value.variable}` gets its value from `{value.origin}`"]

@@ -234,7 +234,7 @@ def tables_from_lark(lark) -> dict:
             else:
                 if id(argument) not in rules:
                     rules[id(argument)] = len(shapes)
-                    shapes.append((len(argument.expansion), argument.origin.name, _tree_shape(argument)))
+                    shapes.append((len(argument.expansion), str(argument.origin.name), _tree_shape(argument)))
                 row[symbol] = -1 - rules[id(argument)]
         states.append(row)
     return {"terminals": tuple(scanned), "keywords": keywords, "ignored": tuple(sorted(lark.lexer_conf.ignore)),
@@ -305,7 +305,7 @@ class FastParser:
                     kind = keywords[value]
                 # the slots set directly, without Token()'s defaults: a third of the lexing time
                 token = new(Token, value)
-                token.type, token.value, token.start_pos, token.end_pos = kind, value, pos, end
+                token.type, token.start_pos, token.end_pos = kind, pos, end
                 token.line, token.column = line, pos - line_start + 1
                 token.end_line, token.end_column = end_line, end - end_line_start + 1
                 append(token)

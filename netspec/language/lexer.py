@@ -36,6 +36,9 @@ HEADERS = {"WHILE", "IF", "ELSEIF", "SWITCH", "CASE"}
 `for` is one too, but its expression starts only after `for NAME =`: a gap before `=`
 (`for i 1:3`) is a missing `=`, not the end of the header."""
 SEPARATORS = {"NEWLINE", "SEMICOLON", "COMMA"}
+PATH_COMMANDS = frozenset("cd addpath rmpath save load run format warning close clear diary pkg mkdir delete".split())
+"""Commands whose words may start with any character (`cd ..`, `load data/train.mat`,
+`save ~/x.mat net`): after `cd ` only `=` or `(` makes the statement something else."""
 # A bracket frame is ("(" | "[" | "{" | "{index", opening token).
 MATRIX_FRAMES = {"[", "{"}
 
@@ -68,15 +71,24 @@ class MatlabPostLexer:
         yield from rewrite(list(stream), self.file)
 
 
-def rewrite(tokens: list[Token], file: str) -> list[Token]:
-    """lark's basic token stream -> MATLAB's context-dependent one (see the module docstring)."""
-    return _Rewriter(tokens, file).run()
+def rewrite(tokens: list[Token], file: str, *, located_separators: bool = True) -> list[Token]:
+    """lark's basic token stream -> MATLAB's context-dependent one (see the module docstring).
+
+    A parse tree drops the separators this inserts in arrays: for the fast path, which
+    never reports a syntax error itself, they need no place (`located_separators=False`) and
+    are one shared token of each kind rather than one per gap, a third of a long array's tokens.
+    """
+    return _Rewriter(tokens, file, located_separators).run()
+
+
+_UNLOCATED_SEPARATORS = {kind: Token(kind, "") for kind in ("_COLSEP", "_ROWSEP")}
 
 
 class _Rewriter:
-    def __init__(self, tokens: list[Token], file: str) -> None:
+    def __init__(self, tokens: list[Token], file: str, located_separators: bool = True) -> None:
         self.tokens = tokens
         self.file = file
+        self.located_separators = located_separators
         self.frames: list[tuple[str, Token]] = []
         self.blocks: list[Token] = []
         self.out: list[Token] = []
@@ -108,7 +120,7 @@ class _Rewriter:
 
     def _separator(self, kind: str, like: Token) -> None:
         """Queue a separator; runs collapse (a row break wins over a column break)."""
-        sep = _retyped(kind, str(like), like)
+        sep = _retyped(kind, str(like), like) if self.located_separators else _UNLOCATED_SEPARATORS[kind]
         if self.pending is None or kind == "_ROWSEP":
             if self.pending is None or self.pending.type != "_ROWSEP":
                 self.pending = sep
@@ -257,25 +269,37 @@ class _Rewriter:
         return last is None or last.type == "_TERM"
 
     def _is_command(self, i: int) -> bool:
-        """`clear all`, `hold on`, `save myNet net`: a name, a gap, then a bare word."""
+        """`clear all`, `hold on`, `save myNet net`: a name, a gap, then a bare word (any word
+        after one of the PATH_COMMANDS)."""
         tok = self.tokens[i]
         nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
         if nxt is None or nxt.line != tok.line or _glued(tok, nxt):
             return False
+        if str(tok) in PATH_COMMANDS:
+            return nxt.type not in ("EQUAL", "LPAR", *SEPARATORS)
         if nxt.type not in ("NAME", "NUMBER"):
             return False
         after = self.tokens[i + 2] if i + 2 < len(self.tokens) else None
         return not (after is not None and after.type == "EQUAL")
 
     def _command(self, i: int) -> int:
-        head = self.tokens[i]
+        """The command's name, then one CMD_WORD per run of tokens without a gap (`data/x.mat`
+        is one word), quotes taken off ('my file.mat')."""
+        tokens = self.tokens
+        head = tokens[i]
         self.out.append(_retyped("CMD_NAME", str(head), head))
         i += 1
-        while i < len(self.tokens) and self.tokens[i].type not in SEPARATORS:
-            word = self.tokens[i]
-            text = str(word)
-            if word.type == "STRING":
-                text = text[1:-1].replace("''", "'")
-            self.out.append(_retyped("CMD_WORD", text, word))
+        while i < len(tokens) and tokens[i].type not in SEPARATORS:
+            first = last = tokens[i]
+            pieces = []
+            while True:
+                pieces.append(last[1:-1].replace("''", "'") if last.type == "STRING" else str(last))
+                if i + 1 == len(tokens) or tokens[i + 1].type in SEPARATORS or not _glued(last, tokens[i + 1]):
+                    break
+                i += 1
+                last = tokens[i]
+            word = _retyped("CMD_WORD", "".join(pieces), first)
+            word.end_line, word.end_column, word.end_pos = last.end_line, last.end_column, last.end_pos
+            self.out.append(word)
             i += 1
         return i

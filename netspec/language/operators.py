@@ -44,35 +44,46 @@ def order_chain(operands: list, ops: list[str], make_binary: Callable, make_unar
     `unary_parts(operand)` returns (prefix operators, base) so a unary minus applies
     after any `^` that follows its operand, as MATLAB's grammar says.
     """
-    position = 0
+    return _Chain(operands, ops, make_binary, make_unary, unary_parts).parse(0)
 
-    def parse(min_precedence: int):
-        nonlocal position
-        left = primary()
-        while position < len(ops) and PRECEDENCE[ops[position]] >= min_precedence:
-            op = ops[position]
-            position += 1
-            right = parse(PRECEDENCE[op] + 1)
-            left = make_binary(op, left, right)
+
+class _Chain:
+    """`order_chain`'s state. A class rather than two nested functions calling each other:
+    such functions are a reference cycle, left for the cyclic collector, on every evaluation."""
+
+    __slots__ = ("operands", "ops", "make_binary", "make_unary", "unary_parts", "position")
+
+    def __init__(self, operands: list, ops: list[str], make_binary: Callable, make_unary: Callable,
+                 unary_parts: Callable) -> None:
+        self.operands, self.ops = operands, ops
+        self.make_binary, self.make_unary, self.unary_parts = make_binary, make_unary, unary_parts
+        self.position = 0
+
+    def parse(self, min_precedence: int):
+        ops = self.ops
+        left = self.primary()
+        while self.position < len(ops) and PRECEDENCE[ops[self.position]] >= min_precedence:
+            op = ops[self.position]
+            self.position += 1
+            right = self.parse(PRECEDENCE[op] + 1)
+            left = self.make_binary(op, left, right)
         return left
 
-    def primary():
-        nonlocal position
-        prefixes, base = unary_parts(operands[position])
+    def primary(self):
+        ops = self.ops
+        prefixes, base = self.unary_parts(self.operands[self.position])
         if not prefixes:
             return base
         # the unary operators bind looser than a following `^`
         value = base
-        while position < len(ops) and PRECEDENCE[ops[position]] > UNARY_PRECEDENCE:
-            op = ops[position]
-            position += 1
-            right = parse(PRECEDENCE[op] + 1)
-            value = make_binary(op, value, right)
+        while self.position < len(ops) and PRECEDENCE[ops[self.position]] > UNARY_PRECEDENCE:
+            op = ops[self.position]
+            self.position += 1
+            right = self.parse(PRECEDENCE[op] + 1)
+            value = self.make_binary(op, value, right)
         for prefix in reversed(prefixes):
-            value = make_unary(prefix, value)
+            value = self.make_unary(prefix, value)
         return value
-
-    return parse(0)
 
 
 # -- arithmetic on values ----------------------------------------------------------

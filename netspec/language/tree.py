@@ -11,12 +11,15 @@ __all__ = ["Token", "Tree"]
 
 
 class Token(str):
-    """A token: its text (the `str` itself), its terminal name and where it is in the file."""
+    """A token: its text (the `str` itself), its terminal name and where it is in the file.
 
-    __slots__ = ("type", "start_pos", "value", "line", "column", "end_line", "end_column", "end_pos")
+    A large file has millions of tokens, so a token holds its text once: lark's `value`
+    attribute is worked out when asked.
+    """
+
+    __slots__ = ("type", "start_pos", "line", "column", "end_line", "end_column", "end_pos")
 
     type: str
-    value: str
     start_pos: int
     end_pos: int
     line: int
@@ -27,7 +30,7 @@ class Token(str):
     def __new__(cls, type: str, value: str, start_pos: int = 0, line: int = 1, column: int = 1,
                 end_line: int | None = None, end_column: int | None = None, end_pos: int | None = None) -> Token:
         token = str.__new__(cls, value)
-        token.type, token.value, token.start_pos, token.line, token.column = type, value, start_pos, line, column
+        token.type, token.start_pos, token.line, token.column = type, start_pos, line, column
         token.end_line = line if end_line is None else end_line
         token.end_column = column + len(value) if end_column is None else end_column
         token.end_pos = start_pos + len(value) if end_pos is None else end_pos
@@ -38,6 +41,10 @@ class Token(str):
         """A token of another terminal (or text) at `borrow`'s place, as the post-lexer rewrites."""
         return cls(type, value, borrow.start_pos, borrow.line, borrow.column, borrow.end_line,
                    borrow.end_column, borrow.end_pos)
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str) and getattr(other, "type", self.type) != self.type:

@@ -10,7 +10,9 @@ loading, plotting) is an `Opaque` that remembers where it came from.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 
 from ..diagnostics import Span
 from ..ir import Connection, Layer, TrainingOptions
@@ -87,22 +89,103 @@ class Cell:
         return self.rows * self.cols
 
 
-@dataclass(slots=True)
 class LayerArray:
-    """An array of layers (each layer carries the span it was written at)."""
+    """An array of layers (each layer carries the span it was written at).
 
-    layers: list[Layer]
+    Deep networks are built a block at a time (`layers = [layers; block(i)]`,
+    `layers(end+1) = ...`), and copying the array at every step made n layers cost O(n²).
+    So arrays share append-only lists: an array is the first `len(self)` layers of its
+    list, and `grown` appends in place when nothing was appended after this array (the
+    array it replaces is then garbage), copying only when an older array grows again.
+    """
+
+    __slots__ = ("_items", "_count")
+
+    def __init__(self, layers: list[Layer]) -> None:
+        """An array that owns `layers` (the caller does not change the list afterwards)."""
+        self._items = layers
+        self._count = len(layers)
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def layers(self) -> list[Layer]:
+        """Its layers (not to be changed in place)."""
+        return self._items if len(self._items) == self._count else self._items[:self._count]
+
+    def is_latest(self) -> bool:
+        """Nothing was appended after this array: growing it writes only the new layers."""
+        return len(self._items) == self._count
+
+    def grown(self, layers: Iterable[Layer]) -> LayerArray:
+        """This array followed by `layers` (this array itself is unchanged)."""
+        items = self._items if self.is_latest() else self._items[:self._count]
+        items.extend(layers)
+        return LayerArray(items)
 
 
-@dataclass(slots=True)
 class Graph:
-    """A layerGraph, dlnetwork or (pretrained-architecture) network: layers plus connections."""
+    """A layerGraph, dlnetwork or (pretrained-architecture) network: layers plus connections.
 
-    layers: dict[str, Layer]
-    connections: list[Connection]
-    kind: str = "layerGraph"
+    Graphs are edited one call at a time (`lgraph = connectLayers(lgraph, ...)`, thousands
+    of times for a deep ResNet) and each call returns a new graph; copying the graph at
+    every call made n layers cost O(n²). So, like `LayerArray`s, graphs share append-only
+    storage: a graph is the first layers and connections of its storage, and `grown`
+    appends in place when nothing was appended after it.
+    """
 
-    def copy(self, kind: str | None = None) -> "Graph":
+    __slots__ = ("_layers", "_connections", "_inputs", "_layer_count", "_connection_count", "kind")
+
+    def __init__(self, layers: dict[str, Layer], connections: list[Connection], kind: str = "layerGraph") -> None:
+        """A graph that owns `layers` and `connections` (the caller does not change them afterwards)."""
+        self._layers = layers
+        self._connections = connections
+        self._inputs: dict[tuple[str, str], int] = {}
+        """(layer, input port) -> position of the first connection into it."""
+        for position, edge in enumerate(connections):
+            self._inputs.setdefault((edge.destination, edge.destination_port), position)
+        self._layer_count = len(layers)
+        self._connection_count = len(connections)
+        self.kind = kind
+
+    @property
+    def layers(self) -> dict[str, Layer]:
+        """Its layers by name, in the order they were added (not to be changed in place)."""
+        if len(self._layers) == self._layer_count:
+            return self._layers
+        return dict(islice(self._layers.items(), self._layer_count))
+
+    @property
+    def connections(self) -> list[Connection]:
+        """Its connections, in the order they were made (not to be changed in place)."""
+        if len(self._connections) == self._connection_count:
+            return self._connections
+        return self._connections[:self._connection_count]
+
+    def source_of(self, layer: str, port: str) -> Connection | None:
+        """The connection into `layer`'s input `port`, if it has one."""
+        position = self._inputs.get((layer, port))
+        return self._connections[position] if position is not None and position < self._connection_count else None
+
+    def grown(self, layers: Iterable[Layer] = (), connections: Iterable[Connection] = ()) -> Graph:
+        """This graph with `layers` (named, none of them in the graph) and `connections` added;
+        this graph itself is unchanged."""
+        if len(self._layers) != self._layer_count or len(self._connections) != self._connection_count:
+            return self.copy().grown(layers, connections)
+        for layer in layers:
+            self._layers[layer.name] = layer
+        for edge in connections:
+            self._inputs.setdefault((edge.destination, edge.destination_port), len(self._connections))
+            self._connections.append(edge)
+        result = object.__new__(Graph)
+        result._layers, result._connections, result._inputs = self._layers, self._connections, self._inputs
+        result._layer_count, result._connection_count = len(self._layers), len(self._connections)
+        result.kind = self.kind
+        return result
+
+    def copy(self, kind: str | None = None) -> Graph:
+        """A graph with storage of its own."""
         return Graph(dict(self.layers), list(self.connections), kind or self.kind)
 
 
@@ -118,8 +201,8 @@ class Opaque:
     """True once it stands for layers: then `variable` keeps naming the number to --set."""
     free_name: bool = False
     """An undefined bare name (`H`): usable as a symbol in an input layer's size."""
-    guess: str | None = None
-    """For an unknown function: the known one it is probably a typo of."""
+    unknown_function: bool = False
+    """The result of a function netspec does not know: an error about it may suggest a known one."""
 
     def describe(self) -> str:
         return f"`{self.origin}`"

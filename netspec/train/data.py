@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import gzip
 import struct
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from ..diagnostics import error
+from ..diagnostics import Diagnostic, Severity, error
 
 __all__ = ["Dataset", "load_source", "read_mnist", "fit_images", "split_per_label", "IMAGE_SUFFIXES",
-           "BUILTIN", "read_image"]
+           "BUILTIN", "read_image", "validation_warning"]
 
 BUILTIN = "builtin"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".pgm", ".ppm"}
@@ -74,19 +75,58 @@ def read_mnist(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def read_image(path: Path) -> np.ndarray:
-    """An image file as uint8 (H, W, C)."""
+REDUCING_GAP = 3
+"""An image more than twice this many times the input size (per axis) is reduced by a whole
+factor as it is decoded, to no less than this many times the input size, before the final
+resize: Pillow's `resize(reducing_gap=3)`, whose results it documents as indistinguishable
+from a direct resize. Memory then stays near the decoded image itself."""
+
+
+def read_image(path: Path, size: tuple[int, int, int]) -> np.ndarray:
+    """An image file as the network reads it: uint8 (C, H, W) at the input layer's size (H, W, C).
+
+    Grey images (1-bit, 8-bit, 16-bit, 32-bit and float) give one channel, all others RGB;
+    16-bit and float pixels are scaled to 0..255 as MATLAB's im2uint8 does. Pillow refuses an
+    image over twice Image.MAX_IMAGE_PIXELS (179 megapixels by default) as a decompression
+    bomb: error D011; anything smaller is read, reduced early (see REDUCING_GAP)."""
     from PIL import Image, UnidentifiedImageError
 
+    enough = (size[1] * REDUCING_GAP, size[0] * REDUCING_GAP)  # (width, height), as Pillow counts
     try:
-        with Image.open(path) as image:
-            image.load()
-            array = np.asarray(image.convert("RGB" if image.mode not in ("L", "I;16", "I", "F") else "L"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # memory is bounded below instead
+            with Image.open(path) as image:
+                image.draft(None, enough)  # JPEG: decode at 1/2, 1/4 or 1/8 scale where that is still enough
+                mode = _reducible_mode(image.mode)
+                decoded = image.convert(mode) if image.mode != mode else image
+                factors = (max(1, decoded.width // enough[0]), max(1, decoded.height // enough[1]))
+                array = _im2uint8(np.asarray(decoded.reduce(factors) if factors != (1, 1) else decoded))
+    except Image.DecompressionBombError as exc:
+        raise error("D011", f"the image {path} is too large to read", notes=[str(exc)],
+                    hint=f"netspec reads images of up to {2 * Image.MAX_IMAGE_PIXELS:,} pixels; shrink it first, "
+                         "e.g. `magick IMAGE -resize 4096x4096 SMALLER.png`") from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise error("D004", f"cannot read image {path}: {exc}",
                     hint="remove the file, or convert it to PNG or JPEG") from None
+    return fit_images(array[None], size)[0]
+
+
+def _reducible_mode(mode: str) -> str:
+    """The mode an image is read in, one `Image.reduce` takes: grey stays grey (16-bit as
+    32-bit 'I', 1-bit as 'L'), everything else becomes RGB."""
+    if mode.startswith("I;16"):
+        return "I"
+    if mode == "1":
+        return "L"
+    return mode if mode in ("L", "I", "F") else "RGB"
+
+
+def _im2uint8(array: np.ndarray) -> np.ndarray:
+    """(H, W[, C]) pixels -> uint8 (H, W, C) as MATLAB's im2uint8: 8-bit as they are, integers by
+    the 16-bit range (x/257; Pillow's 32-bit 'I' holds 16-bit PNG and PGM), floats from 0..1."""
     if array.dtype != np.uint8:
-        array = np.clip(array, 0, 255).astype(np.uint8)
+        scaled = np.clip(array, 0, 1) * 255 if array.dtype.kind == "f" else np.clip(array, 0, 65535) / 257
+        array = np.floor(scaled + 0.5).astype(np.uint8)  # MATLAB rounds halves up
     return array[:, :, None] if array.ndim == 2 else array
 
 
@@ -132,7 +172,7 @@ def _folder(folder: Path, size: tuple[int, int, int]) -> Dataset:
             raise error("D008", f"the class folder {folder / name} has no images",
                         hint=f"supported files: {', '.join(sorted(IMAGE_SUFFIXES))}")
         for path in files:
-            images.append(fit_images(read_image(path)[None], size)[0])
+            images.append(read_image(path, size))
             labels.append(label)
     return Dataset(np.stack(images), np.asarray(labels, dtype=np.int64), classes)
 
@@ -156,6 +196,26 @@ def split_per_label(dataset: Dataset, fraction: float, seed: int) -> tuple[Datas
         val_index.append(members[cut:])
     return (dataset.subset(np.sort(np.concatenate(train_index))),
             dataset.subset(np.sort(np.concatenate(val_index))))
+
+
+def validation_warning(validation: Dataset, fraction: float) -> Diagnostic | None:
+    """A warning when a split meant to hold out validation images leaves a class without one
+    (a class of a single image trains on it): validation is then off, or blind to that class."""
+    if fraction == 1:
+        return None
+    counts = np.bincount(validation.labels, minlength=len(validation.classes))
+    missing = [name for name, count in zip(validation.classes, counts) if count == 0]
+    hint = ("a class gives validation an image only when it has 2 or more; add images, or --split 1 "
+            "to train on everything without validation")
+    if len(missing) == len(validation.classes):
+        return Diagnostic(severity=Severity.warning, code="W301", hint=hint,
+                          message=f"--split {fraction} holds out no image: validation is off")
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5:,} more" if len(missing) > 5 else "")
+        return Diagnostic(severity=Severity.warning, code="W302", hint=hint,
+                          message=f"--split {fraction} holds out no image of {len(missing):,} of "
+                                  f"{len(validation.classes):,} classes ({shown}): validation does not see them")
+    return None
 
 
 def _mnist_dataset(images: np.ndarray, labels: np.ndarray, size: tuple[int, int, int]) -> Dataset:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import io
 import json
 import math
 import os
@@ -31,13 +32,20 @@ from torch.utils.data import DataLoader, TensorDataset
 from ..analysis import analyze
 from ..backends.torch import GraphModule, module_name, to_torch
 from ..diagnostics import error
+from ..files import remove_temporaries, write_text, writing
 from ..ir import ClassificationLayer, Network, RegressionLayer, SoftmaxLayer, TrainingOptions
 from ..ir.base import InputLayer
 from . import checkpoint
 from .augment import Augmenter
 from .data import Dataset
 
-__all__ = ["TrainConfig", "train", "classifier_parts", "predict_batches", "device_for"]
+__all__ = ["TrainConfig", "train", "classifier_parts", "predict_batches", "device_for", "RUN_FILES",
+           "EVALUATION_CSV"]
+
+EVALUATION_CSV = "evaluate-confusion.csv"
+RUN_FILES = ["spec.net", "network.json", "options.json", "metrics.csv", "last.pt", "best.pt", "metrics.json",
+             "training-progress.png", "confusion.png", "summary.json", EVALUATION_CSV]
+"""What netspec writes in a run folder; summary.json, written last, says the run is finished."""
 
 
 @dataclass
@@ -173,6 +181,22 @@ def _load_matching(model: GraphModule, path: Path) -> list[str]:
     return sorted({k.split(".")[1] for k in copied if k.startswith("layers.")})
 
 
+def _restore_optimizer(optimizer: torch.optim.Optimizer, resume: dict[str, Any]) -> None:
+    """The checkpoint's optimizer state, refused (C005) unless every buffer fits its parameter:
+    torch accepts mismatched buffers here and fails only at the next step."""
+    try:
+        optimizer.load_state_dict(resume["optimizer"])
+        for group in optimizer.param_groups:
+            for parameter in group["params"]:
+                for buffer in optimizer.state.get(parameter, {}).values():
+                    if isinstance(buffer, Tensor) and buffer.dim() and buffer.shape != parameter.shape:
+                        raise ValueError(f"a buffer of shape {tuple(buffer.shape)} for a parameter of shape "
+                                         f"{tuple(parameter.shape)}")
+    except (ValueError, KeyError, TypeError, RuntimeError, IndexError, AttributeError) as exc:
+        raise error("C005", f"{resume['path']}: its optimizer state does not fit this network ({exc})",
+                    hint="resume from the run's own last.pt, or start a new run") from None
+
+
 def predict_batches(model: GraphModule, images: Tensor, logits_layer: str | None, device: torch.device,
                     batch: int = 256) -> Tensor:
     """Class scores (logits where the network has them) for uint8 images, in eval mode."""
@@ -196,7 +220,8 @@ def _population_statistics(model: GraphModule, images: Tensor, batch: int, devic
     over the training data sets each batch normalization's mean and variance to those of all its
     inputs (the running averages of training only approximate them). Every layer normalizes with
     its batch statistics during the pass, as in training, so each one sees the inputs it was
-    trained on."""
+    trained on. The pass counts no training batch (num_batches_tracked stays), so doing it again
+    (a resume finishing a run) gives the same checkpoint."""
     norms = [m for m in model.modules() if isinstance(m, BATCH_NORMS)]
     if not norms:
         return
@@ -210,6 +235,7 @@ def _population_statistics(model: GraphModule, images: Tensor, batch: int, devic
         entry[2] = entry[2] + (x * x).sum(1)
 
     hooks = [m.register_forward_pre_hook(accumulate) for m in norms]
+    tracked = [m.num_batches_tracked.clone() for m in norms]
     was_training = model.training
     model.eval()
     for m in norms:
@@ -225,6 +251,8 @@ def _population_statistics(model: GraphModule, images: Tensor, batch: int, devic
         for hook in hooks:
             hook.remove()
         model.train(was_training)
+    for m, batches in zip(norms, tracked):
+        m.num_batches_tracked.copy_(batches)
     for m, (count, total, squares) in moments.items():
         mean = total / count
         m.running_mean.copy_(mean.to(m.running_mean))
@@ -240,12 +268,14 @@ class _Writer:
         self.path = path
         kept = []
         if keep_until is not None and path.exists():
-            with path.open(newline="") as handle:
-                kept = [r for r in csv.DictReader(handle) if int(r["iteration"]) <= keep_until]
-        with path.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, self.COLUMNS)
-            writer.writeheader()
-            writer.writerows(kept)  # the kept rows' text as written ("0" stays "0", not "0.0")
+            with path.open(newline="") as handle:  # a row cut short by a kill has empty (None) fields
+                kept = [r for r in csv.DictReader(handle) if None not in r.values()
+                        and r["iteration"].isdigit() and int(r["iteration"]) <= keep_until]
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, self.COLUMNS)
+        writer.writeheader()
+        writer.writerows(kept)  # the kept rows' text as written ("0" stays "0", not "0.0")
+        write_text(path, text.getvalue())  # a kill while resuming keeps the rows already there
         self.rows = [self._typed(r) for r in kept]
 
     @staticmethod
@@ -265,8 +295,19 @@ class _Writer:
     def add(self, row: dict[str, Any]) -> None:
         row = {k: row.get(k, "") for k in self.COLUMNS}
         self.rows.append(self._typed(row))
-        with self.path.open("a", newline="") as handle:
+        with writing(self.path), self.path.open("a", newline="") as handle:
             csv.DictWriter(handle, self.COLUMNS).writerow(row)
+
+
+def _prepare_folder(out: Path, new_run: bool) -> None:
+    """The run folder, rid of the temporary files a kill -9 left mid-write and, for a new run
+    (the CLI lets one into a folder holding a run only with --overwrite), of the earlier run's files:
+    a stale summary.json would call the new run finished."""
+    with writing(out):
+        out.mkdir(parents=True, exist_ok=True)
+        for name in reversed(RUN_FILES) if new_run else []:  # summary.json before what it vouches for
+            (out / name).unlink(missing_ok=True)
+    remove_temporaries(out, RUN_FILES)
 
 
 def _finite(value: float) -> float | None:
@@ -275,7 +316,9 @@ def _finite(value: float) -> float | None:
 
 
 def train(config: TrainConfig) -> dict[str, Any]:
-    """Run (or resume) training; returns the summary written to summary.json."""
+    """Run (or resume) training, then put the final checkpoints (population statistics) and
+    metrics.json in place; returns the summary for summary.json. Resuming a run killed while it
+    finished does no iteration and redoes the finishing, which writes the same files again."""
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     options = config.options
     device = device_for(options.execution_environment)
@@ -291,6 +334,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
     torch.manual_seed(config.seed)
     model = to_torch(network, seed=config.seed)
     classes = config.train.classes
+    if loss_kind == "classification" and len(classes) < 2:
+        raise error("R013", f"the data has one class ({classes[0]}): classification needs at least 2",
+                    hint="add a sub-folder of images for each other class")
     if loss_kind == "classification":
         outputs = model.run(torch.zeros(1, *config.train.images.shape[1:]), capture={logits_layer})[logits_layer]
         if outputs[0].numel() != len(classes):
@@ -312,7 +358,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     optimizer = _optimizer(groups, options)
     if resume is not None:
         model.load_state_dict(resume["model"])
-        optimizer.load_state_dict(resume["optimizer"])
+        _restore_optimizer(optimizer, resume)
     trained = model
     if distributed:
         from torch.nn.parallel import DistributedDataParallel
@@ -332,18 +378,22 @@ def train(config: TrainConfig) -> dict[str, Any]:
     epoch, iteration, position = 0, 0, 0
     order = torch.randperm(count, generator=generator) if options.shuffle != "never" else torch.arange(count)
     best_loss, best_iteration, stale = math.inf, 0, 0
+    seen, elapsed = 0, 0.0  # images trained on and training seconds, over every resume of the run
+    last_loss, last_acc = math.nan, math.nan
     if resume is not None:
         epoch, iteration, position = resume["epoch"], resume["iteration"], resume["position"]
         order = resume["order"]
         generator.set_state(resume["generator"])
         torch.set_rng_state(resume["torch_rng"])
         best_loss, best_iteration, stale = resume["best_loss"], resume["best_iteration"], resume["stale"]
+        seen, elapsed = resume.get("images_seen", 0), resume.get("seconds", 0.0)
+        last_loss, last_acc = resume.get("last_loss", math.nan), resume.get("last_accuracy", math.nan)
     out = config.out
     if lead:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "spec.net").write_text(config.spec_text, encoding="utf-8")
-        (out / "network.json").write_text(network.model_dump_json(indent=2), encoding="utf-8")
-        (out / "options.json").write_text(options.model_dump_json(indent=2), encoding="utf-8")
+        _prepare_folder(out, new_run=resume is None)
+        write_text(out / "spec.net", config.spec_text)
+        write_text(out / "network.json", network.model_dump_json(indent=2))
+        write_text(out / "options.json", options.model_dump_json(indent=2))
     writer = _Writer(out / "metrics.csv", iteration if resume is not None else None) if lead else None
     analysis = analyze(network)
     macs = analysis.totals.macs if isinstance(analysis.totals.macs, int) else 0
@@ -356,7 +406,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
                 "position": position, "order": order, "generator": generator.get_state(),
                 "torch_rng": torch.get_rng_state(), "best_loss": best_loss, "best_iteration": best_iteration,
                 "stale": stale, "options": options.model_dump_json(), "seed": config.seed,
-                "spec": config.spec_text, "run": json.dumps(config.extra)}
+                "spec": config.spec_text, "run": json.dumps(config.extra), "images_seen": seen,
+                "seconds": elapsed, "last_loss": last_loss, "last_accuracy": last_acc}
 
     def validate() -> tuple[float, float]:
         scores = predict_batches(model, torch.from_numpy(validation.images), logits_layer, device)
@@ -373,15 +424,13 @@ def train(config: TrainConfig) -> dict[str, Any]:
                         MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
                         TextColumn("acc {task.fields[acc]:5.1f}%"), TextColumn("{task.fields[speed]:,.0f} img/s"),
                         TimeRemainingColumn(), disable=config.quiet or not lead, transient=False)
-    started = time.perf_counter()
-    seen = 0
-    last_loss, last_acc = math.nan, math.nan
-    stopped = "max-epochs"
+    started = time.perf_counter() - elapsed
+    stopped = "validation-patience" if stale >= options.validation_patience else "max-epochs"
     model.train()
     with progress:
         task = progress.add_task("train", total=total, completed=iteration, epoch=epoch + 1,
                                  epochs=options.max_epochs, loss=0.0, acc=0.0, speed=0.0)
-        while epoch < options.max_epochs:
+        while epoch < options.max_epochs and stopped == "max-epochs":
             _set_learn_rate(optimizer, _learn_rate(options, epoch))
             steps = list(range(position, per_epoch))
             # the loader gets its own generator: making an iterator must not consume the global
@@ -456,7 +505,6 @@ def train(config: TrainConfig) -> dict[str, Any]:
                 order = torch.randperm(count, generator=generator)
             if lead:
                 checkpoint.save(out / "last.pt", payload())
-    elapsed = time.perf_counter() - started
     if lead:
         population = options.batch_normalization_statistics == "population"
         if population:
@@ -488,10 +536,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
         peak = peak_flops(torch.cuda.get_device_name(device), bf16=use_bf16)
         summary["device_name"] = torch.cuda.get_device_name(device)
         summary["mfu"] = summary["achieved_flops_per_second"] / peak if peak else None
-    if lead:
-        (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-        if writer is not None:
-            (out / "metrics.json").write_text(json.dumps(writer.rows, indent=1), encoding="utf-8")
+    if writer is not None:
+        write_text(out / "metrics.json", json.dumps(writer.rows, indent=1))
     if distributed:
         import torch.distributed as dist
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import write_atomically
+
 __all__ = ["training_progress", "confusion_matrix", "confusion_figure"]
+
+
+LABELLED_CLASSES = 30
+"""Up to this many classes the confusion figure names each class and writes each count; beyond,
+it stays a readable size and shows the shading alone."""
 
 
 def _pyplot():
@@ -17,6 +24,15 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _save(figure, out: Path) -> None:
+    """Atomically, in the format of out's suffix (PNG without one)."""
+    try:
+        write_atomically(out, lambda stream: figure.savefig(stream, format=out.suffix.lstrip(".").lower() or "png",
+                                                            dpi=110))
+    finally:
+        _pyplot().close(figure)
 
 
 def training_progress(metrics_csv: Path, out: Path) -> None:
@@ -57,8 +73,7 @@ def training_progress(metrics_csv: Path, out: Path) -> None:
     bottom.set_xlabel("iteration")
     figure.suptitle("Training progress")
     figure.tight_layout()
-    figure.savefig(out, dpi=110)
-    plt.close(figure)
+    _save(figure, out)
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
@@ -70,21 +85,22 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int) ->
 def confusion_figure(matrix: np.ndarray, names: list[str], out: Path, title: str) -> None:
     """plotconfusion's layout: counts per cell, row-normalized shading, accuracy in the title."""
     plt = _pyplot()
-    size = max(4.0, 0.5 * len(names) + 2)
+    labelled = len(names) <= LABELLED_CLASSES
+    size = max(4.0, 0.5 * min(len(names), LABELLED_CLASSES) + 2)
     figure, axis = plt.subplots(figsize=(size, size))
     rows = matrix.sum(axis=1, keepdims=True).clip(min=1)
     axis.imshow(matrix / rows, cmap="Blues", vmin=0, vmax=1)
-    for i in range(len(names)):
-        for j in range(len(names)):
-            if matrix[i, j]:
-                color = "white" if matrix[i, j] / rows[i, 0] > 0.5 else "black"
-                axis.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8, color=color)
-    axis.set_xticks(range(len(names)), names, rotation=45 if max(map(len, names)) > 3 else 0)
-    axis.set_yticks(range(len(names)), names)
+    if labelled:
+        for i in range(len(names)):
+            for j in range(len(names)):
+                if matrix[i, j]:
+                    color = "white" if matrix[i, j] / rows[i, 0] > 0.5 else "black"
+                    axis.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8, color=color)
+        axis.set_xticks(range(len(names)), names, rotation=45 if max(map(len, names)) > 3 else 0)
+        axis.set_yticks(range(len(names)), names)
     axis.set_xlabel("predicted class")
     axis.set_ylabel("true class")
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
     axis.set_title(f"{title} — accuracy {100 * accuracy:.2f}%")
     figure.tight_layout()
-    figure.savefig(out, dpi=110)
-    plt.close(figure)
+    _save(figure, out)

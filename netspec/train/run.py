@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +16,15 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from ..diagnostics import error
+from ..analysis.limits import check_buildable
+from ..diagnostics import error, render
+from ..files import check_writable, write_text, writing
 from ..ir import Network, TrainingOptions
+from ..text import terminal_text
 from . import checkpoint, plots
 from .augment import parse_augmentation
-from .data import BUILTIN, Dataset, fit_images, load_source, read_image
-from .loop import TrainConfig, classifier_parts, predict_batches, train
+from .data import BUILTIN, Dataset, load_source, read_image, validation_warning
+from .loop import EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, predict_batches, train
 
 __all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size"]
 
@@ -26,6 +32,10 @@ OVERRIDES = {"epochs": "max_epochs", "batch_size": "mini_batch_size", "lr": "ini
              "solver": "solver", "execution_environment": "execution_environment",
              "validation_frequency": "validation_frequency", "validation_patience": "validation_patience",
              "l2": "l2_regularization", "shuffle": "shuffle", "momentum": "momentum"}
+
+FULL_PER_CLASS_TABLE = 30  # classes; above, `evaluate` shows the worst and best SHOWN_AT_EACH_END
+SHOWN_AT_EACH_END = 10
+PRINTED_CONFUSION = 20  # classes; above, the confusion matrix goes to a CSV file only
 
 
 def image_input_size(network: Network) -> tuple[int, int, int]:
@@ -60,6 +70,31 @@ def default_run_folder(spec: Path) -> Path:
     return candidate
 
 
+def _check_run_folder(out: Path, overwrite: bool) -> None:
+    """Before any work: a new run never lands on an earlier one (or on other files) unless
+    --overwrite says so, and its folder must be one this process can create and write."""
+    with writing(out):
+        occupied = out.is_dir() and any(out.iterdir())
+    if occupied and not overwrite:
+        if any((out / name).is_file() for name in ("last.pt", "best.pt")):
+            raise error("R012", f"the folder {out} already holds a training run",
+                        hint=f"continue it with `netspec train --resume {out}`, replace it with --overwrite, "
+                             "or choose another --out")
+        raise error("R012", f"the folder {out} is not empty",
+                    hint="choose a new or empty folder for --out, or give --overwrite (netspec then replaces "
+                         "its own files there and leaves the others)")
+    check_writable(out, folder=True)
+
+
+def _finished(out: Path) -> dict[str, Any] | None:
+    """The summary of a run whose every final file is in place (summary.json is written last)."""
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if all((out / name).is_file() for name in summary.get("files", [])) else None
+
+
 def resolve_options(network: Network, overrides: dict[str, Any]) -> TrainingOptions:
     """The spec's trainingOptions (MATLAB's sgdm defaults without one), then CLI overrides."""
     options = network.training or TrainingOptions(solver="sgdm")
@@ -80,7 +115,10 @@ def resolve_options(network: Network, overrides: dict[str, Any]) -> TrainingOpti
 
 def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data: str, out: Path | None,
               overrides: dict[str, Any], seed: int, init: Path | None, resume: Path | None, augment: str | None,
-              split: float, quiet: bool, bindings: list[str] | None = None) -> dict[str, Any]:
+              split: float, quiet: bool, bindings: list[str] | None = None,
+              overwrite: bool = False) -> dict[str, Any]:
+    """Train into a new run folder (an occupied one only with `overwrite`), or continue the run
+    `resume` names: its training where it stopped, or its finishing where a kill cut it short."""
     console = Console(stderr=True)
     resumed = None
     if resume is not None:
@@ -93,16 +131,21 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
             resumed.get("seed", seed), extra.get("augment", augment)
         bindings = extra.get("set", [])
         out = Path(resumed["path"]).parent
-        if resumed["epoch"] >= options.max_epochs or resumed.get("stale", 0) >= options.validation_patience:
-            console.print(f"{out} already finished its {options.max_epochs} epochs; nothing to resume")
-            return json.loads((out / "summary.json").read_text()) if (out / "summary.json").is_file() else {}
+        finished = _finished(out)
+        if finished is not None:
+            console.print(f"{out} already finished ({finished.get('stopped', 'max-epochs')}); nothing to resume")
+            return finished
     else:
         options = resolve_options(network, overrides)
         out = out or default_run_folder(spec_path or Path(network.name))
+        _check_run_folder(out, overwrite)
+    check_buildable(network)  # before the data is read at the input layer's size
     size = image_input_size(network)
     training, validation, test = load_source(data, size, split=split, seed=seed)
     if len(training) == 0:
         raise error("D009", f"the data source '{data}' has no training images")
+    if resume is None and (warning := validation_warning(validation, split)) is not None:
+        sys.stderr.write(render(warning) + "\n\n")
     config = TrainConfig(network=network, options=options, train=training, validation=validation, out=out,
                          spec_text=spec_text, seed=seed, init=init, resume=resumed,
                          augmenter=parse_augmentation(augment), quiet=quiet,
@@ -124,7 +167,9 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
         if metrics["confusion"].size:
             plots.confusion_figure(metrics["confusion"], report_set.classes, out / "confusion.png",
                                    f"{title} ({'test' if test is not None else 'validation'})")
-        (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    summary["files"] = [name for name in RUN_FILES if name != "summary.json" and (out / name).is_file()] \
+        + ["summary.json"]
+    write_text(out / "summary.json", json.dumps(summary, indent=2))  # last: the run is finished
     if not quiet:
         _print_summary(console, out, summary)
     return summary
@@ -148,7 +193,7 @@ def _print_summary(console: Console, out: Path, summary: dict[str, Any]) -> None
             accuracy = summary[key]["accuracy"]
             rows.append((key, (f"accuracy {100 * accuracy:.2f}% on " if accuracy is not None else "")
                          + f"{summary[key]['images']:,} images (loss {summary[key]['loss']:.4f})"))
-    rows.append(("files", "best.pt, last.pt, metrics.csv, training-progress.png, confusion.png, summary.json"))
+    rows.append(("files", ", ".join(summary["files"])))
     for key, value in rows:
         table.add_row(key, value)
     console.print(table)
@@ -179,35 +224,77 @@ def run_evaluate(source: Path, data: str, out: Path | None) -> dict[str, Any]:
     if dataset.classes != classes:
         raise error("R008", f"the data's classes {dataset.classes[:6]} differ from the network's {classes[:6]}",
                     hint="evaluate on data with the same class folders the network was trained on")
+    confusion_csv = None
+    if len(classes) > PRINTED_CONFUSION:
+        confusion_csv = out.with_suffix(".csv") if out is not None else Path(payload["path"]).parent / EVALUATION_CSV
+        check_writable(confusion_csv, folder=False)
+    if out is not None:
+        check_writable(out, folder=False)
     metrics = _evaluate(payload, dataset)
     console = Console()
     matrix = metrics["confusion"]
-    table = Table(title=f"{payload['path']} on {data} ({len(dataset):,} images): accuracy "
-                        f"{100 * metrics['accuracy']:.2f}%, loss {metrics['loss']:.4f}", title_style="bold")
+    title = (f"{payload['path']} on {data} ({len(dataset):,} images): accuracy {100 * metrics['accuracy']:.2f}%, "
+             f"loss {metrics['loss']:.4f}")
+    if matrix.size:
+        console.print(_per_class_table(title, classes, matrix))
+        _show_confusion(console, matrix, classes, confusion_csv)
+        if out is not None:
+            plots.confusion_figure(matrix, classes, out, network.name)
+    else:  # regression: no classes to count
+        console.print(title, highlight=False)
+    return {"accuracy": metrics["accuracy"], "loss": metrics["loss"], "images": len(dataset)}
+
+
+def _show_confusion(console: Console, matrix: np.ndarray, classes: list[str], csv_path: Path | None) -> None:
+    """The matrix as a table, or (csv_path: too many classes to read one) written to csv_path in long
+    form, one row per non-zero cell, which stays small however many classes there are."""
+    if csv_path is None:
+        confusion = Table(title="confusion (rows: true, columns: predicted)")
+        confusion.add_column("")
+        for name in classes:
+            confusion.add_column(terminal_text(name), justify="right")
+        for i, name in enumerate(classes):
+            confusion.add_row(terminal_text(name), *[str(v) if v else "·" for v in matrix[i]])
+        console.print(confusion)
+        return
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["true", "predicted", "count"])
+    for i, j in zip(*np.nonzero(matrix)):
+        writer.writerow([classes[i], classes[j], int(matrix[i, j])])
+    write_text(csv_path, text.getvalue())
+    console.print(f"confusion matrix ({len(classes):,} × {len(classes):,}): too large to print; every non-zero "
+                  f"cell (true, predicted, count) is in {csv_path}", highlight=False, soft_wrap=True)
+
+
+def _per_class_table(title: str, classes: list[str], matrix: np.ndarray) -> Table:
+    """Images, correct, recall and precision per class; beyond FULL_PER_CLASS_TABLE classes, only
+    the classes with the lowest and the highest recall (a table of thousands of rows reads as none)."""
+    table = Table(title=title, title_style="bold")
     for column in ("class", "images", "correct", "recall", "precision"):
         table.add_column(column, justify="right" if column != "class" else "left")
-    for i, name in enumerate(classes):
-        total, correct, predicted = matrix[i].sum(), matrix[i, i], matrix[:, i].sum()
-        table.add_row(name, f"{total:,}", f"{correct:,}", f"{100 * correct / max(total, 1):.1f}%",
-                      f"{100 * correct / max(predicted, 1):.1f}%")
-    console.print(table)
-    confusion = Table(title="confusion (rows: true, columns: predicted)")
-    confusion.add_column("")
-    for name in classes:
-        confusion.add_column(name, justify="right")
-    for i, name in enumerate(classes):
-        confusion.add_row(name, *[str(v) if v else "·" for v in matrix[i]])
-    console.print(confusion)
-    if out is not None:
-        plots.confusion_figure(matrix, classes, out, network.name)
-    return {"accuracy": metrics["accuracy"], "loss": metrics["loss"], "images": len(dataset)}
+    totals, correct, predicted = matrix.sum(axis=1), np.diagonal(matrix), matrix.sum(axis=0)
+    recall = correct / np.maximum(totals, 1)
+    shown = list(range(len(classes)))
+    if len(classes) > FULL_PER_CLASS_TABLE:
+        by_recall = np.argsort(recall, kind="stable")
+        shown = [*by_recall[:SHOWN_AT_EACH_END], None, *by_recall[-SHOWN_AT_EACH_END:]]
+        table.caption = (f"{len(classes):,} classes: the {SHOWN_AT_EACH_END} with the lowest recall, then the "
+                         f"{SHOWN_AT_EACH_END} with the highest")
+    for i in shown:
+        if i is None:
+            table.add_row(f"… {len(classes) - 2 * SHOWN_AT_EACH_END:,} more", "", "", "", "")
+            continue
+        table.add_row(terminal_text(classes[i]), f"{totals[i]:,}", f"{correct[i]:,}", f"{100 * recall[i]:.1f}%",
+                      f"{100 * correct[i] / max(predicted[i], 1):.1f}%")
+    return table
 
 
 def run_predict(source: Path, images: list[Path]) -> list[dict[str, Any]]:
     payload = checkpoint.load(source)
     network, model = checkpoint.model_of(payload)
     size = image_input_size(network)
-    batch = np.concatenate([fit_images(read_image(path)[None], size) for path in images])
+    batch = np.stack([read_image(path, size) for path in images])
     kind, logits_layer, _ = classifier_parts(network)
     scores = predict_batches(model, torch.from_numpy(batch), logits_layer, torch.device("cpu"))
     probabilities = torch.softmax(scores, dim=1) if kind == "classification" else scores

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from ..text import printable
+
 if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
@@ -33,14 +35,10 @@ def _check_png(out: Path) -> None:
 
 def _write(image: Image.Image, out: Path) -> None:
     """Atomically, like `netspec export`: an existing file survives a failed write."""
-    from ..diagnostics import error
     from ..files import write_atomically
     from .montage import png_bytes
 
-    try:
-        write_atomically(out, lambda stream: stream.write(png_bytes(image)))
-    except OSError as exc:
-        raise error("V006", f"cannot write {out}: {exc.strerror or exc}") from None
+    write_atomically(out, lambda stream: stream.write(png_bytes(image)))
 
 
 def _rgb(pixels: np.ndarray) -> np.ndarray:
@@ -85,7 +83,7 @@ def filters(
         shown = "in grey" if inputs == 1 else f"input channel {channel} of {inputs}"
     picture = montage(rescale(tiles, per_item=True), f"{name}: {count} filters of {size}, {shown}")
     _write(picture.image, out)
-    typer.echo(f"wrote {out} ({picture.describe()}): {name}, {count} filters of {size}, {shown}")
+    typer.echo(f"wrote {out} ({picture.describe()}): {printable(name)}, {count} filters of {size}, {shown}")
 
 
 @app.command()
@@ -109,7 +107,7 @@ def activations(
     shape = trained.rows[layer].output_shapes[0]
     picture = montage(rescale(maps), f"{layer} ({shape}) for {image.name}")
     _write(picture.image, out)
-    typer.echo(f"wrote {out} ({picture.describe()}): {layer} {shape}, one tile per channel")
+    typer.echo(f"wrote {out} ({picture.describe()}): {printable(layer)} {shape}, one tile per channel")
 
 
 @app.command()
@@ -144,7 +142,8 @@ def gradcam(
     picture = montage(np.stack([view, heat_overlay(view, result.heat)]),
                       f"Grad-CAM of '{name}' ({probability:.1f}%) at {result.layer} {shape}", at_least=VIEW_PIXELS)
     _write(picture.image, out)
-    typer.echo(f"class '{name}' ({probability:.1f}%, predicted '{predicted}'), layer {result.layer} {shape}: "
+    typer.echo(f"class '{printable(name)}' ({probability:.1f}%, predicted '{printable(predicted)}'), "
+               f"layer {printable(result.layer)} {shape}: "
                f"wrote {out} ({picture.describe()})")
 
 

@@ -21,7 +21,7 @@ from ..backends.torch import GraphModule, module_name
 from ..diagnostics import NetspecError, error, suggest
 from ..ir import Network, conv
 from ..train import checkpoint
-from ..train.data import fit_images, read_image
+from ..train.data import read_image
 from ..train.loop import classifier_parts
 from ..train.run import image_input_size
 
@@ -129,7 +129,7 @@ def image_layer(trained: Trained, name: str) -> list[int]:
 def read(trained: Trained, path: Path) -> np.ndarray:
     """An image file as the network reads it: uint8 (C, H, W) at the input layer's size
     (resized and converted as `netspec predict` does)."""
-    return fit_images(read_image(path)[None], trained.input_size)[0]
+    return read_image(path, trained.input_size)
 
 
 def _batch(image: np.ndarray) -> Tensor:

@@ -372,3 +372,21 @@ lgraph = connectLayers(lgraph,'b','cat/in2');
     assert cat.receptive_field.axes[0].size == 3
     # the other axis is centred alike (1-wide windows): union = max = 1
     assert cat.receptive_field.axes[1].size == brute.field("cat")[1][0] == 1
+
+
+def test_a_jump_too_long_to_write_out_is_reported_approximately():
+    # 800 strides of 10**6: the last jump is 10**4800, past the 4,300 digits Python writes out
+    network = load_source("""
+layers = imageInputLayer([4 4 1], 'Name', 'in');
+for i = 1:800
+    layers = [layers; maxPooling2dLayer(1, 'Stride', 1000000, 'Padding', 'same', 'Name', sprintf('p%d', i))];
+end
+""", "s.net").network
+    from netspec.analysis import render
+
+    analysis = analyzed(network)
+    jumps = [report.receptive_field.axes[0].jump for report in analysis.layers]
+    assert jumps[:3] == ["1", "1000000", "1000000000000"]  # exact while short
+    assert jumps[-1] == "1.00e4800"
+    assert all(axis.size == 1 for report in analysis.layers for axis in report.receptive_field.axes)
+    assert render.as_csv(analysis).endswith(",1\n") and render.as_json(analysis)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from typer.testing import CliRunner
@@ -21,6 +22,8 @@ from netspec.backends import graphviz as backend
 from netspec.cli import app
 from netspec.ir import LAYERS
 from netspec.language import load_source
+
+from .test_pytorch_source_safety import matlab_text
 
 ROOT = Path(__file__).parents[2]
 SPECS = ROOT / "specs"
@@ -181,6 +184,41 @@ def test_unknown_shapes_show_a_question_mark(tmp_path):
     _, edges = parse_dot(out.read_text())  # ... and the drawing still shows where
     labels = {(s, d): a["label"] for s, d, a in edges}
     assert labels[("add", "r")] == "?" and labels[("a", "add")] == "6×6×4 → in1"
+
+
+HOSTILE_NAMES = ["a\\", 'b"', "<c>", 'd\n[image="/etc/hosts"]', "e\x1b]0;t\x07", "\\x1b", 'f\\"g', "h\u2028i",
+                 "<<b>j</b>>", "k\\N"]
+"""Layer names that end a DOT string early, read as HTML, expand as `\\N`, or hold characters
+neither DOT nor SVG may carry; `\\x1b` spelled out must stay apart from a real ESC."""
+
+
+def hostile_network():
+    """input -> one relu per hostile name, from a file whose name reads as HTML and as `\\N`."""
+    rows = ["imageInputLayer([8 8 1],'Name','in')", *(f"reluLayer('Name',{matlab_text(n)})" for n in HOSTILE_NAMES)]
+    return load_source("layers = [" + "\n".join(rows) + "];\n", "specs/<x\\N>").network
+
+
+def test_hostile_names_stay_one_node_each():
+    network = hostile_network()
+    source = backend.to_dot(network).source
+    nodes, edges = parse_dot(source)
+    assert len(nodes) == len(set(nodes)) == len(network.layers)
+    assert len(edges) == len(network.connections)
+    assert all(char in "\t\n" or char.isprintable() for char in source)
+    assert 'label="<x\\\\N>"' in source  # a plain label, its backslash doubled: no HTML, no \N
+
+
+@needs_dot
+def test_hostile_names_render_to_well_formed_svg():
+    network = hostile_network()
+    done = subprocess.run([DOT, "-Tsvg"], input=backend.to_dot(network).source.encode(), capture_output=True,
+                          timeout=120)
+    assert done.returncode == 0 and not done.stderr, done.stderr.decode(errors="replace")
+    svg = ElementTree.fromstring(done.stdout)
+    groups = [g.get("class") for g in svg.iter("{http://www.w3.org/2000/svg}g")]
+    assert groups.count("node") == len(network.layers) and groups.count("edge") == len(network.connections)
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "<x\\N>" in texts and "e\\x1b]0;t\\x07" in texts and "<<b>j</b>>" in texts
 
 
 # -- the command --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,8 @@ from PIL import Image
 import netspec
 from netspec.analysis import analyze
 from netspec.backends.onnx import to_onnx
-from netspec.backends.torch import to_torch
+from netspec.backends.torch import GraphModule, to_torch
+from netspec.ir import SoftmaxLayer
 from netspec.language import load_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +34,56 @@ def inferred_shapes(proto: onnx.ModelProto) -> dict[str, list]:
     graph = onnx.shape_inference.infer_shapes(proto, strict_mode=True).graph
     values = list(graph.value_info) + list(graph.output) + list(graph.input)
     return {v.name: [d.dim_value or d.dim_param for d in v.type.tensor_type.shape.dim] for v in values}
+
+
+RTOL = 1e-4
+ATOL_OF_MAX = 1e-5
+"""onnxruntime against torch, per tensor: |onnx - torch| <= RTOL·|torch| + ATOL_OF_MAX·max|torch|.
+Relative, so it holds a Glorot-initialised MobileNetV2's logits (~1e-10) to the same standard as
+a trained network's, where an absolute 1e-4 on its softmax (1/1000 each) would pass any output."""
+
+
+def with_layer_outputs(proto: onnx.ModelProto, layers: list[str]) -> onnx.ModelProto:
+    """A copy of `proto` that also outputs the tensors named after `layers` (typed by shape inference)."""
+    model = onnx.shape_inference.infer_shapes(proto)
+    typed = {v.name: v for v in model.graph.value_info}
+    outputs = {o.name for o in model.graph.output}
+    model.graph.output.extend(typed[name] for name in layers if name not in outputs)
+    return model
+
+
+def exciting_input(proto: onnx.ModelProto, batch: int) -> torch.Tensor:
+    """Pixel values spread over 0-255, as MATLAB feeds them (the input layer normalizes them)."""
+    dims = [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim[1:]]
+    return torch.rand(batch, *dims, generator=torch.Generator().manual_seed(batch)) * 255
+
+
+def compared_layers(network, model: GraphModule) -> tuple[str, list[str]]:
+    """(the logits layer, what to compare): the logits (what the softmax reads; the output of a
+    network without one), three layers a quarter, half and three quarters through the graph, and
+    the network's outputs."""
+    softmax = next((layer.name for layer in network.layers if isinstance(layer, SoftmaxLayer)), None)
+    logits = next((edge.source for edge in network.connections if edge.destination == softmax),
+                  model.output_names[0])
+    inner = [name for name, sources in model.plan if sources]
+    quarters = [inner[len(inner) * k // 4] for k in (1, 2, 3)]
+    return logits, list(dict.fromkeys([logits, *quarters, *model.output_names]))
+
+
+def assert_onnx_matches_torch(model: GraphModule, proto: onnx.ModelProto, x: torch.Tensor,
+                              layers: list[str]) -> dict[str, np.ndarray]:
+    """onnxruntime's tensor of each of `layers` against torch's, within RTOL / ATOL_OF_MAX;
+    returns torch's tensors."""
+    session = onnxruntime.InferenceSession(with_layer_outputs(proto, layers).SerializeToString(),
+                                           providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    actual = dict(zip(names, session.run(None, {session.get_inputs()[0].name: x.numpy()})))
+    with torch.no_grad():
+        expected = {name: value.numpy() for name, value in model.run(x, capture=set(layers)).items()}
+    for name in layers:
+        scale = float(np.abs(expected[name]).max())
+        np.testing.assert_allclose(actual[name], expected[name], rtol=RTOL, atol=ATOL_OF_MAX * scale, err_msg=name)
+    return expected
 
 
 @pytest.fixture(scope="module", params=SPECS, ids=[p.stem for p in SPECS])
@@ -65,17 +117,31 @@ def test_shape_inference_gives_the_analyzer_shape_for_every_layer(exported):
 
 
 @pytest.mark.parametrize("batch", [1, 7])
-def test_onnxruntime_equals_pytorch(exported, batch):
-    _, model, proto = exported
-    session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-    feed = session.get_inputs()[0]
-    assert feed.shape[0] == "batch"  # dynamic batch axis
-    x = torch.randn(batch, *[int(d) for d in feed.shape[1:]])
-    with torch.no_grad():
-        expected = model(x).numpy()
-    actual = session.run(None, {feed.name: x.numpy()})[0]
-    assert actual.shape == expected.shape
-    assert np.abs(actual - expected).max() <= 1e-4
+def test_onnxruntime_equals_pytorch_on_logits_and_inner_layers(exported, batch):
+    network, model, proto = exported
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"  # dynamic batch axis
+    logits_layer, layers = compared_layers(network, model)
+    expected = assert_onnx_matches_torch(model, proto, exciting_input(proto, batch), layers)
+    # the logits vary far beyond the tolerance, over the classes and from one image to the next,
+    # so an output that is constant, or that ignores the input, cannot pass
+    logits = expected[logits_layer].reshape(batch, -1)
+    tolerance = (RTOL + ATOL_OF_MAX) * np.abs(logits).max()
+    assert logits.std(axis=1).min() > 10 * tolerance
+    assert batch == 1 or logits.std(axis=0).max() > 10 * tolerance
+
+
+def test_parity_check_fails_on_one_perturbed_weight():
+    """One weight of the first convolution off by 1% of that layer's largest: the comparison fails."""
+    network = load(ROOT / "specs" / "mnist_matlab.net")
+    model = to_torch(network, seed=1).eval()
+    proto = to_onnx(network, model.state_dict())
+    first_conv = next(node for node in proto.graph.node if node.op_type == "Conv")
+    weight = next(init for init in proto.graph.initializer if init.name == first_conv.input[1])
+    values = onnx.numpy_helper.to_array(weight).copy()
+    values.flat[0] += 0.01 * np.abs(values).max()
+    weight.CopyFrom(onnx.numpy_helper.from_array(values, weight.name))
+    with pytest.raises(AssertionError):
+        assert_onnx_matches_torch(model, proto, exciting_input(proto, 2), compared_layers(network, model)[1])
 
 
 def test_nodes_are_named_after_layers(exported):
@@ -144,12 +210,8 @@ def test_every_layer_kind_exports_exactly(text):
         if row.output_dims:
             dims = row.output_dims[0]
             assert shapes[row.name][1:] == [dims[-1], *dims[:-1]], row.name
-    session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-    feed = session.get_inputs()[0]
-    x = torch.randn(3, *[int(d) for d in feed.shape[1:]])
-    with torch.no_grad():
-        expected = model(x).numpy()
-    assert np.abs(session.run(None, {feed.name: x.numpy()})[0] - expected).max() <= 1e-4
+    # every layer but the input one (its normalized output has no tensor of its name: the graph input has it)
+    assert_onnx_matches_torch(model, proto, exciting_input(proto, 3), [name for name, sources in model.plan if sources])
 
 
 def test_asymmetric_same_padding_survives_as_onnx_pads():
@@ -199,6 +261,16 @@ def test_trained_checkpoint_predicts_the_same_classes_in_onnx(tmp_path):
     assert all(abs(a["probability"] - b["probability"]) < 1e-4 for a, b in zip(onnx_rows, torch_rows))
     metadata = {e.key: e.value for e in onnx.load(str(model_file)).metadata_props}
     assert json.loads(metadata["netspec.classes"]) == ["bars", "dots"]
+
+
+def test_a_path_with_undecodable_bytes_still_exports():
+    """A path from the command line keeps bytes that are not UTF-8 as lone surrogates (os.fsdecode),
+    which protobuf cannot store: the model's text shows them as escapes."""
+    network = load_source("layers = [imageInputLayer([4 4 1]) reluLayer];\n", os.fsdecode(b"specs/\xff.net")).network
+    proto = onnx.load_from_string(to_onnx(network).SerializeToString())
+    onnx.checker.check_model(proto)
+    metadata = {e.key: e.value for e in proto.metadata_props}
+    assert metadata["netspec.source"] == "specs/\\udcff.net" and proto.doc_string.startswith("specs/\\udcff.net")
 
 
 def test_predict_with_onnx_does_not_import_torch(tmp_path):
@@ -252,3 +324,24 @@ def test_trained_mnist_network_predicts_the_same_test_classes_in_onnx(tmp_path):
     actual = session.run(None, {session.get_inputs()[0].name: images.numpy()})[0].reshape(len(images), -1)
     assert (actual.argmax(1) == expected).all()
     assert (expected == test.labels).mean() > 0.8  # it did learn: the comparison is not between two random nets
+
+
+@pytest.mark.parametrize("classes", ["['a', 'b']", '{"a": 1}', "[]", "[1, 2]", '["a"]'],
+                         ids=["not-json", "not-a-list", "empty", "not-names", "fewer-than-outputs"])
+def test_onnx_class_metadata_that_is_not_one_name_per_output_is_refused(tmp_path, monkeypatch, capsys, classes):
+    from netspec.cli import main
+
+    network = load_source("layers = [imageInputLayer([8 8 1])\n fullyConnectedLayer(2)\n softmaxLayer\n"
+                          " classificationLayer];\n").network
+    proto = to_onnx(network, classes=["a", "b"])
+    next(entry for entry in proto.metadata_props if entry.key == "netspec.classes").value = classes
+    model_file, image = tmp_path / "tiny.onnx", tmp_path / "x.png"
+    model_file.write_bytes(proto.SerializeToString())
+    Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(image)
+    monkeypatch.setattr(sys, "argv", ["netspec", "predict", str(model_file), str(image)])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    err = capsys.readouterr().err
+    assert exited.value.code == 1, err
+    assert "error[P004]" in err and str(model_file) in err and "netspec.classes" in err
+    assert "Traceback" not in err

@@ -6,6 +6,10 @@ Per spec in `specs/` (numClasses = 4):
   * `FlopCounterMode` (batch 1) = the analyzer's MACs (total / 2) and `torch_flops` per layer;
   * receptive fields = the footprint of an output unit's input gradient.
 
+The first three compare netspec with itself on channel counts (the lowering sizes its modules from the
+analyzer's shapes: a depthwise `groups` both got wrong would pass them), so each weighted module is
+also checked against the layer's own MATLAB options and the tensor torch feeds it (section 2b).
+
 Receptive-field measurement (what this file chose, and why). A max pooling routes the gradient
 to one element per window, so the footprint of one output unit is sparse and its extremes are
 rarely reached. The test therefore works on a copy of the lowered model in which every max
@@ -42,7 +46,7 @@ import netspec
 from netspec.analysis import analyze
 from netspec.analysis.report import Analysis, LayerReport
 from netspec.backends.torch import LOWER, UNSUPPORTED, GraphModule, Pad, module_name, to_torch
-from netspec.ir import LAYERS, Network
+from netspec.ir import LAYERS, Network, conv, io, norm
 from netspec.language import load_source
 
 SPECS = Path(__file__).parents[2] / "specs"
@@ -139,6 +143,116 @@ def test_learnables_and_states_match_analyzer(spec: Built):
         assert stats == report.states, report.name
         states_total += stats
     assert states_total == spec.analysis.totals.states
+
+
+# -- 2b. weighted modules against the IR's own fields, without the analyzer --------------------------
+
+@dataclass
+class Expected:
+    """What a weighted layer's module must be: its core module's attributes, the channels of its
+    output tensor, and its parameter count."""
+
+    attributes: dict[str, object]
+    out_channels: int
+    parameters: int
+
+
+WEIGHTED_CORES = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm)
+
+
+def ir_input(layer) -> torch.Tensor:
+    """One sample of an input layer's data, sized from its own InputSize (torch layout)."""
+    if isinstance(layer, io.ImageInputLayer):
+        height, width, channels = layer.input_size
+        return torch.randn(1, channels, height, width)
+    if isinstance(layer, io.SequenceInputLayer):
+        return torch.randn(1, layer.input_size, layer.min_length)
+    return torch.randn(1, layer.input_size)
+
+
+def ir_expectation(layer, x: torch.Tensor) -> Expected | None:
+    """The module a layer's MATLAB options call for, given its input `x` as torch feeds it (written
+    out here from MATLAB's definitions, reading neither the analyzer nor the IR's own formulas);
+    None for a layer without weights."""
+    channels = x.shape[1]
+
+    def declared(value, actual: int, option: str) -> None:
+        assert value in ("auto", actual), f"{layer.name}: {option} {value}, but torch feeds it {actual}"
+
+    if isinstance(layer, (conv.Convolution2dLayer, conv.GroupedConvolution2dLayer, conv.Convolution1dLayer)):
+        one_d = isinstance(layer, conv.Convolution1dLayer)
+        as_tuple = (lambda v: (v,)) if one_d else tuple
+        if isinstance(layer, conv.GroupedConvolution2dLayer):
+            groups = channels if layer.num_groups == "channel-wise" else layer.num_groups
+            declared(layer.num_channels_per_group, channels // groups, "NumChannelsPerGroup")
+            out = groups * layer.num_filters_per_group
+        else:
+            declared(layer.num_channels, channels, "NumChannels")
+            groups, out = 1, layer.num_filters
+        kernel = as_tuple(layer.filter_size)
+        return Expected({"in_channels": channels, "out_channels": out, "groups": groups, "kernel_size": kernel,
+                         "stride": as_tuple(layer.stride), "dilation": as_tuple(layer.dilation_factor)},
+                        out, math.prod(kernel) * (channels // groups) * out + out * layer.bias_term)
+    if isinstance(layer, conv.TransposedConv2dLayer):
+        declared(layer.num_channels, channels, "NumChannels")
+        out = layer.num_filters
+        return Expected({"in_channels": channels, "out_channels": out, "groups": 1,
+                         "kernel_size": tuple(layer.filter_size), "stride": tuple(layer.stride)},
+                        out, math.prod(layer.filter_size) * channels * out + out * layer.bias_term)
+    if isinstance(layer, conv.FullyConnectedLayer):
+        features = channels if x.dim() == 3 else x[0].numel()  # a sequence (N, C, T) is used per time step
+        declared(layer.input_size, features, "InputSize")
+        out = layer.output_size
+        return Expected({"in_features": features, "out_features": out}, out, features * out + out * layer.bias_term)
+    if isinstance(layer, norm.BatchNormalizationLayer):
+        declared(layer.num_channels, channels, "NumChannels")
+        return Expected({"num_features": channels}, channels, 2 * channels)
+    if isinstance(layer, norm.LayerNormalizationLayer):
+        declared(layer.num_channels, channels, "NumChannels")
+        return Expected({"num_groups": 1, "num_channels": channels}, channels, 2 * channels)
+    return None
+
+
+def assert_modules_match_the_ir(built: Built) -> None:
+    """Every weighted module against `ir_expectation`, fed the tensors torch's own forward makes."""
+    model = built.model
+    feed = {name: ir_input(built.network.layer(name)) for name in model.input_names}
+    with torch.no_grad():
+        values = model.run(*feed.values(), capture={name for name, _ in model.plan})
+    checked = 0
+    for name, sources in model.plan:
+        layer = built.network.layer(name)
+        expected = ir_expectation(layer, values[sources[0]] if sources else feed[name])
+        if expected is None:
+            continue
+        module = model.layers[module_name(name)]
+        (core,) = [m for m in module.modules() if isinstance(m, WEIGHTED_CORES)]
+        for attribute, value in expected.attributes.items():
+            assert getattr(core, attribute) == value, f"{name}: {attribute} {getattr(core, attribute)}, IR {value}"
+        assert values[name].shape[1] == expected.out_channels, name
+        parameters = sum(p.numel() for p in module.parameters())
+        assert parameters == expected.parameters, f"{name}: {parameters} parameters, IR {expected.parameters}"
+        checked += parameters
+    assert checked == sum(p.numel() for p in model.parameters())  # no parameter escaped the check
+
+
+def test_weighted_modules_match_the_ir_fields_and_the_tensors_torch_feeds_them(spec: Built):
+    assert_modules_match_the_ir(spec)
+
+
+@pytest.mark.parametrize("text", [
+    "layers=[imageInputLayer([9 9 4],'Normalization','none')\n"
+    "convolution2dLayer([3 2],6,'Stride',[1 2],'DilationFactor',[2 1],'NumChannels',4)\n"
+    "groupedConvolution2dLayer(3,2,3,'Padding','same','BiasTerm',false)\n"
+    "groupedConvolution2dLayer(3,2,'channel-wise','NumChannelsPerGroup',1)\n"
+    "batchNormalizationLayer\nlayerNormalizationLayer\n"
+    "transposedConv2dLayer(3,5,'Stride',2,'Cropping','same')\nfullyConnectedLayer(3)];",
+    "layers=[sequenceInputLayer(3,'MinLength',12)\nconvolution1dLayer(3,4,'DilationFactor',2)\n"
+    "batchNormalizationLayer\nfullyConnectedLayer(2,'InputSize',4)];",
+    "layers=[featureInputLayer(5)\nfullyConnectedLayer(3)\nbatchNormalizationLayer];",
+], ids=["2-d", "1-d", "features"])
+def test_every_weighted_kind_matches_the_ir_fields(text):
+    assert_modules_match_the_ir(tiny(text))
 
 
 # -- 3. MACs = FlopCounterMode / 2 -----------------------------------------------------------------
@@ -653,3 +767,21 @@ def test_every_ir_layer_is_lowered_or_declared_unsupported():
     missing = [kind for kind, cls in LAYERS.items() if cls not in LOWER and cls not in UNSUPPORTED]
     assert not missing
     assert not (set(LOWER) & UNSUPPORTED)
+
+
+# -- 7. layer names as module keys -----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["forward", "training", "to", "keys", "_modules"])
+def test_a_layer_named_like_a_module_dict_attribute_lowers(name):
+    """ModuleDict refuses its own attribute names as keys; the key gets a trailing '_'."""
+    built = tiny(f"layers=[imageInputLayer([2 2 1],'Normalization','none')\nreluLayer('Name','{name}')];")
+    assert module_name(name) == f"{name}_" and isinstance(built.model.layers[f"{name}_"], nn.ReLU)
+
+
+def test_layer_names_that_share_a_module_key_are_a_located_error():
+    text = "layers=[imageInputLayer([2 2 1],'Normalization','none')\nreluLayer('Name','a-b')\nreluLayer('Name','a.b')];"
+    with pytest.raises(netspec.NetspecError) as info:
+        to_torch(load_source(text, "t.net").network)
+    diagnostic = info.value.diagnostic
+    assert diagnostic.code == "T004" and "'a-b' and 'a.b'" in diagnostic.message
+    assert (diagnostic.span.line, diagnostic.span.column) == (3, 1)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import math
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from netspec.diagnostics import NetspecError
-from netspec.language import load_file, load_source, parse_bindings
+from netspec.language import load_file, load_source, parse, parse_bindings
 from netspec.language.values import Cell, Char, FunctionHandle, Graph, LayerArray, Matrix, Opaque, Str
 
 TAIL = "\nlayers = reluLayer;\n"
@@ -744,6 +745,12 @@ def test_function_without_outputs_or_args():
     ("['res' num2str(2) 'a' '_branch']", "res2a_branch"),
     ("\"conv\" + 3", "conv3"),
     ("\"fc\" + 2 + \"_\" + 'x'", "fc2_x"),
+    # MATLAB prints non-finite values as NaN/Inf whatever the conversion, and a fraction given
+    # to a whole-number conversion with %e
+    ("sprintf('%x', NaN)", "NaN"), ("sprintf('%o', Inf)", "Inf"), ("sprintf('%5d|', -Inf)", " -Inf|"),
+    ("sprintf('%-5X|', NaN)", "NaN  |"), ("sprintf('%.2f', Inf)", "Inf"), ("num2str(NaN, '%x')", "NaN"),
+    ("sprintf('%d', 1.5)", "1.500000e+00"), ("sprintf('%x', 2.5)", "2.500000e+00"), ("sprintf('%x', 255)", "ff"),
+    ("sprintf('%*d', 1.5)", "1.500000e+00"), ("num2str([pi NaN], 3)", "3.14  NaN"),
 ])
 def test_string_helpers(expr, expected):
     assert v(f"x = {expr};") == expected
@@ -770,6 +777,25 @@ def test_char_concatenation_with_tag():
 ])
 def test_numeric_helpers(expr, expected):
     assert v(f"x = {expr};") == expected
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ("zeros([2 3])", [[0.0] * 3] * 2), ("ones([1 2])", [1.0, 1.0]), ("zeros([2 3 1])", [[0.0] * 3] * 2),
+    ("ones(1, 2, 'single')", [1.0, 1.0]), ("zeros(2, 'like', 5)", [[0.0] * 2] * 2),
+])
+def test_size_arguments_as_matlab_reads_them(expr, expected):
+    """A size vector, trailing singleton dimensions and a class name after the sizes, as MATLAB."""
+    assert v(f"x = {expr};") == expected
+
+
+@pytest.mark.parametrize("expr, message", [
+    ("zeros([NaN 2])", "expected a whole number, got NaN"),
+    ("zeros(2, 3, 4)", "two dimensions, not 3"),
+])
+def test_size_arguments_netspec_cannot_hold_are_located_errors(expr, message):
+    with pytest.raises(NetspecError) as caught:
+        variables(f"x = {expr};")
+    assert message in caught.value.diagnostic.message and caught.value.diagnostic.span is not None
 
 
 def test_size_with_two_outputs():
@@ -966,6 +992,33 @@ def test_command_syntax():
         """)
     assert py(result.variables["x"]) == 3.0
     assert result.diagnostics == []
+
+
+@pytest.mark.parametrize("line, words", [
+    ("save /tmp/netspec-never-written.mat model", ["/tmp/netspec-never-written.mat", "model"]),
+    ("load data/train-2.mat", ["data/train-2.mat"]),
+    ("cd ../x", ["../x"]),
+    ("cd ..", [".."]),
+    ("addpath ../helpers", ["../helpers"]),
+    ("load C:\\data\\x.mat", ["C:\\data\\x.mat"]),
+    ("save ~/x.mat", ["~/x.mat"]),
+    ("save 'my file.mat' model", ["my file.mat", "model"]),
+    ("load -ascii x.txt", ["-ascii", "x.txt"]),
+    ("warning off all", ["off", "all"]),
+])
+def test_command_syntax_with_paths(line: str, words: list[str]):
+    """MATLAB's command syntax: the words run to the end of the statement, a path is one word;
+    netspec evaluates nothing of it (no file is read or written)."""
+    tree = parse(f"{line}\n")
+    assert [str(token) for token in tree.children[0].children] == [line.split()[0], *words]
+    result = run(f"model = 3;\n{line}\nlayers = reluLayer;\n")
+    assert result.diagnostics == [] and result.network is not None
+    assert not Path("/tmp/netspec-never-written.mat").exists()
+
+
+def test_command_names_stay_variables_and_calls():
+    assert v("save = 3; x = save;", "x") == 3.0
+    assert v("x = 2;\nload (x)\n") == 2.0
 
 
 def test_anonymous_functions_are_values():

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from netspec.diagnostics import NetspecError, Severity, SourceMap, render
+from netspec.diagnostics import Diagnostic, NetspecError, Severity, SourceMap, Span, render
 from netspec.language import Limits, load_file, load_source, parse_bindings
 
 
@@ -723,6 +725,70 @@ def test_error_inside_imported_file_points_into_it(tmp_path: Path):
     _check_render(diagnostic, exc.sources, "  convolution2dLayer(3)];")
 
 
+def _project(tmp_path: Path, main_text: str) -> Path:
+    """tmp/project/main.net beside tmp/secret.m, a file a spec must not read (its one line is
+    bad syntax, which an import would show in its excerpt)."""
+    _write(tmp_path / "secret.m", "hunter2 = = 1\n")
+    (tmp_path / "project").mkdir()
+    return _write(tmp_path / "project" / "main.net", main_text)
+
+
+@pytest.mark.parametrize("target", ["{secret}", "../secret.m", "sub/../../secret.m", "link.m", "linked/secret.m"])
+def test_import_outside_the_spec_folder_is_refused_unread(tmp_path: Path, target: str):
+    main = _project(tmp_path, f'import "{target.format(secret=tmp_path / "secret.m")}"\nlayers = reluLayer;\n')
+    (main.parent / "link.m").symlink_to(tmp_path / "secret.m")
+    (main.parent / "linked").symlink_to(tmp_path, target_is_directory=True)
+    exc = _load_fail(main)
+    diagnostic = exc.diagnostics[-1]
+    assert diagnostic.code == "E605" and "outside the spec's folder" in diagnostic.message
+    assert (diagnostic.span.line, diagnostic.span.column) == (1, 8)
+    assert str(main.parent) in diagnostic.hint
+    assert "hunter2" not in _check_render(diagnostic, exc.sources, main.read_text().splitlines()[0])
+
+
+def test_import_outside_the_working_folder_from_text_is_refused(tmp_path: Path):
+    diagnostic = _fail(f'import "{_write(tmp_path / "b.net", "x = 1;")}"\nlayers = reluLayer;\n',
+                       file="<string>").diagnostics[-1]
+    assert diagnostic.code == "E605"
+
+
+def test_imports_stay_free_inside_the_folder_tree_and_the_search_folders(tmp_path: Path):
+    main = _project(tmp_path, 'import "sub/a.net"\nimport "../lib/c.net"\nlayers = [a; c];\n')
+    (main.parent / "sub").mkdir()
+    _write(main.parent / "sub" / "a.net", 'import "../b.net"\na = [b; reluLayer("Name", "a")];\n')
+    _write(main.parent / "b.net", 'b = reluLayer("Name", "b");\n')
+    (tmp_path / "lib").mkdir()
+    _write(tmp_path / "lib" / "c.net", 'c = reluLayer("Name", "c");\n')
+    assert _load_fail(main).diagnostics[-1].code == "E605"  # lib is not a search folder yet
+    result = load_file(main, limits=Limits(search_folders=(tmp_path / "lib",)))
+    assert [layer.name for layer in result.network.layers] == ["b", "a", "c"]
+
+
+@pytest.mark.parametrize("name, message", [
+    ("a\x00.m", "a file name cannot hold a NUL character"),
+    ("a" * 300 + ".net", "File name too long"),
+    ("loop.net", "its symbolic links form a loop"),
+])
+def test_import_of_a_name_the_system_refuses_is_located(tmp_path: Path, name: str, message: str):
+    (tmp_path / "loop.net").symlink_to(tmp_path / "loop.net")
+    main = _write(tmp_path / "main.net", f'import "{name}"\nlayers = reluLayer;\n')
+    exc = _load_fail(main)
+    diagnostic = exc.diagnostics[-1]
+    assert diagnostic.code == "E604" and message in diagnostic.message
+    assert (diagnostic.span.line, diagnostic.span.column) == (1, 8)
+    assert "\x00" not in render(diagnostic, exc.sources)
+
+
+def test_byte_order_marks_are_not_text(tmp_path: Path):
+    bom = "\ufeff"
+    _write(tmp_path / "blocks.net", f"{bom}block = reluLayer('Name', 'r');\n")
+    main = _write(tmp_path / "main.net", f'{bom}import "blocks.net"\nlayers = block;\n')
+    assert [layer.name for layer in load_file(main).network.layers] == ["r"]
+    bad = _write(tmp_path / "bad.net", f"{bom}y = (1;\nlayers = reluLayer;\n")
+    diagnostic = _load_fail(bad).diagnostics[-1]
+    assert (diagnostic.span.line, diagnostic.span.column) == (1, 5)
+
+
 # -- --set bindings ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("assignment, message", [
@@ -760,6 +826,70 @@ def test_set_binding_wins_over_the_file():
     text = "numClasses = numel(categories(imds.Labels));\nlayers = fullyConnectedLayer(numClasses);\n"
     result = load_source(text, "x.net", bindings=bindings)
     assert result.network.layers[0].output_size == 4
+
+
+# -- spec text shown in a terminal ------------------------------------------------------------------
+
+CONTROLS = "\x1b]0;pwned\x07\x1b[2J\x9b"
+"""Retitle the terminal, clear the screen, and the one-byte CSI."""
+
+
+def test_render_escapes_terminal_controls_and_keeps_the_caret_under_the_column():
+    text = f"n = '{CONTROLS}'; y = (1;\nlayers = reluLayer;\n"
+    exc = _fail(text)
+    shown = render(exc.diagnostics[-1], _sources(exc, "x.net", text))
+    assert not {"\x1b", "\x07", "\x9b"} & set(shown), repr(shown)
+    source_line, caret_line = shown.splitlines()[3:5]
+    assert source_line == r"1 | n = '\x1b]0;pwned\x07\x1b[2J\x9b'; y = (1;"
+    assert caret_line.index("^") == source_line.index("(")
+
+
+def test_render_escapes_every_part_of_a_diagnostic():
+    from netspec.diagnostics import Diagnostic, Span
+
+    sources = SourceMap()
+    sources.add(f"a{CONTROLS}.net", f"x\t= '{CONTROLS}' + q\n")
+    diagnostic = Diagnostic(code="E999", message=f"m{CONTROLS}", label=f"l{CONTROLS}", notes=[f"n{CONTROLS}"],
+                            hint=f"h{CONTROLS}", span=Span(f"a{CONTROLS}.net", 1, 5, 1, 22))
+    shown = render(diagnostic, sources)
+    assert not {"\x1b", "\x07", "\x9b"} & set(shown), repr(shown)
+    escaped = r"\x1b]0;pwned\x07\x1b[2J\x9b"
+    for part in ("error[E999]: m", "--> a", "l", "= note: n", "= help: h"):
+        assert f"{part}{escaped}" in shown, (part, shown)
+    source_line, caret_line = shown.splitlines()[3:5]
+    assert caret_line.index("^") == source_line.index("'") and caret_line.count("^") == len(escaped) + 2
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x0c", "\x0b", "\x1c", "\x85", "\r"])
+def test_the_excerpt_is_the_line_the_lexer_counts(separator: str):
+    """Python's splitlines() also breaks at these; netspec's lines end at newlines only."""
+    text = f"x = 1; % a{separator}b\ny = (1;\nlayers = reluLayer;\n"
+    exc = _fail(text)
+    _check_render(exc.diagnostics[-1], _sources(exc, "x.net", text), "y = (1;")
+
+
+# -- format conversions ------------------------------------------------------------------------------
+
+FORMATS = st.from_regex(r"\A[a-z%]{0,2}%[-+ 0#]{0,2}([0-9]{1,3}|\*)?(\.[0-9]{1,3})?[diuoxXfeEgGcs%]\Z")
+SPECIAL = st.sampled_from(["NaN", "Inf", "-Inf", "1.5", "-2", "0", "1e300", "-1e-300", "55296", "1114112", "65",
+                           "'text'", "[]", "[1 NaN Inf]", "2^53 + 1"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(FORMATS, SPECIAL, st.sampled_from(["sprintf({f}, {v})", "num2str({v}, {f})", "sprintf({f}, {v}, {v})"]))
+def test_format_conversions_end_in_text_or_a_located_error(fmt: str, value: str, call: str):
+    text = f"x = {call.format(f=repr(fmt), v=value)};\nlayers = reluLayer;\n"
+    try:
+        load_source(text, "x.net")
+    except NetspecError as exc:
+        assert exc.diagnostics[-1].span is not None
+
+
+def test_text_cannot_hold_a_lone_surrogate():
+    """U+D800-DFFF cannot be written out as UTF-8 (a layer name, a JSON file, the terminal)."""
+    diagnostic = _fail("x = char(55296);\nlayers = reluLayer;\n").diagnostics[-1]
+    assert "55296 is not a character code" in diagnostic.message and diagnostic.span is not None
+    assert load_source("x = ['a' 55296 98];\nlayers = reluLayer;\n", "x.net").variables["x"].text == "ab"
 
 
 # -- the CLI ----------------------------------------------------------------------------------------
@@ -867,11 +997,50 @@ def test_hostile_spec_ends_fast_with_default_limits(spec: Hostile):
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
 def test_while_true_ends_fast_at_its_keyword_with_default_limits():
     """`while true, end` within 10 s of CPU time; E501 points at the `while` keyword."""
-    assert Limits().steps == 1_000_000
+    assert Limits().steps == 500_000
     exc = _within(10, "x = 0;\n  while true\n  end\nlayers = reluLayer;\n")
     assert exc is not None
     diagnostic = exc.diagnostics[-1]
     assert diagnostic.code == "E501"
-    assert diagnostic.message == "the spec ran more than 1,000,000 steps"
+    assert diagnostic.message == "the spec ran more than 500,000 steps"
     assert (diagnostic.span.line, diagnostic.span.column) == (2, 3)
     assert diagnostic.hint and "bounds loops" in diagnostic.hint
+
+
+@pytest.mark.parametrize("digit", ["٣", "５", "²", "߃"])
+def test_digits_of_other_scripts_are_not_numbers(digit: str) -> None:
+    """MATLAB reads 0-9 only; Python's `\\d` would have read `x = ٣` as 3."""
+    exc = _fail(f"x = {digit};\nlayers = reluLayer;\n")
+    assert exc.diagnostic.code == "E100" and exc.diagnostic.span.column == 5
+    assert "unexpected character" in exc.diagnostic.message
+
+
+@pytest.mark.parametrize("nested", [
+    "x = " + "(" * 20_000 + "1" + ")" * 20_000 + ";",
+    "x = " + "-" * 20_000 + "1;",
+    "x = " + "{" * 3_000 + "1" + "}" * 3_000 + ";",
+    "if true\n" * 3_000 + "x = 1;\n" + "end\n" * 3_000,
+], ids=["parentheses", "unary minus", "cells", "if blocks"])
+def test_nesting_deeper_than_the_stack_is_a_located_error(nested: str) -> None:
+    """Python's stack ends the evaluation; the error points at the statement that was running."""
+    text = f"y = 1;\n{nested}\nlayers = reluLayer;\n"
+    exc = _fail(text)
+    diagnostic = exc.diagnostics[-1]
+    assert diagnostic.code == "E505" and diagnostic.span is not None
+    assert 2 <= diagnostic.span.line <= text.count("\n") - 1
+    assert "^" in render(diagnostic, exc.sources)
+
+
+def test_a_long_line_is_shown_around_its_span_with_the_caret_in_place() -> None:
+    """A warning on a 2 MB one-line array must not print 2 MB; the caret stays under the span."""
+    line = "x = [" + " 1" * 100_000 + " foo" + " 2" * 1_000 + "];"
+    sources = SourceMap()
+    sources.add("a.net", line + "\n")
+    column = line.index("foo") + 1
+    diagnostic = Diagnostic(code="W105", message="unknown " + "A" * 50_000, label="here",
+                            span=Span("a.net", 1, column, 1, column + 3))
+    text = render(diagnostic, sources)
+    assert len(text) < 2_000 and "…(49,008 characters)…" in text.splitlines()[0]
+    shown, carets = text.splitlines()[3:5]
+    assert shown.startswith("1 | …") and shown.endswith("…")
+    assert shown.index("foo") - len("1 | ") == carets.index("^^^") - len("  | ")

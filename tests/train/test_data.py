@@ -74,3 +74,82 @@ def test_train_on_rgb_images_of_another_size(tmp_path):
     assert load_ckpt(run / "last.pt")["model"]["layers.imageinput.mean"].numel() == 1
     result = netspec("predict", run, folder / "a" / "000.png", "--json")
     assert result.code == 0, result
+
+
+def _black_png(path, width: int, height: int) -> None:
+    """A valid all-black 1-bit PNG of any size, compressed row by row: Pillow would hold every
+    pixel in memory to write it (400 MB for 20000×20000), the file is under 100 KB."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row, compressor = bytes(1 + (width + 7) // 8), zlib.compressobj(9)  # filter byte, then packed bits
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+
+
+def test_a_decompression_bomb_is_a_clean_error_naming_the_file_and_its_size(tmp_path):
+    folder = make_folder(tmp_path / "data", n=4)
+    _black_png(folder / "b" / "bomb.png", 20000, 20000)
+    assert (folder / "b" / "bomb.png").stat().st_size < 500_000
+    spec = write_spec(tmp_path / "s.net", options=OPTIONS)
+    result = netspec("train", spec, "--data", folder, "--out", tmp_path / "run", "--quiet")
+    assert result.code == 1, result
+    assert "error[D011]" in result.err and "bomb.png" in result.err and "400000000 pixels" in result.err, result
+    assert "Traceback" not in result.err and "internal error" not in result.err
+
+
+SIXTEEN_BIT = np.linspace(0, 65535, 64).round().astype(np.uint16).reshape(4, 16)
+
+
+@pytest.mark.parametrize("name, image, expected", [
+    ("ramp.png", Image.fromarray(SIXTEEN_BIT), np.round(SIXTEEN_BIT / 257)),  # opens as I;16
+    ("ramp.tif", Image.fromarray(SIXTEEN_BIT.astype(">u2")), np.round(SIXTEEN_BIT / 257)),  # I;16B
+    ("ramp.pgm", Image.fromarray(SIXTEEN_BIT), np.round(SIXTEEN_BIT / 257)),  # opens as I (32-bit)
+    ("ramp.tif", Image.fromarray((SIXTEEN_BIT / 65535).astype(np.float32)), np.round(SIXTEEN_BIT / 65535 * 255)),
+], ids=["png-I;16", "tiff-I;16B", "pgm-I", "tiff-F"])
+def test_16_bit_and_float_images_are_scaled_to_0_255_as_im2uint8_does(tmp_path, name, image, expected):
+    (tmp_path / "data" / "ramp").mkdir(parents=True)
+    image.save(tmp_path / "data" / "ramp" / name)
+    training, _, _ = load_source(str(tmp_path / "data"), (4, 16, 1), split=1.0)
+    assert training.images.shape == (1, 1, 4, 16)
+    assert np.array_equal(training.images[0, 0], expected.astype(np.uint8))
+
+
+def _save_big(path, mode: str) -> None:
+    """6000×6000: white left half, black right half."""
+    image = Image.new(mode, (6000, 6000))
+    if mode == "P":
+        image.putpalette([0, 0, 0, 255, 255, 255])
+    image.paste(1 if mode in ("1", "P") else 255, (0, 0, 3000, 6000))
+    image.save(path, quality=95) if path.suffix == ".jpg" else image.save(path)
+
+
+@pytest.mark.parametrize("mode, name, bytes_per_pixel", [
+    ("1", "big.png", 3),  # decoded (1 byte a pixel), as grey (1)
+    ("P", "big.png", 6),  # decoded (1), as RGB (3)
+    ("L", "big.jpg", 1),  # decoded at 1/8 scale
+])
+def test_big_images_are_reduced_as_soon_as_they_are_decoded(tmp_path, mode, name, bytes_per_pixel):
+    """36 megapixels read for an 8×8 input: the peak memory stays near the decoded image (it was
+    11 bytes a pixel, 4 for the JPEG), and the result is the picture resized. The peak is the
+    process's own (VmHWM starts afresh at exec; ru_maxrss would include pytest's)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "data" / "big").mkdir(parents=True)
+    _save_big(tmp_path / "data" / "big" / name, mode)
+    probe = ("import re, sys\nfrom netspec.train.data import load_source\n"
+             "peak = lambda: int(re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read())[1]) * 1024\n"
+             "before = peak()\n"
+             "training, _, _ = load_source(sys.argv[1], (8, 8, 1), split=1.0)\n"
+             "print(peak() - before, *training.images[0, 0, 4].tolist())")
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "data")], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    grown, *row = map(int, result.stdout.split())
+    assert grown < bytes_per_pixel * 6000 * 6000
+    assert row[:3] == [255] * 3 and row[-3:] == [0] * 3

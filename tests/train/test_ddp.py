@@ -9,6 +9,10 @@ import subprocess
 import time
 
 import pytest
+import torch
+
+from netspec.backends.torch import to_torch
+from netspec.train import checkpoint
 
 from .conftest import ENV, RUN_FILES, VENV_BIN, load_ckpt, read_rows, summary, write_spec
 
@@ -115,6 +119,32 @@ def test_torchrun_two_cpu_ranks(background):
     payload = load_ckpt(run / "last.pt")
     assert payload["iteration"] == info["iterations"]
     assert not any(k.startswith("module.") for k in payload["model"]), "DDP wrapper leaked into the checkpoint"
+
+
+def test_two_ranks_train_what_one_process_trains(background, cli, folder2, tmp_path):
+    """Each rank takes half of every global mini-batch and DDP averages their gradients, so the
+    two-rank run ends with the weights, and validates with the losses, of a one-process run of the
+    same spec, data and seed (up to the order of float additions)."""
+    job = background["plain"]
+    code, output = job.wait()
+    assert code == 0, output
+    one = cli("train", job.run.parent / "tiny.net", "--data", folder2, "--quiet", "--out", tmp_path / "one")
+    assert one.code == 0, one
+    two_ranks, one_process = load_ckpt(job.run / "last.pt"), load_ckpt(tmp_path / "one" / "last.pt")
+    assert two_ranks["model"].keys() == one_process["model"].keys()
+    tolerance = 1e-5  # the runs differ by ~1e-6: float rounding
+    for key, value in one_process["model"].items():
+        torch.testing.assert_close(two_ranks["model"][key], value, rtol=tolerance, atol=tolerance,
+                                   msg=lambda message: f"{key}: {message}")
+    validated = [(row["iteration"], float(row["val_loss"])) for row in read_rows(tmp_path / "one") if row["val_loss"]]
+    assert len(validated) == 12
+    assert validated == [(row["iteration"], pytest.approx(float(row["val_loss"]), rel=1e-4))  # 6 digits in the CSV
+                         for row in read_rows(job.run) if row["val_loss"]]
+    # training moved the weights far beyond the tolerance (~3): the runs did not just agree on the start
+    initial = to_torch(checkpoint.network_of(one_process), seed=one_process["seed"]).state_dict()
+    moved = max((value - initial[key]).abs().max().item() for key, value in one_process["model"].items()
+                if key.endswith("weight"))
+    assert moved > 1000 * tolerance
 
 
 def test_torchrun_validation_patience_stops_every_rank(background):

@@ -134,3 +134,117 @@ def test_nan_loss_keeps_last_checkpoint(tmp_path, spec, folder2):
     assert [int(r["iteration"]) for r in read_rows(run)] == list(range(1, payload["iteration"] + 1))
     # the checkpoint is usable
     assert netspec("predict", run / "last.pt", folder2 / "a" / "000.png").code == 0
+
+
+UNBUILDABLE = {  # specs `check` accepts, with the analyzer's figure each refusal must name
+    "filters": ("layers = [imageInputLayer([8 8 1])\n    convolution2dLayer(3,1e12)\n    reluLayer\n"
+                "    fullyConnectedLayer(2)\n    softmaxLayer\n    classificationLayer];\n",
+                "'conv'", "10,000,000,000,000 parameters", "36.4 TiB"),
+    "input": ("layers = [imageInputLayer([1e9 1e9 3])\n    convolution2dLayer(3,8)\n    reluLayer\n"
+              "    fullyConnectedLayer(2)\n    softmaxLayer\n    classificationLayer];\n",
+              "'imageinput'", "3,000,000,000,000,000,000 values per image", "10.4 EiB"),
+}
+
+
+@pytest.mark.parametrize("case", UNBUILDABLE)
+@pytest.mark.parametrize("command", ["train", "export-onnx", "export-pytorch"])
+def test_specs_too_large_to_build_are_refused_before_allocating(tmp_path, folder2, case, command):
+    import time
+
+    text, layer, count, figure = UNBUILDABLE[case]
+    spec = tmp_path / "huge.net"
+    spec.write_text(text)
+    assert netspec("check", spec).code == 0
+    args = {"train": ["train", spec, "--data", folder2, "--out", tmp_path / "run", "--quiet"],
+            "export-onnx": ["export", spec, "-o", tmp_path / "huge.onnx"],
+            "export-pytorch": ["export", spec, "-o", tmp_path / "huge.py"]}[command]
+    started = time.perf_counter()
+    result = netspec(*args)
+    assert time.perf_counter() - started < 10
+    _assert_clean_failure(result, "T003")
+    assert layer in result.err and count in result.err and figure in result.err, result
+    assert f"{spec}:2:" in result.err if case == "filters" else f"{spec}:1:" in result.err
+    assert not any(tmp_path.glob("huge.onnx")) and not any(tmp_path.glob("huge.py"))
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, folder2):
+    root = tmp_path_factory.mktemp("trained")
+    spec = write_spec(root / "tiny.net", options=OPTIONS)
+    assert netspec("train", spec, "--data", folder2, "--out", root / "run", "--quiet").code == 0
+    return spec, root / "run"
+
+
+def _set_tensor(payload, key, value):
+    payload["model"][key] = value
+
+
+BAD_CHECKPOINTS = {  # case: (change to a valid checkpoint's payload, code, words the message must hold)
+    "missing-model": (lambda p: p.pop("model"), "C003", "'model'"),
+    "missing-optimizer": (lambda p: p.pop("optimizer"), "C003", "'optimizer'"),
+    "network-not-json": (lambda p: p.update(network="{not json"), "C004", "network"),
+    "network-not-a-network": (lambda p: p.update(network='{"name": 3}'), "C004", "network"),
+    "empty-classes": (lambda p: p.update(classes=[]), "C003", "class"),
+    "classes-not-names": (lambda p: p.update(classes=[1, 2]), "C003", "class"),
+    "fewer-classes-than-outputs": (lambda p: p.update(classes=["a"]), "C003", "2 outputs"),
+    "wrong-shape": (lambda p: _set_tensor(p, "layers.conv.weight", torch.zeros(3, 1, 3, 3)), "C005",
+                    "layers.conv.weight"),
+    "missing-tensor": (lambda p: p["model"].pop("layers.fc.linear.bias"), "C005", "layers.fc.linear.bias"),
+    "not-a-tensor": (lambda p: _set_tensor(p, "layers.conv.bias", [0.0] * 4), "C003", "layers.conv.bias"),
+    "run-not-json": (lambda p: p.update(run="{oops"), "C003", "'run'"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CHECKPOINTS)
+def test_checkpoints_holding_the_wrong_things_are_refused_at_load(tmp_path, folder2, trained_run, case):
+    spec, run = trained_run
+    change, code, words = BAD_CHECKPOINTS[case]
+    payload = load_ckpt(run / "last.pt")
+    change(payload)
+    bad = tmp_path / "bad.pt"
+    torch.save(payload, bad)
+    image = folder2 / "a" / "000.png"
+    for args in (["predict", bad, image], ["evaluate", bad, "--data", folder2],
+                 ["export", spec, "--weights", bad, "-o", tmp_path / "m.onnx"],
+                 ["export", spec, "--weights", bad, "-o", tmp_path / "m.py"],
+                 ["train", spec, "--data", folder2, "--init", bad, "--out", tmp_path / "new", "--quiet"],
+                 ["train", "--resume", bad, "--quiet"],
+                 ["visualize", "filters", bad, "-o", tmp_path / "f.png"]):
+        result = netspec(*args)
+        _assert_clean_failure(result, code)
+        assert str(bad) in result.err and words in result.err, (args, result)
+    assert not any(tmp_path.glob("m.*")) and not (tmp_path / "f.png").exists()
+
+
+@pytest.mark.parametrize("break_state", [
+    lambda state: state["state"][0].update(momentum_buffer=torch.zeros(3)),
+    lambda state: state.update(param_groups=[]),
+    lambda state: state.update(state={0: "oops"}),
+], ids=["buffer-shape", "no-groups", "not-a-buffer"])
+def test_an_optimizer_state_that_does_not_fit_is_refused_on_resume(tmp_path, trained_run, break_state):
+    """torch loads a momentum buffer of the wrong shape without a word and fails at the next step."""
+    _, run = trained_run
+    payload = load_ckpt(run / "last.pt")
+    break_state(payload["optimizer"])
+    bad = tmp_path / "run" / "last.pt"
+    bad.parent.mkdir()
+    torch.save(payload, bad)
+    result = netspec("train", "--resume", bad, "--quiet")
+    _assert_clean_failure(result, "C005")
+    assert str(bad) in result.err and "optimizer state" in result.err, result
+
+
+def test_a_network_larger_than_the_machines_memory_is_refused(tmp_path, monkeypatch):
+    """Every layer is under the per-layer limit; together they outgrow a 1 GiB machine."""
+    from netspec.analysis import limits
+
+    monkeypatch.setattr(limits, "_physical_memory", lambda: 2 ** 30)
+    spec = tmp_path / "wide.net"
+    spec.write_text("layers = [imageInputLayer([8 8 1])\n    fullyConnectedLayer(3e6)\n    reluLayer\n"
+                    "    fullyConnectedLayer(100)\n    softmaxLayer\n    classificationLayer];\n")
+    result = netspec("export", spec, "-o", tmp_path / "wide.onnx")
+    _assert_clean_failure(result, "T003")
+    assert "parameters take 1.84 GiB as float32" in result.err and "1 GiB of memory" in result.err, result
+    assert "'fc_2' alone holds 1.12 GiB" in result.err and f"{spec}:4:" in result.err, result
+    assert not (tmp_path / "wide.onnx").exists()

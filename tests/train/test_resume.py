@@ -222,3 +222,78 @@ def test_resume_of_a_patience_stopped_run_changes_nothing(tmp_path, folder2):
     result = netspec("train", "--resume", run, "--quiet")
     assert result.code == 0, result
     assert {p.name: p.read_bytes() for p in run.iterdir()} == files
+
+
+BN_SPEC = ("layers = [imageInputLayer([8 8 1])\n    convolution2dLayer(3,4,'Padding','same')\n"
+           "    batchNormalizationLayer\n    reluLayer\n    fullyConnectedLayer(2)\n    softmaxLayer\n"
+           "    classificationLayer];\n"
+           "options = trainingOptions('sgdm', 'MaxEpochs',1, 'MiniBatchSize',8, 'ValidationFrequency',2);\n")
+FINISHING = ["last.pt", "best.pt", "metrics.json", "training-progress.png", "confusion.png", "summary.json"]
+"""The files a run puts in place once its last iteration is done, in order (each written atomically)."""
+TIMING = {"seconds", "images_per_second", "achieved_flops_per_second"}
+
+
+def _recording_replaces(monkeypatch, stop_at: int | None = None) -> list[str]:
+    """Every atomic write's final rename, by file name; with stop_at, a kill just before that one."""
+    real, names = os.replace, []
+
+    def replace(source, destination):
+        if len(names) == stop_at:
+            raise _Interrupt
+        names.append(os.path.basename(destination))
+        real(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return names
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, folder2):
+    root = tmp_path_factory.mktemp("finishing")
+    (root / "bn.net").write_text(BN_SPEC)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        names = _recording_replaces(monkeypatch)
+        result = netspec("train", root / "bn.net", "--out", root / "whole", "--data", folder2, "--quiet")
+    assert result.code == 0, result
+    assert names[-len(FINISHING):] == FINISHING
+    return root, len(names)
+
+
+@pytest.mark.parametrize("step", FINISHING)
+def test_a_kill_while_finishing_is_completed_by_resume(tmp_path, folder2, monkeypatch, uninterrupted, step):
+    root, writes = uninterrupted
+    run, whole = tmp_path / "cut", root / "whole"
+    stop_at = writes - len(FINISHING) + FINISHING.index(step)
+    _recording_replaces(monkeypatch, stop_at)
+    with pytest.raises(_Interrupt):
+        netspec("train", root / "bn.net", "--out", run, "--data", folder2, "--quiet")
+    monkeypatch.undo()
+    assert not (run / "summary.json").exists()
+
+    result = netspec("train", "--resume", run, "--quiet")
+    assert result.code == 0, result
+    assert "nothing to resume" not in result.err
+    assert sorted(p.name for p in run.iterdir()) == sorted(p.name for p in whole.iterdir())
+    for name in ("last.pt", "best.pt"):  # population statistics in both, as the uninterrupted run has them
+        final, expected = load_ckpt(run / name), load_ckpt(whole / name)
+        assert final["iteration"] == expected["iteration"]
+        assert _same_weights(final["model"], expected["model"]) == [], name
+    assert any(key.endswith("running_var") for key in final["model"])
+    ignore_time = [{k: v for k, v in row.items() if k != "seconds"} for row in
+                   json.loads((run / "metrics.json").read_text())]
+    assert ignore_time == [{k: v for k, v in row.items() if k != "seconds"} for row in
+                           json.loads((whole / "metrics.json").read_text())]
+    assert {k: v for k, v in summary(run).items() if k not in TIMING} == \
+        {k: v for k, v in summary(whole).items() if k not in TIMING}
+    assert (run / "confusion.png").read_bytes() == (whole / "confusion.png").read_bytes()
+    again = netspec("train", "--resume", run, "--quiet")  # and now it is finished
+    assert again.code == 0 and "nothing to resume" in " ".join(again.err.split()), again
+
+
+def test_a_metrics_row_cut_short_by_a_kill_is_dropped(tmp_path, folder2, monkeypatch):
+    run = _interrupted(tmp_path, folder2, monkeypatch)
+    with (run / "metrics.csv").open("a") as handle:
+        handle.write("2,")  # a kill in the middle of iteration 7's row
+    result = netspec("train", "--resume", run, "--quiet")
+    assert result.code == 0, result
+    assert [int(r["iteration"]) for r in read_rows(run)] == list(range(1, 13))
