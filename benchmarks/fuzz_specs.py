@@ -175,8 +175,8 @@ class Outcome:
     message: str
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Not an Exception: netspec's own handler must not catch it as an internal error."""
 
 
 def _alarm(signum, frame):
@@ -245,7 +245,7 @@ def _failed(o: Outcome) -> bool:
 
 
 def report(outcomes: list[Outcome], elapsed: float, save: Path | None) -> bool:
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=max(Console().width, 160))
     codes = Counter(o.exit for o in outcomes)
     table = Table(title=f"{len(outcomes):,} mutants in {elapsed:.0f} s")
     for column in ("exit code", "cases", "share"):

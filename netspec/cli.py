@@ -53,6 +53,9 @@ MaxFileSizeOption = Annotated[Optional[int], typer.Option(
     "--max-file-size", metavar="SIZE", parser=_byte_size, show_default=False,
     help="Most bytes of spec netspec reads, imported files included: bytes, or with K, M or G "
          "(default 2M).")]
+PathOption = Annotated[Optional[list[Path]], typer.Option(
+    "--path", metavar="DIR", help="A folder (with the folders below it) that `import` may read besides the "
+    "spec's own folder tree; repeatable.")]
 AllOption = Annotated[bool, typer.Option("--all", help=f"Show every layer (a table of more than {SHOWN_ROWS} "
                                          f"layers shows its first and last {SHOWN_ROWS // 2} by default).")]
 
@@ -62,12 +65,14 @@ def _print_diagnostics(diagnostics: list[Diagnostic], sources: SourceMap | None)
         sys.stderr.write(render(diagnostic, sources) + "\n\n")
 
 
-def _load(file: Path, net: str | None, assignments: list[str] | None, max_file_size: int | None):
+def _load(file: Path, net: str | None, assignments: list[str] | None, max_file_size: int | None,
+          folders: list[Path] | None):
     """Load one file, printing its diagnostics; None when it has errors."""
     from .language import Limits, load_file, parse_bindings
 
     sources = SourceMap()
-    limits = Limits() if max_file_size is None else Limits(source_bytes=max_file_size)
+    limits = Limits(search_folders=tuple(folders or ()),
+                    **({} if max_file_size is None else {"source_bytes": max_file_size}))
     try:
         bindings = parse_bindings(assignments, sources)
         result = load_file(file, net=net, bindings=bindings, limits=limits, sources=sources)
@@ -84,11 +89,12 @@ def check(
     net: NetOption = None,
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
+    path: PathOption = None,
 ) -> None:
     """Parse and validate network files: exit 0, or print located diagnostics and exit 1."""
     failed = 0
     for file in files:
-        result = _load(file, net, set_, max_file_size)
+        result = _load(file, net, set_, max_file_size, path)
         if result is None:
             failed += 1
             continue
@@ -109,9 +115,10 @@ def parse_command(
     net: NetOption = None,
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
+    path: PathOption = None,
 ) -> None:
     """Print the network's IR: a layer listing, or the full JSON with --json."""
-    result = _load(file, net, set_, max_file_size)
+    result = _load(file, net, set_, max_file_size, path)
     if result is None:
         raise typer.Exit(1)
     network = result.network
@@ -186,6 +193,7 @@ def analyze(
     net: NetOption = None,
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
+    path: PathOption = None,
 ) -> None:
     """Per-layer shapes, learnables, MACs/FLOPs, memory and receptive fields, with totals,
     1×1-bottleneck savings and diagnostics. Exits 1 when the network has errors."""
@@ -199,7 +207,7 @@ def analyze(
     if dtype not in DTYPES:
         raise typer.BadParameter(f"choose one of {', '.join(DTYPES)}", param_hint="--dtype")
     size = _input_size(input_size)
-    result = _load(file, net, set_, max_file_size)
+    result = _load(file, net, set_, max_file_size, path)
     if result is None:
         raise typer.Exit(1)
     analysis = run_analysis(result.network, input_size=size, dtype=dtype)
@@ -234,6 +242,7 @@ def graph(
     net: NetOption = None,
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
+    path: PathOption = None,
 ) -> None:
     """Draw the network's DAG with Graphviz, shapes on the edges. DOT always; SVG/PNG/PDF
     when the Graphviz `dot` program is installed (otherwise the .dot file and how to render it).
@@ -254,7 +263,7 @@ def graph(
                                      ".pdf, or give --format", param_hint="--output")
     if output is None and format != "dot":
         raise typer.BadParameter(f"--format {format} needs a file: give -o FILE.{format}", param_hint="--output")
-    result = _load(file, net, set_, max_file_size)
+    result = _load(file, net, set_, max_file_size, path)
     if result is None:
         raise typer.Exit(1)
     analysis = run_analysis(result.network)
@@ -320,6 +329,7 @@ def train_command(
     net: NetOption = None,
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
+    path: PathOption = None,
 ) -> None:
     """Train a spec with its trainingOptions (flags override them); writes a run folder."""
     if file is None and resume is None:
@@ -329,7 +339,7 @@ def train_command(
                                  "a new one", param_hint="--resume")
     network, text = None, ""
     if resume is None:
-        result = _load(file, net, set_, max_file_size)
+        result = _load(file, net, set_, max_file_size, path)
         if result is None:
             raise typer.Exit(1)
         network, text = result.network, file.read_text(encoding="utf-8-sig")
@@ -395,6 +405,7 @@ def export(
     net: NetOption = None,
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
+    path: PathOption = None,
 ) -> None:
     """Export a spec as ONNX (for onnxruntime and any ONNX runtime) or as PyTorch source."""
     from .files import check_writable, write_atomically
@@ -408,14 +419,14 @@ def export(
     if opset < 17:
         raise typer.BadParameter("netspec exports opset 17 or newer", param_hint="--opset")
     outputs = [out, out.with_suffix(".pt")] if kind == "pytorch" and weights is not None else [out]
-    for path in outputs:
-        check_writable(path, folder=False)
-        if path.exists() and not overwrite:
-            _print_diagnostics([Diagnostic(code="F002", message=f"{path} exists; netspec does not replace an "
+    for output in outputs:
+        check_writable(output, folder=False)
+        if output.exists() and not overwrite:
+            _print_diagnostics([Diagnostic(code="F002", message=f"{output} exists; netspec does not replace an "
                                            "export unless asked", hint="add --overwrite to replace it, or choose "
                                            "another -o")], None)
             raise typer.Exit(1)
-    result = _load(file, net, set_, max_file_size)
+    result = _load(file, net, set_, max_file_size, path)
     if result is None:
         raise typer.Exit(1)
     network, state, classes = result.network, None, None

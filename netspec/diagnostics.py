@@ -82,8 +82,15 @@ def error(code: str, message: str, span: Span | None = None, *, hint: str | None
                                    label=label, notes=list(notes)))
 
 
+SUGGESTED_LENGTH = 100
+"""Longer words get no 'did you mean': no one mistypes them, and difflib's cost grows with
+the product of the lengths (a 400,000-character option name took seconds)."""
+
+
 def suggest(word: str, candidates: Iterable[str]) -> str | None:
     """Elm-style 'did you mean': the closest candidate, compared case-insensitively."""
+    if len(word) > SUGGESTED_LENGTH:
+        return None
     by_lower: dict[str, str] = {}
     for candidate in candidates:
         by_lower.setdefault(candidate.lower(), candidate)

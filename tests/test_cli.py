@@ -254,3 +254,19 @@ def test_a_named_command_runs_alone_and_reads_as_before():
         assert through_main.stderr.splitlines()[-1] in through_app.output
     words = run_netspec("analyze", "--help").stdout.split()  # the wrapping width differs
     assert words == runner.invoke(app, ["analyze", "--help"], prog_name="netspec").output.split()
+
+
+def test_path_lets_imports_read_a_folder_outside_the_spec_tree(tmp_path: Path):
+    """Imports stay in the spec's folder tree unless the user names another folder with --path."""
+    (tmp_path / "project").mkdir()
+    (tmp_path / "helpers" / "deep").mkdir(parents=True)
+    (tmp_path / "helpers" / "deep" / "head.net").write_text("head = [fullyConnectedLayer(3) softmaxLayer];\n")
+    spec = tmp_path / "project" / "net.net"
+    spec.write_text('import "../helpers/deep/head.net"\nlayers = [featureInputLayer(4); head];\n')
+    refused = invoke("check", spec)
+    assert refused.exit_code == 1 and "E605" in refused.output
+    allowed = invoke("check", spec, "--path", tmp_path / "helpers")
+    assert allowed.exit_code == 0, allowed.output
+    assert "ok (3 layers" in allowed.output
+    elsewhere = invoke("check", spec, "--path", tmp_path / "project")
+    assert elsewhere.exit_code == 1 and "E605" in elsewhere.output

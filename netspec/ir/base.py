@@ -211,10 +211,15 @@ class Layer(BaseModel):
         return shape
 
 
+MAX_INPUTS = 4096
+"""Input ports of one merge layer: inception modules join 4, the widest real concatenations a
+few dozen; each port is an object, so `additionLayer(1e12)` must stop here."""
+
+
 class MultiInputLayer(Layer):
     """A layer with `num_inputs` input ports named `in1`..`inN`."""
 
-    num_inputs: Annotated[int, Field(ge=2)] = 2
+    num_inputs: Annotated[int, Field(ge=2, le=MAX_INPUTS)] = 2
 
     @property
     def input_names(self) -> list[str]:

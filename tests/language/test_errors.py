@@ -1044,3 +1044,23 @@ def test_a_long_line_is_shown_around_its_span_with_the_caret_in_place() -> None:
     shown, carets = text.splitlines()[3:5]
     assert shown.startswith("1 | …") and shown.endswith("…")
     assert shown.index("foo") - len("1 | ") == carets.index("^^^") - len("  | ")
+
+
+@pytest.mark.parametrize("merge, count", [("additionLayer(1e12)", "1e12"), ("concatenationLayer(3, 5000)", "5000"),
+                                          ("depthConcatenationLayer(4097)", "4097")])
+def test_a_merge_layer_with_more_inputs_than_netspec_holds_is_a_located_error(merge: str, count: str) -> None:
+    """Each input is a port object: `additionLayer(1e12)` once ran out of memory building them."""
+    exc = _fail(f"layers = [imageInputLayer([8 8 1])\n    {merge}];\n")
+    assert exc.diagnostic.code == "E206" and "less than or equal to 4096" in exc.diagnostic.message
+    assert (exc.diagnostic.span.line, exc.diagnostic.span.column) == (2, merge.index(count) + 5)
+
+
+def test_no_suggestion_is_searched_for_a_name_no_one_would_mistype() -> None:
+    """difflib's cost grows with the product of the lengths: a 400,000-character option took seconds."""
+    from netspec.diagnostics import suggest
+
+    assert suggest("Stide", ["Stride", "Padding"]) == "Stride"
+    assert suggest("S" * 101, ["S" * 100]) is None
+    exc = _fail("layers = [convolution2dLayer(3, 4, '" + "\x1b[2J" * 100_000 + "', 1)];\n")
+    assert exc.diagnostic.code == "E204"
+    assert "did you mean" not in (exc.diagnostic.hint or "")

@@ -99,6 +99,23 @@ def make_mnist(folder: Path, n_train: int = 30, n_test: int = 10, side: int = 28
     return folder
 
 
+ONE_EPOCH = "'sgdm', 'MaxEpochs',1, 'MiniBatchSize',8, 'InitialLearnRate',1e-3"
+
+
+def assert_clean_failure(result: "Result", code: str, exit_code: int = 1) -> None:
+    """A user error: the code's diagnostic, the exit code, and no traceback or internal error."""
+    assert result.code == exit_code, result
+    assert f"error[{code}]" in result.err, result
+    assert "Traceback" not in result.err + result.out
+    assert "internal error" not in result.err
+
+
+@pytest.fixture
+def spec(tmp_path):
+    """A tiny spec trained for one epoch."""
+    return write_spec(tmp_path / "tiny.net", options=ONE_EPOCH)
+
+
 def read_rows(run: Path) -> list[dict[str, str]]:
     with (run / "metrics.csv").open(newline="") as handle:
         return list(csv.DictReader(handle))

@@ -7,21 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import torch
 
-from .conftest import load_ckpt, make_folder, netspec, read_rows, run_process, summary, write_spec
-
-OPTIONS = "'sgdm', 'MaxEpochs',1, 'MiniBatchSize',8, 'InitialLearnRate',1e-3"
-
-
-def _assert_clean_failure(result, code: str):
-    assert result.code == 1, result
-    assert f"error[{code}]" in result.err, result
-    assert "Traceback" not in result.err + result.out
-    assert "internal error" not in result.err
-
-
-@pytest.fixture
-def spec(tmp_path):
-    return write_spec(tmp_path / "tiny.net", options=OPTIONS)
+from .conftest import (ONE_EPOCH, assert_clean_failure, load_ckpt, make_folder, netspec,
+                       read_rows, run_process, summary, write_spec)
 
 
 def _bad_data(tmp_path, case: str):
@@ -53,7 +40,7 @@ def _bad_data(tmp_path, case: str):
 def test_bad_data_folder(tmp_path, spec, case, code):
     data = _bad_data(tmp_path, case)
     result = netspec("train", spec, "--data", data, "--out", tmp_path / "run", "--quiet")
-    _assert_clean_failure(result, code)
+    assert_clean_failure(result, code)
     if case == "too-many-classes":
         assert "3 classes" in result.err and "2 outputs" in result.err
 
@@ -61,7 +48,7 @@ def test_bad_data_folder(tmp_path, spec, case, code):
 class Process:
     def __init__(self, root, folder2):
         root.mkdir(exist_ok=True)
-        spec = write_spec(root / "tiny.net", options=OPTIONS)
+        spec = write_spec(root / "tiny.net", options=ONE_EPOCH)
         data = _bad_data(root, "unreadable-image")
         self.future = ThreadPoolExecutor(1).submit(run_process, "train", spec, "--data", data, "--out",
                                                    root / "run", "--quiet")
@@ -89,22 +76,22 @@ def test_bad_data_as_a_process(background):
 ])
 def test_bad_options(tmp_path, spec, folder2, args, code):
     result = netspec("train", spec, "--data", folder2, "--out", tmp_path / "run", "--quiet", *args)
-    _assert_clean_failure(result, code)
+    assert_clean_failure(result, code)
 
 
 def test_bad_paths(tmp_path, spec):
-    _assert_clean_failure(netspec("train", "--resume", tmp_path / "nowhere"), "C001")
-    _assert_clean_failure(netspec("evaluate", tmp_path / "nowhere", "--data", tmp_path), "C001")
-    _assert_clean_failure(netspec("predict", tmp_path / "nowhere", tmp_path / "x.png"), "C001")
-    _assert_clean_failure(netspec("train", spec, "--data", f"mnist:{tmp_path}", "--quiet"), "D001")
+    assert_clean_failure(netspec("train", "--resume", tmp_path / "nowhere"), "C001")
+    assert_clean_failure(netspec("evaluate", tmp_path / "nowhere", "--data", tmp_path), "C001")
+    assert_clean_failure(netspec("predict", tmp_path / "nowhere", tmp_path / "x.png"), "C001")
+    assert_clean_failure(netspec("train", spec, "--data", f"mnist:{tmp_path}", "--quiet"), "D001")
     (tmp_path / "fake.pt").write_bytes(b"not a checkpoint")
-    _assert_clean_failure(netspec("predict", tmp_path / "fake.pt", tmp_path / "x.png"), "C002")
+    assert_clean_failure(netspec("predict", tmp_path / "fake.pt", tmp_path / "x.png"), "C002")
 
 
 @pytest.mark.parametrize("split", ["1.5", "0", "-0.2"])
 def test_split_out_of_range(tmp_path, spec, folder2, split):
     result = netspec("train", spec, "--data", folder2, "--out", tmp_path / "run", "--quiet", "--split", split)
-    _assert_clean_failure(result, "D010")
+    assert_clean_failure(result, "D010")
     assert not (tmp_path / "run").exists()
 
 
@@ -116,14 +103,14 @@ def test_split_one_trains_on_everything(tmp_path, spec, folder2):
 
 def test_evaluate_on_other_classes(tmp_path, spec, folder2, folder3):
     assert netspec("train", spec, "--data", folder2, "--out", tmp_path / "run", "--quiet").code == 0
-    _assert_clean_failure(netspec("evaluate", tmp_path / "run", "--data", folder3), "R008")
+    assert_clean_failure(netspec("evaluate", tmp_path / "run", "--data", folder3), "R008")
 
 
 def test_nan_loss_keeps_last_checkpoint(tmp_path, spec, folder2):
     run = tmp_path / "run"
     result = netspec("train", spec, "--data", folder2, "--out", run, "--quiet", "--lr", "1e30",
                      "--validation-frequency", "1")
-    _assert_clean_failure(result, "R004")
+    assert_clean_failure(result, "R004")
     assert "nan" in result.err.lower() or "inf" in result.err.lower()
     assert "last.pt" in result.err
     payload = load_ckpt(run / "last.pt")  # written at iteration 1, before the loss blew up
@@ -161,7 +148,7 @@ def test_specs_too_large_to_build_are_refused_before_allocating(tmp_path, folder
     started = time.perf_counter()
     result = netspec(*args)
     assert time.perf_counter() - started < 10
-    _assert_clean_failure(result, "T003")
+    assert_clean_failure(result, "T003")
     assert layer in result.err and count in result.err and figure in result.err, result
     assert f"{spec}:2:" in result.err if case == "filters" else f"{spec}:1:" in result.err
     assert not any(tmp_path.glob("huge.onnx")) and not any(tmp_path.glob("huge.py"))
@@ -171,7 +158,7 @@ def test_specs_too_large_to_build_are_refused_before_allocating(tmp_path, folder
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory, folder2):
     root = tmp_path_factory.mktemp("trained")
-    spec = write_spec(root / "tiny.net", options=OPTIONS)
+    spec = write_spec(root / "tiny.net", options=ONE_EPOCH)
     assert netspec("train", spec, "--data", folder2, "--out", root / "run", "--quiet").code == 0
     return spec, root / "run"
 
@@ -212,7 +199,7 @@ def test_checkpoints_holding_the_wrong_things_are_refused_at_load(tmp_path, fold
                  ["train", "--resume", bad, "--quiet"],
                  ["visualize", "filters", bad, "-o", tmp_path / "f.png"]):
         result = netspec(*args)
-        _assert_clean_failure(result, code)
+        assert_clean_failure(result, code)
         assert str(bad) in result.err and words in result.err, (args, result)
     assert not any(tmp_path.glob("m.*")) and not (tmp_path / "f.png").exists()
 
@@ -231,7 +218,7 @@ def test_an_optimizer_state_that_does_not_fit_is_refused_on_resume(tmp_path, tra
     bad.parent.mkdir()
     torch.save(payload, bad)
     result = netspec("train", "--resume", bad, "--quiet")
-    _assert_clean_failure(result, "C005")
+    assert_clean_failure(result, "C005")
     assert str(bad) in result.err and "optimizer state" in result.err, result
 
 
@@ -244,7 +231,7 @@ def test_a_network_larger_than_the_machines_memory_is_refused(tmp_path, monkeypa
     spec.write_text("layers = [imageInputLayer([8 8 1])\n    fullyConnectedLayer(3e6)\n    reluLayer\n"
                     "    fullyConnectedLayer(100)\n    softmaxLayer\n    classificationLayer];\n")
     result = netspec("export", spec, "-o", tmp_path / "wide.onnx")
-    _assert_clean_failure(result, "T003")
+    assert_clean_failure(result, "T003")
     assert "parameters take 1.84 GiB as float32" in result.err and "1 GiB of memory" in result.err, result
     assert "'fc_2' alone holds 1.12 GiB" in result.err and f"{spec}:4:" in result.err, result
     assert not (tmp_path / "wide.onnx").exists()

@@ -8,28 +8,13 @@ import os
 
 import pytest
 
-from .conftest import load_ckpt, make_folder, netspec, summary, write_spec
-
-OPTIONS = "'sgdm', 'MaxEpochs',1, 'MiniBatchSize',8, 'InitialLearnRate',1e-3"
-
-
-def _assert_clean_failure(result, code: str, exit_code: int = 1):
-    assert result.code == exit_code, result
-    assert f"error[{code}]" in result.err, result
-    assert "Traceback" not in result.err + result.out
-    assert "internal error" not in result.err
-
-
-@pytest.fixture
-def spec(tmp_path):
-    return write_spec(tmp_path / "tiny.net", options=OPTIONS)
-
+from .conftest import ONE_EPOCH, assert_clean_failure, load_ckpt, make_folder, netspec, summary, write_spec
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory, folder2):
     """A finished run, to copy: training it again for each test would cost more than the tests."""
     root = tmp_path_factory.mktemp("finished")
-    spec = write_spec(root / "tiny.net", options=OPTIONS)
+    spec = write_spec(root / "tiny.net", options=ONE_EPOCH)
     assert netspec("train", spec, "--data", folder2, "--out", root / "run", "--quiet").code == 0
     return root / "run"
 
@@ -41,7 +26,7 @@ def _files(folder):
 def test_an_existing_run_is_not_trained_over(tmp_path, spec, folder2, finished):
     before = _files(finished)
     result = netspec("train", spec, "--data", folder2, "--out", finished, "--quiet")
-    _assert_clean_failure(result, "R012")
+    assert_clean_failure(result, "R012")
     text = " ".join(result.err.split())
     assert "already holds a training run" in text and "--overwrite" in text and f"--resume {finished}" in text
     assert _files(finished) == before
@@ -69,7 +54,7 @@ def test_a_folder_of_other_files_is_not_trained_into(tmp_path, spec, folder2):
     folder.mkdir()
     (folder / "thesis.tex").write_text("...")
     result = netspec("train", spec, "--data", folder2, "--out", folder, "--quiet")
-    _assert_clean_failure(result, "R012")
+    assert_clean_failure(result, "R012")
     assert "not empty" in result.err and "--overwrite" in result.err
     assert [p.name for p in folder.iterdir()] == ["thesis.tex"]
     (tmp_path / "empty").mkdir()  # an empty folder is as good as a new one
@@ -98,7 +83,7 @@ def test_unwritable_run_folders_are_clean_errors(tmp_path, spec, folder2, where)
     afile.write_text("kept")
     out = {"a-file": afile, "under-a-file": afile / "run", "proc": "/proc/netspec-test/run"}[where]
     result = netspec("train", spec, "--data", folder2, "--out", out, "--quiet")
-    _assert_clean_failure(result, "F001")
+    assert_clean_failure(result, "F001")
     assert f"cannot write {out}" in result.err
     assert afile.read_text() == "kept"
 
@@ -113,7 +98,7 @@ def test_a_read_only_folder_is_refused_before_the_data_is_read(tmp_path, spec):
         result = netspec("train", spec, "--data", tmp_path / "nowhere", "--out", locked / "run", "--quiet")
     finally:
         locked.chmod(0o755)
-    _assert_clean_failure(result, "F001")
+    assert_clean_failure(result, "F001")
     assert "Permission denied" in result.err
 
 
@@ -123,7 +108,7 @@ def test_unwritable_export_and_evaluate_outputs_are_clean_errors(tmp_path, spec,
                  ["evaluate", finished, "--data", folder2, "-o", "/proc/netspec-test/confusion.png"],
                  ["evaluate", finished, "--data", folder2, "-o", tmp_path / "folder.png"]):
         result = netspec(*args)
-        _assert_clean_failure(result, "F001")
+        assert_clean_failure(result, "F001")
         assert "cannot write" in result.err, (args, result)
 
 
@@ -137,7 +122,7 @@ def test_an_existing_export_is_replaced_only_with_overwrite(tmp_path, spec, fini
             out.unlink()
             weights.write_text("mine")
         result = netspec("export", spec, "-o", out, *args)
-        _assert_clean_failure(result, "F002")
+        assert_clean_failure(result, "F002")
         assert "--overwrite" in result.err
         assert (weights if args else out).read_text() == "mine"
         assert netspec("export", spec, "-o", out, *args, "--overwrite").code == 0
@@ -171,7 +156,7 @@ def test_leftover_temporary_files_are_removed_when_a_run_resumes(tmp_path, spec,
 def test_one_class_is_refused(tmp_path, spec):
     data = make_folder(tmp_path / "data", classes=("cat",), n=6)
     result = netspec("train", spec, "--data", data, "--out", tmp_path / "run", "--quiet")
-    _assert_clean_failure(result, "R013")
+    assert_clean_failure(result, "R013")
     assert "at least 2" in result.err and "cat" in result.err
     assert not (tmp_path / "run").exists()
 
@@ -204,7 +189,7 @@ def many_classes(tmp_path_factory):
     """31 classes of 2 images and a network trained on them for one epoch."""
     root = tmp_path_factory.mktemp("many")
     data = make_folder(root / "data", classes=CLASSES, n=2)
-    spec = write_spec(root / "wide.net", fc=len(CLASSES), options=OPTIONS)
+    spec = write_spec(root / "wide.net", fc=len(CLASSES), options=ONE_EPOCH)
     result = netspec("train", spec, "--data", data, "--out", root / "run", "--quiet", "--split", "1")
     assert result.code == 0, result
     return data, root / "run"
