@@ -117,6 +117,8 @@ CASES: dict[str, Callable[[Path], Path]] = {
     "zeros(1e5, 1e5)": _single("x = zeros(1e5, 1e5);\n"),
     "ones(1e9, 1)": _single("x = ones(1e9, 1);\n"),
     "repmat('a', 1e9, 1)": _single("x = repmat('a', 1e9, 1);\n"),
+    "x(1e6) = v in a loop": _single("x = zeros(1, 1000000);\nfor i = 1:100000\n    x(1000000) = i;\nend\n"),
+    "x(1e6, 1e6) = 1": _single("x = 0;\nx(1e6, 1e6) = 1;\n"),
     "string doubling": _single("s = 'ab';\nfor i = 1:64\n    s = [s s];\nend\n"),
     "cell doubling": _single("c = {1};\nfor i = 1:64\n    c = [c c];\nend\n"),
     "matrix product blow-up": _single("a = ones(3000, 3000);\nb = a * a;\n"),

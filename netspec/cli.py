@@ -131,7 +131,7 @@ def parse_command(
     from .tables import layer_table
     from .text import printable, terminal_text
 
-    table = Table(title=terminal_text(f"{file} — {network.name}"))
+    table = Table(title=terminal_text(f"{file} — {network.name}", "table.title"))
     for column in ("#", "name", "type", "inputs"):
         table.add_column(column)
     sources: dict[str, list[str]] = {}

@@ -28,8 +28,9 @@ def printable(text: str) -> str:
     return "".join(ascii(char)[1:-1] if unicodedata.category(char) in _ACTIVE else char for char in text)
 
 
-def terminal_text(text: str) -> Text:
-    """`printable(text)` as a rich `Text`: shown as written, never read as rich markup."""
+def terminal_text(text: str, style: str = "") -> Text:
+    """`printable(text)` as a rich `Text`: shown as written, never read as rich markup. A table
+    title needs its style here (`"table.title"`): rich styles only titles given as strings."""
     from rich.text import Text
 
-    return Text(printable(text))
+    return Text(printable(text), style=style)

@@ -59,8 +59,8 @@ def as_table(analysis: Analysis, convention: Convention = "macs", show_all: bool
 
     title, field = CONVENTIONS[convention]
     totals = analysis.totals
-    table = Table(title=terminal_text(f"{analysis.source or analysis.network} — {analysis.network}"),
-                  show_footer=True, footer_style="bold", title_style="bold")
+    table = Table(title=terminal_text(f"{analysis.source or analysis.network} — {analysis.network}", "bold"),
+                  show_footer=True, footer_style="bold")
     table.add_column("#", justify="right", footer="")
     table.add_column("name", footer="total")
     table.add_column("type", footer=f"{totals.layers} layers")

@@ -1328,6 +1328,9 @@ class Interpreter:
             row_pos = self._positions(indices[0], rows, node, growing=True)
             col_pos = self._positions(indices[1], cols, node, growing=True)
             new_rows, new_cols = max(rows, max(row_pos, default=-1) + 1), max(cols, max(col_pos, default=-1) + 1)
+            if new_rows * new_cols > self.limits.elements:
+                raise error("E502", f"the array would have {new_rows:,}x{new_cols:,} elements, more than netspec "
+                            f"allows ({self.limits.elements:,})", _span(node, self.file), hint=SIZE_HINT)
             if (new_rows, new_cols) != (rows, cols):
                 grown = [filler] * (new_rows * new_cols)
                 for c in range(cols):
@@ -1337,6 +1340,7 @@ class Interpreter:
             targets = [c * rows + r for c in col_pos for r in row_pos]
         if len(data) > self.limits.elements:
             raise error("E502", "array too large", _span(node, self.file))
+        self._spend(len(data), node)  # the stored value is a new array: `x(n) = v` in a loop copies x each time
         if len(items) == 1:
             for t in targets:
                 data[t] = items[0]

@@ -14,12 +14,19 @@ from .tree import Token, Tree
 __all__ = ["node_span", "register_text"]
 
 _TEXTS: dict[str, str] = {}
+"""The text of the files read most recently (the brackets a span reaches back or forward to)."""
+KEPT_TEXTS = 64
+"""Files whose text stays here: a process that loads thousands of specs (a notebook, a fuzzer)
+must not keep them all; a load reads at most `Limits.source_bytes` of them anyway."""
 _CLOSED_BY = {"call": ")", "paren": ")", "matrix": "]", "cell_array": "}", "brace_index": "}",
               "function_params": ")", "multi_output": "]", "anon_fn": None, "dynamic_field": ")"}
 
 
 def register_text(file: str, text: str) -> None:
+    _TEXTS.pop(file, None)
     _TEXTS[file] = text
+    while len(_TEXTS) > KEPT_TEXTS:
+        del _TEXTS[next(iter(_TEXTS))]
 
 
 _OPENED_BY = {"matrix": "[", "cell_array": "{", "paren": "(", "function_handle": "@", "anon_fn": "@",

@@ -338,3 +338,34 @@ def test_a_long_line_of_numbers_takes_memory_in_proportion_to_its_size():
         tracemalloc.stop()
     assert result.variables["x"].cols == 30_000
     assert peak < 135 * len(text), f"{peak / len(text):.0f} times the text"
+
+
+def test_indexed_assignment_in_a_loop_is_charged_for_the_array_it_copies():
+    """`x(n) = v` makes a new array each time: a million elements a step once ran for minutes."""
+    spec = "x = zeros(1, 1000000);\nfor i = 1:100000\n    x(1000000) = i;\nend\nlayers = reluLayer;\n"
+    with pytest.raises(NetspecError) as caught:
+        load_source(spec, "store.net")
+    diagnostic = caught.value.diagnostics[-1]
+    assert diagnostic.code == "E501" and "array elements" in diagnostic.message
+    assert (diagnostic.span.line, diagnostic.span.column) == (3, 5)
+
+
+@pytest.mark.parametrize("grow", ["x = 0; x(1e6, 1e6) = 1;", "c = {}; c{1e6, 1e6} = 1;"])
+def test_growing_an_array_past_the_element_limit_is_refused_before_it_is_built(grow: str):
+    with pytest.raises(NetspecError) as caught:
+        load_source(grow + "\nlayers = reluLayer;\n", "grow.net")
+    diagnostic = caught.value.diagnostics[-1]
+    assert diagnostic.code == "E502" and "1,000,000x1,000,000" in diagnostic.message
+    assert diagnostic.span.line == 1
+
+
+def test_a_process_that_loads_many_specs_keeps_only_the_latest_texts(tmp_path: Path):
+    """Every load registered its text for spans forever: a fuzzer's worker grew to 700 MB."""
+    from netspec.language import spans
+
+    for index in range(spans.KEPT_TEXTS + 50):
+        spec = tmp_path / f"spec{index}.net"
+        spec.write_text(NETWORK)
+        load_file(spec)
+    kept = [name for name in spans._TEXTS if name.startswith(str(tmp_path))]
+    assert len(spans._TEXTS) <= spans.KEPT_TEXTS and str(spec) in kept
