@@ -23,6 +23,7 @@ import typer  # noqa: E402
 from . import collector  # noqa: E402
 from .diagnostics import Diagnostic, NetspecError, Severity, SourceMap, render  # noqa: E402
 from .tables import SHOWN_ROWS  # noqa: E402
+from .backends import MIN_OPSET  # noqa: E402
 from .text import printable  # noqa: E402
 
 TYPER_SETTINGS = {"add_completion": False, "rich_markup_mode": None, "pretty_exceptions_enable": False}
@@ -399,7 +400,7 @@ def export(
                                                  "when they exist.")] = False,
     weights: Annotated[Optional[Path], typer.Option(help="Checkpoint or run folder (default: the spec's "
                                                          "initial weights, seeded).")] = None,
-    opset: Annotated[int, typer.Option(help="ONNX opset (>= 17).")] = 17,
+    opset: Annotated[int, typer.Option(help=f"ONNX opset (>= {MIN_OPSET}).")] = MIN_OPSET,
     batch: Annotated[str, typer.Option(help="'dynamic' or a fixed batch size.")] = "dynamic",
     seed: Annotated[int, typer.Option(help="Seed of the initial weights without --weights.")] = 0,
     net: NetOption = None,
@@ -416,8 +417,8 @@ def export(
         raise typer.BadParameter("choose onnx or pytorch", param_hint="--format")
     if batch != "dynamic" and not (_is_whole_number(batch) and int(batch) > 0):
         raise typer.BadParameter("'dynamic' or a positive whole number", param_hint="--batch")
-    if opset < 17:
-        raise typer.BadParameter("netspec exports opset 17 or newer", param_hint="--opset")
+    if opset < MIN_OPSET:
+        raise typer.BadParameter(f"netspec exports opset {MIN_OPSET} or newer", param_hint="--opset")
     outputs = [out, out.with_suffix(".pt")] if kind == "pytorch" and weights is not None else [out]
     for output in outputs:
         check_writable(output, folder=False)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+MIN_OPSET = 17
+"""The oldest ONNX opset netspec exports (the CLI checks it without importing onnx)."""
+
 
 def __getattr__(name: str) -> ModuleType:
     if not name.startswith("_"):

@@ -15,15 +15,14 @@ leaves (`out2: ...`).
 from __future__ import annotations
 
 import html
-import os
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 import graphviz
 
 from ..analysis import Analysis, analyze
+from ..files import write_atomically
 from ..ir import Layer, Network
 from ..text import printable
 
@@ -261,22 +260,6 @@ class RenderError(Exception):
     """The Graphviz `dot` program failed."""
 
 
-def _atomic(path: Path, produce: Callable[[Path], None]) -> None:
-    """Let `produce` write a temporary file beside `path`, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        produce(Path(temp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def write(graph: graphviz.Digraph, path: str | Path, format: str = "dot", *, dot: str = "dot") -> Path:
     """Write DOT text, or render `svg`/`png`/`pdf` with the `dot` program (path `dot`).
 
@@ -286,15 +269,11 @@ def write(graph: graphviz.Digraph, path: str | Path, format: str = "dot", *, dot
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     source = graph.source.encode("utf-8")
-    if format == "dot":
-        _atomic(path, lambda temp: temp.write_bytes(source))
-        return path
-
-    def render(temp: Path) -> None:
-        done = subprocess.run([dot, f"-T{format}", "-o", str(temp)], input=source, capture_output=True)
+    if format != "dot":
+        done = subprocess.run([dot, f"-T{format}"], input=source, capture_output=True)
         if done.returncode != 0:
             message = done.stderr.decode("utf-8", "replace").strip()
             raise RenderError(f"{dot} -T{format} failed (exit {done.returncode}): {message}")
-
-    _atomic(path, render)
+        source = done.stdout
+    write_atomically(path, lambda stream: stream.write(source))
     return path

@@ -23,11 +23,10 @@ import torch
 from .. import __version__
 from ..ir import Network
 from ..text import printable
+from . import MIN_OPSET
 from .torch import GraphModule, module_name, to_torch
 
 __all__ = ["to_onnx", "MIN_OPSET"]
-
-MIN_OPSET = 17
 
 
 def _example_input(network: Network, model: GraphModule, batch: int) -> tuple[torch.Tensor, ...]:

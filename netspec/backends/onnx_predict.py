@@ -20,7 +20,7 @@ def predict_onnx(model: Path, images: list[Path]) -> list[dict[str, Any]]:
     import onnx
     import onnxruntime
 
-    from ..train.data import read_image
+    from ..images import read_image
 
     if not model.is_file():
         raise error("P001", f"no such model: {model}")

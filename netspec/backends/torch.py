@@ -24,7 +24,7 @@ from ..analysis.limits import check_buildable
 from ..diagnostics import error
 from ..ir import Network
 from ..ir import activation as act
-from ..ir import conv, io, norm, pool, structure
+from ..ir import conv, input_output, norm, pool, structure
 from ..ir.base import Layer
 from ..ir.shape import Shape, is_known
 
@@ -32,7 +32,7 @@ __all__ = ["to_torch", "GraphModule", "LOWER", "UNSUPPORTED", "module_name"]
 
 Lowering = Callable[[Layer, list[Shape], list[Shape]], nn.Module]
 LOWER: dict[type[Layer], Lowering] = {}
-UNSUPPORTED: set[type[Layer]] = {io.ClassificationLayer, io.RegressionLayer}
+UNSUPPORTED: set[type[Layer]] = {input_output.ClassificationLayer, input_output.RegressionLayer}
 """IR layers with no module: loss layers (training reads them; the forward pass stops before)."""
 
 
@@ -252,7 +252,7 @@ def _with_padding(core: nn.Module, pads: tuple[int, ...], value: float | str = 0
 
 # -- the table ---------------------------------------------------------------------------------
 
-@lowers(io.ImageInputLayer, io.FeatureInputLayer, io.SequenceInputLayer)
+@lowers(input_output.ImageInputLayer, input_output.FeatureInputLayer, input_output.SequenceInputLayer)
 def _input(layer, inputs, outputs) -> nn.Module:
     shape = outputs[0]
     stats = {k: getattr(layer, k) for k in ("mean", "standard_deviation", "min", "max")}

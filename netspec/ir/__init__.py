@@ -4,7 +4,7 @@ from .activation import *  # noqa: F401,F403
 from .base import LAYERS, Layer, option_key
 from .catalogue import CONSTRUCTORS, AnyLayer
 from .conv import *  # noqa: F401,F403
-from .io import *  # noqa: F401,F403
+from .input_output import *  # noqa: F401,F403
 from .network import Connection, Network
 from .norm import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403

@@ -6,7 +6,7 @@ from typing import Annotated, Union
 
 from pydantic import Field
 
-from . import activation, conv, io, norm, pool, structure  # noqa: F401  (registers the layers)
+from . import activation, conv, input_output, norm, pool, structure  # noqa: F401  (registers the layers)
 from .base import LAYERS, Layer
 
 __all__ = ["LAYERS", "AnyLayer", "CONSTRUCTORS", "catalogue_rows", "catalogue_markdown"]

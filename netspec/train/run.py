@@ -19,11 +19,12 @@ from rich.table import Table
 from ..analysis.limits import check_buildable
 from ..diagnostics import error, render
 from ..files import check_writable, write_text, writing
+from ..images import read_image
 from ..ir import Network, TrainingOptions
 from ..text import terminal_text
 from . import checkpoint, plots
 from .augment import parse_augmentation
-from .data import BUILTIN, Dataset, load_source, read_image, validation_warning
+from .data import BUILTIN, Dataset, load_source, validation_warning
 from .loop import EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, predict_batches, train
 
 __all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size"]

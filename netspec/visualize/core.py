@@ -21,7 +21,7 @@ from ..backends.torch import GraphModule, module_name
 from ..diagnostics import NetspecError, error, suggest
 from ..ir import Network, conv
 from ..train import checkpoint
-from ..train.data import read_image
+from ..images import read_image
 from ..train.loop import classifier_parts
 from ..train.run import image_input_size
 

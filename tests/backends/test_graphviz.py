@@ -17,9 +17,11 @@ import pytest
 from typer.testing import CliRunner
 
 import netspec
+from netspec import files
 from netspec.analysis import analyze
 from netspec.backends import graphviz as backend
 from netspec.cli import app
+from netspec.diagnostics import NetspecError
 from netspec.ir import LAYERS
 from netspec.language import load_source
 
@@ -323,16 +325,14 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     out = tmp_path / "net.dot"
     out.write_text("old")
 
-    real_write = Path.write_bytes
+    def explode(source, destination):  # the file is written, then the rename fails
+        raise OSError(28, "No space left on device")
 
-    def explode(self, data):  # half a file, then the disk is full
-        real_write(self, data[:10])
-        raise OSError("disk full")
-
-    monkeypatch.setattr(Path, "write_bytes", explode)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(files.os, "replace", explode)
+    with pytest.raises(NetspecError) as caught:
         backend.write(graph, out, "dot")
     monkeypatch.undo()
+    assert caught.value.diagnostic.code == "F001" and "No space left" in caught.value.diagnostic.message
     assert out.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["net.dot"]
     backend.write(graph, out, "dot")

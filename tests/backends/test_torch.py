@@ -46,7 +46,7 @@ import netspec
 from netspec.analysis import analyze
 from netspec.analysis.report import Analysis, LayerReport
 from netspec.backends.torch import LOWER, UNSUPPORTED, GraphModule, Pad, module_name, to_torch
-from netspec.ir import LAYERS, Network, conv, io, norm
+from netspec.ir import LAYERS, Network, conv, input_output, norm
 from netspec.language import load_source
 
 SPECS = Path(__file__).parents[2] / "specs"
@@ -162,10 +162,10 @@ WEIGHTED_CORES = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchN
 
 def ir_input(layer) -> torch.Tensor:
     """One sample of an input layer's data, sized from its own InputSize (torch layout)."""
-    if isinstance(layer, io.ImageInputLayer):
+    if isinstance(layer, input_output.ImageInputLayer):
         height, width, channels = layer.input_size
         return torch.randn(1, channels, height, width)
-    if isinstance(layer, io.SequenceInputLayer):
+    if isinstance(layer, input_output.SequenceInputLayer):
         return torch.randn(1, layer.input_size, layer.min_length)
     return torch.randn(1, layer.input_size)
 
