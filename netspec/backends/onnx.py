@@ -29,19 +29,8 @@ from .torch import GraphModule, module_name, to_torch
 __all__ = ["to_onnx", "MIN_OPSET"]
 
 
-def _example_input(network: Network, model: GraphModule, batch: int) -> tuple[torch.Tensor, ...]:
-    from ..analysis.context import Context
-    from ..analysis.passes import shapes, structure
-
-    context = Context(network, input_size=None, dtype="float32", bytes_per_element=4)
-    structure(context)
-    shapes(context)
-    tensors = []
-    for name in model.input_names:
-        shape = context.shapes[name][0]  # type: ignore[index]
-        dims = [int(d) for d in shape.dims]
-        tensors.append(torch.zeros(batch, dims[-1], *dims[:-1]))
-    return tuple(tensors)
+def _example_input(model: GraphModule, batch: int) -> tuple[torch.Tensor, ...]:
+    return tuple(torch.zeros(batch, *size) for size in model.input_sizes)
 
 
 def _fold_padding(proto: onnx.ModelProto, model: GraphModule) -> None:
@@ -145,7 +134,7 @@ def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, c
     if state is not None:
         model.load_state_dict(state)
     model.eval()
-    example = _example_input(network, model, 1 if batch == "dynamic" else int(batch))
+    example = _example_input(model, 1 if batch == "dynamic" else int(batch))
     inputs = list(model.input_names)
     outputs = list(model.output_names)
     axes = {name: {0: "batch"} for name in inputs + outputs} if batch == "dynamic" else None

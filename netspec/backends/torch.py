@@ -397,17 +397,19 @@ class GraphModule(nn.Module):
     """Runs the lowered layers in topological order; returns the output layers' inputs.
 
     `layer_names[i]` is the MATLAB name of `self.layers[module_name(...)]`; `plan` lists,
-    per layer, the (layer, output index) feeding each input port.
+    per layer, the (layer, output index) feeding each input port; `input_sizes` gives each
+    input's size per sample in torch's layout (C, H, W), from the analysis the lowering ran.
     """
 
     def __init__(self, network: Network, modules: dict[str, nn.Module], plan: list[tuple[str, list[str]]],
-                 outputs: list[str], inputs: list[str]):
+                 outputs: list[str], inputs: list[str], input_sizes: list[tuple[int, ...]]):
         super().__init__()
         self.network_name = network.name
         self.layers = nn.ModuleDict({module_name(name): module for name, module in modules.items()})
         self.plan = plan
         self.output_names = outputs
         self.input_names = inputs
+        self.input_sizes = input_sizes
 
     def run(self, *inputs: Tensor, capture: set[str] | None = None) -> dict[str, Tensor]:
         """Every layer's output by MATLAB name (only `capture`'s and the outputs' are kept)."""
@@ -472,4 +474,5 @@ def to_torch(network: Network, *, seed: int | None = 0) -> GraphModule:
         if not context.outgoing[name]:
             outputs.append(name)
     inputs = [name for name in context.order if not context.layers[name].input_names]
-    return GraphModule(network, modules, plan, outputs, inputs)
+    sizes = [[int(d) for d in context.shapes[name][0].dims] for name in inputs]  # lowering refused symbols
+    return GraphModule(network, modules, plan, outputs, inputs, [(dims[-1], *dims[:-1]) for dims in sizes])
