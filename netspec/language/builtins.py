@@ -15,9 +15,9 @@ from typing import Callable
 
 from ..diagnostics import Span
 from .values import (MAX_ELEMENTS, Cell, Char, CSList, Graph, LayerArray, Matrix, Opaque, Str, Struct,
-                     Value, format_number, type_name)
+                     Value, format_number, numel, size_of, type_name)
 
-__all__ = ["Arg", "BUILTINS", "builtin", "BuiltinError", "numel", "size_of", "as_text", "as_int",
+__all__ = ["Arg", "BUILTINS", "builtin", "BuiltinError", "as_text", "as_int",
            "NO_OP_FUNCTIONS", "DATA_FUNCTIONS", "is_character_code", "MAX_PRECISION"]
 
 
@@ -75,30 +75,6 @@ def builtin(*names: str):
 
 
 # -- conversions ---------------------------------------------------------------------
-
-def numel(value: Value) -> int:
-    if isinstance(value, Matrix):
-        return value.numel
-    if isinstance(value, Char):
-        return len(value.text)
-    if isinstance(value, Cell):
-        return value.numel
-    if isinstance(value, LayerArray):
-        return len(value.layers)
-    return 1
-
-
-def size_of(value: Value) -> tuple[int, int]:
-    if isinstance(value, Matrix):
-        return value.rows, value.cols
-    if isinstance(value, Char):
-        return (1 if value.text else 0), len(value.text)
-    if isinstance(value, Cell):
-        return value.rows, value.cols
-    if isinstance(value, LayerArray):
-        return len(value.layers), (1 if value.layers else 0)
-    return 1, 1
-
 
 def as_text(arg: Arg, index: int, what: str = "text") -> str:
     value = arg.value

@@ -10,7 +10,7 @@ loading, plotting) is an `Opaque` that remembers where it came from.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -18,15 +18,81 @@ from ..diagnostics import Span
 from ..ir import Connection, Layer, TrainingOptions
 from .tree import Tree
 
-__all__ = ["Value", "Matrix", "Char", "Str", "Cell", "LayerArray", "Graph", "Opaque", "FunctionHandle",
-           "Struct", "OptionsValue", "CSList", "SymbolicSize", "type_name", "MAX_ELEMENTS"]
+__all__ = ["Value", "Container", "Matrix", "Char", "Str", "Cell", "LayerArray", "Graph", "Opaque",
+           "FunctionHandle", "Struct", "OptionsValue", "CSList", "SymbolicSize", "type_name", "numel", "size_of",
+           "element_count", "MAX_ELEMENTS"]
 
 MAX_ELEMENTS = 1_000_000
 """No array, string or cell may hold more elements than this (a hostile spec ends fast)."""
 
 
+class Container:
+    """An array of elements in column-major order: what `x(i)`, `x(i) = v`, `x(i) = []` and
+    `for` work on, whatever the kind of array.
+
+    Values never change: a selection, a store or a deletion makes a new value (MATLAB's value
+    semantics). `Matrix`, `Cell`, `Char` and `LayerArray` are containers; a `Str` is one string
+    (a 1x1 value), and structs, graphs and training options are scalars with fields.
+    """
+
+    __slots__ = ()
+
+    @property
+    def numel(self) -> int:
+        raise NotImplementedError
+
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns)."""
+        raise NotImplementedError
+
+    def elements(self) -> Sequence:
+        """The elements, column-major (not to be changed in place)."""
+        raise NotImplementedError
+
+    def rebuilt(self, rows: int, cols: int, elements: list) -> Container:
+        """A new array of this kind holding `elements` (which it takes over) as rows x cols:
+        the result of a store (a matrix's is numeric, even where this one is logical)."""
+        raise NotImplementedError
+
+    def selection(self, rows: int, cols: int, elements: list) -> Container:
+        """Elements taken from this array, as rows x cols: an array of its kind and flags."""
+        return self.rebuilt(rows, cols, elements)
+
+    def gap_filler(self) -> object | None:
+        """What a store writes where it grows the array without setting a value (MATLAB fills
+        with zeros, a cell with []); None when the array cannot have gaps."""
+        return None
+
+    def stored_elements(self, value: Value) -> Sequence | None:
+        """The elements `x(i) = value` writes into this array, None if it cannot hold `value`."""
+        return None
+
+    def take(self, positions: list[int], column: bool) -> Container:
+        """The elements at `positions` (0-based, linear), as a column or a row."""
+        elements = self.elements()
+        picked = [elements[i] for i in positions]
+        return self.selection(len(picked), 1, picked) if column else self.selection(1, len(picked), picked)
+
+    def take_grid(self, row_positions: list[int], col_positions: list[int]) -> Container:
+        """The elements where the rows and columns at these positions (0-based) cross."""
+        elements, rows = self.elements(), self.shape()[0]
+        picked = [elements[c * rows + r] for c in col_positions for r in row_positions]
+        return self.selection(len(row_positions), len(col_positions), picked)
+
+    def columns(self) -> Iterator[Value]:
+        """What `for x = array` assigns to x on each pass: the array's columns."""
+        (rows, cols), elements = self.shape(), self.elements()
+        for c in range(cols):
+            yield self.selection(rows, 1, elements[c * rows:(c + 1) * rows])
+
+    def transposed(self) -> Value:
+        rows, cols = self.shape()
+        elements = self.elements()
+        return self.selection(cols, rows, [elements[c * rows + r] for r in range(rows) for c in range(cols)])
+
+
 @dataclass(slots=True)
-class Matrix:
+class Matrix(Container):
     """A numeric or logical 2-D array, column-major like MATLAB."""
 
     rows: int
@@ -59,12 +125,50 @@ class Matrix:
     def at(self, r: int, c: int) -> float:
         return self.data[c * self.rows + r]
 
+    def shape(self) -> tuple[int, int]:
+        return self.rows, self.cols
+
+    def elements(self) -> list[float]:
+        return self.data
+
+    def rebuilt(self, rows: int, cols: int, elements: list) -> Matrix:
+        return Matrix(rows, cols, elements)
+
+    def selection(self, rows: int, cols: int, elements: list) -> Matrix:
+        return Matrix(rows, cols, elements, self.logical)
+
+    def gap_filler(self) -> float:
+        return 0.0
+
+    def stored_elements(self, value: Value) -> list[float] | None:
+        return value.data if isinstance(value, Matrix) else None
+
+    def columns(self) -> Iterator[Value]:
+        return Container.columns(self) if self.rows else iter(())  # an empty matrix runs no pass
+
 
 @dataclass(slots=True)
-class Char:
-    """A char row vector: 'text'."""
+class Char(Container):
+    """A char row vector: 'text' (netspec has no char matrices: its shape is its length)."""
 
     text: str
+
+    @property
+    def numel(self) -> int:
+        return len(self.text)
+
+    def shape(self) -> tuple[int, int]:
+        return (1 if self.text else 0), len(self.text)
+
+    def elements(self) -> str:
+        return self.text
+
+    def rebuilt(self, rows: int, cols: int, elements: list) -> Char:
+        return Char("".join(elements))
+
+    def transposed(self) -> Value:
+        """A column of characters would be a char matrix: it is a cell column of characters."""
+        return self if len(self.text) <= 1 else Cell(len(self.text), 1, [Char(c) for c in self.text])
 
 
 @dataclass(slots=True)
@@ -75,7 +179,7 @@ class Str:
 
 
 @dataclass(slots=True)
-class Cell:
+class Cell(Container):
     rows: int
     cols: int
     items: list["Value"]  # column-major
@@ -88,9 +192,27 @@ class Cell:
     def numel(self) -> int:
         return self.rows * self.cols
 
+    def shape(self) -> tuple[int, int]:
+        return self.rows, self.cols
 
-class LayerArray:
-    """An array of layers (each layer carries the span it was written at).
+    def elements(self) -> list[Value]:
+        return self.items
+
+    def rebuilt(self, rows: int, cols: int, elements: list) -> Cell:
+        return Cell(rows, cols, elements)
+
+    def gap_filler(self) -> Matrix:
+        return Matrix.empty()
+
+    def stored_elements(self, value: Value) -> list[Value] | None:
+        """`c(i) = {a, b}` stores a and b; `c(i) = x` stores x; a layer array is no cell element."""
+        if isinstance(value, Cell):
+            return value.items
+        return None if isinstance(value, LayerArray) else [value]
+
+
+class LayerArray(Container):
+    """An array of layers (each layer carries the span it was written at), a column in MATLAB.
 
     Deep networks are built a block at a time (`layers = [layers; block(i)]`,
     `layers(end+1) = ...`), and copying the array at every step made n layers cost O(n²).
@@ -108,6 +230,31 @@ class LayerArray:
 
     def __len__(self) -> int:
         return self._count
+
+    @property
+    def numel(self) -> int:
+        return self._count
+
+    def shape(self) -> tuple[int, int]:
+        """A column, as in MATLAB (an empty layer array is 0x1)."""
+        return self._count, 1
+
+    def elements(self) -> list[Layer]:
+        return self.layers
+
+    def rebuilt(self, rows: int, cols: int, elements: list) -> LayerArray:
+        return LayerArray(elements)
+
+    def stored_elements(self, value: Value) -> list[Layer] | None:
+        return value.layers if isinstance(value, LayerArray) else None
+
+    def columns(self) -> Iterator[Value]:
+        """One layer per pass (netspec's loops walk a network's layers)."""
+        return (LayerArray([layer]) for layer in self.layers)
+
+    def transposed(self) -> LayerArray:
+        """Itself: netspec keeps a layer array as a list, whichever way it is written."""
+        return self
 
     @property
     def layers(self) -> list[Layer]:
@@ -265,6 +412,23 @@ def type_name(value: Value) -> str:
         Graph: "layer graph", Opaque: "unknown value", FunctionHandle: "function handle",
         Struct: "struct", OptionsValue: "training options", CSList: "list", SymbolicSize: "symbolic size",
     }.get(type(value), type(value).__name__)
+
+
+def numel(value: Value) -> int:
+    """MATLAB's numel: a container's element count; any other value is one element."""
+    return value.numel if isinstance(value, Container) else 1
+
+
+def size_of(value: Value) -> tuple[int, int]:
+    """MATLAB's size: a container's shape; any other value is 1x1."""
+    return value.shape() if isinstance(value, Container) else (1, 1)
+
+
+def element_count(value: Value) -> int:
+    """The elements a value holds, as the work budget counts them (a string's characters too)."""
+    if isinstance(value, Container):
+        return value.numel
+    return len(value.text) if isinstance(value, Str) else 1
 
 
 def format_number(x: float) -> str:

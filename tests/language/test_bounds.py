@@ -125,12 +125,12 @@ def _fan_out(folder: Path, levels: int, fan: int) -> Path:
 
 def test_a_file_imported_many_times_is_read_and_parsed_once(tmp_path: Path, monkeypatch):
     parsed = Counter()
-    parse = interpreter.parse
+    parse = interpreter.files.parse
 
     def counting(text: str, file: str):
         parsed[Path(file).name] += 1
         return parse(text, file)
-    monkeypatch.setattr(interpreter, "parse", counting)
+    monkeypatch.setattr(interpreter.files, "parse", counting)
     result = load_file(_fan_out(tmp_path, levels=3, fan=4))
     assert result.variables["z"].data == [1.0]
     assert parsed == {"main.net": 1, "f0.net": 1, "f1.net": 1, "f2.net": 1, "f3.net": 1}
@@ -181,12 +181,13 @@ def test_a_function_defined_twice_in_one_file_is_still_an_error():
 
 def _count_suggestions(monkeypatch) -> list[str]:
     asked: list[str] = []
-    suggest = interpreter.suggest
+    suggest = interpreter.calls.suggest
 
     def counting(word, candidates):
         asked.append(word)
         return suggest(word, candidates)
-    monkeypatch.setattr(interpreter, "suggest", counting)
+    for module in (interpreter.calls, interpreter.files, interpreter.indexing):  # every part that suggests
+        monkeypatch.setattr(module, "suggest", counting)
     return asked
 
 

@@ -1,0 +1,217 @@
+"""What one load keeps while it runs: its limits and budgets, warnings, scopes and spans.
+
+Every part of the interpreter (see the package docstring) works on this state; nothing
+here evaluates a node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ...diagnostics import Diagnostic, NetspecError, Severity, SourceMap, Span, error
+from ...ir import Network
+from ..operators import OperatorLimit
+from ..spans import node_span
+from ..tree import Token, Tree
+from ..values import MAX_ELEMENTS, OptionsValue, Value, element_count
+
+__all__ = ["State", "Limits", "LoadResult", "Function", "Scope", "EndContext", "Break", "Continue", "Return",
+           "NETWORK_VARIABLES", "MAX_WARNINGS_PER_CODE", "WORK_HINT", "SIZE_HINT", "token_text"]
+
+NETWORK_VARIABLES = ("lgraph", "net", "layers")
+"""Where a file's network is found when `--net` does not say (MATLAB scripts' habits)."""
+
+MAX_WARNINGS_PER_CODE = 100
+"""Warnings of one code a load keeps (a warning in a loop could otherwise be repeated a million times)."""
+
+WORK_HINT = "netspec bounds the work a spec may do; network definitions need little"
+SIZE_HINT = "netspec bounds array sizes; check the loop or call that makes this array"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that make a hostile spec end fast with a clear error.
+
+    One load (the file, everything it imports, however often) shares each budget.
+    """
+
+    steps: int = 500_000
+    """Statements, loop passes and function calls run."""
+    work: int = 20_000_000
+    """Array elements produced by operators, concatenation and builtins, all together."""
+    recursion: int = 64
+    layers: int = 200_000
+    imports: int = 16
+    elements: int = MAX_ELEMENTS
+    search_folders: tuple[Path, ...] = ()
+    """Folders (and their trees) `import` may read besides the top-level file's own tree."""
+    source_bytes: int = 2 * 1024 * 1024
+    """Bytes of spec files read: the file and the files it imports (each once), together.
+    The command line's `--max-file-size` sets it."""
+
+
+@dataclass
+class Function:
+    name: str
+    params: list[str]
+    outputs: list[str]
+    body: Tree
+    file: str
+
+
+@dataclass
+class LoadResult:
+    network: Network | None
+    variables: dict[str, Value]
+    diagnostics: list[Diagnostic]
+    sources: SourceMap
+
+
+class Break(Exception):
+    pass
+
+
+class Continue(Exception):
+    pass
+
+
+class Return(Exception):
+    pass
+
+
+@dataclass
+class Scope:
+    variables: dict[str, Value]
+    pinned: frozenset[str] = frozenset()
+    function: str | None = None
+    sites: dict[str, tuple[Tree, str]] | None = None
+    """A file's top level only: the statement that last assigned each variable, and its file.
+
+    A node, not a span: the span is worked out only if a diagnostic points there."""
+
+
+@dataclass
+class EndContext:
+    """What `end` means inside x(...): the array indexed, the index's position and the count of indices."""
+
+    value: Value
+    position: int
+    count: int
+
+
+def token_text(node: Tree | Token) -> str:
+    return str(node.children[0]) if isinstance(node, Tree) else str(node)
+
+
+class State:
+    """The state of one load, and the budgets every evaluation charges."""
+
+    _STATEMENTS: dict[str, Callable]
+    """Statement kind -> the `_stmt_<kind>` method that runs it (filled in by `Interpreter`)."""
+    _EXPRESSIONS: dict[str, Callable]
+    """Expression kind -> the `_e_<kind>` method that evaluates it (filled in by `Interpreter`)."""
+
+    def __init__(self, bindings: dict[str, Value] | None = None, limits: Limits = Limits(),
+                 sources: SourceMap | None = None) -> None:
+        self.bindings = dict(bindings or {})
+        self.limits = limits
+        self.sources = sources or SourceMap()
+        self.diagnostics: list[Diagnostic] = []
+        self.functions: dict[str, Function] = {}
+        self.training: OptionsValue | None = None
+        self.steps = 0
+        self.running: Tree | None = None
+        self.running_file = "<string>"
+        """The statement, loop pass or call that ran last, and its file: where a RecursionError
+        (a spec nested more deeply than Python's stack allows) is reported."""
+        self.work = 0
+        self.layer_count = 0
+        self.depth = 0
+        self.file = "<string>"
+        self.import_stack: list[str] = []
+        self.root_file: str | None = None  # the file that started a chain of imports
+        self.import_folders: list[Path] = []
+        """Where the chain's imports may read: the root file's folder (the working folder for text
+        that is no file) and `Limits.search_folders`, each with the folders below it."""
+        self.source_bytes = 0
+        """Bytes of spec files read so far (see `Limits.source_bytes`)."""
+        self._trees: dict[str, Tree] = {}
+        """The parse tree of each file read: a file imported again is neither read nor parsed again."""
+        self._import_paths: dict[tuple[str, str], Path] = {}
+        """The file each `import "target"` of each file reads (see `_import_path`)."""
+        self._ends: list[EndContext] = []
+        self._warned_unknown: set[str] = set()
+        self._warning_counts: dict[str, int] = {}
+        self._spans: dict[tuple[int, str], tuple[Tree | Token, Span | None]] = {}
+        self.sites: dict[str, tuple[Tree, str]] = {}
+        """Where each variable of the last file run was last assigned (see `assignment_span`)."""
+
+    def running_span(self) -> Span | None:
+        return node_span(self.running, self.running_file) if self.running is not None else None
+
+    def assignment_span(self, name: str) -> Span | None:
+        """The statement that last assigned `name` at the top level of the last file run."""
+        site = self.sites.get(name)
+        return node_span(site[0], site[1]) if site is not None else None
+
+    def warn(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+        """Keep a warning; past MAX_WARNINGS_PER_CODE of one code, only count it (see `findings`)."""
+        if self._keeps_warning(code):
+            self.diagnostics.append(Diagnostic(severity=Severity.warning, code=code, message=message, span=span,
+                                               hint=hint))
+        self._warning_counts[code] = self._warning_counts.get(code, 0) + 1
+
+    def _keeps_warning(self, code: str) -> bool:
+        return self._warning_counts.get(code, 0) < MAX_WARNINGS_PER_CODE
+
+    def findings(self) -> list[Diagnostic]:
+        """The warnings kept, then a note for each code that had more than MAX_WARNINGS_PER_CODE."""
+        notes = [Diagnostic(severity=Severity.note, code=code,
+                            message=f"… and {count - MAX_WARNINGS_PER_CODE:,} more {code} warnings "
+                                    f"(netspec shows the first {MAX_WARNINGS_PER_CODE} of each code)")
+                 for code, count in self._warning_counts.items() if count > MAX_WARNINGS_PER_CODE]
+        return [*self.diagnostics, *notes]
+
+    def count_layers(self, count: int, span: Span | None) -> None:
+        self.layer_count += count
+        if self.layer_count > self.limits.layers:
+            raise error("E503", f"more than {self.limits.layers:,} layers were created", span,
+                        hint="netspec bounds the size of a network; check the loop that builds it")
+
+    def _tick(self, node: Tree) -> None:
+        self.steps += 1
+        self.running, self.running_file = node, self.file
+        if self.steps > self.limits.steps:
+            raise error("E501", f"the spec ran more than {self.limits.steps:,} steps", node_span(node, self.file),
+                        label="still running here",
+                        hint="netspec bounds loops so a spec always ends; check this loop's bounds")
+
+    def _charge(self, value: Value, node: Tree) -> Value:
+        """Count the elements an operation produced against the work budget."""
+        self._spend(element_count(value), node)
+        return value
+
+    def _spend(self, elements: int, node: Tree) -> None:
+        """Count `elements` written against the work budget."""
+        self.work += elements
+        if self.work > self.limits.work:
+            raise error("E501", f"the spec computed more than {self.limits.work:,} array elements",
+                        node_span(node, self.file), label="still computing here", hint=WORK_HINT)
+
+    def _limit_error(self, exc: OperatorLimit, prefix: str, node: Tree) -> NetspecError:
+        return error(exc.code, f"{prefix}{exc}", node_span(node, self.file),
+                     hint=WORK_HINT if exc.code == "E501" else SIZE_HINT)
+
+    def _where(self, node: Tree | Token) -> Callable[[], Span | None]:
+        file = self.file
+        return lambda: self._span_of(node, file)
+
+    def _span_of(self, node: Tree | Token, file: str) -> Span | None:
+        """A node's span, remembered: a loop body's nodes are asked for again on every pass."""
+        key = (id(node), file)
+        cached = self._spans.get(key)
+        if cached is None or cached[0] is not node:
+            cached = self._spans[key] = (node, node_span(node, file))
+        return cached[1]

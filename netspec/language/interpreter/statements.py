@@ -1,0 +1,200 @@
+"""Statements: assignments, expression statements and commands, `if`/`switch`, loops (each
+pass a step of the budget) and `break`/`continue`/`return`.
+
+`try`/`catch` belongs here (see the package docstring).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from ...diagnostics import error
+from ..builtins import Arg
+from ..operators import OperatorError, truth
+from ..spans import node_span
+from ..tree import Tree
+from ..values import Cell, Char, Container, CSList, Matrix, Opaque, Str, Value, numel, type_name
+from .state import Break, Continue, Return, Scope, State, token_text
+
+__all__ = ["Statements"]
+
+
+class Statements(State):
+    def _block(self, statements: list, scope: Scope) -> None:
+        for statement in statements:
+            self._tick(statement)
+            method = self._STATEMENTS.get(statement.data)
+            method(self, statement, scope)
+
+    def _run_body(self, statements: list, scope: Scope) -> None:
+        """A file's or a function's statements: `return` ends them, and so does a `break` or
+        `continue` outside any loop."""
+        try:
+            self._block(statements, scope)
+        except (Return, Break, Continue):
+            pass
+
+    def _stmt_assign(self, node: Tree, scope: Scope) -> None:
+        target, rhs = node.children
+        if isinstance(target, Tree) and target.data == "matrix":
+            self._multi_assign(node, target, rhs, scope)
+            return
+        root, steps = self._lvalue(target)
+        if root in scope.pinned:
+            return  # bound by --set: the command line wins over the file
+        if scope.sites is not None:
+            scope.sites[root] = (node, self.file)
+        if rhs.data == "matrix" and not rhs.children and steps and steps[-1][0] == "paren":
+            self._delete(root, steps, scope, target)
+            return
+        value = self._eval(rhs, scope)
+        if isinstance(value, CSList):
+            value = value.items[0] if value.items else Matrix.empty()
+        if isinstance(value, Opaque) and not steps and not value.structural:
+            value = replace(value, variable=root)  # --set binds the nearest variable
+        if not steps:
+            scope.variables[root] = value
+            return
+        current = scope.variables.get(root)
+        scope.variables[root] = self._assign_path(current, steps, value, target, scope)
+
+    def _multi_assign(self, node: Tree, target: Tree, rhs: Tree, scope: Scope) -> None:
+        names: list[str | None] = []
+        for row in target.children:
+            for element in row.children:
+                if element.data == "placeholder":
+                    names.append(None)
+                elif element.data == "name":
+                    names.append(token_text(element))
+                else:
+                    raise error("E113", "only variable names can receive multiple outputs",
+                                node_span(element, self.file), hint="write [a, b] = f(...)")
+        values = self._eval_multi(rhs, scope, len(names))
+        for name, value in zip(names, values):
+            if name is not None and name not in scope.pinned:
+                if isinstance(value, Opaque) and not value.structural:
+                    value = replace(value, variable=name)
+                scope.variables[name] = value
+                if scope.sites is not None:
+                    scope.sites[name] = (node, self.file)
+
+    def _stmt_expr_stmt(self, node: Tree, scope: Scope) -> None:
+        expr = node.children[0]
+        if expr.data == "name":
+            name = token_text(expr)
+            if name not in scope.variables:
+                self._call_function(name, [], 0, expr, scope)
+            return
+        if expr.data == "call" and expr.children[0].data == "name" \
+                and token_text(expr.children[0]) not in scope.variables:
+            args = self._args(expr.children[1] if len(expr.children) > 1 else None, scope)
+            self._call_function(token_text(expr.children[0]), args, 0, expr, scope)
+            return
+        self._eval(expr, scope)
+
+    def _stmt_command(self, node: Tree, scope: Scope) -> None:
+        name = str(node.children[0])
+        args = [Arg(Char(str(word)), node_span(word, self.file)) for word in node.children[1:]]
+        self._call_function(name, args, 0, node, scope)
+
+    def _stmt_if_stmt(self, node: Tree, scope: Scope) -> None:
+        children = node.children
+        if self._condition(children[0], scope, "if"):
+            self._block(children[1].children, scope)
+            return
+        for clause in children[2:]:
+            if clause.data == "elseif_clause":
+                if self._condition(clause.children[0], scope, "elseif"):
+                    self._block(clause.children[1].children, scope)
+                    return
+            else:
+                self._block(clause.children[-1].children, scope)
+                return
+
+    def _condition(self, node: Tree, scope: Scope, keyword: str) -> bool:
+        value = self._eval(node, scope)
+        if isinstance(value, Opaque):
+            self.warn("W102", f"this `{keyword}` depends on {value.describe()}, which netspec cannot compute; "
+                      "treated as false", node_span(node, self.file),
+                      hint=f"bind it with --set {value.binding()}=VALUE" if value.binding() else None)
+            return False
+        try:
+            return truth(value)
+        except OperatorError as exc:
+            raise error("E115", str(exc), node_span(node, self.file)) from None
+
+    def _stmt_switch_stmt(self, node: Tree, scope: Scope) -> None:
+        subject = self._eval(node.children[0], scope)
+        for clause in node.children[1:]:
+            if clause.data == "otherwise_clause":
+                self._block(clause.children[-1].children, scope)
+                return
+            candidates = self._eval(clause.children[0], scope)
+            options = candidates.items if isinstance(candidates, Cell) else [candidates]
+            if any(self._switch_match(subject, option) for option in options):
+                self._block(clause.children[1].children, scope)
+                return
+
+    @staticmethod
+    def _switch_match(subject: Value, option: Value) -> bool:
+        if isinstance(subject, (Char, Str)) and isinstance(option, (Char, Str)):
+            return subject.text == option.text
+        if isinstance(subject, Matrix) and isinstance(option, Matrix) and subject.is_scalar() and option.is_scalar():
+            return subject.data[0] == option.data[0]
+        return False
+
+    def _stmt_for_stmt(self, node: Tree, scope: Scope) -> None:
+        variable, iterable_node, body = node.children
+        name = str(variable)
+        iterable = self._eval(iterable_node, scope)
+        if isinstance(iterable, Opaque):
+            self.warn("W101", f"the loop over {iterable.describe()} is skipped: netspec cannot compute its range",
+                      node_span(iterable_node, self.file),
+                      hint=f"bind it with --set {iterable.binding()}=VALUE" if iterable.binding() else None)
+            return
+        if scope.sites is not None and name not in scope.pinned and numel(iterable):
+            scope.sites[name] = (node, self.file)
+        for item in self._iterate(iterable, iterable_node):
+            self._tick(node)
+            if name not in scope.pinned:
+                scope.variables[name] = item
+            try:
+                self._block(body.children, scope)
+            except Break:
+                break
+            except Continue:
+                continue
+
+    def _iterate(self, value: Value, node: Tree) -> Iterator[Value]:
+        """What the loop variable is on each pass: an array's columns, a string's characters."""
+        if isinstance(value, Str):
+            value = Char(value.text)
+        if not isinstance(value, Container):
+            raise error("E114", f"cannot loop over a {type_name(value)}", node_span(node, self.file))
+        return value.columns()
+
+    def _stmt_while_stmt(self, node: Tree, scope: Scope) -> None:
+        condition, body = node.children
+        while self._condition(condition, scope, "while"):
+            self._tick(node)
+            try:
+                self._block(body.children, scope)
+            except Break:
+                break
+            except Continue:
+                continue
+
+    def _stmt_break_stmt(self, node: Tree, scope: Scope) -> None:
+        raise Break()
+
+    def _stmt_continue_stmt(self, node: Tree, scope: Scope) -> None:
+        raise Continue()
+
+    def _stmt_return_stmt(self, node: Tree, scope: Scope) -> None:
+        raise Return()
+
+    def _stmt_function_def(self, node: Tree, scope: Scope) -> None:
+        if scope.function is not None:
+            raise error("E116", "functions cannot be defined inside functions", node_span(node, self.file),
+                        hint="move this definition to the end of the file")
