@@ -41,6 +41,8 @@ PATH_COMMANDS = frozenset("cd addpath rmpath save load run format warning close 
 `save ~/x.mat net`): after `cd ` only `=` or `(` makes the statement something else."""
 # A bracket frame is ("(" | "[" | "{" | "{index", opening token).
 MATRIX_FRAMES = {"[", "{"}
+PARENTHESES_RULES = {"NEWLINE", "SEMICOLON", "NAME"}
+"""The tokens that mean something else inside `()` or an indexing `{}` (see `_in_parentheses`)."""
 
 
 def token_span(token: Token, file: str) -> Span:
@@ -109,6 +111,12 @@ class _Rewriter:
     def _last(self) -> Token | None:
         return self.out[-1] if self.out else None
 
+    def _next(self, i: int) -> Token | None:
+        return self.tokens[i + 1] if i + 1 < len(self.tokens) else None
+
+    def _next_is(self, i: int, kind: str) -> bool:
+        return i + 1 < len(self.tokens) and self.tokens[i + 1].type == kind
+
     def _emit(self, token: Token) -> None:
         if self.pending is not None:
             last = self._last()
@@ -133,93 +141,39 @@ class _Rewriter:
 
     # -- main loop -------------------------------------------------------------
     def run(self) -> list[Token]:
-        # the hot loop: a 10,000-layer file has 100,000 tokens, so the common cases
-        # (a token inside brackets, nothing pending) use locals instead of the helpers
-        tokens = self.tokens
-        frames = self.frames
-        out = self.out
-        i = 0
-        n = len(tokens)
+        """One pass over the tokens: each is read by the rule of the bracket it sits in (none, an
+        array's, or a call's/index's), retyped if its meaning depends on where it is, then placed."""
+        # the hot loop: a 10,000-layer file has 100,000 tokens, so the commonest case (a token
+        # inside brackets, nothing pending) is placed here rather than through the helpers
+        tokens, frames, out = self.tokens, self.frames, self.out
+        i, n = 0, len(tokens)
         while i < n:
             tok = tokens[i]
             kind = tok.type
-            frame = frames[-1][0] if frames else None
-
-            if frame is None:
-                nxt = tokens[i + 1] if i + 1 < n else None
+            if not frames:
                 if kind in SEPARATORS:
-                    self.header = self.loop_header = False
-                    self._terminate(tok)
+                    self._end_statement(tok)
                     i += 1
                     continue
-                last = self._last()
-                if (self.header and last is not None and last.type in VALUE_END and not _glued(last, tok)
-                        and self._starts_element(tok, nxt)):
-                    # `if x > 0 y = 1; end`: MATLAB ends the condition at the space
-                    self.header = False
-                    self._terminate(tok)
-                if kind in HEADERS:
-                    self.header = True
-                elif kind == "FOR":
-                    self.loop_header = True
-                elif kind == "EQUAL" and self.loop_header:
-                    self.loop_header = False
-                    self.header = True
+                self._track_header(tok, i)
                 if kind == "NAME" and self._at_statement_start() and self._is_command(i):
                     i = self._command(i)
                     continue
-                if kind in BLOCK_OPENERS:
-                    self.blocks.append(tok)
-                elif kind == "END":
-                    last = self._last()
-                    if last is not None and last.type not in ("_TERM", "CMD_WORD", "CMD_NAME") and \
-                            last.type not in VALUE_END:
-                        raise error("E117", "`end` is used outside of indexing", self._span(tok),
-                                    hint="`end` means the last index only inside x(...) or c{...}")
-                    if not self.blocks:
-                        raise error("E110", "`end` without a matching block", self._span(tok),
-                                    label="nothing to close here",
-                                    hint="remove this `end`, or check the `for`/`if`/`function` above it")
-                    self.blocks.pop()
-            elif frame in MATRIX_FRAMES:
-                if kind == "COMMA":
-                    self._separator("_COLSEP", tok)
+                self._track_block(tok)
+            elif frames[-1][0] in MATRIX_FRAMES:
+                if kind in SEPARATORS:
+                    self._separator("_COLSEP" if kind == "COMMA" else "_ROWSEP", tok)
                     i += 1
                     continue
-                if kind in ("SEMICOLON", "NEWLINE"):
-                    self._separator("_ROWSEP", tok)
-                    i += 1
-                    continue
-                last = out[-1] if out else None
-                if (self.pending is None and last is not None and last.type in VALUE_END
-                        and not _glued(last, tok) and self._starts_element(tok, tokens[i + 1] if i + 1 < n else None)):
-                    self._separator("_COLSEP", tok)
-            else:  # inside ( ) or an indexing { }
-                if kind == "COMMA":
-                    pass
-                elif kind in ("NEWLINE", "SEMICOLON"):
-                    opener = frames[-1][1]
-                    closer = CLOSER_CHAR[frame[0]]
-                    raise error("E102", f"unclosed `{opener}`", self._span(opener),
-                                label=f"this `{opener}` is not closed before the end of the line",
-                                hint=f"close it with `{closer}`, or continue the line with `...`")
-                elif kind == "NAME" and frame == "(" and i + 1 < n and tokens[i + 1].type == "EQUAL":
-                    tok = _retyped("KWNAME", str(tok), tok)
-
-            if kind == "END" and self._in_index():
-                tok = _retyped("END_INDEX", str(tok), tok)
-                kind = "END_INDEX"
-            if kind == "NOT" and i + 1 < n and tokens[i + 1].type in ("COMMA", "RSQB", "RPAR"):
-                tok = _retyped("TILDE_PLACEHOLDER", str(tok), tok)
-
+                if self.pending is None:
+                    self._separate_elements(tok, i)
+            elif kind in PARENTHESES_RULES:
+                tok = self._in_parentheses(tok, i)
+            if kind == "END" or kind == "NOT":
+                tok = self._by_position(tok, i)
+                kind = tok.type
             if kind in OPENERS:
-                char = OPENERS[kind]
-                last = self._last()
-                if (char == "{" and last is not None and last.type in VALUE_END
-                        and _glued(last, tok)):
-                    char = "{index"
-                self._emit(tok)
-                frames.append((char, tok))
+                self._open(tok)
             elif kind in CLOSERS:
                 self._close(tok)
             elif self.pending is None:
@@ -227,12 +181,94 @@ class _Rewriter:
             else:
                 self._emit(tok)
             i += 1
+        self._finish()
+        return out
 
+    # -- the steps of the main loop ----------------------------------------------
+    def _end_statement(self, separator: Token) -> None:
+        """`;`, `,` or a newline outside brackets: the statement (and any header) ends."""
+        self.header = self.loop_header = False
+        self._terminate(separator)
+
+    def _track_header(self, tok: Token, i: int) -> None:
+        """Follow `for/if/while/... <expression>`: a gap before a new element ends the header
+        (`if x > 0 y = 1; end`: MATLAB ends the condition at the space)."""
+        last = self._last()
+        if (self.header and last is not None and last.type in VALUE_END and not _glued(last, tok)
+                and self._starts_element(tok, self._next(i))):
+            self.header = False
+            self._terminate(tok)
+        kind = tok.type
+        if kind in HEADERS:
+            self.header = True
+        elif kind == "FOR":
+            self.loop_header = True
+        elif kind == "EQUAL" and self.loop_header:
+            self.loop_header = False
+            self.header = True
+
+    def _track_block(self, tok: Token) -> None:
+        """Keep the stack of open blocks (`for`, `if`, `function`...) that each `end` closes."""
+        if tok.type in BLOCK_OPENERS:
+            self.blocks.append(tok)
+        elif tok.type == "END":
+            last = self._last()
+            if last is not None and last.type not in ("_TERM", "CMD_WORD", "CMD_NAME") and \
+                    last.type not in VALUE_END:
+                raise error("E117", "`end` is used outside of indexing", self._span(tok),
+                            hint="`end` means the last index only inside x(...) or c{...}")
+            if not self.blocks:
+                raise error("E110", "`end` without a matching block", self._span(tok),
+                            label="nothing to close here",
+                            hint="remove this `end`, or check the `for`/`if`/`function` above it")
+            self.blocks.pop()
+
+    def _separate_elements(self, tok: Token, i: int) -> None:
+        """Inside `[]`/`{}`, with no separator pending, a gap between a value and the start of
+        another separates two elements."""
+        out = self.out
+        last = out[-1] if out else None  # not `_last()`: most tokens of a long array pass here
+        if (last is not None and last.type in VALUE_END
+                and not _glued(last, tok) and self._starts_element(tok, self._next(i))):
+            self._separator("_COLSEP", tok)
+
+    def _in_parentheses(self, tok: Token, i: int) -> Token:
+        """Inside `()` or an indexing `{}`: the line must not end, and `Name=` starts a
+        name-value argument (a `,` needs nothing)."""
+        if tok.type in ("NEWLINE", "SEMICOLON"):
+            kind, opener = self.frames[-1]
+            raise error("E102", f"unclosed `{opener}`", self._span(opener),
+                        label=f"this `{opener}` is not closed before the end of the line",
+                        hint=f"close it with `{CLOSER_CHAR[kind[0]]}`, or continue the line with `...`")
+        if tok.type == "NAME" and self.frames[-1][0] == "(" and self._next_is(i, "EQUAL"):
+            return _retyped("KWNAME", str(tok), tok)
+        return tok
+
+    def _by_position(self, tok: Token, i: int) -> Token:
+        """`end` inside an index is its last position; `~` before `,`, `]` or `)` is an ignored output."""
+        if tok.type == "END" and self._in_index():
+            return _retyped("END_INDEX", str(tok), tok)
+        following = self._next(i)
+        if tok.type == "NOT" and following is not None and following.type in ("COMMA", "RSQB", "RPAR"):
+            return _retyped("TILDE_PLACEHOLDER", str(tok), tok)
+        return tok
+
+    def _open(self, tok: Token) -> None:
+        """A bracket opens: `{` glued to a value indexes it (`c{2}`), any other `{` makes a cell array."""
+        char = OPENERS[tok.type]
+        last = self._last()
+        if char == "{" and last is not None and last.type in VALUE_END and _glued(last, tok):
+            char = "{index"
+        self._emit(tok)
+        self.frames.append((char, tok))
+
+    def _finish(self) -> None:
+        """The end of the text: every bracket and block must be closed; the last statement ends."""
         if self.frames:
-            _, opener = self.frames[-1]
+            kind, opener = self.frames[-1]
             raise error("E102", f"unclosed `{opener}`", self._span(opener),
                         label="opened here and never closed",
-                        hint=f"add the matching `{CLOSER_CHAR[self.frames[-1][0][0]]}`")
+                        hint=f"add the matching `{CLOSER_CHAR[kind[0]]}`")
         if self.blocks:
             opener = self.blocks[-1]
             raise error("E111", f"missing `end` for this `{opener}`", self._span(opener),
@@ -241,7 +277,6 @@ class _Rewriter:
         last = self._last()
         if last is not None and last.type != "_TERM":
             self.out.append(_retyped("_TERM", "", last))
-        return self.out
 
     def _close(self, tok: Token) -> None:
         want = CLOSERS[tok.type]
