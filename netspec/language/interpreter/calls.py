@@ -26,6 +26,8 @@ _LIBRARY_BY_LOWER_CASE = {name.lower(): name for name in LIBRARY}
 
 
 class Calls(State):
+    """Calls by name, by handle and by `x(...)` on a name that is no variable; the function table."""
+
     def _hoist_functions(self, statements: list[Tree], file: str) -> None:
         """MATLAB scripts may call local functions defined further down the file.
 

@@ -35,6 +35,8 @@ class _PendingRange:
 
 
 class Expressions(State):
+    """`_eval` and the expressions that are neither indexing nor calls."""
+
     def _eval(self, node: Tree, scope: Scope) -> Value:
         return self._EXPRESSIONS[node.data](self, node, scope)
 

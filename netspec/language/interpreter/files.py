@@ -26,6 +26,8 @@ _ZOO_CACHE: dict[str, Graph] = {}
 
 
 class Files(State):
+    """Spec files in and the network out; `import`."""
+
     def run_file(self, path: Path, span: Span | None = None) -> dict[str, Value]:
         """Run a spec file, read within `Limits.source_bytes`; errors reading it are located at `span`."""
         file = str(path)

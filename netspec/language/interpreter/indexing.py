@@ -28,6 +28,8 @@ _GAP = object()
 
 
 class Indexing(State):
+    """Parts of values, read and written."""
+
     def _e_end_index(self, node: Tree, scope: Scope) -> Value:
         if not self._ends:
             raise error("E117", "`end` is used outside of indexing", node_span(node, self.file),

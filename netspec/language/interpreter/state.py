@@ -106,7 +106,10 @@ def token_text(node: Tree | Token) -> str:
 
 
 class State:
-    """The state of one load, and the budgets every evaluation charges."""
+    """The state of one load, and the budgets every evaluation charges.
+
+    Each part of the interpreter is a class on this state, and `Interpreter` combines them:
+    a part calls another's methods through `self` (a statement evaluates with `self._eval`)."""
 
     _STATEMENTS: dict[str, Callable]
     """Statement kind -> the `_stmt_<kind>` method that runs it (filled in by `Interpreter`)."""

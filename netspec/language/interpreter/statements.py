@@ -21,6 +21,8 @@ __all__ = ["Statements"]
 
 
 class Statements(State):
+    """`_block` and the statements it runs (imports are in `files.py`)."""
+
     def _block(self, statements: list, scope: Scope) -> None:
         for statement in statements:
             self._tick(statement)
