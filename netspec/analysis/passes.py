@@ -13,6 +13,7 @@ from typing import Callable
 from ..diagnostics import Severity
 from ..ir import (ClassificationLayer, Convolution2dLayer, RegressionLayer, SoftmaxLayer)
 from ..ir.base import InputLayer, OutputLayer
+from ..ir.data_kind import DataKind
 from ..ir.shape import GLOBAL, Shape, ShapeError, Window, ceildiv, is_known
 from ..ir.pool import WINDOWED_POOLING
 from .context import AxisRF, Context
@@ -21,9 +22,6 @@ from .report import Bottleneck
 __all__ = ["PASSES", "structure", "shapes", "costs", "receptive_fields", "bottlenecks", "lint"]
 
 ERROR, WARNING = Severity.error, Severity.warning
-TORCH_COUNTED = {"convolution2d", "grouped_convolution2d", "transposed_conv2d", "convolution1d",
-                 "fully_connected"}
-"""Layers whose work torch's FlopCounterMode counts (convolution and matrix products only)."""
 
 
 def structure(ctx: Context) -> None:
@@ -88,13 +86,12 @@ def _input_override(ctx: Context, layer: InputLayer) -> list[Shape] | None:
         import sympy
 
         dims = [sympy.Symbol(d, positive=True, integer=True) if isinstance(d, str) else d for d in dims]
-    kind = {3: "image", 2: "sequence", 1: "feature"}.get(len(dims))
     expected = layer.output_shapes([])[0].kind
-    if kind != expected:
+    if DataKind.of_rank(len(dims)) is not expected:
         ctx.add(ERROR, "A007", f"--input-size gives {len(dims)} numbers, but '{layer.name}' takes "
-                f"{ {'image': 'H W C', 'sequence': 'T C', 'feature': 'C'}[expected] }", layer.name)
+                f"{expected.size_names}", layer.name)
         return None
-    return [Shape(kind, tuple(dims))]
+    return [Shape(expected, tuple(dims))]
 
 
 def shapes(ctx: Context) -> None:
@@ -133,7 +130,7 @@ def costs(ctx: Context) -> None:
             "states": layer.states(inputs) if inputs else 0,
             "macs": macs,
             "flops": layer.flops(inputs, outputs),
-            "torch_flops": 2 * macs if layer.kind in TORCH_COUNTED else 0,
+            "torch_flops": 2 * macs if layer.torch_counted else 0,
             "activation_elements": elements,
             "activation_bytes": elements * ctx.bytes_per_element,
         }
@@ -204,19 +201,15 @@ def _comparable(value):
     return value if _concrete(value) else 0
 
 
-ELEMENTWISE = {"batch_normalization", "relu", "leaky_relu", "clipped_relu", "elu", "tanh", "sigmoid", "swish",
-               "gelu", "dropout"}
-"""Layers a 1×1 reduction may pass through on its way to the k×k convolution."""
-
-
 def bottlenecks(ctx: Context) -> None:
-    """Every 1×1 reduction (Cin -> r, r < Cin) feeding a k×k convolution, against the direct k×k."""
+    """Every 1×1 reduction (Cin -> r, r < Cin) feeding a k×k convolution, against the direct k×k;
+    element-wise layers (batch norm, relu, ...) between the two keep them a pair."""
     for name in ctx.order:
         conv = ctx.layers[name]
         if not isinstance(conv, Convolution2dLayer) or conv.filter_size == (1, 1) or name not in ctx.costs:
             continue
         source = ctx.sources(name)[0]
-        while source is not None and ctx.layers[source.source].kind in ELEMENTWISE:
+        while source is not None and ctx.layers[source.source].elementwise:
             source = ctx.sources(source.source)[0]
         if source is None:
             continue

@@ -1,9 +1,9 @@
 """Graphviz backend: the network's DAG as a `graphviz.Digraph`, shapes on the edges.
 
-One table, `LAYERS`, maps every IR layer kind to its family (which sets the node's
-colour and outline) and a label function (the MATLAB options that matter, written the
-way papers draw them: `conv 3×3, 64, /2, pad same`). Nodes read top to bottom: the
-layer's name, those options, then the MATLAB constructor. Each edge carries the shape
+One table, `LABELS`, maps every IR layer class to a label function (the MATLAB options
+that matter, written the way papers draw them: `conv 3×3, 64, /2, pad same`); the class's
+`family` trait picks the node's colour and outline from `FAMILIES`. Nodes read top to
+bottom: the layer's name, those options, then the MATLAB constructor. Each edge carries the shape
 its source port produces (the analyzer's H×W×C); an edge into a multi-input layer also
 names the port it enters (`28×28×256 → in2`), one out of a multi-output layer the port it
 leaves (`out2: ...`).
@@ -23,10 +23,11 @@ import graphviz
 
 from ..analysis import Analysis, analyze
 from ..files import write_atomically
-from ..ir import Layer, Network
+from ..ir import Layer, Network, activation, conv, input_output, norm, pool, structure
+from ..ir.base import Family
 from ..text import printable
 
-__all__ = ["LAYERS", "FAMILIES", "FORMATS", "to_dot", "write", "RenderError"]
+__all__ = ["LABELS", "FAMILIES", "FORMATS", "to_dot", "write", "RenderError"]
 
 FORMATS = ("dot", "svg", "png", "pdf")
 
@@ -118,54 +119,55 @@ def _resize(layer) -> str:
 
 # -- the table -----------------------------------------------------------------------
 
-LAYERS: dict[str, tuple[str, Callable[[Layer], str]]] = {
+LABELS: dict[type[Layer], Callable[[Layer], str]] = {
     # io
-    "image_input": ("io", _image_input),
-    "feature_input": ("io", lambda layer: f"input {layer.input_size}"),
-    "sequence_input": ("io", lambda layer: f"input T×{layer.input_size}"),
-    "classification": ("io", _text("cross-entropy")),
-    "regression": ("io", _text("mean squared error")),
+    input_output.ImageInputLayer: _image_input,
+    input_output.FeatureInputLayer: lambda layer: f"input {layer.input_size}",
+    input_output.SequenceInputLayer: lambda layer: f"input T×{layer.input_size}",
+    input_output.ClassificationLayer: _text("cross-entropy"),
+    input_output.RegressionLayer: _text("mean squared error"),
     # conv
-    "convolution2d": ("conv", _conv("conv")),
-    "convolution1d": ("conv", _conv("conv1d")),
-    "grouped_convolution2d": ("conv", _grouped),
-    "transposed_conv2d": ("conv", _transposed),
-    "fully_connected": ("fc", lambda layer: f"fc {layer.output_size}"),
+    conv.Convolution2dLayer: _conv("conv"),
+    conv.Convolution1dLayer: _conv("conv1d"),
+    conv.GroupedConvolution2dLayer: _grouped,
+    conv.TransposedConv2dLayer: _transposed,
+    conv.FullyConnectedLayer: lambda layer: f"fc {layer.output_size}",
     # norm
-    "batch_normalization": ("norm", _text("batch norm")),
-    "layer_normalization": ("norm", _text("layer norm")),
-    "cross_channel_normalization": ("norm", lambda layer: f"LRN {layer.window_channel_size}"),
+    norm.BatchNormalizationLayer: _text("batch norm"),
+    norm.LayerNormalizationLayer: _text("layer norm"),
+    norm.CrossChannelNormalizationLayer: lambda layer: f"LRN {layer.window_channel_size}",
     # activation
-    "relu": ("activation", _text("relu")),
-    "leaky_relu": ("activation", lambda layer: f"leaky relu {_number(layer.scale)}"),
-    "clipped_relu": ("activation", lambda layer: f"relu ≤ {_number(layer.ceiling)}"),
-    "elu": ("activation", lambda layer: "elu" if layer.alpha == 1 else f"elu α={_number(layer.alpha)}"),
-    "tanh": ("activation", _text("tanh")),
-    "sigmoid": ("activation", _text("sigmoid")),
-    "swish": ("activation", _text("swish")),
-    "gelu": ("activation", lambda layer: "gelu" if layer.approximation == "none" else "gelu (tanh)"),
-    "softmax": ("activation", _text("softmax")),
+    activation.ReluLayer: _text("relu"),
+    activation.LeakyReluLayer: lambda layer: f"leaky relu {_number(layer.scale)}",
+    activation.ClippedReluLayer: lambda layer: f"relu ≤ {_number(layer.ceiling)}",
+    activation.EluLayer: lambda layer: "elu" if layer.alpha == 1 else f"elu α={_number(layer.alpha)}",
+    activation.TanhLayer: _text("tanh"),
+    activation.SigmoidLayer: _text("sigmoid"),
+    activation.SwishLayer: _text("swish"),
+    activation.GeluLayer: lambda layer: "gelu" if layer.approximation == "none" else "gelu (tanh)",
+    activation.SoftmaxLayer: _text("softmax"),
     # pool
-    "max_pooling2d": ("pool", _pool("max")),
-    "average_pooling2d": ("pool", _pool("avg")),
-    "max_pooling1d": ("pool", _pool("max")),
-    "average_pooling1d": ("pool", _pool("avg")),
-    "global_average_pooling2d": ("pool", _text("global avg")),
-    "global_max_pooling2d": ("pool", _text("global max")),
-    "global_average_pooling1d": ("pool", _text("global avg")),
-    "global_max_pooling1d": ("pool", _text("global max")),
+    pool.MaxPooling2dLayer: _pool("max"),
+    pool.AveragePooling2dLayer: _pool("avg"),
+    pool.MaxPooling1dLayer: _pool("max"),
+    pool.AveragePooling1dLayer: _pool("avg"),
+    pool.GlobalAveragePooling2dLayer: _text("global avg"),
+    pool.GlobalMaxPooling2dLayer: _text("global max"),
+    pool.GlobalAveragePooling1dLayer: _text("global avg"),
+    pool.GlobalMaxPooling1dLayer: _text("global max"),
     # merge
-    "addition": ("merge", _text("+")),
-    "depth_concatenation": ("merge", _text("concat")),
-    "concatenation": ("merge", lambda layer: f"concat dim {layer.dim}"),
+    structure.AdditionLayer: _text("+"),
+    structure.DepthConcatenationLayer: _text("concat"),
+    structure.ConcatenationLayer: lambda layer: f"concat dim {layer.dim}",
     # other
-    "flatten": ("other", _text("flatten")),
-    "dropout": ("other", lambda layer: f"dropout {_number(layer.probability)}"),
-    "resize2d": ("other", _resize),
+    structure.FlattenLayer: _text("flatten"),
+    structure.DropoutLayer: lambda layer: f"dropout {_number(layer.probability)}",
+    structure.Resize2dLayer: _resize,
 }
-"""IR layer kind -> (family, label function). Every kind in `netspec.ir.LAYERS` has a row."""
+"""IR layer class -> its label function; the class's `family` trait picks the style. Every class in
+`netspec.ir.LAYERS` has a row."""
 
-FAMILIES: dict[str, dict[str, str]] = {
+FAMILIES: dict[Family, dict[str, str]] = {
     "io": {"fillcolor": "#d9d9d9", "color": "#404040", "penwidth": "1.4"},
     "conv": {"fillcolor": "#c6dbef", "color": "#4a78a8"},
     "fc": {"fillcolor": "#dadaeb", "color": "#6a51a3"},
@@ -182,9 +184,9 @@ EDGE_COLOR = "#555555"
 FONT = "Helvetica"
 
 
-def _node_attrs(layer: Layer, family: str) -> dict[str, str]:
-    attrs = dict(FAMILIES[family])
-    if family == "io":
+def _node_attrs(layer: Layer) -> dict[str, str]:
+    attrs = dict(FAMILIES[layer.family])
+    if layer.family == "io":
         attrs["shape"] = "invhouse" if not layer.input_names else "house"
         attrs["style"] = "filled"
     return attrs
@@ -241,8 +243,7 @@ def to_dot(network: Network, analysis: Analysis | None = None) -> graphviz.Digra
                    "arrowsize": "0.6"},
     )
     for layer in network.layers:
-        family, label = LAYERS[layer.kind]
-        graph.node(node_id(layer.name), _label(layer, label(layer)), **_node_attrs(layer, family))
+        graph.node(node_id(layer.name), _label(layer, LABELS[type(layer)](layer)), **_node_attrs(layer))
     layers = {layer.name: layer for layer in network.layers}
     reports = {report.name: report for report in analysis.layers}
     for edge in network.connections:

@@ -21,7 +21,8 @@ import onnx
 import torch
 
 from .. import __version__
-from ..ir import Network
+from ..ir import IMAGE, SEQUENCE, Network
+from ..ir.structure import DropoutLayer
 from ..text import printable
 from . import MIN_OPSET
 from .torch import GraphModule, module_name, to_torch
@@ -94,7 +95,7 @@ def _name_identities(proto: onnx.ModelProto, network: Network) -> None:
     produced = {name for node in graph.node for name in node.output} | {i.name for i in graph.input}
     for edge in network.connections:
         layer = network.layer(edge.destination)
-        if layer.kind == "dropout" and layer.name not in produced and edge.source in produced:
+        if isinstance(layer, DropoutLayer) and layer.name not in produced and edge.source in produced:
             graph.node.append(onnx.helper.make_node("Identity", [edge.source], [layer.name], name=layer.name))
             produced.add(layer.name)
 
@@ -156,7 +157,8 @@ def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, c
     metadata: dict[str, Any] = {
         "netspec.network": network.name,
         "netspec.source": source,
-        "netspec.layout": "NCHW (images), NCT (sequences); pixel values 0-255 as MATLAB feeds them",
+        "netspec.layout": f"{IMAGE.torch_layout} (images), {SEQUENCE.torch_layout} (sequences); "
+                          "pixel values 0-255 as MATLAB feeds them",
         "netspec.classes": json.dumps(classes) if classes is not None else "",
     }
     for key, value in metadata.items():

@@ -23,8 +23,8 @@ from .torch import module_name, to_torch
 
 __all__ = ["to_source"]
 
-HELPERS = (lowering.Pad, lowering.Crop, lowering.InputNormalization, lowering.Linear, lowering.Flatten,
-           lowering.Add, lowering.Concat, lowering.Softmax, lowering.Resize)
+HELPERS = (lowering.Pad, lowering.Crop, lowering.InputNormalization, lowering.Linear, lowering.Add,
+           lowering.Concat, lowering.Softmax, lowering.Resize)
 
 
 def _literal(value: object) -> str:
@@ -72,7 +72,7 @@ def _construct(module: nn.Module) -> str:
     if isinstance(module, lowering.Linear):
         linear = module.linear
         return (f"Linear({linear.in_features}, {linear.out_features}, {linear.bias is not None}, "
-                f"{_literal(module.kind)})")
+                f"per_step={module.per_step}, spatial_dims={module.spatial_dims})")
     prefix = "" if isinstance(module, HELPERS) else "nn."
     return f"{prefix}{type(module).__name__}({_arguments(module)})"
 

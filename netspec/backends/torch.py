@@ -1,7 +1,8 @@
 """IR -> `torch.nn.Module`, with MATLAB's semantics where they differ from PyTorch's.
 
 One table (`LOWER`) maps each IR layer type to a function that builds its module from
-the layer and its analyzed input/output shapes. `GraphModule` then runs the modules in
+the layer's own fields (filters, output sizes) and, for what only the analysis knows (input
+channels, spatial sizes), its analyzed input/output shapes. `GraphModule` then runs the modules in
 the network's topological order (a DAG, like torch.fx's interpreter over its graph).
 
 MATLAB details kept: asymmetric 'same' padding (odd pixel bottom/right), max pooling
@@ -127,27 +128,25 @@ class InputNormalization(nn.Module):
 
 
 class Linear(nn.Module):
-    """MATLAB's fullyConnectedLayer: images and vectors whole (1×1×N out), sequences per step."""
+    """MATLAB's fullyConnectedLayer: sequences per time step (`per_step`); images and vectors
+    whole, the result keeping the input's `spatial_dims` as 1s (an image gives 1×1×N).
 
-    def __init__(self, in_features: int, out_features: int, bias: bool, kind: str):
+    Plain arguments rather than a data kind: the exported PyTorch source defines this class
+    and must run without netspec."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool, per_step: bool, spatial_dims: int):
         super().__init__()
         self.linear = nn.Linear(in_features, out_features, bias=bias)
-        self.kind = kind
+        self.per_step = per_step
+        self.spatial_dims = spatial_dims
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.kind == "sequence":  # (N, C, T) -> per time step
+        if self.per_step:  # (N, C, T): the same weights at every time step
             return self.linear(x.transpose(1, 2)).transpose(1, 2)
         y = self.linear(x.flatten(1))
-        return y[:, :, None, None] if self.kind == "image" else y
-
-
-class Flatten(nn.Module):
-    def __init__(self, kind: str):
-        super().__init__()
-        self.kind = kind
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.flatten(1) if self.kind == "image" else x
+        for _ in range(self.spatial_dims):
+            y = y.unsqueeze(-1)
+        return y
 
 
 class Add(nn.Module):
@@ -254,16 +253,18 @@ def _with_padding(core: nn.Module, pads: tuple[int, ...], value: float | str = 0
 
 @lowers(input_output.ImageInputLayer, input_output.FeatureInputLayer, input_output.SequenceInputLayer)
 def _input(layer, inputs, outputs) -> nn.Module:
-    shape = outputs[0]
+    (shape,) = layer.output_shapes([])
     stats = {k: getattr(layer, k) for k in ("mean", "standard_deviation", "min", "max")}
     return InputNormalization(layer.normalization, int(shape.channels), len(shape.spatial), stats)
 
 
 @lowers(conv.Convolution2dLayer, conv.GroupedConvolution2dLayer)
 def _conv2d(layer, inputs, outputs) -> nn.Module:
+    """Output channels from the IR's own fields (`out_channels`: NumFilters, or groups ×
+    NumFiltersPerGroup); only the input channels come from the analysis."""
     shape = inputs[0]
     groups = int(layer.groups(inputs)) if isinstance(layer, conv.GroupedConvolution2dLayer) else 1
-    core = nn.Conv2d(int(shape.channels), int(outputs[0].channels), layer.filter_size, stride=layer.stride,
+    core = nn.Conv2d(int(shape.channels), int(layer.out_channels(inputs)), layer.filter_size, stride=layer.stride,
                      dilation=layer.dilation_factor, groups=groups, bias=layer.bias_term)
     pads = _explicit_padding(layer, shape, layer.filter_size, layer.stride, layer.dilation_factor, layer.padding)
     return _with_padding(_init(core, layer), pads, layer.padding_value)
@@ -295,16 +296,16 @@ def _transposed(layer, inputs, outputs) -> nn.Module:
 
 @lowers(conv.FullyConnectedLayer)
 def _fully_connected(layer, inputs, outputs) -> nn.Module:
-    module = Linear(int(layer.in_features(inputs)), layer.output_size, layer.bias_term, inputs[0].kind)
+    kind = inputs[0].kind
+    module = Linear(int(layer.in_features(inputs)), layer.output_size, layer.bias_term, kind.time, kind.spatial_dims)
     _init(module.linear, layer)
     return module
 
 
 @lowers(norm.BatchNormalizationLayer)
 def _batch_norm(layer, inputs, outputs) -> nn.Module:
-    channels = int(inputs[0].channels)
-    cls = nn.BatchNorm2d if inputs[0].kind == "image" else nn.BatchNorm1d
-    return cls(channels, eps=layer.epsilon, momentum=layer.mean_decay)
+    cls = nn.BatchNorm2d if inputs[0].kind.spatial_dims == 2 else nn.BatchNorm1d  # 1d takes (N, C) and (N, C, T)
+    return cls(int(inputs[0].channels), eps=layer.epsilon, momentum=layer.mean_decay)
 
 
 @lowers(norm.LayerNormalizationLayer)
@@ -355,14 +356,14 @@ def _pool1d(layer, inputs, outputs) -> nn.Module:
         pool.GlobalAveragePooling1dLayer, pool.GlobalMaxPooling1dLayer)
 def _global_pool(layer, inputs, outputs) -> nn.Module:
     average = isinstance(layer, (pool.GlobalAveragePooling2dLayer, pool.GlobalAveragePooling1dLayer))
-    if inputs[0].kind == "image":
-        return nn.AdaptiveAvgPool2d(1) if average else nn.AdaptiveMaxPool2d(1)
-    return nn.AdaptiveAvgPool1d(1) if average else nn.AdaptiveMaxPool1d(1)
+    by_dims = {2: (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d), 1: (nn.AdaptiveAvgPool1d, nn.AdaptiveMaxPool1d)}
+    mean, maximum = by_dims[inputs[0].kind.spatial_dims]
+    return mean(1) if average else maximum(1)
 
 
 @lowers(structure.FlattenLayer)
 def _flatten(layer, inputs, outputs) -> nn.Module:
-    return Flatten(inputs[0].kind)
+    return nn.Flatten() if layer.folds(inputs[0]) else nn.Identity()
 
 
 @lowers(structure.AdditionLayer)
@@ -373,10 +374,9 @@ def _add(layer, inputs, outputs) -> nn.Module:
 @lowers(structure.DepthConcatenationLayer, structure.ConcatenationLayer)
 def _concat(layer, inputs, outputs) -> nn.Module:
     if isinstance(layer, structure.DepthConcatenationLayer):
-        return Concat(1)
+        return Concat(1)  # channels
     kind = inputs[0].kind
-    dim = {"image": {1: 2, 2: 3, 3: 1}, "sequence": {1: 1}, "feature": {1: 1}}[kind][layer.dim]
-    return Concat(dim)
+    return Concat(kind.torch_axis(layer.axis(kind)))
 
 
 @lowers(structure.Resize2dLayer)
@@ -474,5 +474,6 @@ def to_torch(network: Network, *, seed: int | None = 0) -> GraphModule:
         if not context.outgoing[name]:
             outputs.append(name)
     inputs = [name for name in context.order if not context.layers[name].input_names]
-    sizes = [[int(d) for d in context.shapes[name][0].dims] for name in inputs]  # lowering refused symbols
-    return GraphModule(network, modules, plan, outputs, inputs, [(dims[-1], *dims[:-1]) for dims in sizes])
+    shapes = [context.shapes[name][0] for name in inputs]
+    sizes = [shape.kind.torch_order(tuple(int(d) for d in shape.dims)) for shape in shapes]  # lowering refused symbols
+    return GraphModule(network, modules, plan, outputs, inputs, sizes)

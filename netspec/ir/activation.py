@@ -16,6 +16,9 @@ class ReluLayer(Layer):
     matlab = "reluLayer"
     base_name = "relu"
     flops_per_element = 1
+    elementwise = True
+    family = "activation"
+    torch_counted = False
 
 
 class LeakyReluLayer(Layer):
@@ -23,6 +26,9 @@ class LeakyReluLayer(Layer):
     matlab = "leakyReluLayer"
     base_name = "leakyrelu"
     flops_per_element = 1
+    elementwise = True
+    family = "activation"
+    torch_counted = False
     positional = ("scale",)
 
     scale: NonNegativeFloat = 0.01
@@ -33,6 +39,9 @@ class ClippedReluLayer(Layer):
     matlab = "clippedReluLayer"
     base_name = "clippedrelu"
     flops_per_element = 1
+    elementwise = True
+    family = "activation"
+    torch_counted = False
     positional = ("ceiling",)
     required = 1
 
@@ -44,6 +53,9 @@ class EluLayer(Layer):
     matlab = "eluLayer"
     base_name = "elu"
     flops_per_element = 1
+    elementwise = True
+    family = "activation"
+    torch_counted = False
     positional = ("alpha",)
 
     alpha: PositiveFloat = 1.0
@@ -54,6 +66,9 @@ class TanhLayer(Layer):
     matlab = "tanhLayer"
     base_name = "tanh"
     flops_per_element = 1
+    elementwise = True
+    family = "activation"
+    torch_counted = False
 
 
 class SigmoidLayer(Layer):
@@ -61,6 +76,9 @@ class SigmoidLayer(Layer):
     matlab = "sigmoidLayer"
     base_name = "sigmoid"
     flops_per_element = 1
+    elementwise = True
+    family = "activation"
+    torch_counted = False
 
 
 class SwishLayer(Layer):
@@ -68,6 +86,9 @@ class SwishLayer(Layer):
     matlab = "swishLayer"
     base_name = "swish"
     flops_per_element = 1
+    elementwise = True
+    family = "activation"
+    torch_counted = False
 
 
 class GeluLayer(Layer):
@@ -75,6 +96,9 @@ class GeluLayer(Layer):
     matlab = "geluLayer"
     base_name = "gelu"
     flops_per_element = 1
+    elementwise = True
+    family = "activation"
+    torch_counted = False
 
     approximation: Annotated[Literal["none", "tanh"], Lower] = "none"
 
@@ -84,3 +108,6 @@ class SoftmaxLayer(Layer):
     matlab = "softmaxLayer"
     base_name = "softmax"
     flops_per_element = 1
+    elementwise = False  # each output reads every channel at its position
+    family = "activation"
+    torch_counted = False

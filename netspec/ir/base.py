@@ -13,12 +13,13 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeFloat, PositiveInt
 
 from ..diagnostics import Span
+from .data_kind import DataKind
 from .shape import Dim, Shape, ShapeError, Window
 
 __all__ = [
     "Layer", "LAYERS", "Pair", "Padding2d", "Padding1d", "LearnRateFactor", "Initializer",
     "BiasInitializer", "NumChannels", "Scalar", "option_key", "MultiInputLayer", "InputLayer",
-    "OutputLayer",
+    "OutputLayer", "Family", "TRAITS",
 ]
 
 
@@ -115,6 +116,12 @@ _OPTION_FIELDS: dict[type, dict[str, str]] = {}
 LAYERS: dict[str, type["Layer"]] = {}
 """Every concrete layer model, keyed by its `kind` discriminator."""
 
+Family = Literal["io", "conv", "fc", "norm", "activation", "pool", "merge", "other"]
+"""The group a layer is drawn with (the graph's colour and outline)."""
+
+TRAITS = ("elementwise", "family", "torch_counted")
+"""Class-level facts every concrete layer states itself (no default: a test checks each class)."""
+
 
 class Layer(BaseModel):
     """A layer as MATLAB defines it; subclasses add MATLAB's properties."""
@@ -136,6 +143,16 @@ class Layer(BaseModel):
     """How many of the positional arguments MATLAB requires."""
     ignored_options: ClassVar[frozenset[str]] = frozenset()
     """MATLAB options accepted for compatibility but not modelled (warned about)."""
+
+    # -- traits: no defaults, every concrete class sets them in its own body (TRAITS) ----
+    elementwise: ClassVar[bool]
+    """One input, the same shape out, each output element computed from the input element at
+    its place: a 1×1 reduction stays a bottleneck through it (batch norm, relu, dropout)."""
+    family: ClassVar[Family]
+    """The group the graph draws it in."""
+    torch_counted: ClassVar[bool]
+    """torch's FlopCounterMode counts its work (convolutions and matrix products):
+    the analysis reports its `torch_flops` as 2·MACs, others as 0."""
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -200,11 +217,10 @@ class Layer(BaseModel):
         (element-wise: each output sees the same input position)."""
         return None
 
-    def require(self, inputs: list[Shape], *kinds: str) -> Shape:
+    def require(self, inputs: list[Shape], *kinds: DataKind) -> Shape:
         shape = inputs[0]
         if shape.kind not in kinds:
-            wanted = " or ".join({"image": "an image (H×W×C)", "sequence": "a sequence (T×C)",
-                                  "feature": "a feature vector"}[k] for k in kinds)
+            wanted = " or ".join(kind.description for kind in kinds)
             raise ShapeError(f"{self.matlab} needs {wanted}, but its input is {shape}",
                              hint="check the layers before it (a flattenLayer or global pooling changes the kind)",
                              code="A104")

@@ -7,6 +7,7 @@ from pydantic import Field, PositiveInt
 
 from .base import (BiasInitializer, Initializer, Layer, LearnRateFactor, Lower, NumChannels,
                    Padding1d, Padding2d, Pair, Scalar)
+from .data_kind import IMAGE, SEQUENCE, DataKind
 from .shape import GLOBAL, Dim, Shape, ShapeError, Window, is_known, slide
 
 __all__ = ["Convolution2dLayer", "Convolution1dLayer", "GroupedConvolution2dLayer",
@@ -46,7 +47,7 @@ class WeightedLayer(Layer):
 class _SlidingConvolution(WeightedLayer):
     """A convolution whose window slides over the input: one shape and window rule for all."""
 
-    data_kind: ClassVar[str] = "image"
+    data_kind: ClassVar[DataKind] = IMAGE
 
     def geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """(kernel, stride, dilation) per spatial axis."""
@@ -73,6 +74,9 @@ class Convolution2dLayer(_SlidingConvolution):
     base_name = "conv"
     positional = ("filter_size", "num_filters")
     required = 2
+    elementwise = False
+    family = "conv"
+    torch_counted = True
 
     filter_size: Pair
     num_filters: PositiveInt
@@ -99,6 +103,9 @@ class GroupedConvolution2dLayer(_SlidingConvolution):
     base_name = "groupedconv"
     positional = ("filter_size", "num_filters_per_group", "num_groups")
     required = 3
+    elementwise = False
+    family = "conv"
+    torch_counted = True
 
     filter_size: Pair
     num_filters_per_group: PositiveInt
@@ -144,6 +151,9 @@ class TransposedConv2dLayer(WeightedLayer):
     base_name = "transconv"
     positional = ("filter_size", "num_filters")
     required = 2
+    elementwise = False
+    family = "conv"
+    torch_counted = True
 
     filter_size: Pair
     num_filters: PositiveInt
@@ -162,7 +172,7 @@ class TransposedConv2dLayer(WeightedLayer):
         return tuple(result)  # type: ignore[return-value]
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
-        shape = self.require(inputs, "image")
+        shape = self.require(inputs, IMAGE)
         self._channels_in(inputs, self.num_channels, "NumChannels")
         crops = self.crops()
         sizes = []
@@ -194,6 +204,9 @@ class Convolution1dLayer(_SlidingConvolution):
     base_name = "conv1d"
     positional = ("filter_size", "num_filters")
     required = 2
+    elementwise = False
+    family = "conv"
+    torch_counted = True
 
     filter_size: Scalar
     num_filters: PositiveInt
@@ -202,7 +215,7 @@ class Convolution1dLayer(_SlidingConvolution):
     padding: Padding1d = (0, 0)
     padding_value: PaddingValue = 0.0
     num_channels: NumChannels = "auto"
-    data_kind = "sequence"
+    data_kind = SEQUENCE
 
     def geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         return (self.filter_size,), (self.stride,), (self.dilation_factor,)
@@ -220,6 +233,9 @@ class FullyConnectedLayer(WeightedLayer):
     base_name = "fc"
     positional = ("output_size",)
     required = 1
+    elementwise = False
+    family = "fc"
+    torch_counted = True
 
     output_size: PositiveInt
     input_size: NumChannels = "auto"
@@ -227,27 +243,24 @@ class FullyConnectedLayer(WeightedLayer):
     def in_features(self, inputs: list[Shape]) -> Dim:
         """Images and feature vectors are used whole; sequences one time step at a time."""
         shape = inputs[0]
-        features = shape.channels if shape.kind == "sequence" else shape.numel
+        features = shape.channels if shape.kind.time else shape.numel
         if self.input_size != "auto" and is_known(features) and features != self.input_size:
             raise ShapeError(f"{self.matlab} declares InputSize {self.input_size}, but its input has "
                              f"{features} elements", code="A105")
         return features
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        """Per step: T×N; whole: 1×1×N for an image (MATLAB keeps its rank), N for a vector."""
         shape = inputs[0]
         self.in_features(inputs)
-        if shape.kind == "image":
-            return [Shape.image(1, 1, self.output_size)]
-        if shape.kind == "sequence":
-            return [Shape.sequence(shape.spatial[0], self.output_size)]
-        return [Shape.feature(self.output_size)]
+        return [(shape if shape.kind.time else shape.with_unit_spatial()).with_channels(self.output_size)]
 
     def windows(self, inputs: list[Shape]):
-        return None if inputs[0].kind == "sequence" else GLOBAL
+        return None if inputs[0].kind.time else GLOBAL
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.in_features(inputs) * self.output_size + (self.output_size if self.bias_term else 0)
 
     def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
-        steps = inputs[0].spatial[0] if inputs[0].kind == "sequence" else 1
+        steps = inputs[0].spatial[0] if inputs[0].kind.time else 1
         return steps * self.in_features(inputs) * self.output_size

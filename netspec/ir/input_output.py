@@ -41,6 +41,9 @@ class ImageInputLayer(_NormalizedInput):
     kind: Literal["image_input"] = "image_input"
     matlab = "imageInputLayer"
     base_name = "imageinput"
+    elementwise = False
+    family = "io"
+    torch_counted = False
     positional = ("input_size",)
     required = 1
     ignored_options = frozenset({"dataaugmentation", "splitcomplexinputs"})
@@ -56,6 +59,9 @@ class FeatureInputLayer(_NormalizedInput):
     kind: Literal["feature_input"] = "feature_input"
     matlab = "featureInputLayer"
     base_name = "input"
+    elementwise = False
+    family = "io"
+    torch_counted = False
     positional = ("input_size",)
     required = 1
     ignored_options = frozenset({"splitcomplexinputs"})
@@ -72,6 +78,9 @@ class SequenceInputLayer(_NormalizedInput):
     kind: Literal["sequence_input"] = "sequence_input"
     matlab = "sequenceInputLayer"
     base_name = "sequenceinput"
+    elementwise = False
+    family = "io"
+    torch_counted = False
     positional = ("input_size",)
     required = 1
     ignored_options = frozenset({"splitcomplexinputs"})
@@ -87,6 +96,9 @@ class ClassificationLayer(OutputLayer):
     kind: Literal["classification"] = "classification"
     matlab = "classificationLayer"
     base_name = "classoutput"
+    elementwise = False
+    family = "io"
+    torch_counted = False
 
     classes: Literal["auto"] | list[str] = "auto"
     class_weights: Literal["none"] | list[Annotated[float, Field(gt=0)]] = "none"
@@ -101,5 +113,8 @@ class RegressionLayer(OutputLayer):
     kind: Literal["regression"] = "regression"
     matlab = "regressionLayer"
     base_name = "regressionoutput"
+    elementwise = False
+    family = "io"
+    torch_counted = False
 
     response_names: list[str] = []

@@ -39,6 +39,9 @@ class BatchNormalizationLayer(_AffineNormalization):
     kind: Literal["batch_normalization"] = "batch_normalization"
     matlab = "batchNormalizationLayer"
     base_name = "batchnorm"
+    elementwise = True
+    family = "norm"
+    torch_counted = False
     ignored_options = frozenset({"scaleinitializer", "offsetinitializer", "trainedmean",
                                  "trainedvariance", "scale", "offset"})
 
@@ -56,6 +59,9 @@ class LayerNormalizationLayer(_AffineNormalization):
     kind: Literal["layer_normalization"] = "layer_normalization"
     matlab = "layerNormalizationLayer"
     base_name = "layernorm"
+    elementwise = False
+    family = "norm"
+    torch_counted = False
     ignored_options = frozenset({"scaleinitializer", "offsetinitializer", "scale", "offset",
                                  "operationdimension"})
 
@@ -71,6 +77,9 @@ class CrossChannelNormalizationLayer(Layer):
     base_name = "crossnorm"
     positional = ("window_channel_size",)
     required = 1
+    elementwise = False
+    family = "norm"
+    torch_counted = False
 
     window_channel_size: PositiveInt
     alpha: float = 1e-4

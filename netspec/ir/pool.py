@@ -4,6 +4,7 @@
 from typing import Annotated, ClassVar, Literal
 
 from .base import Layer, Lower, Padding1d, Padding2d, Pair, Scalar
+from .data_kind import IMAGE, SEQUENCE, DataKind
 from .shape import GLOBAL, Dim, Shape, Window, slide
 
 __all__ = ["MaxPooling2dLayer", "AveragePooling2dLayer", "MaxPooling1dLayer", "AveragePooling1dLayer",
@@ -17,7 +18,7 @@ class _Pooling2d(Layer):
     """Max/average pooling over windows: one compare or add per window element."""
 
     def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
-        shape = self.require(inputs, "image")
+        shape = self.require(inputs, IMAGE)
         return slide(shape, self.pool_size, self.stride, (1, 1), self.padding, self.matlab)
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
@@ -32,7 +33,7 @@ class _Pooling2d(Layer):
 
 class _Pooling1d(Layer):
     def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
-        shape = self.require(inputs, "sequence")
+        shape = self.require(inputs, SEQUENCE)
         return slide(shape, (self.pool_size,), (self.stride,), (1,), self.padding, self.matlab)
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
@@ -48,11 +49,11 @@ class _Pooling1d(Layer):
 class _GlobalPooling(Layer):
     """Every output sees its whole channel: the image or sequence shrinks to 1 (MATLAB: 1×1×C)."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("image",)
+    kinds: ClassVar[tuple[DataKind, ...]] = (IMAGE,)
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         shape = self.require(inputs, *self.kinds)
-        return [shape.with_spatial(tuple(1 for _ in shape.spatial))]
+        return [shape.with_unit_spatial()]
 
     def windows(self, inputs: list[Shape]):
         return GLOBAL
@@ -67,6 +68,9 @@ class MaxPooling2dLayer(_Pooling2d):
     kind: Literal["max_pooling2d"] = "max_pooling2d"
     matlab = "maxPooling2dLayer"
     base_name = "maxpool"
+    elementwise = False
+    family = "pool"
+    torch_counted = False
     positional = ("pool_size",)
     required = 1
     ignored_options = frozenset({"hasunpoolingoutputs"})
@@ -82,6 +86,9 @@ class AveragePooling2dLayer(_Pooling2d):
     kind: Literal["average_pooling2d"] = "average_pooling2d"
     matlab = "averagePooling2dLayer"
     base_name = "avgpool"
+    elementwise = False
+    family = "pool"
+    torch_counted = False
     positional = ("pool_size",)
     required = 1
 
@@ -95,6 +102,9 @@ class MaxPooling1dLayer(_Pooling1d):
     kind: Literal["max_pooling1d"] = "max_pooling1d"
     matlab = "maxPooling1dLayer"
     base_name = "maxpool1d"
+    elementwise = False
+    family = "pool"
+    torch_counted = False
     positional = ("pool_size",)
     required = 1
 
@@ -107,6 +117,9 @@ class AveragePooling1dLayer(_Pooling1d):
     kind: Literal["average_pooling1d"] = "average_pooling1d"
     matlab = "averagePooling1dLayer"
     base_name = "avgpool1d"
+    elementwise = False
+    family = "pool"
+    torch_counted = False
     positional = ("pool_size",)
     required = 1
 
@@ -120,26 +133,38 @@ class GlobalAveragePooling2dLayer(_GlobalPooling):
     kind: Literal["global_average_pooling2d"] = "global_average_pooling2d"
     matlab = "globalAveragePooling2dLayer"
     base_name = "gapool"
+    elementwise = False
+    family = "pool"
+    torch_counted = False
 
 
 class GlobalMaxPooling2dLayer(_GlobalPooling):
     kind: Literal["global_max_pooling2d"] = "global_max_pooling2d"
     matlab = "globalMaxPooling2dLayer"
     base_name = "gmpool"
+    elementwise = False
+    family = "pool"
+    torch_counted = False
 
 
 class GlobalAveragePooling1dLayer(_GlobalPooling):
     kind: Literal["global_average_pooling1d"] = "global_average_pooling1d"
     matlab = "globalAveragePooling1dLayer"
     base_name = "gapool1d"
-    kinds = ("sequence",)
+    elementwise = False
+    family = "pool"
+    torch_counted = False
+    kinds = (SEQUENCE,)
 
 
 class GlobalMaxPooling1dLayer(_GlobalPooling):
     kind: Literal["global_max_pooling1d"] = "global_max_pooling1d"
     matlab = "globalMaxPooling1dLayer"
     base_name = "gmpool1d"
-    kinds = ("sequence",)
+    elementwise = False
+    family = "pool"
+    torch_counted = False
+    kinds = (SEQUENCE,)
 
 
 WINDOWED_POOLING = (_Pooling2d, _Pooling1d)

@@ -8,7 +8,9 @@ rule is written once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any, Union
+
+from .data_kind import FEATURE, IMAGE, SEQUENCE, DataKind
 
 __all__ = ["Shape", "Dim", "ShapeError", "Window", "floordiv", "ceildiv", "dim_max", "is_known",
            "conv_output", "same_padding", "slide", "symbol", "GLOBAL"]
@@ -32,20 +34,20 @@ class ShapeError(Exception):
 class Shape:
     """One sample's activation (the batch stays symbolic): H×W×C, T×C or C."""
 
-    kind: Literal["image", "sequence", "feature"]
+    kind: DataKind
     dims: tuple[Dim, ...]
 
     @staticmethod
     def image(h: Dim, w: Dim, c: Dim) -> "Shape":
-        return Shape("image", (h, w, c))
+        return Shape(IMAGE, (h, w, c))
 
     @staticmethod
     def sequence(t: Dim, c: Dim) -> "Shape":
-        return Shape("sequence", (t, c))
+        return Shape(SEQUENCE, (t, c))
 
     @staticmethod
     def feature(c: Dim) -> "Shape":
-        return Shape("feature", (c,))
+        return Shape(FEATURE, (c,))
 
     @property
     def channels(self) -> Dim:
@@ -67,6 +69,10 @@ class Shape:
 
     def with_spatial(self, spatial: tuple[Dim, ...]) -> "Shape":
         return Shape(self.kind, (*spatial, self.channels))
+
+    def with_unit_spatial(self) -> "Shape":
+        """Every spatial axis shrunk to 1 (global pooling; a fully connected layer on an image)."""
+        return self.with_spatial(tuple(1 for _ in self.spatial))
 
     def __str__(self) -> str:
         return "×".join(str(d) for d in self.dims)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from .base import Layer, Lower, MultiInputLayer
+from .data_kind import IMAGE, DataKind
 from .shape import GLOBAL, Dim, Shape, ShapeError, floordiv, is_known
 
 __all__ = ["AdditionLayer", "DepthConcatenationLayer", "ConcatenationLayer", "FlattenLayer",
@@ -22,6 +23,9 @@ class AdditionLayer(MultiInputLayer):
     base_name = "addition"
     positional = ("num_inputs",)
     required = 1
+    elementwise = False
+    family = "merge"
+    torch_counted = False
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         first = inputs[0]
@@ -58,6 +62,9 @@ class DepthConcatenationLayer(MultiInputLayer):
     base_name = "depthcat"
     positional = ("num_inputs",)
     required = 1
+    elementwise = False
+    family = "merge"
+    torch_counted = False
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         return [_concatenate(self, inputs, len(inputs[0].dims) - 1)]
@@ -71,13 +78,19 @@ class ConcatenationLayer(MultiInputLayer):
     base_name = "concat"
     positional = ("dim", "num_inputs")
     required = 2
+    elementwise = False
+    family = "merge"
+    torch_counted = False
 
     dim: Annotated[int, Field(ge=1, le=4)]
 
+    def axis(self, kind: DataKind) -> int | None:
+        """The concatenated axis: MATLAB numbers H, W, C for images, C first for sequences and features."""
+        return kind.matlab_dims.get(self.dim)
+
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
-        """MATLAB's dimension numbers: H, W, C for images; C first for sequences and features."""
         kind = inputs[0].kind
-        axis = {"image": {1: 0, 2: 1, 3: 2}, "sequence": {1: 1}, "feature": {1: 0}}[kind].get(self.dim)
+        axis = self.axis(kind)
         if axis is None:
             raise ShapeError(f"concatenationLayer cannot concatenate {kind} inputs along dimension {self.dim}",
                              code="A104")
@@ -90,13 +103,21 @@ class FlattenLayer(Layer):
     kind: Literal["flatten"] = "flatten"
     matlab = "flattenLayer"
     base_name = "flatten"
+    elementwise = False
+    family = "other"
+    torch_counted = False
+
+    @staticmethod
+    def folds(shape: Shape) -> bool:
+        """Whether the input has axes to fold into the channels (an image's H and W)."""
+        return bool(shape.spatial) and not shape.kind.time
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         shape = inputs[0]
-        return [Shape.feature(shape.numel)] if shape.kind == "image" else [shape]
+        return [Shape.feature(shape.numel) if self.folds(shape) else shape]
 
     def windows(self, inputs: list[Shape]):
-        return GLOBAL if inputs[0].kind == "image" else None
+        return GLOBAL if self.folds(inputs[0]) else None
 
 
 class DropoutLayer(Layer):
@@ -104,6 +125,9 @@ class DropoutLayer(Layer):
     matlab = "dropoutLayer"
     base_name = "dropout"
     positional = ("probability",)
+    elementwise = True
+    family = "other"
+    torch_counted = False
 
     probability: float = Field(0.5, ge=0, lt=1)
 
@@ -114,6 +138,9 @@ class Resize2dLayer(Layer):
     kind: Literal["resize2d"] = "resize2d"
     matlab = "resize2dLayer"
     base_name = "resize"
+    elementwise = False
+    family = "other"
+    torch_counted = False
 
     scale: tuple[PositiveFloat, PositiveFloat] | None = None
     output_size: tuple[PositiveInt, PositiveInt] | None = None
@@ -139,7 +166,7 @@ class Resize2dLayer(Layer):
     flops_per_element = 1
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
-        shape = self.require(inputs, "image")
+        shape = self.require(inputs, IMAGE)
         if self.output_size is not None:
             return [shape.with_spatial(self.output_size)]
         sizes = tuple(floordiv(size * int(round(scale * 1_000_000)), 1_000_000)

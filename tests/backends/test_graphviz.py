@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from typing import get_args
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -23,6 +24,7 @@ from netspec.backends import graphviz as backend
 from netspec.cli import app
 from netspec.diagnostics import NetspecError
 from netspec.ir import LAYERS
+from netspec.ir.base import Family
 from netspec.language import load_source
 
 from .test_pytorch_source_safety import matlab_text
@@ -72,11 +74,15 @@ def parse_dot(source: str):
 
 # -- the table ----------------------------------------------------------------------------------
 
-def test_every_ir_layer_kind_has_a_row():
-    assert set(backend.LAYERS) == set(LAYERS), set(LAYERS) ^ set(backend.LAYERS)
-    for kind, (family, label) in backend.LAYERS.items():
-        assert family in backend.FAMILIES, kind
-        assert callable(label), kind
+def test_every_ir_layer_class_has_a_row():
+    assert set(backend.LABELS) == set(LAYERS.values()), set(LAYERS.values()) ^ set(backend.LABELS)
+    for cls, label in backend.LABELS.items():
+        assert cls.family in backend.FAMILIES, cls.__name__
+        assert callable(label), cls.__name__
+
+
+def test_every_family_has_a_style():
+    assert set(backend.FAMILIES) == set(get_args(Family))
 
 
 LABELS = {
@@ -127,7 +133,7 @@ LABELS = {
 @pytest.mark.parametrize("expression", LABELS)
 def test_label(expression):
     layer = load_source(f"layers = {expression};\n", "label.net").network.layers[0]
-    assert backend.LAYERS[layer.kind][1](layer) == LABELS[expression]
+    assert backend.LABELS[type(layer)](layer) == LABELS[expression]
 
 
 def test_labels_cover_every_kind():
@@ -171,6 +177,15 @@ def test_inputs_outputs_and_merges_are_distinct():
     assert "shape=house" in lines[network.outputs[0]]
     assert "shape=hexagon" in lines["res2a"] and "additionLayer" in lines["res2a"]
     assert "conv 7×7, 64, /2, pad 3" in lines["conv1"] and "convolution2dLayer" in lines["conv1"]
+
+
+def test_each_node_is_styled_by_its_class_family():
+    network = netspec.load(SPECS / "resnet50.net")
+    source = backend.to_dot(network).source
+    lines = {unquote(m[1]): m[0] for line in source.splitlines() if (m := NODE.match(line))}
+    assert 'fillcolor="#c6dbef"' in lines["conv1"] and 'fillcolor="#fdd9b5"' in lines["bn_conv1"]
+    for layer in network.layers:
+        assert f'fillcolor="{backend.FAMILIES[layer.family]["fillcolor"]}"' in lines[layer.name], layer.name
 
 
 def test_unknown_shapes_show_a_question_mark(tmp_path):

@@ -47,6 +47,7 @@ from netspec.analysis import analyze
 from netspec.analysis.report import Analysis, LayerReport
 from netspec.backends.torch import LOWER, UNSUPPORTED, GraphModule, Pad, module_name, to_torch
 from netspec.ir import LAYERS, Network, conv, input_output, norm
+from netspec.ir.shape import Shape
 from netspec.language import load_source
 
 SPECS = Path(__file__).parents[2] / "specs"
@@ -253,6 +254,22 @@ def test_weighted_modules_match_the_ir_fields_and_the_tensors_torch_feeds_them(s
 ], ids=["2-d", "1-d", "features"])
 def test_every_weighted_kind_matches_the_ir_fields(text):
     assert_modules_match_the_ir(tiny(text))
+
+
+@pytest.mark.parametrize("layer, given, out", [
+    (conv.Convolution2dLayer(filter_size=3, num_filters=6), Shape.image(8, 8, 4), 6),
+    (conv.GroupedConvolution2dLayer(filter_size=3, num_filters_per_group=2, num_groups="channel-wise"),
+     Shape.image(8, 8, 4), 8),
+    (conv.GroupedConvolution2dLayer(filter_size=3, num_filters_per_group=3, num_groups=2), Shape.image(8, 8, 4), 6),
+    (conv.TransposedConv2dLayer(filter_size=3, num_filters=5), Shape.image(8, 8, 4), 5),
+    (conv.Convolution1dLayer(filter_size=3, num_filters=7), Shape.sequence(10, 4), 7),
+], ids=["conv2d", "depthwise", "grouped", "transposed", "conv1d"])
+def test_convolutions_size_their_outputs_from_the_ir_fields_not_the_analysis(layer, given, out):
+    """Handed an output shape with the wrong channels, a convolution's lowering still builds what its
+    options ask for: only the input channels come from the analysis."""
+    wrong = [given.with_channels(999)]
+    (core,) = [m for m in LOWER[type(layer)](layer, [given], wrong).modules() if isinstance(m, WEIGHTED_CORES)]
+    assert (core.in_channels, core.out_channels) == (4, out)
 
 
 # -- 3. MACs = FlopCounterMode / 2 -----------------------------------------------------------------

@@ -5,11 +5,13 @@ a row here fails `test_every_registered_layer_is_covered`."""
 from __future__ import annotations
 
 import math
+from typing import get_args
 
 import pytest
 
 from netspec.diagnostics import NetspecError
-from netspec.ir import CONSTRUCTORS, LAYERS
+from netspec.ir import CONSTRUCTORS, LAYERS, Layer
+from netspec.ir.base import TRAITS, Family
 from netspec.language import load_source
 
 WEIGHTED = {
@@ -93,6 +95,35 @@ def make(expression: str):
 
 def test_every_registered_layer_is_covered():
     assert set(CASES) == set(LAYERS), "add a row to CASES for every layer class (and only those)"
+
+
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_every_layer_states_its_traits_in_its_own_class(kind):
+    """No trait has a default, and none is inherited: a new layer that forgets one fails here."""
+    cls = LAYERS[kind]
+    assert [trait for trait in TRAITS if trait not in vars(cls)] == [], f"{cls.__name__}: set these traits"
+    assert isinstance(cls.elementwise, bool) and isinstance(cls.torch_counted, bool)
+    assert cls.family in get_args(Family)
+
+
+def test_traits_have_no_default():
+    assert not any(hasattr(Layer, trait) for trait in TRAITS)
+
+
+def test_trait_values():
+    """Element-wise: what a 1×1 bottleneck passes through; torch-counted: FlopCounterMode's ops."""
+    assert {k for k, cls in LAYERS.items() if cls.elementwise} == {
+        "batch_normalization", "relu", "leaky_relu", "clipped_relu", "elu", "tanh", "sigmoid", "swish", "gelu",
+        "dropout"}
+    assert {k for k, cls in LAYERS.items() if cls.torch_counted} == {
+        "convolution2d", "grouped_convolution2d", "transposed_conv2d", "convolution1d", "fully_connected"}
+    families = {}
+    for kind, cls in LAYERS.items():
+        families.setdefault(cls.family, set()).add(kind)
+    assert families["merge"] == {"addition", "depth_concatenation", "concatenation"}
+    assert families["fc"] == {"fully_connected"}
+    assert families["other"] == {"flatten", "dropout", "resize2d"}
+    assert "softmax" in families["activation"] and "classification" in families["io"]
 
 
 def test_constructors_registry_matches_layers():
