@@ -344,13 +344,16 @@ def train_command(
         if result is None:
             raise typer.Exit(1)
         network, text = result.network, file.read_text(encoding="utf-8-sig")
+    from .progress import TrainingProgress
     from .train.run import run_train
 
     overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "solver": solver,
                  "execution_environment": execution_environment, "validation_frequency": validation_frequency,
                  "validation_patience": validation_patience, "l2": l2, "shuffle": shuffle}
-    run_train(network, text, file, data=data, out=_output_path(out, "--out"), overrides=overrides, seed=seed,
-              init=init, resume=resume, augment=augment, split=split, quiet=quiet, bindings=set_, overwrite=overwrite)
+    with TrainingProgress(disable=quiet) as progress:
+        run_train(network, text, file, data=data, out=_output_path(out, "--out"), overrides=overrides, seed=seed,
+                  init=init, resume=resume, augment=augment, split=split, quiet=quiet, bindings=set_,
+                  overwrite=overwrite, on_event=progress)
 
 
 @app.command()

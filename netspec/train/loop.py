@@ -8,6 +8,7 @@ metrics, plots, atomic best/last checkpoints and a summary; `--resume` continues
 killed run at the exact iteration, with the same data order and random state.
 Under `torchrun`, the ranks share each mini-batch with DDP, as MATLAB's multi-GPU
 training does (MiniBatchSize is the global batch, each rank takes its slice), and rank 0 writes.
+The run reports what happens through `TrainConfig.on_event` (netspec.train.events); it draws nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,8 @@ from ..ir.base import InputLayer
 from . import checkpoint
 from .augment import Augmenter
 from .data import Dataset
+from .events import CheckpointSaved, EventHandler, RunFinished, RunStarted, StepDone, ValidationDone, ignore
+from .state import RunState
 
 __all__ = ["TrainConfig", "train", "classifier_parts", "predict_batches", "device_for", "RUN_FILES",
            "EVALUATION_CSV"]
@@ -61,8 +65,9 @@ class TrainConfig:
     resume: dict[str, Any] | None = None
     augmenter: Augmenter | None = None
     checkpoint_every: int = 50
-    quiet: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    on_event: EventHandler = ignore
+    """Told what the run does (the lead process only); the command line draws its progress bar from it."""
 
 
 def device_for(environment: str) -> torch.device:
@@ -179,22 +184,6 @@ def _load_matching(model: GraphModule, path: Path) -> list[str]:
     target.update({k: source[k] for k in copied})
     model.load_state_dict(target)
     return sorted({k.split(".")[1] for k in copied if k.startswith("layers.")})
-
-
-def _restore_optimizer(optimizer: torch.optim.Optimizer, resume: dict[str, Any]) -> None:
-    """The checkpoint's optimizer state, refused (C005) unless every buffer fits its parameter:
-    torch accepts mismatched buffers here and fails only at the next step."""
-    try:
-        optimizer.load_state_dict(resume["optimizer"])
-        for group in optimizer.param_groups:
-            for parameter in group["params"]:
-                for buffer in optimizer.state.get(parameter, {}).values():
-                    if isinstance(buffer, Tensor) and buffer.dim() and buffer.shape != parameter.shape:
-                        raise ValueError(f"a buffer of shape {tuple(buffer.shape)} for a parameter of shape "
-                                         f"{tuple(parameter.shape)}")
-    except (ValueError, KeyError, TypeError, RuntimeError, IndexError, AttributeError) as exc:
-        raise error("C005", f"{resume['path']}: its optimizer state does not fit this network ({exc})",
-                    hint="resume from the run's own last.pt, or start a new run") from None
 
 
 def predict_batches(model: GraphModule, images: Tensor, logits_layer: str | None, device: torch.device,
@@ -315,231 +304,339 @@ def _finite(value: float) -> float | None:
     return value if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
+@dataclass
+class _Run:
+    """What a run works with and does not change: its processes and device, the model as trained,
+    the data, the loss, and where it reports."""
+
+    config: TrainConfig
+    device: torch.device
+    rank: int
+    world: int
+    """Processes sharing each mini-batch (torchrun); 1 without."""
+    trained: nn.Module
+    """The model, wrapped for DDP when several processes share each mini-batch."""
+    loss_kind: str
+    logits_layer: str | None
+    images: Tensor
+    labels: Tensor
+    validation: Dataset | None
+    """None without validation images."""
+    channels_last: bool
+    bf16: bool
+    initialized: list[str]
+    """The layers --init copied."""
+    writer: _Writer | None
+    """The lead's metrics file."""
+    report: EventHandler
+    """The caller's handler on the lead process; `ignore` on the others."""
+    started: float
+    """perf_counter() when the run would have started had it never stopped: resumes count earlier seconds."""
+
+    @property
+    def lead(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world > 1
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, len(self.labels) // self.config.options.mini_batch_size)
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps_per_epoch * self.config.options.max_epochs
+
+
 def train(config: TrainConfig) -> dict[str, Any]:
     """Run (or resume) training, then put the final checkpoints (population statistics) and
     metrics.json in place; returns the summary for summary.json. Resuming a run killed while it
     finished does no iteration and redoes the finishing, which writes the same files again."""
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    run, state = _set_up(config)
     options = config.options
-    device = device_for(options.execution_environment)
-    rank, world = 0, 1
-    if distributed:
-        import torch.distributed as dist
+    run.report(RunStarted(total_steps=run.total_steps, epochs=options.max_epochs, steps_per_epoch=run.steps_per_epoch,
+                          epoch=state.epoch + 1, resumed_at=state.iteration if config.resume is not None else None))
+    out_of_patience = state.stale >= options.validation_patience  # a resumed run that had stopped
+    state.model.train()
+    while not out_of_patience and state.epoch < options.max_epochs:
+        out_of_patience = _train_epoch(run, state)
+        if not out_of_patience:
+            _end_epoch(run, state)
+    return _finish(run, state, "validation-patience" if out_of_patience else "max-epochs")
 
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        rank, world = dist.get_rank(), dist.get_world_size()
-    lead = rank == 0
+
+def _set_up(config: TrainConfig) -> tuple[_Run, RunState]:
+    """Join the other processes, build the model and its optimizer, start (or restore) the run's
+    state, and prepare the run folder (the lead)."""
+    options = config.options
+    device, rank, world = _join_processes(options)
+    loss_kind, logits_layer, _ = classifier_parts(config.network)
+    model, initialized, channels_last = _build_model(config, device, loss_kind, logits_layer)
+    optimizer = _optimizer(_parameter_groups(model, config.network, options), options)
+    generator = torch.Generator().manual_seed(config.seed)
+    count = len(config.train.labels)
+    order = torch.randperm(count, generator=generator) if options.shuffle != "never" else torch.arange(count)
+    state = RunState(model, optimizer, generator, order)
+    if config.resume is not None:
+        state.restore(config.resume)
+    trained: nn.Module = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        trained = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    if options.mini_batch_size < world:
+        raise error("R011", f"MiniBatchSize {options.mini_batch_size} is smaller than the {world} processes that "
+                    "share each batch", hint=f"use --batch-size {world} or more, or fewer processes")
+    writer = None
+    if rank == 0:
+        _prepare_folder(config.out, new_run=config.resume is None)
+        write_text(config.out / "spec.net", config.spec_text)
+        write_text(config.out / "network.json", config.network.model_dump_json(indent=2))
+        write_text(config.out / "options.json", options.model_dump_json(indent=2))
+        writer = _Writer(config.out / "metrics.csv", state.iteration if config.resume is not None else None)
+    validation = config.validation if config.validation is not None and len(config.validation) else None
+    run = _Run(config=config, device=device, rank=rank, world=world, trained=trained, loss_kind=loss_kind,
+               logits_layer=logits_layer, images=torch.from_numpy(config.train.images),
+               labels=torch.from_numpy(config.train.labels), validation=validation, channels_last=channels_last,
+               bf16=device.type == "cuda" and torch.cuda.is_bf16_supported(), initialized=initialized,
+               writer=writer, report=config.on_event if rank == 0 else ignore,
+               started=time.perf_counter() - state.elapsed)
+    return run, state
+
+
+def _join_processes(options: TrainingOptions) -> tuple[torch.device, int, int]:
+    """(device, this process's rank, processes): under torchrun, the process group is joined here."""
+    device = device_for(options.execution_environment)
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return device, 0, 1
+    import torch.distributed as dist
+
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device, dist.get_rank(), dist.get_world_size()
+
+
+def _build_model(config: TrainConfig, device: torch.device, loss_kind: str,
+                 logits_layer: str | None) -> tuple[GraphModule, list[str], bool]:
+    """The lowered network, checked against the data's classes and, for a new run, initialized
+    from --init and the data's statistics, on the device: (model, layers --init copied, channels-last)."""
     network = config.network
-    loss_kind, logits_layer, _ = classifier_parts(network)
     torch.manual_seed(config.seed)
     model = to_torch(network, seed=config.seed)
-    classes = config.train.classes
-    if loss_kind == "classification" and len(classes) < 2:
-        raise error("R013", f"the data has one class ({classes[0]}): classification needs at least 2",
-                    hint="add a sub-folder of images for each other class")
     if loss_kind == "classification":
-        outputs = model.run(torch.zeros(1, *config.train.images.shape[1:]), capture={logits_layer})[logits_layer]
-        if outputs[0].numel() != len(classes):
-            raise error("R003", f"the data has {len(classes)} classes but the network ends with "
-                        f"{outputs[0].numel()} outputs", hint="set the last fullyConnectedLayer's OutputSize to "
-                        f"{len(classes)} (or bind it: --set numClasses={len(classes)})")
-    resume = config.resume
+        _check_classes(model, config.train, logits_layer)
     initialized: list[str] = []
-    if resume is None:
+    if config.resume is None:
         if config.init is not None:
             initialized = _load_matching(model, config.init)
-        if options.reset_input_normalization or config.init is None:
+        if config.options.reset_input_normalization or config.init is None:
             _normalization_statistics(model, network, config.train.images)
     model.to(device)
     channels_last = device.type == "cuda" and config.train.images.ndim == 4
     if channels_last:
         model.to(memory_format=torch.channels_last)
-    groups = _parameter_groups(model, network, options)
-    optimizer = _optimizer(groups, options)
-    if resume is not None:
-        model.load_state_dict(resume["model"])
-        _restore_optimizer(optimizer, resume)
-    trained = model
-    if distributed:
-        from torch.nn.parallel import DistributedDataParallel
+    return model, initialized, channels_last
 
-        trained = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
-    images = torch.from_numpy(config.train.images)
-    labels = torch.from_numpy(config.train.labels)
-    count = len(labels)
-    batch = options.mini_batch_size
-    if batch < world:
-        raise error("R011", f"MiniBatchSize {batch} is smaller than the {world} processes that share each batch",
-                    hint=f"use --batch-size {world} or more, or fewer processes")
-    per_epoch = max(1, count // batch)
-    total = per_epoch * options.max_epochs
-    generator = torch.Generator().manual_seed(config.seed)
-    epoch, iteration, position = 0, 0, 0
-    order = torch.randperm(count, generator=generator) if options.shuffle != "never" else torch.arange(count)
-    best_loss, best_iteration, stale = math.inf, 0, 0
-    seen, elapsed = 0, 0.0  # images trained on and training seconds, over every resume of the run
-    last_loss, last_acc = math.nan, math.nan
-    if resume is not None:
-        epoch, iteration, position = resume["epoch"], resume["iteration"], resume["position"]
-        order = resume["order"]
-        generator.set_state(resume["generator"])
-        torch.set_rng_state(resume["torch_rng"])
-        best_loss, best_iteration, stale = resume["best_loss"], resume["best_iteration"], resume["stale"]
-        seen, elapsed = resume.get("images_seen", 0), resume.get("seconds", 0.0)
-        last_loss, last_acc = resume.get("last_loss", math.nan), resume.get("last_accuracy", math.nan)
-    out = config.out
-    if lead:
-        _prepare_folder(out, new_run=resume is None)
-        write_text(out / "spec.net", config.spec_text)
-        write_text(out / "network.json", network.model_dump_json(indent=2))
-        write_text(out / "options.json", options.model_dump_json(indent=2))
-    writer = _Writer(out / "metrics.csv", iteration if resume is not None else None) if lead else None
-    analysis = analyze(network)
-    macs = analysis.totals.macs if isinstance(analysis.totals.macs, int) else 0
-    validation = config.validation if config.validation is not None and len(config.validation) else None
-    use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+def _check_classes(model: GraphModule, data: Dataset, logits_layer: str | None) -> None:
+    """A classifier needs two classes or more, and one output per class."""
+    classes = data.classes
+    if len(classes) < 2:
+        raise error("R013", f"the data has one class ({classes[0]}): classification needs at least 2",
+                    hint="add a sub-folder of images for each other class")
+    outputs = model.run(torch.zeros(1, *data.images.shape[1:]), capture={logits_layer})[logits_layer]
+    if outputs[0].numel() != len(classes):
+        raise error("R003", f"the data has {len(classes)} classes but the network ends with "
+                    f"{outputs[0].numel()} outputs", hint="set the last fullyConnectedLayer's OutputSize to "
+                    f"{len(classes)} (or bind it: --set numClasses={len(classes)})")
 
-    def payload() -> dict[str, Any]:
-        return {"network": network.model_dump_json(), "classes": classes, "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(), "epoch": epoch, "iteration": iteration,
-                "position": position, "order": order, "generator": generator.get_state(),
-                "torch_rng": torch.get_rng_state(), "best_loss": best_loss, "best_iteration": best_iteration,
-                "stale": stale, "options": options.model_dump_json(), "seed": config.seed,
-                "spec": config.spec_text, "run": json.dumps(config.extra), "images_seen": seen,
-                "seconds": elapsed, "last_loss": last_loss, "last_accuracy": last_acc}
 
-    def validate() -> tuple[float, float]:
-        scores = predict_batches(model, torch.from_numpy(validation.images), logits_layer, device)
-        target = torch.from_numpy(validation.labels)
-        model.train()
-        if loss_kind == "classification":
-            loss = F.cross_entropy(scores, target).item()
-            return loss, (scores.argmax(1) == target).float().mean().item()
-        return 0.5 * F.mse_loss(scores.squeeze(-1), target.float()).item(), math.nan
+def _train_epoch(run: _Run, state: RunState) -> bool:
+    """The epoch's remaining mini-batches, each validated and checkpointed when due; True when the
+    validation patience ran out."""
+    config, options = run.config, run.config.options
+    _set_learn_rate(state.optimizer, _learn_rate(options, state.epoch))
+    for step, (x, y) in _batches(run, state):
+        _step(run, state, step, x, y)
+        run.report(StepDone(epoch=state.epoch + 1, iteration=state.iteration, loss=state.last_loss,
+                            accuracy=state.last_accuracy, images_per_second=state.seen / max(state.elapsed, 1e-9)))
+        row = _row(state)
+        if _validation_due(run, state):
+            _validate(run, state, row)
+        if run.writer is not None:
+            run.writer.add(row)
+        if run.lead and state.iteration % config.checkpoint_every == 0:
+            _save(run, state, "last.pt")
+        if state.stale >= options.validation_patience:
+            return True
+    return False
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    progress = Progress(TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(),
-                        MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
-                        TextColumn("acc {task.fields[acc]:5.1f}%"), TextColumn("{task.fields[speed]:,.0f} img/s"),
-                        TimeRemainingColumn(), disable=config.quiet or not lead, transient=False)
-    started = time.perf_counter() - elapsed
-    stopped = "validation-patience" if stale >= options.validation_patience else "max-epochs"
-    model.train()
-    with progress:
-        task = progress.add_task("train", total=total, completed=iteration, epoch=epoch + 1,
-                                 epochs=options.max_epochs, loss=0.0, acc=0.0, speed=0.0)
-        while epoch < options.max_epochs and stopped == "max-epochs":
-            _set_learn_rate(optimizer, _learn_rate(options, epoch))
-            steps = list(range(position, per_epoch))
-            # the loader gets its own generator: making an iterator must not consume the global
-            # random stream (augmentation and dropout draw from it, and --resume replays it)
-            loader = DataLoader(TensorDataset(images, labels), generator=torch.Generator(),
-                                batch_sampler=[order[i * batch:(i + 1) * batch][rank::world].tolist()
-                                               for i in steps])
-            for step, (x, y) in zip(steps, loader):
-                x = x.to(device, non_blocking=True).float()
-                y = y.to(device, non_blocking=True)
-                if channels_last:
-                    x = x.contiguous(memory_format=torch.channels_last)
-                if config.augmenter is not None:
-                    x = config.augmenter(x)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                    scores = trained(x, output=logits_layer).flatten(1)
-                if loss_kind == "classification":
-                    loss = F.cross_entropy(scores.float(), y)
-                    accuracy = (scores.argmax(1) == y).float().mean().item()
-                else:
-                    loss = 0.5 * F.mse_loss(scores.float().squeeze(-1), y.float())
-                    accuracy = math.nan
-                if not torch.isfinite(loss):
-                    raise error("R004", f"the loss became {loss.item()} at iteration {iteration + 1}",
-                                hint="lower the learning rate (--lr), add 'GradientThreshold', or check the data; "
-                                     f"the last good checkpoint is {out / 'last.pt'}")
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                _clip(model, options)
-                optimizer.step()
-                iteration += 1
-                position = step + 1
-                seen += min(batch, count)
-                last_loss, last_acc = loss.item(), accuracy
-                elapsed = time.perf_counter() - started
-                row = {"epoch": epoch + 1, "iteration": iteration, "loss": f"{last_loss:.6g}",
-                       "accuracy": f"{100 * accuracy:.4g}" if not math.isnan(accuracy) else "",
-                       "learn_rate": f"{optimizer.param_groups[0]['lr'] / optimizer.param_groups[0].get('lr_factor', 1):.6g}",
-                       "seconds": f"{elapsed:.3f}"}
-                if validation is not None and lead and (iteration % options.validation_frequency == 0
-                                                        or iteration == total):
-                    val_loss, val_acc = validate()
-                    row.update(val_loss=f"{val_loss:.6g}", val_accuracy=f"{100 * val_acc:.4g}"
-                               if not math.isnan(val_acc) else "")
-                    if val_loss < best_loss:
-                        best_loss, best_iteration, stale = val_loss, iteration, 0
-                        checkpoint.save(out / "best.pt", payload())
-                    else:
-                        stale += 1
-                if distributed and validation is not None and (iteration % options.validation_frequency == 0
-                                                               or iteration == total):
-                    import torch.distributed as dist
+def _batches(run: _Run, state: RunState) -> Iterator[tuple[int, list[Tensor]]]:
+    """(step, this process's slice of the step's mini-batch) for the rest of the epoch."""
+    batch = run.config.options.mini_batch_size
+    steps = list(range(state.position, run.steps_per_epoch))
+    # the loader gets its own generator: making an iterator must not consume the global
+    # random stream (augmentation and dropout draw from it, and --resume replays it)
+    loader = DataLoader(TensorDataset(run.images, run.labels), generator=torch.Generator(),
+                        batch_sampler=[state.order[i * batch:(i + 1) * batch][run.rank::run.world].tolist()
+                                       for i in steps])
+    return zip(steps, loader)
 
-                    flag = torch.tensor([float(stale)], device=device if device.type == "cuda" else "cpu")
-                    dist.broadcast(flag, 0)  # rank 0 validates; every rank must stop together
-                    stale = int(flag.item())
-                if writer is not None:
-                    writer.add(row)
-                if lead and (iteration % config.checkpoint_every == 0):
-                    checkpoint.save(out / "last.pt", payload())
-                progress.update(task, completed=iteration, epoch=epoch + 1, loss=last_loss,
-                                acc=100 * accuracy if not math.isnan(accuracy) else 0.0,
-                                speed=seen / max(elapsed, 1e-9))
-                if stale >= options.validation_patience:
-                    stopped = "validation-patience"
-                    break
-            if stopped == "validation-patience":
-                break
-            epoch += 1
-            position = 0
-            if options.shuffle == "every-epoch":
-                order = torch.randperm(count, generator=generator)
-            if lead:
-                checkpoint.save(out / "last.pt", payload())
-    if lead:
-        population = options.batch_normalization_statistics == "population"
-        if population:
-            _population_statistics(model, images, batch, device, channels_last)
-        checkpoint.save(out / "last.pt", payload())
-        if validation is None or not (out / "best.pt").exists():
-            checkpoint.save(out / "best.pt", payload())
-        elif population and any(isinstance(m, BATCH_NORMS) for m in model.modules()):
-            best = checkpoint.load(out / "best.pt")
-            kept = copy.deepcopy(model)
-            kept.load_state_dict(best["model"])
-            _population_statistics(kept, images, batch, device, channels_last)
-            checkpoint.save(out / "best.pt", {**{k: v for k, v in best.items() if k != "path"},
-                                             "model": kept.state_dict()})
+
+def _step(run: _Run, state: RunState, step: int, x: Tensor, y: Tensor) -> None:
+    """Train on one mini-batch (bf16 autocast where the GPU has it) and count it in the state."""
+    options = run.config.options
+    x = x.to(run.device, non_blocking=True).float()
+    y = y.to(run.device, non_blocking=True)
+    if run.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    if run.config.augmenter is not None:
+        x = run.config.augmenter(x)
+    with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.bf16):
+        scores = run.trained(x, output=run.logits_layer).flatten(1)
+    loss, accuracy = _loss(run.loss_kind, scores, y)
+    if not torch.isfinite(loss):
+        raise error("R004", f"the loss became {loss.item()} at iteration {state.iteration + 1}",
+                    hint="lower the learning rate (--lr), add 'GradientThreshold', or check the data; "
+                         f"the last good checkpoint is {run.config.out / 'last.pt'}")
+    state.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    _clip(state.model, options)
+    state.optimizer.step()
+    state.iteration += 1
+    state.position = step + 1
+    state.seen += min(options.mini_batch_size, len(run.labels))
+    state.last_loss, state.last_accuracy = loss.item(), accuracy
+    state.elapsed = time.perf_counter() - run.started
+
+
+def _loss(kind: str, scores: Tensor, target: Tensor) -> tuple[Tensor, float]:
+    """The output layer's loss (cross-entropy, or MATLAB's half mean squared error) and the
+    accuracy (NaN for regression)."""
+    if kind == "classification":
+        return F.cross_entropy(scores.float(), target), (scores.argmax(1) == target).float().mean().item()
+    return 0.5 * F.mse_loss(scores.float().squeeze(-1), target.float()), math.nan
+
+
+def _percent(fraction: float) -> str:
+    """An accuracy as metrics.csv writes it: empty for regression."""
+    return f"{100 * fraction:.4g}" if not math.isnan(fraction) else ""
+
+
+def _row(state: RunState) -> dict[str, Any]:
+    """The iteration's metrics.csv row (validation adds its columns)."""
+    group = state.optimizer.param_groups[0]
+    return {"epoch": state.epoch + 1, "iteration": state.iteration, "loss": f"{state.last_loss:.6g}",
+            "accuracy": _percent(state.last_accuracy),
+            "learn_rate": f"{group['lr'] / group.get('lr_factor', 1):.6g}", "seconds": f"{state.elapsed:.3f}"}
+
+
+def _validation_due(run: _Run, state: RunState) -> bool:
+    """Every ValidationFrequency iterations, and at the run's last one."""
+    return run.validation is not None and (state.iteration % run.config.options.validation_frequency == 0
+                                           or state.iteration == run.total_steps)
+
+
+def _validate(run: _Run, state: RunState, row: dict[str, Any]) -> None:
+    """The lead scores the validation images into the row and keeps the best weights (best.pt);
+    then every process takes the lead's patience count, so that all stop at the same iteration."""
+    if run.lead:
+        scores = predict_batches(state.model, torch.from_numpy(run.validation.images), run.logits_layer, run.device)
+        state.model.train()
+        loss_tensor, accuracy = _loss(run.loss_kind, scores, torch.from_numpy(run.validation.labels))
+        loss = loss_tensor.item()
+        row.update(val_loss=f"{loss:.6g}", val_accuracy=_percent(accuracy))
+        best = loss < state.best_loss
+        if best:
+            state.best_loss, state.best_iteration, state.stale = loss, state.iteration, 0
+        else:
+            state.stale += 1
+        run.report(ValidationDone(iteration=state.iteration, loss=loss, accuracy=accuracy, best=best))
+        if best:
+            _save(run, state, "best.pt")
+    if run.distributed:
+        import torch.distributed as dist
+
+        flag = torch.tensor([float(state.stale)], device=run.device if run.device.type == "cuda" else "cpu")
+        dist.broadcast(flag, 0)
+        state.stale = int(flag.item())
+
+
+def _save(run: _Run, state: RunState, name: str) -> None:
+    """Checkpoint the state into the run folder (the lead only calls this)."""
+    path = run.config.out / name
+    checkpoint.save(path, state.payload(run.config))
+    run.report(CheckpointSaved(path=path, iteration=state.iteration))
+
+
+def _end_epoch(run: _Run, state: RunState) -> None:
+    """Count the epoch, draw the next data order (Shuffle 'every-epoch') and checkpoint (the lead)."""
+    state.epoch += 1
+    state.position = 0
+    if run.config.options.shuffle == "every-epoch":
+        state.order = torch.randperm(len(run.labels), generator=state.generator)
+    if run.lead:
+        _save(run, state, "last.pt")
+
+
+def _finish(run: _Run, state: RunState, stopped: str) -> dict[str, Any]:
+    """The final checkpoints and metrics.json (the lead), the summary; the process group is left."""
+    if run.lead:
+        _final_checkpoints(run, state)
+    summary = _summary(run, state, stopped)
+    if run.writer is not None:
+        write_text(run.config.out / "metrics.json", json.dumps(run.writer.rows, indent=1))
+    if run.distributed:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+    run.report(RunFinished(summary=copy.deepcopy(summary)))
+    return summary
+
+
+def _final_checkpoints(run: _Run, state: RunState) -> None:
+    """last.pt, and best.pt (the last state when nothing validated), with MATLAB's population
+    statistics in their batch normalizations where the options ask for them."""
+    options, out = run.config.options, run.config.out
+    population = options.batch_normalization_statistics == "population"
+    if population:
+        _population_statistics(state.model, run.images, options.mini_batch_size, run.device, run.channels_last)
+    _save(run, state, "last.pt")
+    if run.validation is None or not (out / "best.pt").exists():
+        _save(run, state, "best.pt")
+    elif population and any(isinstance(m, BATCH_NORMS) for m in state.model.modules()):
+        best = checkpoint.load(out / "best.pt")
+        kept = copy.deepcopy(state.model)
+        kept.load_state_dict(best["model"])
+        _population_statistics(kept, run.images, options.mini_batch_size, run.device, run.channels_last)
+        checkpoint.save(out / "best.pt", {**{k: v for k, v in best.items() if k != "path"},
+                                         "model": kept.state_dict()})
+        run.report(CheckpointSaved(path=out / "best.pt", iteration=best["iteration"]))
+
+
+def _summary(run: _Run, state: RunState, stopped: str) -> dict[str, Any]:
+    """What summary.json says of the training (run_train adds the evaluation and the file list)."""
+    device, seen, elapsed = run.device, state.seen, state.elapsed
+    macs = analyze(run.config.network).totals.macs
     summary = {
-        "network": network.name, "iterations": iteration, "epochs": epoch + (stopped == "validation-patience"),
-        "stopped": stopped,
+        "network": run.config.network.name, "iterations": state.iteration,
+        "epochs": state.epoch + (stopped == "validation-patience"), "stopped": stopped,
         "images_per_second": seen / elapsed if elapsed > 0 else None, "seconds": elapsed,
-        "final_loss": _finite(last_loss), "final_accuracy": _finite(last_acc), "best_validation_loss": best_loss
-        if math.isfinite(best_loss) else None, "best_iteration": best_iteration,
-        "device": str(device), "world_size": world, "bf16": use_bf16, "channels_last": channels_last,
-        "achieved_flops_per_second": 3 * 2 * macs * seen / elapsed if elapsed > 0 else None,
-        "initialized_layers": initialized,
-        "run": config.extra,  # data source, split, augmentation and --set bindings: spec.net alone may not rebuild it
+        "final_loss": _finite(state.last_loss), "final_accuracy": _finite(state.last_accuracy),
+        "best_validation_loss": state.best_loss if math.isfinite(state.best_loss) else None,
+        "best_iteration": state.best_iteration, "device": str(device), "world_size": run.world, "bf16": run.bf16,
+        "channels_last": run.channels_last,
+        "achieved_flops_per_second": 3 * 2 * (macs if isinstance(macs, int) else 0) * seen / elapsed
+        if elapsed > 0 else None,
+        "initialized_layers": run.initialized,
+        "run": run.config.extra,  # data source, split, augmentation and --set bindings: spec.net alone may not rebuild it
     }
     if device.type == "cuda":
         from .hardware import peak_flops
 
-        peak = peak_flops(torch.cuda.get_device_name(device), bf16=use_bf16)
+        peak = peak_flops(torch.cuda.get_device_name(device), bf16=run.bf16)
         summary["device_name"] = torch.cuda.get_device_name(device)
         summary["mfu"] = summary["achieved_flops_per_second"] / peak if peak else None
-    if writer is not None:
-        write_text(out / "metrics.json", json.dumps(writer.rows, indent=1))
-    if distributed:
-        import torch.distributed as dist
-
-        dist.destroy_process_group()
     return summary

@@ -25,6 +25,7 @@ from ..text import terminal_text
 from . import checkpoint, plots
 from .augment import parse_augmentation
 from .data import BUILTIN, Dataset, load_source, validation_warning
+from .events import EventHandler, ignore
 from .loop import EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, predict_batches, train
 
 __all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size"]
@@ -117,9 +118,10 @@ def resolve_options(network: Network, overrides: dict[str, Any]) -> TrainingOpti
 def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data: str, out: Path | None,
               overrides: dict[str, Any], seed: int, init: Path | None, resume: Path | None, augment: str | None,
               split: float, quiet: bool, bindings: list[str] | None = None,
-              overwrite: bool = False) -> dict[str, Any]:
+              overwrite: bool = False, on_event: EventHandler = ignore) -> dict[str, Any]:
     """Train into a new run folder (an occupied one only with `overwrite`), or continue the run
-    `resume` names: its training where it stopped, or its finishing where a kill cut it short."""
+    `resume` names: its training where it stopped, or its finishing where a kill cut it short.
+    `on_event` is told what the training does (netspec.train.events)."""
     console = Console(stderr=True)
     resumed = None
     if resume is not None:
@@ -149,7 +151,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
         sys.stderr.write(render(warning) + "\n\n")
     config = TrainConfig(network=network, options=options, train=training, validation=validation, out=out,
                          spec_text=spec_text, seed=seed, init=init, resume=resumed,
-                         augmenter=parse_augmentation(augment), quiet=quiet,
+                         augmenter=parse_augmentation(augment), on_event=on_event,
                          checkpoint_every=max(1, min(options.validation_frequency, 50)),
                          extra={"data": _absolute(data), "split": split, "augment": augment,
                                 "set": list(bindings or [])})

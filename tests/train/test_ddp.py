@@ -92,7 +92,7 @@ def start_background(root, folder2):
                          options="'sgdm', 'MaxEpochs',30, 'MiniBatchSize',4, 'ValidationFrequency',1, "
                                  "'ValidationPatience',2")
     return {
-        "plain": Torchrun(root / "run", root / "plain.log", "train", plain, "--data", folder2, "--quiet"),
+        "plain": Torchrun(root / "run", root / "plain.log", "train", plain, "--data", folder2),  # draws its bar
         "patient": Ranks(root / "patient", root / "patient.log", "train", patient, "--data", folder2, "--quiet"),
         "too-small": Ranks(root / "too-small", root / "too-small.log", "train", plain, "--data", folder2,
                            "--quiet", "--batch-size", "1"),
@@ -119,6 +119,14 @@ def test_torchrun_two_cpu_ranks(background):
     payload = load_ckpt(run / "last.pt")
     assert payload["iteration"] == info["iterations"]
     assert not any(k.startswith("module.") for k in payload["model"]), "DDP wrapper leaked into the checkpoint"
+
+
+def test_only_the_lead_rank_draws_progress(background):
+    """Rank 0 reports the run's events; the other rank trains silently."""
+    job = background["plain"]
+    code, output = job.wait()
+    assert code == 0, output
+    assert output.count("epoch 3/3 ") == 1 and output.count(" 24/24 loss ") == 1, output
 
 
 def test_two_ranks_train_what_one_process_trains(background, cli, folder2, tmp_path):
