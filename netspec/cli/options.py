@@ -87,7 +87,7 @@ class SpecOptions:
 
 def format_option(*choices: str) -> Any:
     """`--format/-f` with these choices, the first the default (give it as the parameter's default)."""
-    listed = f"{', '.join(choices[:-1])} or {choices[-1]}" if len(choices) > 1 else choices[0]
+    listed = f"{', '.join(choices[:-1])} or {choices[-1]}" if len(choices) > 1 else f"{choices[0]} (the only one)"
     return Annotated[str, typer.Option("--format", "-f", help=f"{listed}.")]
 
 

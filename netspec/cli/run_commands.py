@@ -130,6 +130,8 @@ def evaluate(
         output.document(evaluation)
     else:
         _show_evaluation(output, evaluation)
+    if evaluation.confusion_csv is not None:
+        output.wrote(evaluation.confusion_csv, "confusion matrix: true, predicted, count of every non-zero cell")
     if evaluation.figure is not None:
         output.wrote(evaluation.figure, "confusion matrix")
 

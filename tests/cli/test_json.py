@@ -135,19 +135,20 @@ def trained(tmp_path_factory) -> tuple[Path, Path]:
     return root / "run", data
 
 
-def run_json(*args) -> dict | list:
-    """`netspec ARGS --format json` through main(), checked against the published schema."""
+def run_json(*args) -> tuple[dict | list, str]:
+    """`netspec ARGS --format json` through main(), checked against the published schema; and its stderr."""
     result = netspec(*args, "--format", "json")
     assert result.code == 0, result
     document = json.loads(result.out)
     jsonschema.validate(document, published(args[0]))
-    return document
+    return document, result.err
 
 
 def test_evaluate(trained, tmp_path):
     run, data = trained
     picture = tmp_path / "confusion.png"
-    document = run_json("evaluate", run, "--data", data, "-o", picture)
+    document, err = run_json("evaluate", run, "--data", data, "-o", picture)
+    assert err == f"wrote {picture} (confusion matrix)\n"
     assert document["images"] == 20 and document["data"] == str(data) and document["figure"] == str(picture)
     assert [c["name"] for c in document["classes"]] == ["a", "b"]
     assert [sum(row) for row in document["confusion"]] == [c["images"] for c in document["classes"]] == [10, 10]
@@ -163,7 +164,8 @@ def test_evaluate(trained, tmp_path):
 def test_predict(trained):
     run, data = trained
     images = [data / "a" / "000.png", data / "b" / "003.png"]
-    document = run_json("predict", run, *images)
+    document, err = run_json("predict", run, *images)
+    assert err == ""
     assert [row["image"] for row in document] == [str(image) for image in images]
     text = netspec("predict", run, *images).out.splitlines()
     assert text == [f"{row['image']}: {row['class']} ({100 * row['probability']:.1f}%)" for row in document]
