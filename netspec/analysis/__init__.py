@@ -13,9 +13,17 @@ from .context import Context
 from .passes import PASSES
 from .report import Analysis
 
-__all__ = ["analyze", "Analysis", "DTYPES", "PASSES"]
+__all__ = ["analyze", "Analysis", "DTYPES", "bytes_per_element", "PASSES"]
 
 DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
+
+
+def bytes_per_element(dtype: str) -> int:
+    """The bytes one element of `dtype` takes; a ValueError that names the choices for any other
+    name. The one check of a dtype: `analyze` and `netspec analyze --dtype` both ask it."""
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    return DTYPES[dtype]
 
 
 def analyze(network: Network, *, input_size: tuple | None = None, dtype: str = "float32") -> Analysis:
@@ -24,10 +32,9 @@ def analyze(network: Network, *, input_size: tuple | None = None, dtype: str = "
     `input_size` replaces the network input's size (H W C, T C or C; entries may be
     symbol names such as 'H' to get formulas).
     """
-    if dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    size = bytes_per_element(dtype)
     with collector.paused():
-        context = Context(network, input_size=input_size, dtype=dtype, bytes_per_element=DTYPES[dtype])
+        context = Context(network, input_size=input_size, dtype=dtype, bytes_per_element=size)
         for run in PASSES:
             run(context)
         return context.report()

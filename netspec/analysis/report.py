@@ -1,4 +1,4 @@
-"""The analysis result: typed, JSON-serializable, with a published schema (`netspec schema --analysis`).
+"""The analysis result: typed, JSON-serializable, with a published schema (`netspec schema --for analyze`).
 
 Plain dataclasses, not pydantic models: the passes fill them with values they computed, so
 nothing needs validating, and a 10,000-layer analysis makes 40,000 of them. pydantic still

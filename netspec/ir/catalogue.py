@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Union
+from typing import Annotated, Any, Union
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from . import activation, conv, input_output, norm, pool, structure  # noqa: F401  (registers the layers)
 from .base import LAYERS, Layer
 
-__all__ = ["LAYERS", "AnyLayer", "CONSTRUCTORS", "catalogue_rows", "catalogue_markdown"]
+__all__ = ["LAYERS", "AnyLayer", "CONSTRUCTORS", "CatalogueParameter", "CatalogueEntry", "catalogue_entries",
+           "catalogue_rows", "catalogue_markdown"]
 
 AnyLayer = Annotated[Union[tuple(LAYERS.values())], Field(discriminator="kind")]  # type: ignore[valid-type]
 
@@ -33,21 +34,46 @@ def _show_default(value: object) -> str:
     return str(value)
 
 
+class CatalogueParameter(BaseModel):
+    """One positional argument or name-value option of a layer constructor."""
+
+    name: Annotated[str, Field(description="MATLAB spelling, e.g. FilterSize")]
+    required: bool = False
+    default: Annotated[Any, Field(description="MATLAB's default (null when required or when there is none)")] = None
+
+
+class CatalogueEntry(BaseModel):
+    """A layer constructor netspec reads (`netspec layers --format json`)."""
+
+    constructor: Annotated[str, Field(description="MATLAB constructor, e.g. convolution2dLayer")]
+    default_name: Annotated[str, Field(description="base of the names unnamed layers get (conv -> conv_1)")]
+    arguments: Annotated[list[CatalogueParameter], Field(description="positional arguments, in MATLAB's order")]
+    options: Annotated[list[CatalogueParameter], Field(description="name-value options besides 'Name'")]
+
+
+def catalogue_entries() -> list[CatalogueEntry]:
+    """Every layer constructor, by MATLAB name, with its arguments and options."""
+    entries = []
+    for cls in sorted(LAYERS.values(), key=lambda c: c.matlab.lower()):
+        fields = cls.model_fields
+        arguments = [CatalogueParameter(name=cls.matlab_option(field), required=index < cls.required,
+                                        default=None if index < cls.required else fields[field].default)
+                     for index, field in enumerate(cls.positional)]
+        options = [CatalogueParameter(name=cls.matlab_option(field), default=info.default)
+                   for field, info in fields.items()
+                   if field not in ("kind", "span", "name") and field not in cls.positional]
+        entries.append(CatalogueEntry(constructor=cls.matlab, default_name=cls.base_name, arguments=arguments,
+                                      options=options))
+    return entries
+
+
 def catalogue_rows() -> list[tuple[str, str, str]]:
     """(signature, default name, options with defaults) for every layer, by MATLAB name."""
     rows = []
-    for cls in sorted(LAYERS.values(), key=lambda c: c.matlab.lower()):
-        parts = []
-        for index, field in enumerate(cls.positional):
-            name = cls.matlab_option(field)
-            if index < cls.required:
-                parts.append(name)
-            else:
-                parts.append(f"[{name}={_show_default(cls.model_fields[field].default)}]")
-        options = [f"{cls.matlab_option(f)}={_show_default(info.default)}"
-                   for f, info in cls.model_fields.items()
-                   if f not in ("kind", "span", "name") and f not in cls.positional]
-        rows.append((f"{cls.matlab}({', '.join(parts)})", cls.base_name, ", ".join(options) or "—"))
+    for entry in catalogue_entries():
+        parts = [p.name if p.required else f"[{p.name}={_show_default(p.default)}]" for p in entry.arguments]
+        options = [f"{p.name}={_show_default(p.default)}" for p in entry.options]
+        rows.append((f"{entry.constructor}({', '.join(parts)})", entry.default_name, ", ".join(options) or "—"))
     return rows
 
 

@@ -43,7 +43,7 @@ from .data import Dataset
 from .events import CheckpointSaved, EventHandler, RunFinished, RunStarted, StepDone, ValidationDone, ignore
 from .state import RunState
 
-__all__ = ["TrainConfig", "train", "classifier_parts", "predict_batches", "device_for", "RUN_FILES",
+__all__ = ["TrainConfig", "train", "classifier_parts", "loss_and_accuracy", "predict_batches", "device_for", "RUN_FILES",
            "EVALUATION_CSV"]
 
 EVALUATION_CSV = "evaluate-confusion.csv"
@@ -496,7 +496,7 @@ def _step(run: _Run, state: RunState, step: int, x: Tensor, y: Tensor) -> None:
         x = run.config.augmenter(x)
     with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.bf16):
         scores = run.trained(x, output=run.logits_layer).flatten(1)
-    loss, accuracy = _loss(run.loss_kind, scores, y)
+    loss, accuracy = loss_and_accuracy(run.loss_kind, scores, y)
     if not torch.isfinite(loss):
         raise error("R004", f"the loss became {loss.item()} at iteration {state.iteration + 1}",
                     hint="lower the learning rate (--lr), add 'GradientThreshold', or check the data; "
@@ -512,7 +512,7 @@ def _step(run: _Run, state: RunState, step: int, x: Tensor, y: Tensor) -> None:
     state.elapsed = time.perf_counter() - run.started
 
 
-def _loss(kind: str, scores: Tensor, target: Tensor) -> tuple[Tensor, float]:
+def loss_and_accuracy(kind: str, scores: Tensor, target: Tensor) -> tuple[Tensor, float]:
     """The output layer's loss (cross-entropy, or MATLAB's half mean squared error) and the
     accuracy (NaN for regression)."""
     if kind == "classification":
@@ -545,7 +545,7 @@ def _validate(run: _Run, state: RunState, row: dict[str, Any]) -> None:
     if run.lead:
         scores = predict_batches(state.model, torch.from_numpy(run.validation.images), run.logits_layer, run.device)
         state.model.train()
-        loss_tensor, accuracy = _loss(run.loss_kind, scores, torch.from_numpy(run.validation.labels))
+        loss_tensor, accuracy = loss_and_accuracy(run.loss_kind, scores, torch.from_numpy(run.validation.labels))
         loss = loss_tensor.item()
         row.update(val_loss=f"{loss:.6g}", val_accuracy=_percent(accuracy))
         best = loss < state.best_loss

@@ -13,20 +13,18 @@ from typing import Any
 
 import numpy as np
 import torch
-from rich.console import Console
-from rich.table import Table
 
 from ..analysis.limits import check_buildable
 from ..diagnostics import error, render
 from ..files import check_writable, write_text, writing
 from ..images import read_image
 from ..ir import Network, TrainingOptions
-from ..text import terminal_text
 from . import checkpoint, plots
 from .augment import parse_augmentation
 from .data import BUILTIN, Dataset, load_source, validation_warning
 from .events import EventHandler, ignore
-from .loop import EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, predict_batches, train
+from .loop import (EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, loss_and_accuracy,
+                   predict_batches, train)
 
 __all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size"]
 
@@ -35,8 +33,6 @@ OVERRIDES = {"epochs": "max_epochs", "batch_size": "mini_batch_size", "lr": "ini
              "validation_frequency": "validation_frequency", "validation_patience": "validation_patience",
              "l2": "l2_regularization", "shuffle": "shuffle", "momentum": "momentum"}
 
-FULL_PER_CLASS_TABLE = 30  # classes; above, `evaluate` shows the worst and best SHOWN_AT_EACH_END
-SHOWN_AT_EACH_END = 10
 PRINTED_CONFUSION = 20  # classes; above, the confusion matrix goes to a CSV file only
 
 
@@ -117,12 +113,13 @@ def resolve_options(network: Network, overrides: dict[str, Any]) -> TrainingOpti
 
 def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data: str, out: Path | None,
               overrides: dict[str, Any], seed: int, init: Path | None, resume: Path | None, augment: str | None,
-              split: float, quiet: bool, bindings: list[str] | None = None,
-              overwrite: bool = False, on_event: EventHandler = ignore) -> dict[str, Any]:
+              split: float, bindings: list[str] | None = None,
+              overwrite: bool = False, on_event: EventHandler = ignore) -> dict[str, Any] | None:
     """Train into a new run folder (an occupied one only with `overwrite`), or continue the run
     `resume` names: its training where it stopped, or its finishing where a kill cut it short.
-    `on_event` is told what the training does (netspec.train.events)."""
-    console = Console(stderr=True)
+    `on_event` is told what the training does (netspec.train.events). Returns the run's summary
+    (what summary.json holds, and `folder`: the run folder); None on the ranks of a
+    multi-process run other than the first, which reports for them all."""
     resumed = None
     if resume is not None:
         resumed = checkpoint.load(resume, prefer="last")
@@ -136,8 +133,8 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
         out = Path(resumed["path"]).parent
         finished = _finished(out)
         if finished is not None:
-            console.print(f"{out} already finished ({finished.get('stopped', 'max-epochs')}); nothing to resume")
-            return finished
+            sys.stderr.write(f"{out} already finished ({finished.get('stopped', 'max-epochs')}); nothing to resume\n")
+            return {**finished, "folder": str(out)}
     else:
         options = resolve_options(network, overrides)
         out = out or default_run_folder(spec_path or Path(network.name))
@@ -157,7 +154,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
                                 "set": list(bindings or [])})
     summary = train(config)
     if int(os.environ.get("RANK", "0")) != 0:
-        return summary
+        return None
     plots.training_progress(out / "metrics.csv", out / "training-progress.png")
     report_set = test if test is not None else validation
     if report_set is not None and len(report_set):
@@ -173,50 +170,25 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
     summary["files"] = [name for name in RUN_FILES if name != "summary.json" and (out / name).is_file()] \
         + ["summary.json"]
     write_text(out / "summary.json", json.dumps(summary, indent=2))  # last: the run is finished
-    if not quiet:
-        _print_summary(console, out, summary)
-    return summary
-
-
-def _print_summary(console: Console, out: Path, summary: dict[str, Any]) -> None:
-    table = Table(title=f"netspec train — {out}", show_header=False, title_style="bold")
-    table.add_column(justify="right", style="bold")
-    table.add_column()
-    rows = [("iterations", f"{summary['iterations']:,} ({summary['epochs']} epochs, stopped: {summary['stopped']})"),
-            ("time", f"{summary['seconds']:.1f} s on {summary.get('device_name', summary['device'])}"),
-            ("throughput", f"{summary['images_per_second']:,.0f} images/s"
-             + (f", {summary['achieved_flops_per_second'] / 1e9:,.2f} GFLOP/s achieved"
-                if summary.get("achieved_flops_per_second") else "")
-             + (f", MFU {100 * summary['mfu']:.1f}%" if summary.get("mfu") else "")),
-            ("final mini-batch", (f"loss {summary['final_loss']:.4f}" if summary["final_loss"] is not None else "—")
-             + (f", accuracy {100 * summary['final_accuracy']:.1f}%"
-                if summary["final_accuracy"] is not None else ""))]
-    for key in ("validation", "test"):
-        if key in summary:
-            accuracy = summary[key]["accuracy"]
-            rows.append((key, (f"accuracy {100 * accuracy:.2f}% on " if accuracy is not None else "")
-                         + f"{summary[key]['images']:,} images (loss {summary[key]['loss']:.4f})"))
-    rows.append(("files", ", ".join(summary["files"])))
-    for key, value in rows:
-        table.add_row(key, value)
-    console.print(table)
+    return {**summary, "folder": str(out)}
 
 
 def _evaluate(payload: dict[str, Any], dataset: Dataset) -> dict[str, Any]:
     network, model = checkpoint.model_of(payload)
     kind, logits_layer, _ = classifier_parts(network)
     scores = predict_batches(model, torch.from_numpy(dataset.images), logits_layer, torch.device("cpu"))
-    target = torch.from_numpy(dataset.labels)
-    if kind != "classification":
-        loss = 0.5 * torch.nn.functional.mse_loss(scores.squeeze(-1), target.float()).item()
-        return {"accuracy": math.nan, "loss": loss, "confusion": np.zeros((0, 0), dtype=np.int64)}
-    loss = torch.nn.functional.cross_entropy(scores, target).item()
+    loss, accuracy = loss_and_accuracy(kind, scores, torch.from_numpy(dataset.labels))
+    if kind != "classification":  # accuracy is NaN
+        return {"accuracy": accuracy, "loss": loss.item(), "confusion": np.zeros((0, 0), dtype=np.int64)}
     predicted = scores.argmax(1).numpy()
-    return {"accuracy": float((predicted == dataset.labels).mean()), "loss": loss,
+    return {"accuracy": float((predicted == dataset.labels).mean()), "loss": loss.item(),
             "confusion": plots.confusion_matrix(dataset.labels, predicted, len(payload["classes"]))}
 
 
 def run_evaluate(source: Path, data: str, out: Path | None) -> dict[str, Any]:
+    """Scores of the network `source` holds on `data`: the fields of `netspec evaluate --format json`
+    (netspec.cli.reports.Evaluation). Beyond PRINTED_CONFUSION classes the confusion matrix goes to
+    a CSV file instead; `out` names a picture of it to draw."""
     payload = checkpoint.load(source)
     network = checkpoint.network_of(payload)
     size = image_input_size(network)
@@ -234,63 +206,38 @@ def run_evaluate(source: Path, data: str, out: Path | None) -> dict[str, Any]:
     if out is not None:
         check_writable(out, folder=False)
     metrics = _evaluate(payload, dataset)
-    console = Console()
     matrix = metrics["confusion"]
-    title = (f"{payload['path']} on {data} ({len(dataset):,} images): accuracy {100 * metrics['accuracy']:.2f}%, "
-             f"loss {metrics['loss']:.4f}")
-    if matrix.size:
-        console.print(_per_class_table(title, classes, matrix))
-        _show_confusion(console, matrix, classes, confusion_csv)
-        if out is not None:
-            plots.confusion_figure(matrix, classes, out, network.name)
-    else:  # regression: no classes to count
-        console.print(title, highlight=False)
-    return {"accuracy": metrics["accuracy"], "loss": metrics["loss"], "images": len(dataset)}
+    if matrix.size and confusion_csv is not None:
+        _write_confusion(matrix, classes, confusion_csv)
+    if matrix.size and out is not None:
+        plots.confusion_figure(matrix, classes, out, network.name)
+    return {"model": str(payload["path"]), "data": data, "images": len(dataset),
+            "accuracy": metrics["accuracy"] if math.isfinite(metrics["accuracy"]) else None,
+            "loss": metrics["loss"] if math.isfinite(metrics["loss"]) else None,
+            "classes": _class_scores(classes, matrix),
+            "confusion": matrix.tolist() if matrix.size and confusion_csv is None else None,
+            "confusion_csv": str(confusion_csv) if matrix.size and confusion_csv is not None else None,
+            "figure": str(out) if matrix.size and out is not None else None}
 
 
-def _show_confusion(console: Console, matrix: np.ndarray, classes: list[str], csv_path: Path | None) -> None:
-    """The matrix as a table, or (csv_path: too many classes to read one) written to csv_path in long
-    form, one row per non-zero cell, which stays small however many classes there are."""
-    if csv_path is None:
-        confusion = Table(title="confusion (rows: true, columns: predicted)")
-        confusion.add_column("")
-        for name in classes:
-            confusion.add_column(terminal_text(name), justify="right")
-        for i, name in enumerate(classes):
-            confusion.add_row(terminal_text(name), *[str(v) if v else "·" for v in matrix[i]])
-        console.print(confusion)
-        return
+def _write_confusion(matrix: np.ndarray, classes: list[str], csv_path: Path) -> None:
+    """The matrix in long form, one row per non-zero cell: small however many classes there are."""
     text = io.StringIO(newline="")
     writer = csv.writer(text)
     writer.writerow(["true", "predicted", "count"])
     for i, j in zip(*np.nonzero(matrix)):
         writer.writerow([classes[i], classes[j], int(matrix[i, j])])
     write_text(csv_path, text.getvalue())
-    console.print(f"confusion matrix ({len(classes):,} × {len(classes):,}): too large to print; every non-zero "
-                  f"cell (true, predicted, count) is in {csv_path}", highlight=False, soft_wrap=True)
 
 
-def _per_class_table(title: str, classes: list[str], matrix: np.ndarray) -> Table:
-    """Images, correct, recall and precision per class; beyond FULL_PER_CLASS_TABLE classes, only
-    the classes with the lowest and the highest recall (a table of thousands of rows reads as none)."""
-    table = Table(title=title, title_style="bold")
-    for column in ("class", "images", "correct", "recall", "precision"):
-        table.add_column(column, justify="right" if column != "class" else "left")
+def _class_scores(classes: list[str], matrix: np.ndarray) -> list[dict[str, Any]]:
+    """Images, correct, recall and precision per class (none for a regression network)."""
+    if not matrix.size:
+        return []
     totals, correct, predicted = matrix.sum(axis=1), np.diagonal(matrix), matrix.sum(axis=0)
-    recall = correct / np.maximum(totals, 1)
-    shown = list(range(len(classes)))
-    if len(classes) > FULL_PER_CLASS_TABLE:
-        by_recall = np.argsort(recall, kind="stable")
-        shown = [*by_recall[:SHOWN_AT_EACH_END], None, *by_recall[-SHOWN_AT_EACH_END:]]
-        table.caption = (f"{len(classes):,} classes: the {SHOWN_AT_EACH_END} with the lowest recall, then the "
-                         f"{SHOWN_AT_EACH_END} with the highest")
-    for i in shown:
-        if i is None:
-            table.add_row(f"… {len(classes) - 2 * SHOWN_AT_EACH_END:,} more", "", "", "", "")
-            continue
-        table.add_row(terminal_text(classes[i]), f"{totals[i]:,}", f"{correct[i]:,}", f"{100 * recall[i]:.1f}%",
-                      f"{100 * correct[i] / max(predicted[i], 1):.1f}%")
-    return table
+    return [{"name": name, "images": int(totals[i]), "correct": int(correct[i]),
+             "recall": float(correct[i] / max(totals[i], 1)), "precision": float(correct[i] / max(predicted[i], 1))}
+            for i, name in enumerate(classes)]
 
 
 def run_predict(source: Path, images: list[Path]) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 from netspec.language import load_file
-from netspec.progress import TrainingProgress
+from netspec.cli.progress import TrainingProgress
 from netspec.train import checkpoint as checkpoint_module
 from netspec.train.data import load_source
 from netspec.train.events import CheckpointSaved, RunFinished, RunStarted, StepDone, ValidationDone
@@ -161,7 +161,8 @@ def test_train_draws_the_bar_unless_quiet(tmp_path, folder2):
     spec = write_spec(tmp_path / "tiny.net", options=ONE_EPOCH)
     quiet = netspec("train", spec, "--data", folder2, "--out", tmp_path / "quiet", "--quiet")
     assert quiet.code == 0, quiet
-    assert quiet.out == ""
+    assert quiet.out == "" and "epoch" not in quiet.err
     shown = netspec("train", spec, "--data", folder2, "--out", tmp_path / "shown")
     assert shown.code == 0, shown
-    assert shown.out.startswith("epoch 1/1 ") and " 4/4 loss " in shown.out  # 32 images, batch 8
+    assert "epoch 1/1 " in shown.err and " 4/4 loss " in shown.err  # 32 images, batch 8; stdout is the result's
+    assert "epoch" not in shown.out

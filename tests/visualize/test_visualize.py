@@ -83,8 +83,8 @@ def channels(trained: core.Trained, layer: str) -> int:
 def layout(result, out: Path) -> tuple[Image.Image, int, tuple[int, int], tuple[int, int]]:
     """The PNG the command wrote, checked against the size it printed; its tiles, grid and tile size."""
     assert result.code == 0, result
-    match = LAYOUT.search(result.out)
-    assert match, result.out
+    match = LAYOUT.search(result.err)  # "wrote FILE (...)" lines go to stderr, as every command's do
+    assert match and result.out == "", result
     width, height, tiles, rows, columns, tile_h, tile_w = map(int, match.groups())
     image = Image.open(out)
     assert image.format == "PNG" and image.size == (width, height)
@@ -129,7 +129,7 @@ def test_filters_of_other_layers_are_grey(run, trained, tmp_path):
     result = netspec("visualize", "filters", run, "--layer", "conv_2", "--input-channel", "3", "-o", out)
     image, tiles, _, _ = layout(result, out)
     assert image.mode == "L" and tiles == channels(trained, "conv_2")
-    assert "input channel 3 of 8" in result.out
+    assert "input channel 3 of 8" in result.err
 
 
 @pytest.mark.parametrize("layer", ["relu_1", "maxpool", "fc"])
@@ -139,7 +139,7 @@ def test_activations_one_tile_per_channel(run, root, trained, tmp_path, layer):
     image, tiles, grid, tile = layout(result, out)
     height, width, count = trained.rows[layer].output_dims[0]
     assert tiles == count and tile == (height * enlargement(height, width, TILE_PIXELS),) * 2
-    assert trained.rows[layer].output_shapes[0] in result.out  # e.g. 16×16×8
+    assert trained.rows[layer].output_shapes[0] in result.err  # e.g. 16×16×8
     pixels = np.stack([tile_pixels(image, i, grid, tile) for i in range(tiles)])
     assert pixels.min() == 0 and pixels.max() == 255  # mat2gray over the whole output
 
@@ -161,7 +161,7 @@ def test_gradcam_picture(run, root, tmp_path):
     image, tiles, grid, tile = layout(result, out)
     assert image.mode == "RGB" and tiles == 2 and grid == (1, 2)
     assert tile == (VIEW_PIXELS, VIEW_PIXELS)  # 16×16 enlarged 14 times
-    assert re.search(r"class 'topleft' \(\d+\.\d%, predicted 'topleft'\), layer relu_2 8×8×8", result.out)
+    assert re.search(r"class 'topleft' \(\d+\.\d%, predicted 'topleft'\), layer relu_2 8×8×8", result.err)
     # the left panel is the image itself, enlarged
     original = np.asarray(Image.open(root / "topleft.png"))
     assert np.array_equal(tile_pixels(image, 0, grid, tile)[::14, ::14], original)
@@ -184,14 +184,14 @@ def test_dream_raises_its_class_score_deterministically(run, trained, tmp_path):
     with torch.no_grad():
         score = float(trained.model.run(torch.from_numpy(written)[None].float(), capture={"fc"})["fc"].flatten()[1])
     assert score == pytest.approx(first.after, abs=1e-4)
-    assert f"score {first.before:.2f} on the starting noise, {first.after:.2f} on the dream" in result.out
+    assert f"score {first.before:.2f} on the starting noise, {first.after:.2f} on the dream" in result.err
 
 
 def test_dream_of_a_channel(run, tmp_path):
     out = tmp_path / "channel.png"
     result = netspec("visualize", "dream", run, "--layer", "conv_2", "--channel", "2", "--levels", "1", "-o", out)
     assert result.code == 0, result
-    assert result.out.startswith("conv_2 channel 2: score")
+    assert result.err.startswith("conv_2 channel 2: score")
 
 
 def test_missing_folders_are_created(run, tmp_path):

@@ -1,4 +1,5 @@
-"""`netspec visualize`: pictures of what a trained network learned and what it looks at.
+"""`netspec visualize`: pictures of what a trained network learned and what it looks at
+(the pictures are made by `netspec.visualize`).
 
 Only typer is imported here; torch, numpy and Pillow load inside the commands, so registering
 this sub-app keeps `netspec check` and `netspec analyze` free of them.
@@ -12,13 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from ..text import printable
+from .options import QuietOption
+from .output import Output
 
 if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
 
-app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
-                  help="Pictures (PNG) of a trained network: filters, activations, Grad-CAM, deep dream.")
+__all__ = ["filters", "activations", "gradcam", "dream"]
 
 RunArgument = Annotated[Path, typer.Argument(metavar="RUN", help="Run folder or checkpoint (.pt).")]
 ImageArgument = Annotated[Path, typer.Argument(metavar="IMAGE",
@@ -36,7 +38,7 @@ def _check_png(out: Path) -> None:
 def _write(image: Image.Image, out: Path) -> None:
     """Atomically, like `netspec export`: an existing file survives a failed write."""
     from ..files import write_atomically
-    from .montage import png_bytes
+    from ..visualize.montage import png_bytes
 
     write_atomically(out, lambda stream: stream.write(png_bytes(image)))
 
@@ -49,7 +51,6 @@ def _rgb(pixels: np.ndarray) -> np.ndarray:
     return view if view.shape[2] == 3 else np.repeat(view.mean(axis=2, keepdims=True), 3, axis=2)
 
 
-@app.command()
 def filters(
     run: RunArgument,
     out: OutOption,
@@ -57,14 +58,15 @@ def filters(
     input_channel: Annotated[Optional[int], typer.Option(
         min=1, help="Input channel to show, from 1 (default: colour for 3 input channels, else "
                     "channel 1).")] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """A convolution's filters, one tile per filter, each stretched to black..white on its own.
 
     A layer reading 3 channels shows them as colour (RGB); otherwise each tile is one input
     channel of the filter (the first, or --input-channel), in grey."""
     from ..diagnostics import error
-    from . import core
-    from .montage import montage, rescale
+    from ..visualize import core
+    from ..visualize.montage import montage, rescale
 
     _check_png(out)
     trained = core.load(run)
@@ -83,23 +85,24 @@ def filters(
         shown = "in grey" if inputs == 1 else f"input channel {channel} of {inputs}"
     picture = montage(rescale(tiles, per_item=True), f"{name}: {count} filters of {size}, {shown}")
     _write(picture.image, out)
-    typer.echo(f"wrote {out} ({picture.describe()}): {printable(name)}, {count} filters of {size}, {shown}")
+    Output(quiet=quiet).note(f"wrote {out} ({picture.describe()}): {printable(name)}, {count} filters of {size}, "
+                             f"{shown}")
 
 
-@app.command()
 def activations(
     run: RunArgument,
     image: ImageArgument,
     layer: Annotated[str, typer.Option(help="Layer whose output to show (an H×W×C output).")],
     out: OutOption,
+    quiet: QuietOption = False,
 ) -> None:
     """One tile per channel of a layer's output for an image: MATLAB's
     `activations(net, img, layer, 'OutputAs', 'channels')` then `montage(mat2gray(act))`.
 
     The whole output is stretched to black..white at once, as mat2gray does, so a weakly
     responding channel looks dark next to a strong one."""
-    from . import core
-    from .montage import montage, rescale
+    from ..visualize import core
+    from ..visualize.montage import montage, rescale
 
     _check_png(out)
     trained = core.load(run)
@@ -107,10 +110,9 @@ def activations(
     shape = trained.rows[layer].output_shapes[0]
     picture = montage(rescale(maps), f"{layer} ({shape}) for {image.name}")
     _write(picture.image, out)
-    typer.echo(f"wrote {out} ({picture.describe()}): {printable(layer)} {shape}, one tile per channel")
+    Output(quiet=quiet).note(f"wrote {out} ({picture.describe()}): {printable(layer)} {shape}, one tile per channel")
 
 
-@app.command()
 def gradcam(
     run: RunArgument,
     image: ImageArgument,
@@ -118,6 +120,7 @@ def gradcam(
     class_name: ClassOption = None,
     layer: Annotated[Optional[str], typer.Option(
         help="Layer to explain (default: the last one whose output is larger than 1×1).")] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Where the network looks: Grad-CAM of a class score (default: the predicted class) at a layer,
     as a jet heat map over the image, beside the image.
@@ -127,8 +130,8 @@ def gradcam(
     the input size."""
     import numpy as np
 
-    from . import core
-    from .montage import VIEW_PIXELS, heat_overlay, montage
+    from ..visualize import core
+    from ..visualize.montage import VIEW_PIXELS, heat_overlay, montage
 
     _check_png(out)
     trained = core.load(run)
@@ -142,12 +145,10 @@ def gradcam(
     picture = montage(np.stack([view, heat_overlay(view, result.heat)]),
                       f"Grad-CAM of '{name}' ({probability:.1f}%) at {result.layer} {shape}", at_least=VIEW_PIXELS)
     _write(picture.image, out)
-    typer.echo(f"class '{printable(name)}' ({probability:.1f}%, predicted '{printable(predicted)}'), "
-               f"layer {printable(result.layer)} {shape}: "
-               f"wrote {out} ({picture.describe()})")
+    Output(quiet=quiet).note(f"class '{printable(name)}' ({probability:.1f}%, predicted '{printable(predicted)}'), "
+                             f"layer {printable(result.layer)} {shape}: wrote {out} ({picture.describe()})")
 
 
-@app.command()
 def dream(
     run: RunArgument,
     out: OutOption,
@@ -159,6 +160,7 @@ def dream(
     levels: Annotated[int, typer.Option(min=1, help="Pyramid levels, coarse to fine (PyramidLevels).")] = 3,
     scale: Annotated[float, typer.Option(min=1.0, help="Size ratio between levels (PyramidScale).")] = 1.4,
     seed: Annotated[int, typer.Option(help="Seed of the starting noise.")] = 0,
+    quiet: QuietOption = False,
 ) -> None:
     """deepDreamImage: the input that most raises a class's score (or a layer's channel), by gradient
     ascent on the pixels from seeded noise, coarse to fine over an image pyramid.
@@ -167,8 +169,8 @@ def dream(
     (nearest neighbour) by a whole factor to at least 224 pixels: a 28×28 input gives 224×224."""
     from PIL import Image
 
-    from . import core
-    from .montage import VIEW_PIXELS, enlarge, enlargement
+    from ..visualize import core
+    from ..visualize.montage import VIEW_PIXELS, enlarge, enlargement
 
     _check_png(out)
     if (class_name is None) == (layer is None):
@@ -186,5 +188,6 @@ def dream(
         Image.fromarray(enlarge(pixels.mean(axis=2).round().astype("uint8"), factor), "L")
     _write(picture, out)
     what = f"class '{class_name}'" if class_name is not None else f"{layer} channel {channel}"
-    typer.echo(f"{what}: score {result.before:.2f} on the starting noise, {result.after:.2f} on the dream; "
-               f"wrote {out} ({picture.width}×{picture.height} px, the {height}×{width} input ×{factor})")
+    Output(quiet=quiet).note(f"{what}: score {result.before:.2f} on the starting noise, {result.after:.2f} on the "
+                             f"dream; wrote {out} ({picture.width}×{picture.height} px, the {height}×{width} input "
+                             f"×{factor})")

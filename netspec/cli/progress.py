@@ -9,7 +9,7 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from .train.events import Event, RunFinished, RunStarted, StepDone
+from ..train.events import Event, RunFinished, RunStarted, StepDone
 
 __all__ = ["TrainingProgress"]
 
