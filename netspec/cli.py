@@ -21,7 +21,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import typer  # noqa: E402
 
 from . import collector  # noqa: E402
-from .diagnostics import Diagnostic, NetspecError, Severity, SourceMap, render  # noqa: E402
+from .diagnostics import Diagnostic, NetspecError, Severity, SourceMap, explain_footer, render  # noqa: E402
 from .tables import SHOWN_ROWS  # noqa: E402
 from .backends import MIN_OPSET  # noqa: E402
 from .text import printable  # noqa: E402
@@ -64,6 +64,9 @@ AllOption = Annotated[bool, typer.Option("--all", help=f"Show every layer (a tab
 def _print_diagnostics(diagnostics: list[Diagnostic], sources: SourceMap | None) -> None:
     for diagnostic in diagnostics:
         sys.stderr.write(render(diagnostic, sources) + "\n\n")
+    footer = explain_footer(diagnostics)
+    if footer is not None:
+        sys.stderr.write(footer + "\n\n")
 
 
 def _load(file: Path, net: str | None, assignments: list[str] | None, max_file_size: int | None,
@@ -499,6 +502,22 @@ def schema(
     typer.echo(json.dumps(json_schema(), indent=2))
 
 
+@app.command()
+def explain(code: Annotated[str, typer.Argument(metavar="CODE", help="A diagnostic code, e.g. E204 (any case).")]) \
+        -> None:
+    """What a diagnostic code means, an example that sets it off, and the fix (as `rustc --explain`)."""
+    from .codes import closest_codes, explanation
+
+    text = explanation(code)
+    if text is None:
+        closest = closest_codes(code)
+        typer.echo(f"netspec: no diagnostic code '{printable(code)}'"
+                   f"{'; the closest are ' + ', '.join(closest) if closest else ''} (every code: docs/codes.md)",
+                   err=True)
+        raise typer.Exit(1)
+    typer.echo("\n".join(printable(line) for line in text.split("\n")))
+
+
 def _join_input_size(argv: list[str]) -> list[str]:
     """Let `--input-size H W C` take up to three words, as the option is documented."""
     out: list[str] = []
@@ -533,7 +552,7 @@ def _invoked(argv: list[str]) -> tuple[typer.Typer, dict]:
     return app, {}
 
 
-SHORT_COMMANDS = frozenset({"check", "parse", "analyze", "graph", "layers", "schema"})
+SHORT_COMMANDS = frozenset({"check", "parse", "analyze", "graph", "layers", "schema", "explain"})
 """Commands that end the process as soon as they are done (no torch, no worker processes)."""
 
 
