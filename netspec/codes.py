@@ -1555,7 +1555,7 @@ layers = [imageInputLayer([28 28 1])
         "Lower the learning rate (`--lr`), add 'GradientThreshold' to trainingOptions, or check the data.",
         example=DIGITS,
         command="netspec train example.net --lr 1e6",
-        needs="a training run that diverges",
+        needs="a run that diverges (a learning rate this high usually makes it)",
     ),
     "R005": Code(
         "symbolic input size in training",
