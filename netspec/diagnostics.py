@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .text import printable
 
-__all__ = ["Span", "Severity", "Diagnostic", "NetspecError", "SourceMap", "render", "suggest"]
+__all__ = ["Span", "Severity", "Diagnostic", "NetspecError", "SourceMap", "render", "explain_footer", "suggest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +168,16 @@ def render(diagnostic: Diagnostic, sources: SourceMap | None = None) -> str:
     if diagnostic.hint:
         out.append(f"{gutter} = help: {_shortened(diagnostic.hint)}")
     return "\n".join(out)
+
+
+def explain_footer(diagnostics: Iterable[Diagnostic]) -> str | None:
+    """rustc's closing line under a run's diagnostics: the `netspec explain` command for their
+    codes, the errors' first. None when there is nothing to explain."""
+    ranked = sorted(diagnostics, key=lambda d: d.severity is not Severity.error)
+    codes = list(dict.fromkeys(d.code for d in ranked))
+    if not codes:
+        return None
+    if len(codes) == 1:
+        return f"For more information about this {ranked[0].severity.value}, try `netspec explain {codes[0]}`."
+    return (f"For more information about {', '.join(codes)}, try `netspec explain CODE` "
+            f"(e.g. `netspec explain {codes[0]}`).")

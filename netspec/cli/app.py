@@ -34,6 +34,7 @@ app.command()(run_commands.predict)
 app.command()(run_commands.export)
 app.command()(spec_commands.layers)
 app.command()(spec_commands.schema)
+app.command()(spec_commands.explain)
 
 visualize_app = typer.Typer(**TYPER_SETTINGS, no_args_is_help=True)
 for command in (visualize_commands.filters, visualize_commands.activations, visualize_commands.gradcam,
@@ -88,7 +89,7 @@ def _missing_package(exc: Exception) -> str | None:
     return OPTIONAL_PACKAGES.get((exc.name or "").split(".")[0])
 
 
-SHORT_COMMANDS = frozenset({"check", "parse", "analyze", "graph", "layers", "schema"})
+SHORT_COMMANDS = frozenset({"check", "parse", "analyze", "graph", "layers", "schema", "explain"})
 """Commands that end the process as soon as they are done (no torch, no worker processes)."""
 
 

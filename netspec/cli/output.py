@@ -109,10 +109,13 @@ class Output:
         """Located diagnostics in rustc's layout, even with --quiet (they say why the exit code is 1)."""
         if not diagnostics:
             return
-        from ..diagnostics import render
+        from ..diagnostics import explain_footer, render
 
         for diagnostic in diagnostics:
             sys.stderr.write(render(diagnostic, sources) + "\n\n")
+        footer = explain_footer(diagnostics)
+        if footer is not None:
+            sys.stderr.write(footer + "\n\n")
 
     # rich consoles follow sys.stdout / sys.stderr as they are when printing (a test may swap them)
     @cached_property

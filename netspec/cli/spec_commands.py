@@ -1,5 +1,5 @@
 """Commands that read a spec or the catalogue and never run a network: `check`, `parse`,
-`analyze`, `graph`, `layers`, `schema`. They import neither torch nor onnx."""
+`analyze`, `graph`, `layers`, `schema`, `explain`. They import neither torch nor onnx."""
 
 from __future__ import annotations
 
@@ -301,3 +301,19 @@ def schema(
         raise typer.BadParameter(f"--analysis is --for analyze, not --for {command}", param_hint="--analysis")
     chosen = choose(command or ("analyze" if analysis else "parse"), REPORTING_COMMANDS, "--for")
     out.document(json.dumps(SCHEMAS[chosen](), indent=2))
+
+
+def explain(code: Annotated[str, typer.Argument(metavar="CODE", help="A diagnostic code, e.g. E204 (any case).")]) \
+        -> None:
+    """What a diagnostic code means, an example that sets it off, and the fix (as `rustc --explain`)."""
+    from ..codes import closest_codes, explanation
+    from ..text import printable
+
+    out = Output()
+    text = explanation(code)
+    if text is None:
+        closest = closest_codes(code)
+        out.error(f"no diagnostic code '{printable(code)}'"
+                  f"{'; the closest are ' + ', '.join(closest) if closest else ''} (every code: docs/codes.md)")
+        raise typer.Exit(1)
+    out.text("\n".join(printable(line) for line in text.split("\n")))
