@@ -165,7 +165,7 @@ def test_example_of_a_command_that_needs_more_is_a_clean_spec(code: str, tmp_pat
 
 def test_every_command_of_the_examples_exists():
     from netspec.cli import app
-    from netspec.visualize.cli import app as visualize_app
+    from netspec.cli.app import visualize_app
 
     commands = {info.name or info.callback.__name__ for info in app.registered_commands}
     visualize = {info.name or info.callback.__name__ for info in visualize_app.registered_commands}
