@@ -231,12 +231,16 @@ def graph(
             if format == "dot" or dot is not None:
                 backend.write(drawing, output, format, dot=dot or "dot")
                 out.wrote(output)
-            else:
+            else:  # a user error (exit 1) that still leaves the drawing, unless a file of that name exists
                 fallback = output.with_suffix(".dot")
-                backend.write(drawing, fallback, "dot")
-                out.error(f"the Graphviz 'dot' program is not installed, so {fallback} was written instead of "
-                          f"{output}.\nRender it with:\n    dot -T{format} {shlex.quote(str(fallback))} -o "
-                          f"{shlex.quote(str(output))}\nafter installing Graphviz: {GRAPHVIZ_INSTALL}")
+                wrote = not fallback.exists()
+                if wrote:
+                    backend.write(drawing, fallback, "dot")
+                out.error(f"the Graphviz 'dot' program is not installed, so {output} was not written"
+                          + (f"; {fallback} was written instead.\nRender it with:\n    dot -T{format} "
+                             f"{shlex.quote(str(fallback))} -o {shlex.quote(str(output))}\nafter installing"
+                             if wrote else ".\nInstall") + f" Graphviz: {GRAPHVIZ_INSTALL}")
+                raise typer.Exit(1)
         except (OSError, backend.RenderError) as exc:
             out.error(f"cannot write {output}: {exc}")
             raise typer.Exit(1)

@@ -315,12 +315,23 @@ def test_cli_without_dot_writes_dot_and_says_how_to_render(tmp_path, monkeypatch
     monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
     out = tmp_path / "out.svg"
     result = invoke("graph", SPECS / "inception_module.net", "-o", out)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # what was asked for was not made: a user error (issue 13)
+    assert "internal error" not in result.stderr
     assert not out.exists()
     fallback = tmp_path / "out.dot"
     assert fallback.read_text().startswith("digraph")
     assert f"dot -Tsvg {fallback} -o {out}" in result.stderr
     assert "apt-get install graphviz" in result.stderr and "brew install graphviz" in result.stderr
+
+
+def test_cli_without_dot_keeps_an_existing_dot_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
+    fallback = tmp_path / "out.dot"
+    fallback.write_text("my own drawing")
+    result = invoke("graph", SPECS / "inception_module.net", "-o", tmp_path / "out.png")
+    assert result.exit_code == 1
+    assert fallback.read_text() == "my own drawing"
+    assert "apt-get install graphviz" in result.stderr and "was not written" in result.stderr
 
 
 def test_failed_render_keeps_the_existing_file(tmp_path, monkeypatch):

@@ -50,11 +50,11 @@ def test_a_missing_netspec_module_is_still_a_bug(monkeypatch, tmp_path):
 
 def test_graph_without_dot_on_the_path(monkeypatch, tmp_path):
     """No `dot` anywhere on PATH: the DOT file is written, with the command that renders it and how
-    to install Graphviz (exit 0: the drawing exists, only its rendering is left to do)."""
+    to install Graphviz (exit 1: the picture asked for was not made; issue 13)."""
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     out = tmp_path / "net.svg"
     result = netspec("graph", SPEC, "-o", out)
-    assert result.code == 0, result
+    assert result.code == 1, result
     assert (tmp_path / "net.dot").read_text().startswith("digraph") and not out.exists()
     assert f"dot -Tsvg {tmp_path / 'net.dot'} -o {out}" in result.err
     assert "apt-get install graphviz" in result.err and "internal error" not in result.err
