@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 _SCRIPT = Path(sys.executable).with_name("netspec")
 NETSPEC = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "netspec.cli"]
-"""The console script a user runs (`-m netspec.cli` would compile cli.py again in every process)."""
+"""The console script a user runs (`-m netspec.cli` would run the package as __main__, compiled again in every process)."""
 HERE = Path(__file__).resolve().parent
 
 PEERS = ("torchinfo", "fvcore", "ptflops", "FlopCounterMode")
