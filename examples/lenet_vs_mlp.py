@@ -59,7 +59,7 @@ def compare(epochs: int, out: Path, normalization: str = "zscore", seed: int = 0
         run = out / spec.stem
         summary = run_train(network, note + spec.read_text(encoding="utf-8"), spec, data="builtin", out=run,
                             overrides={**OPTIONS, "epochs": epochs}, seed=seed, init=None, resume=None,
-                            augment=None, split=0.8, quiet=True, overwrite=True)  # --out DIR again: fresh runs
+                            augment=None, split=0.8, overwrite=True)  # --out DIR again: fresh runs
         results[label] = {"spec": str(spec), "run": str(run), "learnables": totals.learnables,
                           "macs": totals.macs, "test_accuracy": summary["test"]["accuracy"],
                           "test_loss": summary["test"]["loss"], "test_images": summary["test"]["images"],

@@ -95,7 +95,7 @@ def transfer(out: Path, sizes: tuple[int, ...] = (5, 10, 20, 50), base_per_class
                   init: Path | None = None) -> dict[str, Any]:
         return run_train(network, spec.read_text(encoding="utf-8"), spec, data=str(data), out=run,
                          overrides={"epochs": epochs}, seed=seed, init=init, resume=None, augment=None,
-                         split=split, quiet=True, overwrite=True)  # --out DIR again: fresh runs
+                         split=split, overwrite=True)  # --out DIR again: fresh runs
 
     base_data = write_digits(out / "data" / "train_0-4", train.images, train.labels, BASE_DIGITS, base_per_class)
     base_run = out / "base"
