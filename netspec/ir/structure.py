@@ -58,19 +58,21 @@ class MultiplicationLayer(MultiInputLayer):
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         first = inputs[0]
+        if any(shape.kind != first.kind or len(shape.dims) != len(first.dims) for shape in inputs):
+            raise self._unmatched(inputs)
         dims: list[Dim] = []
-        broadcastable = all(shape.kind == first.kind and len(shape.dims) == len(first.dims) for shape in inputs)
-        for axis in range(len(first.dims) if broadcastable else 0):
-            sizes = [shape.dims[axis] for shape in inputs]
-            wide = [size for size in sizes if not (is_known(size) and size == 1)]
-            if any(is_known(a) and is_known(b) and a != b for a, b in zip(wide, wide[1:])):
-                broadcastable = False
-            dims.append(next((size for size in wide if is_known(size)), wide[0] if wide else 1))
-        if not broadcastable:
-            raise ShapeError(f"multiplicationLayer inputs cannot be multiplied: {_describe(inputs, self.input_names)}",
-                             hint="each dimension must be the same in every input, or 1 in some of them "
-                                  "(a 1×1×C gate scales an H×W×C map)", code="A103")
+        for sizes in zip(*(shape.dims for shape in inputs)):
+            wide = [size for size in sizes if not (is_known(size) and size == 1)]  # a 1 is broadcast
+            known = {size for size in wide if is_known(size)}
+            if len(known) > 1:
+                raise self._unmatched(inputs)
+            dims.append(known.pop() if known else wide[0] if wide else 1)
         return [Shape(first.kind, tuple(dims))]
+
+    def _unmatched(self, inputs: list[Shape]) -> ShapeError:
+        return ShapeError(f"multiplicationLayer inputs cannot be multiplied: {_describe(inputs, self.input_names)}",
+                          hint="each dimension must be the same in every input, or 1 in some of them "
+                               "(a 1×1×C gate scales an H×W×C map)", code="A103")
 
     def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         return (len(inputs) - 1) * outputs[0].numel

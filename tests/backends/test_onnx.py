@@ -241,6 +241,20 @@ def test_channel_shuffle_and_broadcast_multiplication_export_exactly():
     assert_onnx_matches_torch(model, proto, exciting_input(proto, 2), ["shuffle", "gate", "excite", "fc"])
 
 
+def test_channel_shuffle_and_multiplication_in_the_pytorch_source_export():
+    from netspec.backends.pytorch_source import to_source
+
+    network = load_source(SHUFFLE_AND_EXCITE, "se.net").network
+    model = to_torch(network, seed=4).eval()
+    namespace: dict = {}
+    exec(compile(to_source(network), "generated.py", "exec"), namespace)
+    generated = namespace["Net"]().eval()
+    generated.load_state_dict(model.state_dict())
+    x = torch.rand(2, 8, 7, 7) * 255
+    with torch.no_grad():
+        assert torch.equal(generated(x), model(x))
+
+
 def test_asymmetric_same_padding_survives_as_onnx_pads():
     network = load_source("layers = [imageInputLayer([8 8 1],'Normalization','none')\n"
                           "convolution2dLayer(4,1,'Padding','same','Name','c')];", "pad.net").network
