@@ -455,6 +455,12 @@ for _zoo_name in ZOO:
     LIBRARY[_zoo_name] = _zoo_function(_zoo_name)
 
 
+MATLAB_ONLY_PRETRAINED = frozenset({"googlenet-places365", "inceptionresnetv2", "nasnetmobile", "nasnetlarge",
+                                    "darknet19"}) - set(ZOO)
+"""Names imagePretrainedNetwork takes in MATLAB whose architecture netspec does not ship (no
+"did you mean" for them: the user meant that network)."""
+
+
 class PretrainedOptions(BaseModel):
     """imagePretrainedNetwork's arguments (R2024a): the network name (default "squeezenet"), the
     weights (netspec has none either way), and NumClasses, which replaces the learnable layer of
@@ -481,6 +487,9 @@ def _image_pretrained_network(ctx, args, nargout, span):
         network: Value = replace(classes.value, structural=True)
     else:
         options = _validate(PretrainedOptions, "imagePretrainedNetwork", bound, {}, span)
+        if options.name in MATLAB_ONLY_PRETRAINED:
+            raise BuiltinError(f"netspec does not ship MATLAB's '{options.name}' architecture", 0,
+                               hint=f"available: {', '.join(sorted(ZOO))}")
         if options.name not in ZOO:
             guess = suggest(options.name, ZOO)
             raise BuiltinError(f"netspec has no architecture '{options.name}'", 0,

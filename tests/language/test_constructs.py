@@ -958,6 +958,7 @@ def test_image_pretrained_network_num_classes_from_data_asks_for_a_binding():
 
 @pytest.mark.parametrize("call, code, words", [
     ('imagePretrainedNetwork("resnet5")', "E141", "did you mean 'resnet50'"),
+    ('imagePretrainedNetwork("nasnetlarge")', "E141", "does not ship MATLAB's 'nasnetlarge'"),
     ('imagePretrainedNetwork("resnet50", NumClasses=0)', "E206", "NumClasses"),
     ('imagePretrainedNetwork("resnet50", NumResponses=1)', "E141", "NumResponses"),
     ('imagePretrainedNetwork("resnet50", Weights="imagenet")', "E206", "Weights"),
