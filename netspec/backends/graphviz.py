@@ -159,10 +159,12 @@ LABELS: dict[type[Layer], Callable[[Layer], str]] = {
     structure.AdditionLayer: _text("+"),
     structure.DepthConcatenationLayer: _text("concat"),
     structure.ConcatenationLayer: lambda layer: f"concat dim {layer.dim}",
+    structure.MultiplicationLayer: _text("×"),
     # other
     structure.FlattenLayer: _text("flatten"),
     structure.DropoutLayer: lambda layer: f"dropout {_number(layer.probability)}",
     structure.Resize2dLayer: _resize,
+    structure.ChannelShufflingLayer: lambda layer: f"channel shuffle {layer.groups}",
 }
 """IR layer class -> its label function; the class's `family` trait picks the style. Every class in
 `netspec.ir.LAYERS` has a row."""

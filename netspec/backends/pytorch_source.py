@@ -24,7 +24,7 @@ from .torch import module_name, to_torch
 __all__ = ["to_source"]
 
 HELPERS = (lowering.Pad, lowering.Crop, lowering.InputNormalization, lowering.Linear, lowering.Add,
-           lowering.Concat, lowering.Softmax, lowering.Resize)
+           lowering.Concat, lowering.Softmax, lowering.Resize, lowering.Multiply, lowering.ChannelShuffle)
 
 
 def _literal(value: object) -> str:

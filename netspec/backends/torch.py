@@ -157,6 +157,33 @@ class Add(nn.Module):
         return total
 
 
+class Multiply(nn.Module):
+    """multiplicationLayer: element-wise product; a size-1 axis is broadcast, in MATLAB as in torch."""
+
+    def forward(self, *inputs: Tensor) -> Tensor:
+        product = inputs[0]
+        for x in inputs[1:]:
+            product = product * x
+        return product
+
+
+class ChannelShuffle(nn.Module):
+    """MATLAB's ChannelShufflingLayer: the channels as (Groups, C/Groups) blocks, transposed
+    (its predict: reshape to [h w C/g g n], permute the two channel axes, reshape back), so
+    output channel k is input channel (k mod g)·C/g + floor(k/g). A constant gather rather
+    than reshapes: ONNX then keeps every size static."""
+
+    def __init__(self, groups: int, channels: int):
+        super().__init__()
+        self.groups = groups
+        self.channels = channels
+        order = [(k % groups) * (channels // groups) + k // groups for k in range(channels)]
+        self.register_buffer("order", torch.tensor(order), persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.index_select(1, self.order)
+
+
 class Concat(nn.Module):
     def __init__(self, dim: int):
         super().__init__()
@@ -369,6 +396,16 @@ def _flatten(layer, inputs, outputs) -> nn.Module:
 @lowers(structure.AdditionLayer)
 def _add(layer, inputs, outputs) -> nn.Module:
     return Add()
+
+
+@lowers(structure.MultiplicationLayer)
+def _multiply(layer, inputs, outputs) -> nn.Module:
+    return Multiply()
+
+
+@lowers(structure.ChannelShufflingLayer)
+def _channel_shuffle(layer, inputs, outputs) -> nn.Module:
+    return ChannelShuffle(layer.groups, int(inputs[0].channels))
 
 
 @lowers(structure.DepthConcatenationLayer, structure.ConcatenationLayer)

@@ -1,4 +1,5 @@
-"""Layers that merge, reshape or regularize: addition, concatenation, flatten, resize, dropout."""
+"""Layers that merge, reshape or regularize: addition, multiplication, concatenation, flatten,
+resize, dropout, channel shuffle."""
 
 
 from typing import Annotated, Literal
@@ -10,7 +11,7 @@ from .data_kind import IMAGE, DataKind
 from .shape import GLOBAL, Dim, Shape, ShapeError, floordiv, is_known
 
 __all__ = ["AdditionLayer", "DepthConcatenationLayer", "ConcatenationLayer", "FlattenLayer",
-           "Resize2dLayer", "DropoutLayer"]
+           "Resize2dLayer", "DropoutLayer", "MultiplicationLayer", "ChannelShufflingLayer"]
 
 
 def _describe(inputs: list[Shape], names: list[str]) -> str:
@@ -36,6 +37,42 @@ class AdditionLayer(MultiInputLayer):
                              hint="every input of an addition must have the same H×W×C "
                                   "(a 1×1 convolution with a stride can match a shortcut)", code="A103")
         return [first]
+
+    def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        return (len(inputs) - 1) * outputs[0].numel
+
+
+class MultiplicationLayer(MultiInputLayer):
+    """Element-wise product. MATLAB: the inputs are "either same across all dimensions or same
+    across at least one dimension with other dimensions as singleton dimensions", so a 1×1×C gate
+    scales an H×W×C map (EfficientNet's squeeze-and-excitation)."""
+
+    kind: Literal["multiplication"] = "multiplication"
+    matlab = "multiplicationLayer"
+    base_name = "multiplication"
+    positional = ("num_inputs",)
+    required = 1
+    elementwise = False
+    family = "merge"
+    torch_counted = False
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        first = inputs[0]
+        if any(shape.kind != first.kind or len(shape.dims) != len(first.dims) for shape in inputs):
+            raise self._unmatched(inputs)
+        dims: list[Dim] = []
+        for sizes in zip(*(shape.dims for shape in inputs)):
+            wide = [size for size in sizes if not (is_known(size) and size == 1)]  # a 1 is broadcast
+            known = {size for size in wide if is_known(size)}
+            if len(known) > 1:
+                raise self._unmatched(inputs)
+            dims.append(known.pop() if known else wide[0] if wide else 1)
+        return [Shape(first.kind, tuple(dims))]
+
+    def _unmatched(self, inputs: list[Shape]) -> ShapeError:
+        return ShapeError(f"multiplicationLayer inputs cannot be multiplied: {_describe(inputs, self.input_names)}",
+                          hint="each dimension must be the same in every input, or 1 in some of them "
+                               "(a 1×1×C gate scales an H×W×C map)", code="A103")
 
     def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         return (len(inputs) - 1) * outputs[0].numel
@@ -172,3 +209,28 @@ class Resize2dLayer(Layer):
         sizes = tuple(floordiv(size * int(round(scale * 1_000_000)), 1_000_000)
                       for size, scale in zip(shape.spatial, self.scale))
         return [shape.with_spatial(sizes)]
+
+
+class ChannelShufflingLayer(Layer):
+    """ShuffleNet's channel shuffle, as MATLAB's pretrained `shufflenet` holds it (a class of the
+    support package, built as `nnet.shufflenet.layer.ChannelShufflingLayer(name, groups)`): the
+    channels, seen as `groups` rows of C/groups, are read column by column."""
+
+    kind: Literal["channel_shuffling"] = "channel_shuffling"
+    matlab = "nnet.shufflenet.layer.ChannelShufflingLayer"
+    base_name = "shuffle"
+    positional = ("name", "groups")
+    required = 2
+    elementwise = False
+    family = "other"
+    torch_counted = False
+
+    groups: PositiveInt
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        shape = self.require(inputs, IMAGE)
+        if is_known(shape.channels) and shape.channels % self.groups:
+            raise ShapeError(f"ChannelShufflingLayer splits {shape.channels} channels into {self.groups} groups, "
+                             "which does not divide evenly", hint="Groups must divide the input channels",
+                             code="A105")
+        return [shape]

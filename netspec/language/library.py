@@ -9,12 +9,13 @@ import os
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError
 
 from ..diagnostics import Span, error, suggest
-from ..ir import CONSTRUCTORS, Layer, TrainingOptions, option_key
+from ..ir import CONSTRUCTORS, Convolution2dLayer, FullyConnectedLayer, Layer, TrainingOptions, option_key
+from ..ir.base import Lower
 from . import graphs
 from .builtins import Arg, BuiltinError, as_text
 from .values import Cell, Char, Graph, LayerArray, Matrix, Opaque, OptionsValue, Str, SymbolicSize, Value, type_name
@@ -454,11 +455,57 @@ for _zoo_name in ZOO:
     LIBRARY[_zoo_name] = _zoo_function(_zoo_name)
 
 
+MATLAB_ONLY_PRETRAINED = frozenset({"googlenet-places365", "inceptionresnetv2", "nasnetmobile", "nasnetlarge",
+                                    "darknet19"}) - set(ZOO)
+"""Names imagePretrainedNetwork takes in MATLAB whose architecture netspec does not ship (no
+"did you mean" for them: the user meant that network)."""
+
+
+class PretrainedOptions(BaseModel):
+    """imagePretrainedNetwork's arguments (R2024a): the network name (default "squeezenet"), the
+    weights (netspec has none either way), and NumClasses, which replaces the learnable layer of
+    the classification head by one with that many outputs (NumResponses, its regression
+    counterpart, is refused)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "squeezenet"
+    weights: Annotated[Literal["pretrained", "none"], Lower] = "pretrained"
+    num_classes: PositiveInt | None = None
+    num_responses: PositiveInt | None = None
+
+
 @library("imagePretrainedNetwork")
 def _image_pretrained_network(ctx, args, nargout, span):
-    name = as_text(args[0], 0, "a network name") if args else "squeezenet"
-    if name not in ZOO:
-        guess = suggest(name, ZOO)
-        raise BuiltinError(f"netspec has no architecture '{name}'", 0,
-                           hint=f"did you mean '{guess}'?" if guess else f"available: {', '.join(sorted(ZOO))}")
-    return ctx.zoo_network(name, span)
+    bound = _bind(ctx, PretrainedOptions, "imagePretrainedNetwork", args, ("name",), 0, frozenset(), span)
+    if "num_responses" in bound:
+        where = next(i for i, arg in enumerate(args) if arg is bound["num_responses"])
+        raise BuiltinError("netspec does not build NumResponses' regression head", where,
+                           hint="use NumClasses, or replace the head with replaceLayer and a regressionLayer")
+    classes = bound.get("num_classes")
+    if classes is not None and isinstance(classes.value, Opaque):  # NumClasses=numel(categories(...))
+        network: Value = replace(classes.value, structural=True)
+    else:
+        options = _validate(PretrainedOptions, "imagePretrainedNetwork", bound, {}, span)
+        if options.name in MATLAB_ONLY_PRETRAINED:
+            raise BuiltinError(f"netspec does not ship MATLAB's '{options.name}' architecture", 0,
+                               hint=f"available: {', '.join(sorted(ZOO))}")
+        if options.name not in ZOO:
+            guess = suggest(options.name, ZOO)
+            raise BuiltinError(f"netspec has no architecture '{options.name}'", 0,
+                               hint=f"did you mean '{guess}'?" if guess else f"available: {', '.join(sorted(ZOO))}")
+        network = ctx.zoo_network(options.name, span)
+        if options.num_classes is not None:
+            network = _with_classes(network, options.num_classes)
+    return [network, Opaque("classNames", span)] if nargout > 1 else network
+
+
+def _with_classes(graph: Graph, classes: int) -> Graph:
+    """The graph with its classification head's learnable layer (the fully connected layer or
+    convolution the output reads through softmax, pooling, ...) giving `classes` outputs."""
+    name = next(n for n, layer in reversed(graph.layers.items()) if not layer.output_names)
+    while not isinstance(graph.layers[name], (FullyConnectedLayer, Convolution2dLayer)):
+        name = graph.source_of(name, graph.layers[name].input_names[0]).source
+    head = graph.layers[name].model_copy()
+    setattr(head, "output_size" if isinstance(head, FullyConnectedLayer) else "num_filters", classes)
+    return Graph({**graph.layers, name: head}, list(graph.connections), graph.kind)

@@ -12,6 +12,7 @@ import pytest
 
 import netspec
 from netspec.analysis import Analysis, analyze
+from netspec.language import load_source
 
 SPECS = Path(__file__).parents[2] / "specs"
 
@@ -312,3 +313,100 @@ def test_googlenet_bottleneck_totals_are_consistent():
     assert a.bottleneck_totals["bottleneck_macs"] == sum(b.bottleneck_macs for b in a.bottlenecks)
     assert a.bottleneck_totals["saved_macs"] == (a.bottleneck_totals["direct_macs"]
                                                  - a.bottleneck_totals["bottleneck_macs"])
+
+
+# --------------------------------------------------------------------------------------------
+# MATLAB's pretrained architectures (netspec/zoo): learnables against an independent figure.
+# MATLAB's convolution2dLayer always has a bias, even where the imported model (Caffe, Keras,
+# TensorFlow) had none, so MATLAB's count is the reference model's plus one bias per output
+# channel of those convolutions, summed here from the architecture's definition.
+# --------------------------------------------------------------------------------------------
+
+_ZOO: dict[str, Analysis] = {}
+
+
+def zoo(name: str) -> Analysis:
+    if name not in _ZOO:
+        _ZOO[name] = analyze(load_source(f"net = {name};\n", "zoo.net").network)
+    return _ZOO[name]
+
+
+RESNET101_STAGES = [(64, 3), (128, 4), (256, 23), (512, 3)]  # bottleneck width, blocks
+RESNET101_BIASES = 64 + sum(blocks * (w + w + 4 * w) + 4 * w for w, blocks in RESNET101_STAGES)
+# Inception-v3 (Szegedy et al. 2016, Keras's InceptionV3), output channels of every convolution
+INCEPTION_V3_BIASES = (
+    32 + 32 + 64 + 80 + 192                                                  # stem
+    + sum(64 + 48 + 64 + 64 + 96 + 96 + pool for pool in (32, 64, 64))      # mixed0-2
+    + 384 + 64 + 96 + 96                                                     # mixed3
+    + sum(192 + c + c + 192 + 4 * c + 192 + 192 for c in (128, 160, 160, 192))  # mixed4-7
+    + 192 + 320 + 3 * 192 + 192                                              # mixed8
+    + 2 * (320 + 384 + 2 * 384 + 448 + 384 + 2 * 384 + 192))                # mixed9-10
+DENSENET201_BIASES = 64 + (6 + 12 + 48 + 32) * (4 * 32 + 32) + (128 + 256 + 896)  # stem, dense layers, transitions
+# EfficientNet-B0 (Tan & Le 2019, Table 1): [expansion, output channels, repeats]; the SE
+# convolutions have a bias in torchvision too
+EFFICIENTNET_B0_STAGES = [(1, 16, 1), (6, 24, 2), (6, 40, 2), (6, 80, 3), (6, 112, 3), (6, 192, 4), (6, 320, 1)]
+
+
+def _efficientnet_b0_biases() -> int:
+    total, cin = 32 + 1280, 32  # stem and head convolutions
+    for expansion, cout, repeats in EFFICIENTNET_B0_STAGES:
+        for _ in range(repeats):
+            hidden = cin * expansion
+            total += (hidden if expansion != 1 else 0) + hidden + cout  # expand, depthwise, project
+            cin = cout
+    return total
+
+
+# Xception (Chollet 2017, Fig. 5): separable convolutions are a depthwise (cin) and a pointwise (cout)
+XCEPTION_SEPARABLE = ([(64, 128), (128, 128), (128, 256), (256, 256), (256, 728), (728, 728)]
+                      + [(728, 728)] * 24 + [(728, 728), (728, 1024), (1024, 1536), (1536, 2048)])
+XCEPTION_BIASES = 32 + 64 + (128 + 256 + 728 + 1024) + sum(a + b for a, b in XCEPTION_SEPARABLE)
+
+
+@pytest.mark.parametrize("name, reference, biases", [
+    # torchvision resnet101 parameter count (the same architecture; v1.5's stride placement
+    # moves no parameter)
+    ("resnet101", 44_549_160, RESNET101_BIASES),
+    # torchvision inception_v3 27,161,264 less its AuxLogits (MATLAB's has no auxiliary head):
+    # conv 768·128 + BN 2·128 + conv 128·768·5·5 + BN 2·768 + fc 768·1000 + 1000 = 3,326,696
+    ("inceptionv3", 27_161_264 - (768 * 128 + 2 * 128 + 128 * 768 * 25 + 2 * 768 + 768 * 1000 + 1000),
+     INCEPTION_V3_BIASES),
+    # torchvision densenet201 parameter count
+    ("densenet201", 20_013_928, DENSENET201_BIASES),
+    # torchvision efficientnet_b0 parameter count
+    ("efficientnetb0", 5_288_548, _efficientnet_b0_biases()),
+    # Chollet 2017, Table 3: Xception 22,855,952 parameters
+    ("xception", 22_855_952, XCEPTION_BIASES),
+])
+def test_pretrained_architecture_learnables(name, reference, biases):
+    # biases: resnet101 52,672; inceptionv3 17,216 (on 23,834,568); densenet201 17,024;
+    # efficientnetb0 21,008; xception 50,312
+    a = zoo(name)
+    assert a.totals.learnables == reference + biases
+    assert not a.has_errors
+
+
+@pytest.mark.parametrize("name, millions", [
+    # MATLAB, "Pretrained Deep Neural Networks" (mathworks.com/help/deeplearning/ug/
+    # pretrained-convolutional-neural-networks.html), column "Parameters (Millions)": shufflenet
+    # is ShuffleNet v1, which torchvision does not have; darknet53 has no other reference.
+    ("shufflenet", 1.4), ("darknet53", 41.6),
+    # the same table for the others, to its rounding
+    ("resnet101", 44.6), ("inceptionv3", 23.9), ("densenet201", 20.0), ("efficientnetb0", 5.3), ("xception", 22.9),
+])
+def test_pretrained_architecture_learnables_match_matlabs_table(name, millions):
+    assert round(zoo(name).totals.learnables / 1e6, 1) == millions
+
+
+@pytest.mark.parametrize("name, macs, tolerance", [
+    # He et al. 2016, Table 1: 101-layer, 7.6×10⁹ FLOPs (multiply-adds), to its rounding
+    ("resnet101", 7.6e9, 0.01),
+    # Tan & Le 2019, Table 2: EfficientNet-B0, 0.39B FLOPS (multiply-adds), to its rounding
+    ("efficientnetb0", 0.39e9, 0.02),
+    # Redmon & Farhadi 2018, Table 2: Darknet-53, 18.7 billion operations (two per multiply-add)
+    ("darknet53", 18.7e9 / 2, 0.01),
+    # torchvision's model table: inception_v3 5.71 GFLOPS, densenet201 4.29 (multiply-adds)
+    ("inceptionv3", 5.71e9, 0.005), ("densenet201", 4.29e9, 0.005),
+])
+def test_pretrained_architecture_macs_are_the_published_ones(name, macs, tolerance):
+    assert abs(zoo(name).totals.macs / macs - 1) < tolerance

@@ -118,6 +118,8 @@ LABELS = {
     "additionLayer(2)": "+",
     "depthConcatenationLayer(4)": "concat",
     "concatenationLayer(3,2)": "concat dim 3",
+    "multiplicationLayer(2)": "×",
+    "nnet.shufflenet.layer.ChannelShufflingLayer('s',4)": "channel shuffle 4",
     "flattenLayer": "flatten",
     "dropoutLayer": "dropout 0.5",
     "resize2dLayer('Scale',2)": "resize ×2, nearest",

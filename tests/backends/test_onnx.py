@@ -214,6 +214,47 @@ def test_every_layer_kind_exports_exactly(text):
     assert_onnx_matches_torch(model, proto, exciting_input(proto, 3), [name for name, sources in model.plan if sources])
 
 
+SHUFFLE_AND_EXCITE = """
+lgraph = layerGraph([imageInputLayer([7 7 8],'Name','in')
+    groupedConvolution2dLayer(1,3,4,'Name','gconv')
+    nnet.shufflenet.layer.ChannelShufflingLayer('shuffle',4)
+    swishLayer('Name','act')
+    multiplicationLayer(2,'Name','excite')
+    globalAveragePooling2dLayer('Name','gap')
+    fullyConnectedLayer(3,'Name','fc')
+    softmaxLayer('Name','sm')
+    classificationLayer('Name','out')]);
+lgraph = addLayers(lgraph,[globalAveragePooling2dLayer('Name','squeeze'); sigmoidLayer('Name','gate')]);
+lgraph = connectLayers(lgraph,'act','squeeze');
+lgraph = connectLayers(lgraph,'gate','excite/in2');
+"""
+
+
+def test_channel_shuffle_and_broadcast_multiplication_export_exactly():
+    network = load_source(SHUFFLE_AND_EXCITE, "se.net").network
+    model = to_torch(network, seed=3).eval()
+    proto = to_onnx(network, model.state_dict())
+    onnx.checker.check_model(proto, full_check=True)
+    shapes = inferred_shapes(proto)
+    assert shapes["shuffle"][1:] == [12, 7, 7] and shapes["gate"][1:] == [12, 1, 1]
+    assert shapes["excite"][1:] == [12, 7, 7]
+    assert_onnx_matches_torch(model, proto, exciting_input(proto, 2), ["shuffle", "gate", "excite", "fc"])
+
+
+def test_channel_shuffle_and_multiplication_in_the_pytorch_source_export():
+    from netspec.backends.pytorch_source import to_source
+
+    network = load_source(SHUFFLE_AND_EXCITE, "se.net").network
+    model = to_torch(network, seed=4).eval()
+    namespace: dict = {}
+    exec(compile(to_source(network), "generated.py", "exec"), namespace)
+    generated = namespace["Net"]().eval()
+    generated.load_state_dict(model.state_dict())
+    x = torch.rand(2, 8, 7, 7) * 255
+    with torch.no_grad():
+        assert torch.equal(generated(x), model(x))
+
+
 def test_asymmetric_same_padding_survives_as_onnx_pads():
     network = load_source("layers = [imageInputLayer([8 8 1],'Normalization','none')\n"
                           "convolution2dLayer(4,1,'Padding','same','Name','c')];", "pad.net").network

@@ -778,6 +778,65 @@ def test_resize_nearest_default_is_half_pixel_round():
     torch.testing.assert_close(_out(built, x, "r"), x[:, :, 1::2, 1::2])
 
 
+def test_multiplication_scales_each_channel_by_its_squeeze_excitation_gate():
+    built = tiny("lgraph = layerGraph([imageInputLayer([6 5 8],'Normalization','none','Name','in')\n"
+                 "    globalAveragePooling2dLayer('Name','g')\n    multiplicationLayer(2,'Name','m')]);\n"
+                 "lgraph = connectLayers(lgraph,'in','m/in2');")
+    x = torch.randn(2, 8, 6, 5)
+    torch.testing.assert_close(_out(built, x, "m"), x * x.mean(dim=(2, 3), keepdim=True))
+
+
+def matlab_channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """MATLAB's ChannelShufflingLayer predict, in MATLAB's column-major [h w c n] layout:
+    reshape to [h w c/g g n], permute(Z, [1 2 4 3 5]), reshape back."""
+    array = x.permute(2, 3, 1, 0).numpy()
+    h, w, c, n = array.shape
+    z = array.reshape((h, w, c // groups, groups, n), order="F").transpose(0, 1, 3, 2, 4)
+    return torch.from_numpy(z.reshape((h, w, c, n), order="F").copy()).permute(3, 2, 0, 1)
+
+
+@pytest.mark.parametrize("channels, groups", [(12, 4), (12, 3), (8, 8)])
+def test_channel_shuffle_is_matlabs_reshape_permute_reshape(channels, groups):
+    built = tiny(f"layers=[imageInputLayer([3 4 {channels}],'Normalization','none')\n"
+                 f"nnet.shufflenet.layer.ChannelShufflingLayer('s',{groups})];")
+    x = torch.randn(2, channels, 3, 4)
+    y = _out(built, x, "s")
+    torch.testing.assert_close(y, matlab_channel_shuffle(x, groups))
+    per_group = channels // groups  # output channel k reads input channel (k mod g)·C/g + floor(k/g)
+    torch.testing.assert_close(y, x[:, [(k % groups) * per_group + k // groups for k in range(channels)]])
+
+
+# -- 5b. MATLAB's pretrained architectures (netspec/zoo) ---------------------------------------------
+
+NEW_ZOO = ["resnet101", "inceptionv3", "densenet201", "efficientnetb0", "xception", "shufflenet", "darknet53"]
+
+
+@pytest.mark.parametrize("name", NEW_ZOO)
+def test_pretrained_architectures_lower_at_the_analyzed_shapes(name):
+    """Built on the meta device (shapes only, no memory, no arithmetic): the module's parameters
+    are the analyzer's learnables, every layer's output has the analyzed shape, and the forward
+    pass ends in the 1×1×1000 class scores."""
+    network = load_source(f"net = {name};\n", "zoo.net").network
+    reports = {row.name: row for row in analyze(network).layers}
+    with torch.device("meta"):
+        model = to_torch(network)
+        names = [layer for layer, _ in model.plan]
+        values = model.run(torch.zeros(2, *model.input_sizes[0]), capture=set(names))
+    assert sum(p.numel() for p in model.parameters()) == sum(row.learnables for row in reports.values())
+    for layer in names:
+        assert tuple(values[layer].shape[1:]) == torch_shape(reports[layer].output_dims[0]), layer
+    assert tuple(values[model.output_names[0]].shape) == (2, 1000, 1, 1)
+
+
+def test_shufflenet_runs():
+    """The one whose channel shuffle is new, for real (the smallest of them)."""
+    built = build(load_source("net = shufflenet;\n", "zoo.net").network, "shufflenet")
+    with torch.no_grad():
+        scores = built.model(*built.inputs(1, torch.Generator().manual_seed(0)))
+    assert scores.shape == (1, 1000, 1, 1) and torch.isfinite(scores).all()
+    torch.testing.assert_close(scores.sum(), torch.tensor(1.0))  # softmax over the 1000 classes
+
+
 # -- 6. dispatch coverage --------------------------------------------------------------------------
 
 def test_every_ir_layer_is_lowered_or_declared_unsupported():

@@ -77,6 +77,8 @@ CASES: dict[str, tuple[str, str, dict]] = {
     "addition": ("additionLayer(2)", "addition", {"num_inputs": 2}),
     "depth_concatenation": ("depthConcatenationLayer(2)", "depthcat", {"num_inputs": 2}),
     "concatenation": ("concatenationLayer(3, 2)", "concat", {"dim": 3, "num_inputs": 2}),
+    "multiplication": ("multiplicationLayer(2)", "multiplication", {"num_inputs": 2}),
+    "channel_shuffling": ("nnet.shufflenet.layer.ChannelShufflingLayer('shuffle', 4)", "shuffle", {"groups": 4}),
     "flatten": ("flattenLayer", "flatten", {}),
     "dropout": ("dropoutLayer", "dropout", {"probability": 0.5}),
     # resize2dLayer has no required positional argument but needs Scale or OutputSize
@@ -120,9 +122,9 @@ def test_trait_values():
     families = {}
     for kind, cls in LAYERS.items():
         families.setdefault(cls.family, set()).add(kind)
-    assert families["merge"] == {"addition", "depth_concatenation", "concatenation"}
+    assert families["merge"] == {"addition", "depth_concatenation", "concatenation", "multiplication"}
     assert families["fc"] == {"fully_connected"}
-    assert families["other"] == {"flatten", "dropout", "resize2d"}
+    assert families["other"] == {"flatten", "dropout", "resize2d", "channel_shuffling"}
     assert "softmax" in families["activation"] and "classification" in families["io"]
 
 
@@ -295,14 +297,16 @@ def test_port_names_of_multi_input_layers():
     assert make("depthConcatenationLayer(4)").input_names == ["in1", "in2", "in3", "in4"]
     concat = make("concatenationLayer(3, 2)")
     assert concat.input_names == ["in1", "in2"] and concat.dim == 3 and concat.num_inputs == 2
-    for expression in ("additionLayer(3)", "depthConcatenationLayer(4)", "concatenationLayer(3, 2)"):
+    assert make("multiplicationLayer(3)").input_names == ["in1", "in2", "in3"]
+    for expression in ("additionLayer(3)", "depthConcatenationLayer(4)", "concatenationLayer(3, 2)",
+                       "multiplicationLayer(2)"):
         assert make(expression).output_names == ["out"]
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_single_ports(kind):
     layer = make(CASES[kind][0])
-    if kind in ("addition", "depth_concatenation", "concatenation"):
+    if kind in ("addition", "depth_concatenation", "concatenation", "multiplication"):
         return
     cls = LAYERS[kind]
     if kind.endswith("_input"):
@@ -319,3 +323,49 @@ def test_single_ports(kind):
 def test_integer_values_become_floats_for_float_fields():
     layer = make("clippedReluLayer(6)")
     assert isinstance(layer.ceiling, float) and not math.isinf(layer.ceiling)
+
+
+# -- multiplication (broadcasting) and channel shuffle ---------------------------------------------
+
+def shapes_of(text: str) -> dict[str, list]:
+    from netspec.analysis import analyze
+    report = analyze(load_source(text, "t.net").network)
+    return {row.name: row.output_dims for row in report.layers} | {
+        "errors": [d.code for d in report.diagnostics if d.severity.value == "error"]}
+
+
+MULTIPLY = """
+lgraph = layerGraph([imageInputLayer([6 6 8],'Name','in'); {gate}; multiplicationLayer(2,'Name','m')]);
+lgraph = connectLayers(lgraph,'in','m/in2');
+"""
+
+
+@pytest.mark.parametrize("gate, product", [
+    ("globalAveragePooling2dLayer('Name','g')", [6, 6, 8]),         # 1×1×8 scales 6×6×8 (squeeze-excitation)
+    ("convolution2dLayer(1,1,'Name','g')", [6, 6, 8]),              # 6×6×1 scales every channel
+    ("convolution2dLayer(1,8,'Name','g')", [6, 6, 8]),              # same sizes
+])
+def test_multiplication_broadcasts_singleton_dimensions(gate, product):
+    shapes = shapes_of(MULTIPLY.format(gate=gate))
+    assert shapes["m"] == [product] and shapes["errors"] == []
+
+
+@pytest.mark.parametrize("gate", ["convolution2dLayer(1,4,'Name','g')",            # 4 channels against 8
+                                  "maxPooling2dLayer(2,'Stride',2,'Name','g')"])  # 3×3 against 6×6
+def test_multiplication_refuses_sizes_that_are_neither_equal_nor_one(gate):
+    shapes = shapes_of(MULTIPLY.format(gate=gate))
+    assert shapes["errors"] == ["A103"] and shapes["m"] == []
+
+
+def test_channel_shuffle_keeps_the_shape_and_needs_groups_to_divide_the_channels():
+    ok = shapes_of("layers = [imageInputLayer([5 5 12]); nnet.shufflenet.layer.ChannelShufflingLayer('s', 4)];")
+    assert ok["s"] == [[5, 5, 12]] and ok["errors"] == []
+    bad = shapes_of("layers = [imageInputLayer([5 5 10]); nnet.shufflenet.layer.ChannelShufflingLayer('s', 4)];")
+    assert bad["errors"] == ["A105"]
+
+
+def test_a_package_qualified_constructor_is_called_only_when_no_variable_shadows_it():
+    layer = make("nnet.shufflenet.layer.ChannelShufflingLayer('shuffle_8to10', 4)")
+    assert layer.name == "shuffle_8to10" and layer.groups == 4 and layer.display_type() == layer.matlab
+    network = load_source("nnet.x = 3;\nn = nnet.x;\nlayers = fullyConnectedLayer(n);\n", "t.net").network
+    assert network.layers[0].output_size == 3

@@ -64,7 +64,8 @@ REQUIRED_ARGS = {
     "maxPooling2dLayer": "3, 'Stride', 2, 'Padding', [0 1 0 1]", "averagePooling2dLayer": "2",
     "maxPooling1dLayer": "2", "averagePooling1dLayer": "2", "additionLayer": "3", "depthConcatenationLayer": "4",
     "concatenationLayer": "3, 2", "resize2dLayer": "'Scale', 2", "dropoutLayer": "0.2",
-    "classificationLayer": "'Classes', {'a', 'b'}", "leakyReluLayer": "0.1",
+    "classificationLayer": "'Classes', {'a', 'b'}", "leakyReluLayer": "0.1", "multiplicationLayer": "3",
+    "nnet.shufflenet.layer.ChannelShufflingLayer": "'shuffle_8to10', 4",
 }
 
 

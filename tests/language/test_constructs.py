@@ -887,6 +887,12 @@ def test_alexnet_first_22_layers_end_at_drop7():
     ("alexnet", 25, (227, 227, 3)), ("vgg16", 41, (224, 224, 3)), ("vgg19", 47, (224, 224, 3)),
     ("googlenet", 144, (224, 224, 3)), ("resnet18", 71, (224, 224, 3)), ("resnet50", 177, (224, 224, 3)),
     ("squeezenet", 68, (227, 227, 3)), ("mobilenetv2", 154, (224, 224, 3)),
+    # MATLAB's `numel(net.Layers)` and `net.Layers(1).InputSize` (the image input sizes of the
+    # "Pretrained Deep Neural Networks" table: 299-by-299 for Inception-v3 and Xception, 256 for
+    # DarkNet-53)
+    ("resnet101", 347, (224, 224, 3)), ("inceptionv3", 315, (299, 299, 3)),
+    ("densenet201", 708, (224, 224, 3)), ("efficientnetb0", 290, (224, 224, 3)),
+    ("xception", 170, (299, 299, 3)), ("shufflenet", 172, (224, 224, 3)), ("darknet53", 184, (256, 256, 3)),
 ])
 def test_pretrained_architectures(function, count, size):
     result = run(f"net = {function};\nL = net.Layers;\nn = numel(L);\n")
@@ -896,6 +902,73 @@ def test_pretrained_architectures(function, count, size):
     assert result.network.layers[0].input_size == size
     assert result.network.layers[-1].kind == "classification"
     assert result.diagnostics == []
+
+
+@pytest.mark.parametrize("function, connections, names", [
+    # MATLAB's `size(net.Connections, 1)` and some of its layer names (first, a middle one, last)
+    ("resnet101", 379, ["data", "res4b22_relu", "ClassificationLayer_predictions"]),
+    ("densenet201", 805, ["input_1", "conv4_block48_concat", "ClassificationLayer_fc1000"]),
+    ("efficientnetb0", 363, ["ImageInput", "Conv__442", "classification"]),
+    ("xception", 181, ["input_1", "block14_sepconv1_channel-wise", "ClassificationLayer_predictions"]),
+    ("shufflenet", 187, ["Input_gpu_0|data_0", "shuffle_191to193", "ClassificationLayer_node_203"]),
+    ("darknet53", 206, ["input", "res23", "output"]),
+    ("inceptionv3", 349, ["input_1", "concatenate_2", "ClassificationLayer_predictions"]),
+])
+def test_pretrained_architectures_connect_as_matlab_names_them(function, connections, names):
+    network = run(f"net = {function};\n").network
+    layer_names = [layer.name for layer in network.layers]
+    assert len(network.connections) == connections
+    assert layer_names[0] == names[0] and names[1] in layer_names and layer_names[-1] == names[2]
+
+
+@pytest.mark.parametrize("call, layers, head, outputs", [
+    ("imagePretrainedNetwork", 68, "conv10", 1000),                      # SqueezeNet by default
+    ('imagePretrainedNetwork("resnet101")', 347, "fc1000", 1000),
+    ('imagePretrainedNetwork("inceptionv3", NumClasses=5)', 315, "predictions", 5),
+    ("imagePretrainedNetwork('darknet53', 'NumClasses', 7, 'Weights', 'none')", 184, "conv53", 7),
+    ("imagePretrainedNetwork(NumClasses=3)", 68, "conv10", 3),          # a convolution is the head
+    ('imagePretrainedNetwork("efficientnetb0", NumClasses=2)', 290, "efficientnet-b0|model|head|dense|MatMul", 2),
+])
+def test_image_pretrained_network_and_its_num_classes(call, layers, head, outputs):
+    """NumClasses replaces the learnable layer of the classification head (keeping its name)."""
+    network = run(f"net = {call};\n").network
+    assert len(network.layers) == layers
+    layer = network.layer(head)
+    assert (layer.output_size if hasattr(layer, "output_size") else layer.num_filters) == outputs
+
+
+def test_image_pretrained_network_also_returns_the_class_names():
+    result = run('[net, classNames] = imagePretrainedNetwork("shufflenet", NumClasses=4);\n', net="net")
+    assert isinstance(result.variables["classNames"], Opaque)
+    assert result.network.layer("node_202").output_size == 4
+
+
+def test_image_pretrained_network_num_classes_from_data_asks_for_a_binding():
+    text = """
+        imds = imageDatastore('x');
+        numClasses = numel(categories(imds.Labels));
+        net = imagePretrainedNetwork("googlenet", NumClasses=numClasses);
+        """
+    with pytest.raises(NetspecError) as info:
+        run(text)
+    diagnostic = next(d for d in info.value.diagnostics if d.severity.value == "error")
+    assert diagnostic.code == "E405" and "--set numClasses=" in (diagnostic.hint or "")
+    assert run(text, bindings=parse_bindings(["numClasses=6"])).network.layer("loss3-classifier").output_size == 6
+
+
+@pytest.mark.parametrize("call, code, words", [
+    ('imagePretrainedNetwork("resnet5")', "E141", "did you mean 'resnet50'"),
+    ('imagePretrainedNetwork("nasnetlarge")', "E141", "does not ship MATLAB's 'nasnetlarge'"),
+    ('imagePretrainedNetwork("resnet50", NumClasses=0)', "E206", "NumClasses"),
+    ('imagePretrainedNetwork("resnet50", NumResponses=1)', "E141", "NumResponses"),
+    ('imagePretrainedNetwork("resnet50", Weights="imagenet")', "E206", "Weights"),
+])
+def test_image_pretrained_network_mistakes_are_located(call, code, words):
+    with pytest.raises(NetspecError) as info:
+        run(f"net = {call};\n")
+    diagnostic = info.value.diagnostic
+    assert diagnostic.code == code and diagnostic.span is not None
+    assert words in diagnostic.message + (diagnostic.hint or "")
 
 
 def test_transfer_learning_pattern():

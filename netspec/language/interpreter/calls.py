@@ -91,6 +91,9 @@ class Calls(State):
             if name not in scope.variables:
                 args = self._args(args_node, scope)
                 return self._call_function(name, args, nargout, node, scope)
+        qualified = self._qualified_name(target, scope) if target.data == "field" else None
+        if qualified is not None:
+            return self._call_function(qualified, self._args(args_node, scope), nargout, node, scope)
         value = self._eval(target, scope)
         if isinstance(value, FunctionHandle):
             args = self._args(args_node, scope)
@@ -99,6 +102,19 @@ class Calls(State):
         if isinstance(value, Opaque):
             return value
         return self._select(value, indices, node)
+
+    @staticmethod
+    def _qualified_name(target: Tree, scope: Scope) -> str | None:
+        """`nnet.shufflenet.layer.ChannelShufflingLayer`: a package-qualified library name whose
+        first part is no variable (what MATLAB's pretrained networks and their exports call)."""
+        parts: list[str] = []
+        while target.data == "field":
+            parts.append(str(target.children[1]))
+            target = target.children[0]
+        if target.data != "name" or token_text(target) in scope.variables:
+            return None
+        name = ".".join([token_text(target), *reversed(parts)])
+        return name if name in LIBRARY else None
 
     def _args(self, args_node: Tree | None, scope: Scope) -> list[Arg]:
         """A call's arguments, evaluated; a comma-separated list (`layers.Name`) gives one each."""
