@@ -58,13 +58,16 @@ CASES: dict[str, tuple[str, str, dict]] = {
         "input_size": 3, "min_length": 1, "normalization": "none", **INPUT_STATS}),
     "classification": ("classificationLayer", "classoutput", {"classes": "auto", "class_weights": "none"}),
     "regression": ("regressionLayer", "regressionoutput", {"response_names": []}),
+    "pixel_classification": ("pixelClassificationLayer", "classoutput", {"classes": "auto", "class_weights": "none"}),
+    "dice_pixel_classification": ("dicePixelClassificationLayer", "classoutput", {"classes": "auto"}),
     "batch_normalization": ("batchNormalizationLayer", "batchnorm", {
         **AFFINE_NORM, "mean_decay": 0.1, "variance_decay": 0.1}),
     "layer_normalization": ("layerNormalizationLayer", "layernorm", AFFINE_NORM),
     "cross_channel_normalization": ("crossChannelNormalizationLayer(5)", "crossnorm", {
         "window_channel_size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}),
     "max_pooling2d": ("maxPooling2dLayer(2)", "maxpool", {
-        "pool_size": (2, 2), "stride": (1, 1), "padding": (0, 0, 0, 0)}),
+        "pool_size": (2, 2), "stride": (1, 1), "padding": (0, 0, 0, 0), "has_unpooling_outputs": False}),
+    "max_unpooling2d": ("maxUnpooling2dLayer", "maxunpool", {}),
     "average_pooling2d": ("averagePooling2dLayer(3)", "avgpool", {
         "pool_size": (3, 3), "stride": (1, 1), "padding": (0, 0, 0, 0), "padding_value": 0.0}),
     "max_pooling1d": ("maxPooling1dLayer(2)", "maxpool1d", {"pool_size": 2, "stride": 1, "padding": (0, 0)}),
@@ -79,6 +82,11 @@ CASES: dict[str, tuple[str, str, dict]] = {
     "concatenation": ("concatenationLayer(3, 2)", "concat", {"dim": 3, "num_inputs": 2}),
     "flatten": ("flattenLayer", "flatten", {}),
     "dropout": ("dropoutLayer", "dropout", {"probability": 0.5}),
+    "spatial_dropout": ("spatialDropoutLayer", "spatialdropout", {"probability": 0.5}),
+    "crop2d": ("crop2dLayer('centercrop')", "crop", {"location": "centercrop"}),
+    # MATLAB names the Image Processing Toolbox's custom layers 'layer' when they have no name
+    "depth_to_space2d": ("depthToSpace2dLayer(2)", "layer", {"block_size": (2, 2), "mode": "dcr"}),
+    "space_to_depth": ("spaceToDepthLayer(2)", "layer", {"block_size": (2, 2)}),
     # resize2dLayer has no required positional argument but needs Scale or OutputSize
     "resize2d": ("resize2dLayer('Scale', 2)", "resize", {
         "scale": (2.0, 2.0), "output_size": None, "method": "nearest", "geometric_transform_mode": "half-pixel",
@@ -114,7 +122,7 @@ def test_trait_values():
     """Element-wise: what a 1×1 bottleneck passes through; torch-counted: FlopCounterMode's ops."""
     assert {k for k, cls in LAYERS.items() if cls.elementwise} == {
         "batch_normalization", "relu", "leaky_relu", "clipped_relu", "elu", "tanh", "sigmoid", "swish", "gelu",
-        "dropout"}
+        "dropout", "spatial_dropout"}
     assert {k for k, cls in LAYERS.items() if cls.torch_counted} == {
         "convolution2d", "grouped_convolution2d", "transposed_conv2d", "convolution1d", "fully_connected"}
     families = {}
@@ -122,7 +130,8 @@ def test_trait_values():
         families.setdefault(cls.family, set()).add(kind)
     assert families["merge"] == {"addition", "depth_concatenation", "concatenation"}
     assert families["fc"] == {"fully_connected"}
-    assert families["other"] == {"flatten", "dropout", "resize2d"}
+    assert families["other"] == {"flatten", "dropout", "resize2d", "spatial_dropout", "crop2d", "depth_to_space2d",
+                                 "space_to_depth"}
     assert "softmax" in families["activation"] and "classification" in families["io"]
 
 
@@ -299,17 +308,35 @@ def test_port_names_of_multi_input_layers():
         assert make(expression).output_names == ["out"]
 
 
+MULTI_PORT = {  # kind: (MATLAB expression, its InputNames, its OutputNames), from MATLAB's documentation
+    "crop2d": ("crop2dLayer([1 1])", ["in", "ref"], ["out"]),
+    "max_unpooling2d": ("maxUnpooling2dLayer", ["in", "indices", "size"], ["out"]),
+    "max_pooling2d": ("maxPooling2dLayer(2, 'HasUnpoolingOutputs', true)", ["in"], ["out", "indices", "size"]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MULTI_PORT))
+def test_ports_of_layers_with_several(kind):
+    expression, inputs, outputs = MULTI_PORT[kind]
+    layer = make(expression)
+    assert (layer.input_names, layer.output_names) == (inputs, outputs)
+
+
+def test_max_pooling_has_one_output_without_unpooling_outputs():
+    assert make("maxPooling2dLayer(2, 'HasUnpoolingOutputs', false)").output_names == ["out"]
+
+
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_single_ports(kind):
     layer = make(CASES[kind][0])
-    if kind in ("addition", "depth_concatenation", "concatenation"):
-        return
+    if kind in ("addition", "depth_concatenation", "concatenation", "crop2d", "max_unpooling2d"):
+        return  # several ports: test_port_names_of_multi_input_layers, test_ports_of_layers_with_several
     cls = LAYERS[kind]
     if kind.endswith("_input"):
         assert layer.input_names == []
     else:
         assert layer.input_names == ["in"]
-    if kind in ("classification", "regression"):
+    if kind in ("classification", "regression", "pixel_classification", "dice_pixel_classification"):
         assert layer.output_names == []
     else:
         assert layer.output_names == ["out"]
