@@ -17,6 +17,7 @@ import re
 import warnings
 from typing import Any
 
+import numpy as np
 import onnx
 import torch
 
@@ -24,7 +25,7 @@ from .. import __version__
 from ..ir import IMAGE, SEQUENCE, Network
 from ..text import printable
 from . import MIN_OPSET
-from .torch import GraphModule, module_name, to_torch
+from .torch import GraphModule, MaxPoolIndices, module_name, to_torch
 
 __all__ = ["to_onnx", "MIN_OPSET"]
 
@@ -69,6 +70,24 @@ def _fold_padding(proto: onnx.ModelProto, model: GraphModule) -> None:
                     user.attribute.remove(attribute)
             user.attribute.append(onnx.helper.make_attribute("count_include_pad", 1))
         user.input[0] = pad.input[0]
+    _drop_dead_nodes(graph)
+
+
+def _static_pads(proto: onnx.ModelProto, model: GraphModule) -> None:
+    """The -inf Pad of a max pooling with unpooling outputs gets its pads as a constant, not
+    PyTorch's shape computation, so shape inference sees every size. (It cannot be folded into
+    the MaxPool as `_fold_padding` does: the indices count positions in the padded plane.)"""
+    graph = proto.graph
+    scope = re.compile(r"^/([^/]+)/")
+    for pad in [n for n in graph.node if n.op_type == "Pad"]:
+        match = scope.match(pad.name) or scope.match(pad.output[0])
+        module = model.layers[match.group(1)] if match and match.group(1) in model.layers else None
+        if isinstance(module, MaxPoolIndices):
+            top, bottom, left, right = module.pads
+            pads = onnx.numpy_helper.from_array(np.array([0, 0, top, left, 0, 0, bottom, right], dtype=np.int64),
+                                                f"{pad.output[0]}_pads")
+            graph.initializer.append(pads)
+            pad.input[1] = pads.name
     _drop_dead_nodes(graph)
 
 
@@ -159,6 +178,7 @@ def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, c
                           training=torch.onnx.TrainingMode.PRESERVE)
     proto = onnx.load_from_string(buffer.getvalue())
     _fold_padding(proto, model)
+    _static_pads(proto, model)
     _rename_by_layer(proto, {module_name(layer.name): layer.name for layer in network.layers})
     _name_identities(proto, network, model)
     proto.producer_name = "netspec"

@@ -224,18 +224,18 @@ class MaxPoolIndices(nn.Module):
 
 
 class MaxUnpool(nn.Module):
-    """maxUnpooling2dLayer: each value scattered to where its maximum was, zeros elsewhere, in a
-    plane of `size` (H, W) from the analysis (the 'size' input says the same), so an exported
+    """maxUnpooling2dLayer: each value scattered to where its maximum was, zeros elsewhere, in an
+    output of `size` (C, H, W) from the analysis (the 'size' input says the same), so an exported
     graph keeps static shapes."""
 
-    def __init__(self, size: tuple[int, int]):
+    def __init__(self, size: tuple[int, int, int]):
         super().__init__()
         self.size = size
 
     def forward(self, x: Tensor, indices: Tensor, size: Tensor | None = None) -> Tensor:
-        height, width = self.size
-        flat = x.new_zeros((x.shape[0], x.shape[1], height * width)).scatter(2, indices.flatten(2), x.flatten(2))
-        return flat.reshape(-1, x.shape[1], height, width)
+        channels, height, width = self.size
+        flat = x.new_zeros((x.shape[0], channels, height * width)).scatter(2, indices.flatten(2), x.flatten(2))
+        return flat.reshape(-1, channels, height, width)
 
 
 class DepthToSpace(nn.Module):
@@ -455,7 +455,7 @@ def _global_pool(layer, inputs, outputs) -> nn.Module:
 
 @lowers(pool.MaxUnpooling2dLayer)
 def _unpool(layer, inputs, outputs) -> nn.Module:
-    return MaxUnpool(_concrete(layer, outputs[0].spatial))
+    return MaxUnpool(_concrete(layer, IMAGE.torch_order(outputs[0].dims)))
 
 
 @lowers(structure.SpatialDropoutLayer)

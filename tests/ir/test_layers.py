@@ -281,10 +281,50 @@ def test_classification_layer_classes():
     assert layer.classes == ["cat", "dog"]
 
 
+@pytest.mark.parametrize("expression, location, mode", [
+    ("crop2dLayer('centercrop')", "centercrop", "centercrop"),
+    ("crop2dLayer('CenterCrop')", "centercrop", "centercrop"),
+    ("crop2dLayer([3 4])", (3, 4), "custom"),
+    ("crop2dLayer(2)", (2, 2), "custom"),  # MATLAB's crop2dLayer repeats a scalar location
+])
+def test_crop2d_location_forms(expression, location, mode):
+    layer = make(expression)
+    assert (layer.location, layer.mode) == (location, mode)
+
+
+def test_depth_to_space_mode_and_block_forms():
+    layer = make("depthToSpace2dLayer([2 1], 'Mode', 'CRD')")
+    assert (layer.block_size, layer.mode) == ((2, 1), "crd")
+    assert make("spaceToDepthLayer([3 2])").block_size == (3, 2)
+
+
+def test_spatial_dropout_probability_by_name_and_by_position():
+    assert make("spatialDropoutLayer('Probability', 0.25)").probability == 0.25
+    assert make("spatialDropoutLayer(Probability=0.25)").probability == 0.25
+    assert make("spatialDropoutLayer(0.1)").probability == 0.1  # the form of MATLAB's TCN example layer
+
+
+def test_pixel_classification_options():
+    layer = make("pixelClassificationLayer('Classes', {'sky', 'road'}, 'ClassWeights', [1 4])")
+    assert (layer.classes, layer.class_weights) == (["sky", "road"], [1.0, 4.0])
+    assert make("dicePixelClassificationLayer('Classes', [\"a\" \"b\" \"c\"])").classes == ["a", "b", "c"]
+
+
+def test_pixel_classification_class_names_option_is_accepted_with_a_warning():
+    """`ClassNames` is what the option was called until R2019b; MATLAB still accepts it."""
+    result = load_source("layers = pixelClassificationLayer('ClassNames', {'a', 'b'}, 'ClassWeights', [1 2]);\n",
+                         "layer.net")
+    assert result.network.layers[0].class_weights == [1.0, 2.0]
+    assert [d.code for d in result.diagnostics] == ["W201"] and "ClassNames" in result.diagnostics[0].message
+
+
 def test_invalid_values_are_rejected():
     for expression in ("dropoutLayer(1.5)", "convolution2dLayer(0, 8)", "convolution2dLayer(3, 8, 'Stride', -1)",
                        "convolution2dLayer(3, 8, 'Padding', 'valid')", "maxPooling2dLayer([2 2 2])",
-                       "convolution2dLayer(3, 8, 'WeightsInitializer', 'bogus')"):
+                       "convolution2dLayer(3, 8, 'WeightsInitializer', 'bogus')", "crop2dLayer('middle')",
+                       "crop2dLayer([0 1])", "crop2dLayer([1 2 3])", "depthToSpace2dLayer(2, 'Mode', 'rdc')",
+                       "spatialDropoutLayer('Probability', 1)",
+                       "pixelClassificationLayer('Classes', {'a', 'b'}, 'ClassWeights', [1 2 3])"):
         with pytest.raises(NetspecError) as info:
             make(expression)
         assert info.value.diagnostic.span is not None, expression
