@@ -245,9 +245,9 @@ class Crop2dLayer(Layer):
         for axis, (size, wanted, start) in enumerate(zip(shape.spatial, reference.spatial, self.offsets(inputs))):
             end = start + wanted
             if all(is_known(v) for v in (size, wanted, start)) and (start < 0 or end > size):
-                raise ShapeError(f"crop2dLayer's window ({('rows', 'columns')[axis]} {start + 1} to {end}) lies outside "
-                                 f"its input of {shape}", hint="the 'ref' input must not be larger than 'in' there",
-                                 code="A102")
+                lines = ("rows", "columns")[axis]
+                raise ShapeError(f"crop2dLayer's window ({lines} {start + 1} to {end}) lies outside its input of "
+                                 f"{shape}", hint="the 'ref' input must not be larger than 'in' there", code="A102")
         return [shape.with_spatial(reference.spatial)]
 
     def windows(self, inputs: list[Shape]):

@@ -26,7 +26,7 @@ from . import checkpoint, plots
 from .augment import parse_augmentation
 from .data import BUILTIN, Dataset, load_source, validation_warning
 from .events import EventHandler, ignore
-from .loop import EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, predict_batches, train
+from .loop import EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, predict_batches, refuse_pixel_labels, train
 
 __all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size"]
 
@@ -139,6 +139,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
             console.print(f"{out} already finished ({finished.get('stopped', 'max-epochs')}); nothing to resume")
             return finished
     else:
+        refuse_pixel_labels(network)  # before the data: a segmentation data set is not what it reads
         options = resolve_options(network, overrides)
         out = out or default_run_folder(spec_path or Path(network.name))
         _check_run_folder(out, overwrite)
