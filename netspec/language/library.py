@@ -462,3 +462,6 @@ def _image_pretrained_network(ctx, args, nargout, span):
         raise BuiltinError(f"netspec has no architecture '{name}'", 0,
                            hint=f"did you mean '{guess}'?" if guess else f"available: {', '.join(sorted(ZOO))}")
     return ctx.zoo_network(name, span)
+
+
+from . import toolbox  # noqa: E402,F401  (registers repmat, blockedNetwork, unetLayers, ...: they use the above)

@@ -224,7 +224,13 @@ maxUnpooling2dLayer, spatial dropout, both depth-to-space modes, space-to-depth 
 (40 columns in blocks of 3), both crop modes."""
 
 
-@pytest.mark.parametrize("text", [EVERY_KIND, SIGNAL, SEGMENTATION], ids=["2-d layers", "1-d layers", "segmentation"])
+UNET = "lgraph = unetLayers([92 92 1], 2, 'EncoderDepth', 2, 'ConvolutionPadding', 'valid', " \
+       "'NumFirstEncoderFilters', 4);\n"
+"""MATLAB's U-Net with 'valid' convolutions: its skip connections go through center crops."""
+
+
+@pytest.mark.parametrize("text", [EVERY_KIND, SIGNAL, SEGMENTATION, UNET],
+                         ids=["2-d layers", "1-d layers", "segmentation", "unetLayers"])
 def test_every_layer_kind_exports_exactly(text):
     network = load_source(text, "kinds.net").network
     model = to_torch(network, seed=2).eval()
