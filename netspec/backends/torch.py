@@ -220,7 +220,7 @@ class MaxPoolIndices(nn.Module):
         if any(self.pads):
             width = padded.shape[-1]
             indices = (indices // width - top) * x.shape[-1] + indices % width - left
-        return out, indices, torch.tensor([x.shape[2], x.shape[3], x.shape[1]])
+        return out, indices, torch.tensor([x.shape[2], x.shape[3], x.shape[1]], device=x.device)
 
 
 class MaxUnpool(nn.Module):
