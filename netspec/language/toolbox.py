@@ -350,11 +350,12 @@ def unet_layers(ctx: "Interpreter", args: list[Arg], nargout: int, span: Span | 
 @library("unet")
 def unet_network(ctx: "Interpreter", args: list[Arg], nargout: int, span: Span | None) -> Value | list[Value]:
     """`[net, outputSize] = unet(imageSize, numClasses, ...)` (R2024a), a dlnetwork built as
-    encoderDecoderNetwork builds one: 'encoderImageInputLayer', the encoder, a 'LatentNetwork-'
-    bridge, and for each decoder stage a center crop of the encoder's features
-    ('encoderDecoderSkipConnectionCrop<k>', k the encoder stage) concatenated before the
-    stage's convolutions, then 'encoderDecoderFinalConvLayer' and 'FinalNetworkSoftmax-Layer'.
-    Its layer and connection counts are those of MATLAB's documentation."""
+    encoderDecoderNetwork builds one: 'encoderImageInputLayer' (normalizing nothing, as
+    encoderDecoderNetwork makes it), the encoder, a 'LatentNetwork-' bridge, and for each decoder
+    stage a center crop of the encoder's features ('encoderDecoderSkipConnectionCrop<k>', k the
+    encoder stage) concatenated before the stage's convolutions, then 'encoderDecoderFinalConvLayer'
+    and 'FinalNetworkSoftmax-Layer'. The names are those of networks unet made (as Deep Network
+    Designer exports them); the layer and connection counts those of MATLAB's documentation."""
     unknown = _unknown(args)
     if unknown is not None:
         return [unknown] * max(nargout, 1) if nargout > 1 else unknown
