@@ -163,7 +163,8 @@ def receptive_fields(ctx: Context) -> None:
             spatial = outputs[0].spatial
             ctx.receptive[name] = tuple(AxisRF(1, 1, 0) for _ in spatial)  # Fractions only after upsampling
             continue
-        fields = [ctx.receptive.get(edge.source) if edge else None for edge in ctx.sources(name)]
+        edges = [edge for port, edge in zip(layer.input_names, ctx.sources(name)) if port not in layer.size_inputs]
+        fields = [ctx.receptive.get(edge.source) if edge else None for edge in edges]
         if any(field is None for field in fields):
             ctx.receptive[name] = None
             continue
@@ -177,7 +178,7 @@ def receptive_fields(ctx: Context) -> None:
                 ctx.add(WARNING, "A201", f"the paths into '{name}' are not centred alike: their receptive fields "
                         "have different strides or offsets", name,
                         notes=[f"{edge.source}: " + ", ".join(f"r={a.size} j={a.jump} p={a.padding}" for a in f)
-                               for edge, f in zip(ctx.sources(name), fields) if edge],
+                               for edge, f in zip(edges, fields) if edge],
                         hint="the reported field is the largest one")
         windows = layer.windows(ctx.input_shapes[name])
         if windows == GLOBAL:

@@ -101,6 +101,10 @@ def _pool(prefix: str) -> Callable[[Layer], str]:
     return label
 
 
+def _max_pool2d(layer) -> str:
+    return _pool("max")(layer) + (", indices" if layer.has_unpooling_outputs else "")
+
+
 def _text(text: str) -> Callable[[Layer], str]:
     return lambda layer: text
 
@@ -126,6 +130,9 @@ LABELS: dict[type[Layer], Callable[[Layer], str]] = {
     input_output.SequenceInputLayer: lambda layer: f"input T×{layer.input_size}",
     input_output.ClassificationLayer: _text("cross-entropy"),
     input_output.RegressionLayer: _text("mean squared error"),
+    input_output.PixelClassificationLayer: lambda layer: "pixel cross-entropy" + (
+        "" if layer.class_weights == "none" else ", weighted"),
+    input_output.DicePixelClassificationLayer: _text("generalized Dice"),
     # conv
     conv.Convolution2dLayer: _conv("conv"),
     conv.Convolution1dLayer: _conv("conv1d"),
@@ -147,7 +154,7 @@ LABELS: dict[type[Layer], Callable[[Layer], str]] = {
     activation.GeluLayer: lambda layer: "gelu" if layer.approximation == "none" else "gelu (tanh)",
     activation.SoftmaxLayer: _text("softmax"),
     # pool
-    pool.MaxPooling2dLayer: _pool("max"),
+    pool.MaxPooling2dLayer: _max_pool2d,
     pool.AveragePooling2dLayer: _pool("avg"),
     pool.MaxPooling1dLayer: _pool("max"),
     pool.AveragePooling1dLayer: _pool("avg"),
@@ -155,6 +162,7 @@ LABELS: dict[type[Layer], Callable[[Layer], str]] = {
     pool.GlobalMaxPooling2dLayer: _text("global max"),
     pool.GlobalAveragePooling1dLayer: _text("global avg"),
     pool.GlobalMaxPooling1dLayer: _text("global max"),
+    pool.MaxUnpooling2dLayer: _text("max unpool"),
     # merge
     structure.AdditionLayer: _text("+"),
     structure.DepthConcatenationLayer: _text("concat"),
@@ -165,6 +173,11 @@ LABELS: dict[type[Layer], Callable[[Layer], str]] = {
     structure.DropoutLayer: lambda layer: f"dropout {_number(layer.probability)}",
     structure.Resize2dLayer: _resize,
     structure.ChannelShufflingLayer: lambda layer: f"channel shuffle {layer.groups}",
+    structure.SpatialDropoutLayer: lambda layer: f"spatial dropout {_number(layer.probability)}",
+    structure.Crop2dLayer: lambda layer: "crop centre" if layer.location == "centercrop" else
+    f"crop at [{layer.location[0]} {layer.location[1]}]",
+    structure.DepthToSpace2dLayer: lambda layer: f"depth to space {_size(layer.block_size)}, {layer.mode}",
+    structure.SpaceToDepthLayer: lambda layer: f"space to depth {_size(layer.block_size)}",
 }
 """IR layer class -> its label function; the class's `family` trait picks the style. Every class in
 `netspec.ir.LAYERS` has a row."""

@@ -17,15 +17,15 @@ import re
 import warnings
 from typing import Any
 
+import numpy as np
 import onnx
 import torch
 
 from .. import __version__
 from ..ir import IMAGE, SEQUENCE, Network
-from ..ir.structure import DropoutLayer
 from ..text import printable
 from . import MIN_OPSET
-from .torch import GraphModule, module_name, to_torch
+from .torch import GraphModule, MaxPoolIndices, module_name, to_torch
 
 __all__ = ["to_onnx", "MIN_OPSET"]
 
@@ -73,6 +73,24 @@ def _fold_padding(proto: onnx.ModelProto, model: GraphModule) -> None:
     _drop_dead_nodes(graph)
 
 
+def _static_pads(proto: onnx.ModelProto, model: GraphModule) -> None:
+    """The -inf Pad of a max pooling with unpooling outputs gets its pads as a constant, not
+    PyTorch's shape computation, so shape inference sees every size. (It cannot be folded into
+    the MaxPool as `_fold_padding` does: the indices count positions in the padded plane.)"""
+    graph = proto.graph
+    scope = re.compile(r"^/([^/]+)/")
+    for pad in [n for n in graph.node if n.op_type == "Pad"]:
+        match = scope.match(pad.name) or scope.match(pad.output[0])
+        module = model.layers[match.group(1)] if match and match.group(1) in model.layers else None
+        if isinstance(module, MaxPoolIndices):
+            top, bottom, left, right = module.pads
+            pads = onnx.numpy_helper.from_array(np.array([0, 0, top, left, 0, 0, bottom, right], dtype=np.int64),
+                                                f"{pad.output[0]}_pads")
+            graph.initializer.append(pads)
+            pad.input[1] = pads.name
+    _drop_dead_nodes(graph)
+
+
 def _drop_dead_nodes(graph: onnx.GraphProto) -> None:
     needed = {o.name for o in graph.output}
     keep: list[onnx.NodeProto] = []
@@ -88,14 +106,19 @@ def _drop_dead_nodes(graph: onnx.GraphProto) -> None:
     graph.initializer.extend(kept_initializers)
 
 
-def _name_identities(proto: onnx.ModelProto, network: Network) -> None:
+INFERENCE_IDENTITIES = (torch.nn.Dropout, torch.nn.Dropout1d, torch.nn.Dropout2d, torch.nn.Identity)
+"""Modules that export to no node at all: dropout (of any kind) at inference, and the identity."""
+
+
+def _name_identities(proto: onnx.ModelProto, network: Network, model: GraphModule) -> None:
     """Layers that are the identity at inference (dropout) get a named Identity node, so
     every layer of the spec has a tensor of its name in the graph."""
     graph = proto.graph
     produced = {name for node in graph.node for name in node.output} | {i.name for i in graph.input}
     for edge in network.connections:
         layer = network.layer(edge.destination)
-        if isinstance(layer, DropoutLayer) and layer.name not in produced and edge.source in produced:
+        module = model.layers[module_name(layer.name)] if module_name(layer.name) in model.layers else None
+        if isinstance(module, INFERENCE_IDENTITIES) and layer.name not in produced and edge.source in produced:
             graph.node.append(onnx.helper.make_node("Identity", [edge.source], [layer.name], name=layer.name))
             produced.add(layer.name)
 
@@ -105,18 +128,26 @@ def _rename_by_layer(model_proto: onnx.ModelProto, layer_names: dict[str, str]) 
     graph = model_proto.graph
     scope = re.compile(r"^/([^/]+)/")
     by_layer: dict[str, list[onnx.NodeProto]] = {}
+    consumers: dict[str, set[str | None]] = {}
+    """Tensor -> the layers whose nodes read it (None: a node of no layer)."""
     for node in graph.node:
         match = scope.match(node.name)
-        if match and match.group(1) in layer_names:
-            by_layer.setdefault(layer_names[match.group(1)], []).append(node)
+        layer = layer_names.get(match.group(1)) if match else None
+        if layer is not None:
+            by_layer.setdefault(layer, []).append(node)
+        for name in node.input:
+            consumers.setdefault(name, set()).add(layer)
     graph_outputs = {o.name for o in graph.output}
     graph_inputs = {i.name for i in graph.input}
     rename: dict[str, str] = {}
     for layer, nodes in by_layer.items():
-        last = nodes[-1]
+        # the layer's (first) output is computed by the first node whose output leaves the layer;
+        # nodes after it compute its other outputs (a max pooling's indices)
+        result = next((node for node in nodes if node.output[0] in graph_outputs
+                       or consumers.get(node.output[0], set()) - {layer}), nodes[-1])
         for index, node in enumerate(nodes):
-            node.name = layer if node is last else f"{layer}/{node.op_type}_{index}"
-        produced = last.output[0]
+            node.name = layer if node is result else f"{layer}/{node.op_type}_{index}"
+        produced = result.output[0]
         if produced not in graph_outputs and layer not in graph_inputs:
             rename[produced] = layer
     for node in graph.node:
@@ -147,8 +178,9 @@ def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, c
                           training=torch.onnx.TrainingMode.PRESERVE)
     proto = onnx.load_from_string(buffer.getvalue())
     _fold_padding(proto, model)
+    _static_pads(proto, model)
     _rename_by_layer(proto, {module_name(layer.name): layer.name for layer in network.layers})
-    _name_identities(proto, network)
+    _name_identities(proto, network, model)
     proto.producer_name = "netspec"
     proto.producer_version = __version__
     proto.graph.name = network.name

@@ -24,7 +24,8 @@ from .torch import module_name, to_torch
 __all__ = ["to_source"]
 
 HELPERS = (lowering.Pad, lowering.Crop, lowering.InputNormalization, lowering.Linear, lowering.Add,
-           lowering.Concat, lowering.Softmax, lowering.Resize, lowering.Multiply, lowering.ChannelShuffle)
+           lowering.Concat, lowering.Softmax, lowering.Resize, lowering.Multiply, lowering.ChannelShuffle,
+           lowering.CropTo, lowering.MaxPoolIndices, lowering.MaxUnpool, lowering.DepthToSpace, lowering.SpaceToDepth)
 
 
 def _literal(value: object) -> str:
@@ -89,6 +90,21 @@ def _variable(layer_name: str) -> str:
     return f"x_{module_name(layer_name)}"
 
 
+def _variables(model: lowering.GraphModule) -> dict[str, str]:
+    """The local holding each value the graph computes (by `output_key`): a layer's first output
+    in `_variable(name)`, its other outputs in that name and the port's, kept distinct."""
+    variables = {name: _variable(name) for name, _ in model.plan}
+    taken = set(variables.values())
+    for name, keys in model.extra_outputs.items():
+        for key in keys:
+            variable = f"{variables[name]}_{module_name(key.rsplit('/', 1)[1])}"
+            while variable in taken:
+                variable += "_"
+            taken.add(variable)
+            variables[key] = variable
+    return variables
+
+
 def to_source(network: Network, classes: list[str] | None = None) -> str:
     """The module's source. Spec text reaches it only as literals (`_literal`, `repr`), escaped
     docstring text or `module_name` keys, so no layer name, class or path can become code."""
@@ -118,14 +134,16 @@ def to_source(network: Network, classes: list[str] | None = None) -> str:
         key = module_name(name)
         lines.append(f"            {key!r}: {_construct(model.layers[key])},")
     lines += ["        })", ""]
-    arguments = ", ".join(f"{_variable(n)}: Tensor" for n in model.input_names)
+    variables = _variables(model)
+    arguments = ", ".join(f"{variables[n]}: Tensor" for n in model.input_names)
     lines += [f"    def forward(self, {arguments}) -> Tensor:"]
     for name, sources in model.plan:
         key = module_name(name)
-        inputs = ", ".join(_variable(source) for source in sources or [name])
-        lines.append(f"        {_variable(name)} = self.layers[{key!r}]({inputs})  "
+        inputs = ", ".join(variables[source] for source in sources or [name])
+        results = ", ".join(variables[k] for k in [name, *model.extra_outputs.get(name, [])])
+        lines.append(f"        {results} = self.layers[{key!r}]({inputs})  "
                      f"# {name!r} ({network.layer(name).matlab})")
-    lines += [f"        return {', '.join(_variable(name) for name in model.output_names)}", ""]
+    lines += [f"        return {', '.join(variables[name] for name in model.output_names)}", ""]
     lines += ["", "if __name__ == '__main__':", "    model = Net().eval()",
               "    print(model)", ""]
     return "\n".join(lines)

@@ -23,17 +23,18 @@ from torch.nn import functional as F
 
 from ..analysis.limits import check_buildable
 from ..diagnostics import error
-from ..ir import Network
+from ..ir import IMAGE, Network
 from ..ir import activation as act
 from ..ir import conv, input_output, norm, pool, structure
 from ..ir.base import Layer
 from ..ir.shape import Shape, is_known
 
-__all__ = ["to_torch", "GraphModule", "LOWER", "UNSUPPORTED", "module_name"]
+__all__ = ["to_torch", "GraphModule", "LOWER", "UNSUPPORTED", "module_name", "output_key"]
 
 Lowering = Callable[[Layer, list[Shape], list[Shape]], nn.Module]
 LOWER: dict[type[Layer], Lowering] = {}
-UNSUPPORTED: set[type[Layer]] = {input_output.ClassificationLayer, input_output.RegressionLayer}
+UNSUPPORTED: set[type[Layer]] = {input_output.ClassificationLayer, input_output.RegressionLayer,
+                                 input_output.PixelClassificationLayer, input_output.DicePixelClassificationLayer}
 """IR layers with no module: loss layers (training reads them; the forward pass stops before)."""
 
 
@@ -47,6 +48,12 @@ def lowers(*classes: type[Layer]):
 
 _MODULE_DICT_NAMES = frozenset(dir(nn.ModuleDict()))
 """Names a ModuleDict uses itself (`forward`, `training`, `keys`): it refuses them as keys."""
+
+
+def output_key(layer: Layer, port: str) -> str:
+    """Where `GraphModule` keeps the value of `layer`'s output `port`: under the layer's name for
+    its first output (a module returns a tuple for several), `name/port` for the others."""
+    return layer.name if port == layer.output_names[0] else f"{layer.name}/{port}"
 
 
 def module_name(layer_name: str) -> str:
@@ -215,6 +222,83 @@ class Resize(nn.Module):
         return F.interpolate(x, size=self.size, mode=self.mode)
 
 
+class CropTo(Crop):
+    """crop2dLayer: 'in' cropped to the height and width of 'ref' (whose values it does not read)."""
+
+    def forward(self, x: Tensor, reference: Tensor | None = None) -> Tensor:
+        return super().forward(x)
+
+
+class MaxPoolIndices(nn.Module):
+    """maxPooling2dLayer with unpooling outputs: the maxima, where each was (its position in its
+    channel's H×W input plane, what MaxUnpool scatters to) and the input's size [H, W, C].
+
+    Padding is -inf, as in MATLAB; positions counted in the padded plane are mapped back."""
+
+    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int], pads: tuple[int, int, int, int]):
+        super().__init__()
+        self.kernel, self.stride = kernel, stride
+        self.pads = tuple(int(p) for p in pads)  # (top, bottom, left, right), as MATLAB writes them
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        top, bottom, left, right = self.pads
+        padded = F.pad(x, (left, right, top, bottom), value=float("-inf")) if any(self.pads) else x
+        out, indices = F.max_pool2d(padded, self.kernel, self.stride, return_indices=True)
+        if any(self.pads):
+            width = padded.shape[-1]
+            indices = (indices // width - top) * x.shape[-1] + indices % width - left
+        return out, indices, torch.tensor([x.shape[2], x.shape[3], x.shape[1]], device=x.device)
+
+
+class MaxUnpool(nn.Module):
+    """maxUnpooling2dLayer: each value scattered to where its maximum was, zeros elsewhere, in an
+    output of `size` (C, H, W) from the analysis (the 'size' input says the same), so an exported
+    graph keeps static shapes."""
+
+    def __init__(self, size: tuple[int, int, int]):
+        super().__init__()
+        self.size = size
+
+    def forward(self, x: Tensor, indices: Tensor, size: Tensor | None = None) -> Tensor:
+        channels, height, width = self.size
+        flat = x.new_zeros((x.shape[0], channels, height * width)).scatter(2, indices.flatten(2), x.flatten(2))
+        return flat.reshape(-1, channels, height, width)
+
+
+class DepthToSpace(nn.Module):
+    """depthToSpace2dLayer on an input of `size` (C, H, W): in 'dcr' (MATLAB's default, ONNX's DCR)
+    the block position varies slowest over the input channels, in 'crd' fastest (PixelShuffle's)."""
+
+    def __init__(self, block: tuple[int, int], mode: str, size: tuple[int, int, int]):
+        super().__init__()
+        self.block, self.mode, self.size = block, mode, size
+
+    def forward(self, x: Tensor) -> Tensor:
+        (bh, bw), (channels, height, width) = self.block, self.size
+        depth = channels // (bh * bw)
+        if self.mode == "dcr":
+            x = x.reshape(-1, bh, bw, depth, height, width).permute(0, 3, 4, 1, 5, 2)
+        else:
+            x = x.reshape(-1, depth, bh, bw, height, width).permute(0, 1, 4, 2, 5, 3)
+        return x.reshape(-1, depth, height * bh, width * bw)
+
+
+class SpaceToDepth(nn.Module):
+    """spaceToDepthLayer on an input of `size` (C, H, W): output channel (i·w + j)·C + c holds
+    pixel (i, j) of each block of channel c (ONNX's SpaceToDepth); rows and columns past the last
+    whole block are dropped, as MATLAB does."""
+
+    def __init__(self, block: tuple[int, int], size: tuple[int, int, int]):
+        super().__init__()
+        self.block, self.size = block, size
+
+    def forward(self, x: Tensor) -> Tensor:
+        (bh, bw), (channels, height, width) = self.block, self.size
+        rows, cols = height // bh, width // bw
+        x = x[:, :, :rows * bh, :cols * bw].reshape(-1, channels, rows, bh, cols, bw).permute(0, 3, 5, 1, 2, 4)
+        return x.reshape(-1, bh * bw * channels, rows, cols)
+
+
 def _init(module: nn.Module, layer: conv.WeightedLayer) -> nn.Module:
     """MATLAB's initializers: Glorot-uniform weights and zero biases unless told otherwise."""
     weight = module.weight
@@ -238,15 +322,21 @@ def _init(module: nn.Module, layer: conv.WeightedLayer) -> nn.Module:
     return module
 
 
+def _concrete(layer: Layer, sizes: tuple) -> tuple[int, ...]:
+    """Sizes a module is built with: PyTorch needs numbers, not the analysis's formulas."""
+    for size in sizes:
+        if not is_known(size):
+            raise error("T001", f"'{layer.name}': PyTorch needs a concrete input size, not {size}", layer.span,
+                        hint="give the input layer numbers, or --input-size")
+    return tuple(int(size) for size in sizes)
+
+
 def _explicit_padding(layer: Layer, shape: Shape, kernel, stride, dilation, padding) -> tuple[int, ...]:
     """Per-axis (begin, end) from the IR, resolving MATLAB's 'same' and 'causal'."""
     from ..ir.shape import same_padding
 
     pads: list[int] = []
-    for axis, size in enumerate(shape.spatial):
-        if not is_known(size):
-            raise error("T001", f"'{layer.name}': PyTorch needs a concrete input size, not {size}", layer.span,
-                        hint="give the input layer numbers, or --input-size")
+    for axis, size in enumerate(_concrete(layer, shape.spatial)):
         k, s, d = kernel[axis], stride[axis], dilation[axis]
         if padding == "same":
             pads += list(same_padding(size, k, s, d))
@@ -365,6 +455,8 @@ for _cls, _make in ACTIVATIONS.items():
 @lowers(pool.MaxPooling2dLayer, pool.AveragePooling2dLayer)
 def _pool2d(layer, inputs, outputs) -> nn.Module:
     pads = _explicit_padding(layer, inputs[0], layer.pool_size, layer.stride, (1, 1), layer.padding)
+    if isinstance(layer, pool.MaxPooling2dLayer) and layer.has_unpooling_outputs:
+        return MaxPoolIndices(layer.pool_size, layer.stride, pads)
     if isinstance(layer, pool.MaxPooling2dLayer):
         return _with_padding(nn.MaxPool2d(layer.pool_size, layer.stride), pads, -math.inf)
     include = layer.padding_value != "mean"
@@ -386,6 +478,34 @@ def _global_pool(layer, inputs, outputs) -> nn.Module:
     by_dims = {2: (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d), 1: (nn.AdaptiveAvgPool1d, nn.AdaptiveMaxPool1d)}
     mean, maximum = by_dims[inputs[0].kind.spatial_dims]
     return mean(1) if average else maximum(1)
+
+
+@lowers(pool.MaxUnpooling2dLayer)
+def _unpool(layer, inputs, outputs) -> nn.Module:
+    return MaxUnpool(_concrete(layer, IMAGE.torch_order(outputs[0].dims)))
+
+
+@lowers(structure.SpatialDropoutLayer)
+def _spatial_dropout(layer, inputs, outputs) -> nn.Module:
+    """Whole channels dropped: of an image, a sequence, or (no space to share) single features."""
+    by_dims = {2: nn.Dropout2d, 1: nn.Dropout1d, 0: nn.Dropout}
+    return by_dims[inputs[0].kind.spatial_dims](layer.probability)
+
+
+@lowers(structure.Crop2dLayer)
+def _crop2d(layer, inputs, outputs) -> nn.Module:
+    top, left = _concrete(layer, layer.offsets(inputs))
+    return CropTo(top, left, _concrete(layer, outputs[0].spatial))
+
+
+@lowers(structure.DepthToSpace2dLayer)
+def _depth_to_space(layer, inputs, outputs) -> nn.Module:
+    return DepthToSpace(layer.block_size, layer.mode, _concrete(layer, IMAGE.torch_order(inputs[0].dims)))
+
+
+@lowers(structure.SpaceToDepthLayer)
+def _space_to_depth(layer, inputs, outputs) -> nn.Module:
+    return SpaceToDepth(layer.block_size, _concrete(layer, IMAGE.torch_order(inputs[0].dims)))
 
 
 @lowers(structure.FlattenLayer)
@@ -433,13 +553,15 @@ def _resize(layer, inputs, outputs) -> nn.Module:
 class GraphModule(nn.Module):
     """Runs the lowered layers in topological order; returns the output layers' inputs.
 
-    `layer_names[i]` is the MATLAB name of `self.layers[module_name(...)]`; `plan` lists,
-    per layer, the (layer, output index) feeding each input port; `input_sizes` gives each
-    input's size per sample in torch's layout (C, H, W), from the analysis the lowering ran.
+    `layer_names[i]` is the MATLAB name of `self.layers[module_name(...)]`; `plan` lists, per
+    layer, the `output_key` of the output feeding each input port; `extra_outputs` names the keys
+    of a multi-output layer's outputs after its first; `input_sizes` gives each input's size per
+    sample in torch's layout (C, H, W), from the analysis the lowering ran.
     """
 
     def __init__(self, network: Network, modules: dict[str, nn.Module], plan: list[tuple[str, list[str]]],
-                 outputs: list[str], inputs: list[str], input_sizes: list[tuple[int, ...]]):
+                 outputs: list[str], inputs: list[str], input_sizes: list[tuple[int, ...]],
+                 extra_outputs: dict[str, list[str]] | None = None):
         super().__init__()
         self.network_name = network.name
         self.layers = nn.ModuleDict({module_name(name): module for name, module in modules.items()})
@@ -447,6 +569,7 @@ class GraphModule(nn.Module):
         self.output_names = outputs
         self.input_names = inputs
         self.input_sizes = input_sizes
+        self.extra_outputs = extra_outputs or {}
 
     def run(self, *inputs: Tensor, capture: set[str] | None = None) -> dict[str, Tensor]:
         """Every layer's output by MATLAB name (only `capture`'s and the outputs' are kept)."""
@@ -468,9 +591,10 @@ class GraphModule(nn.Module):
                     remaining[source] -= 1
                     if remaining[source] == 0 and source not in keep:
                         values.pop(source, None)
-            values[name] = value
-            if name in keep:
-                kept[name] = value
+            produced = dict(zip([name, *self.extra_outputs[name]], value)) if name in self.extra_outputs \
+                else {name: value}
+            values.update(produced)
+            kept.update((key, tensor) for key, tensor in produced.items() if key in keep)
         return kept
 
     def forward(self, *inputs: Tensor, output: str | None = None) -> Tensor | tuple[Tensor, ...]:
@@ -492,9 +616,11 @@ def to_torch(network: Network, *, seed: int | None = 0) -> GraphModule:
     plan: list[tuple[str, list[str]]] = []
     outputs: list[str] = []
     layer_of_key: dict[str, str] = {}
+    extra_outputs: dict[str, list[str]] = {}
     for name in context.order:
         layer = context.layers[name]
-        sources = [edge.source for edge in context.sources(name) if edge is not None]
+        sources = [output_key(context.layers[edge.source], edge.source_port)
+                   for edge in context.sources(name) if edge is not None]
         if not layer.output_names:  # a loss layer: the network's output is what it reads
             outputs.extend(sources)
             continue
@@ -508,9 +634,11 @@ def to_torch(network: Network, *, seed: int | None = 0) -> GraphModule:
             raise error("T002", f"the PyTorch backend cannot lower {layer.matlab}", layer.span)
         modules[name] = lower(layer, context.input_shapes.get(name, []), context.shapes[name] or [])
         plan.append((name, sources))
+        if len(layer.output_names) > 1:
+            extra_outputs[name] = [output_key(layer, port) for port in layer.output_names[1:]]
         if not context.outgoing[name]:
             outputs.append(name)
     inputs = [name for name in context.order if not context.layers[name].input_names]
     shapes = [context.shapes[name][0] for name in inputs]
     sizes = [shape.kind.torch_order(tuple(int(d) for d in shape.dims)) for shape in shapes]  # lowering refused symbols
-    return GraphModule(network, modules, plan, outputs, inputs, sizes)
+    return GraphModule(network, modules, plan, outputs, inputs, sizes, extra_outputs)

@@ -143,6 +143,9 @@ class Layer(BaseModel):
     """How many of the positional arguments MATLAB requires."""
     ignored_options: ClassVar[frozenset[str]] = frozenset()
     """MATLAB options accepted for compatibility but not modelled (warned about)."""
+    size_inputs: ClassVar[frozenset[str]] = frozenset()
+    """Input ports that give only a size or positions (crop2dLayer's 'ref', maxUnpooling2dLayer's
+    'indices' and 'size'), not the values the output is made of: receptive fields skip them."""
 
     # -- traits: no defaults, every concrete class sets them in its own body (TRAITS) ----
     elementwise: ClassVar[bool]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["DataKind", "IMAGE", "SEQUENCE", "FEATURE", "KINDS"]
+__all__ = ["DataKind", "IMAGE", "SEQUENCE", "FEATURE", "KINDS", "SIZE"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,6 +28,9 @@ class DataKind:
     """PyTorch's (and the ONNX export's) layout with the batch: `NCHW`."""
     matlab_dims: dict[int, int] = field(repr=False)
     """MATLAB dimension number (concatenationLayer's `dim`) -> index into the axes."""
+    holds_size: bool = False
+    """The value is a size, not an activation (maxPooling2dLayer's 'size' output): it holds as
+    many numbers as it has axes."""
 
     @property
     def rank(self) -> int:
@@ -68,3 +71,7 @@ SEQUENCE = DataKind("sequence", "a sequence (T×C)", ("T", "C"), time=True, torc
 """MATLAB numbers a sequence's channels first (C×T), and concatenates sequences along channels only."""
 FEATURE = DataKind("feature", "a feature vector", ("C",), time=False, torch_layout="NC", matlab_dims={1: 0})
 KINDS = (IMAGE, SEQUENCE, FEATURE)
+"""The kinds of data a network takes and layers compute."""
+SIZE = DataKind("size", "the size of an image (a maxPooling2dLayer's 'size' output)", ("H", "W", "C"), time=False,
+                torch_layout="", matlab_dims={}, holds_size=True)
+"""What maxPooling2dLayer's 'size' port carries to maxUnpooling2dLayer: its input's H×W×C."""

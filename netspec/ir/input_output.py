@@ -3,13 +3,15 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, PositiveInt, field_validator
+from pydantic import BeforeValidator, Field, PositiveInt, field_validator, model_validator
 
 from .base import InputLayer, Lower, OutputLayer
+from .data_kind import IMAGE
 from .shape import Shape, symbol
 
 __all__ = ["ImageInputLayer", "FeatureInputLayer", "SequenceInputLayer", "ClassificationLayer",
-           "RegressionLayer", "Normalization"]
+           "RegressionLayer", "PixelClassificationLayer", "DicePixelClassificationLayer", "PixelOutputLayer",
+           "Normalization"]
 
 Normalization = Annotated[
     Literal["zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one", "none"], Lower
@@ -92,6 +94,15 @@ class SequenceInputLayer(_NormalizedInput):
         return [Shape.sequence(self.min_length, self.input_size)]
 
 
+Classes = Literal["auto"] | list[str]
+ClassWeights = Literal["none"] | list[Annotated[float, Field(gt=0)]]
+
+
+def _class_list(value):
+    """A single class name is a list of one ('auto' stays the keyword)."""
+    return [value] if isinstance(value, str) and value != "auto" else value
+
+
 class ClassificationLayer(OutputLayer):
     kind: Literal["classification"] = "classification"
     matlab = "classificationLayer"
@@ -100,13 +111,49 @@ class ClassificationLayer(OutputLayer):
     family = "io"
     torch_counted = False
 
-    classes: Literal["auto"] | list[str] = "auto"
-    class_weights: Literal["none"] | list[Annotated[float, Field(gt=0)]] = "none"
+    classes: Annotated[Classes, BeforeValidator(_class_list)] = "auto"
+    class_weights: ClassWeights = "none"
 
-    @field_validator("classes", mode="before")
-    @classmethod
-    def _classes(cls, value):
-        return [value] if isinstance(value, str) and value != "auto" else value
+
+class PixelOutputLayer(OutputLayer):
+    """A loss on every pixel of an image (semantic segmentation): training needs a label per pixel."""
+
+    classes: Annotated[Classes, BeforeValidator(_class_list)] = "auto"
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        self.require(inputs, IMAGE)
+        return []
+
+
+class PixelClassificationLayer(PixelOutputLayer):
+    """Cross-entropy per pixel, optionally weighted per class."""
+
+    kind: Literal["pixel_classification"] = "pixel_classification"
+    matlab = "pixelClassificationLayer"
+    base_name = "classoutput"
+    elementwise = False
+    family = "io"
+    torch_counted = False
+    ignored_options = frozenset({"classnames"})  # the name 'Classes' had before R2019b
+
+    class_weights: ClassWeights = "none"
+
+    @model_validator(mode="after")
+    def _one_weight_per_class(self):
+        if self.class_weights != "none" and self.classes != "auto" and len(self.class_weights) != len(self.classes):
+            raise ValueError(f"'ClassWeights' has {len(self.class_weights)} weights for {len(self.classes)} classes")
+        return self
+
+
+class DicePixelClassificationLayer(PixelOutputLayer):
+    """Generalized Dice loss over the pixels."""
+
+    kind: Literal["dice_pixel_classification"] = "dice_pixel_classification"
+    matlab = "dicePixelClassificationLayer"
+    base_name = "classoutput"
+    elementwise = False
+    family = "io"
+    torch_counted = False
 
 
 class RegressionLayer(OutputLayer):

@@ -5,11 +5,11 @@ from typing import Annotated, ClassVar, Literal
 
 from .base import Layer, Lower, Padding1d, Padding2d, Pair, Scalar
 from .data_kind import IMAGE, SEQUENCE, DataKind
-from .shape import GLOBAL, Dim, Shape, Window, slide
+from .shape import GLOBAL, Dim, Shape, ShapeError, Window, ceildiv, is_known, slide
 
 __all__ = ["MaxPooling2dLayer", "AveragePooling2dLayer", "MaxPooling1dLayer", "AveragePooling1dLayer",
            "GlobalAveragePooling2dLayer", "GlobalMaxPooling2dLayer", "GlobalAveragePooling1dLayer",
-           "GlobalMaxPooling1dLayer", "WINDOWED_POOLING"]
+           "GlobalMaxPooling1dLayer", "MaxUnpooling2dLayer", "WINDOWED_POOLING"]
 
 AveragePaddingValue = float | Annotated[Literal["mean"], Lower]
 
@@ -63,7 +63,8 @@ class _GlobalPooling(Layer):
 
 
 class MaxPooling2dLayer(_Pooling2d):
-    """Pads with -inf: padding never wins the max."""
+    """Pads with -inf: padding never wins the max. With HasUnpoolingOutputs it also gives where
+    each maximum was ('indices') and the size of its input ('size'), for maxUnpooling2dLayer."""
 
     kind: Literal["max_pooling2d"] = "max_pooling2d"
     matlab = "maxPooling2dLayer"
@@ -73,11 +74,19 @@ class MaxPooling2dLayer(_Pooling2d):
     torch_counted = False
     positional = ("pool_size",)
     required = 1
-    ignored_options = frozenset({"hasunpoolingoutputs"})
 
     pool_size: Pair
     stride: Pair = (1, 1)
     padding: Padding2d = (0, 0, 0, 0)
+    has_unpooling_outputs: bool = False
+
+    @property
+    def output_names(self) -> list[str]:
+        return ["out", "indices", "size"] if self.has_unpooling_outputs else ["out"]
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        out = self._slide(inputs)[0]
+        return [out, out, Shape.size_of(inputs[0])] if self.has_unpooling_outputs else [out]
 
 
 class AveragePooling2dLayer(_Pooling2d):
@@ -165,6 +174,52 @@ class GlobalMaxPooling1dLayer(_GlobalPooling):
     family = "pool"
     torch_counted = False
     kinds = (SEQUENCE,)
+
+
+class MaxUnpooling2dLayer(Layer):
+    """Puts each value of 'in' back where its max pooling found it ('indices'), zeros elsewhere,
+    at the size the pooling's input had ('size')."""
+
+    kind: Literal["max_unpooling2d"] = "max_unpooling2d"
+    matlab = "maxUnpooling2dLayer"
+    base_name = "maxunpool"
+    elementwise = False
+    family = "pool"
+    torch_counted = False
+    size_inputs = frozenset({"indices", "size"})
+
+    @property
+    def input_names(self) -> list[str]:
+        return ["in", "indices", "size"]
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        values = self.require(inputs, IMAGE)
+        indices, size = inputs[1], inputs[2]
+        if indices.kind is not IMAGE or any(is_known(a) and is_known(b) and a != b
+                                            for a, b in zip(indices.dims, values.dims)):
+            raise ShapeError(f"maxUnpooling2dLayer's 'indices' ({indices}) differ from its 'in' ({values})",
+                             hint="connect the 'indices' output of the max pooling whose output is unpooled",
+                             code="A103")
+        if not size.kind.holds_size:
+            raise ShapeError(f"maxUnpooling2dLayer's 'size' input is {size}, not a size",
+                             hint="connect the 'size' output of a maxPooling2dLayer with 'HasUnpoolingOutputs' true",
+                             code="A104")
+        height, width, channels = size.dims
+        if is_known(channels) and is_known(values.channels) and channels != values.channels:
+            raise ShapeError(f"maxUnpooling2dLayer unpools {values.channels} channels to a size of {channels}",
+                             code="A105")
+        return [Shape.image(height, width, values.channels)]
+
+    def windows(self, inputs: list[Shape]):
+        """The pooling run backwards. Its window is not known here, so it is what the sizes imply:
+        ceil(out/in) pixels from each input pixel (exact for windows that do not overlap, as
+        SegNet's 2×2, stride 2)."""
+        values, size = inputs[0], inputs[2]
+        windows = []
+        for before, after in zip(values.spatial, size.spatial):
+            step = ceildiv(after, before) if is_known(before) and is_known(after) else 1
+            windows.append(Window(step, step, 0, transposed=True))
+        return tuple(windows)
 
 
 WINDOWED_POOLING = (_Pooling2d, _Pooling1d)

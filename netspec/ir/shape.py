@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .data_kind import FEATURE, IMAGE, SEQUENCE, DataKind
+from .data_kind import FEATURE, IMAGE, SEQUENCE, SIZE, DataKind
 
 __all__ = ["Shape", "Dim", "ShapeError", "Window", "floordiv", "ceildiv", "dim_max", "is_known",
            "conv_output", "same_padding", "slide", "symbol", "GLOBAL"]
@@ -49,6 +49,11 @@ class Shape:
     def feature(c: Dim) -> "Shape":
         return Shape(FEATURE, (c,))
 
+    @staticmethod
+    def size_of(shape: "Shape") -> "Shape":
+        """The size of `shape` as a value (maxPooling2dLayer's 'size' output)."""
+        return Shape(SIZE, shape.dims)
+
     @property
     def channels(self) -> Dim:
         return self.dims[-1]
@@ -59,6 +64,8 @@ class Shape:
 
     @property
     def numel(self) -> Dim:
+        if self.kind.holds_size:
+            return len(self.dims)
         total: Dim = 1
         for d in self.dims:
             total = total * d
@@ -75,6 +82,8 @@ class Shape:
         return self.with_spatial(tuple(1 for _ in self.spatial))
 
     def __str__(self) -> str:
+        if self.kind.holds_size:  # the numbers themselves, as MATLAB writes a size
+            return "[" + " ".join(str(d) for d in self.dims) + "]"
         return "×".join(str(d) for d in self.dims)
 
 

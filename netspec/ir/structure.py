@@ -1,17 +1,18 @@
 """Layers that merge, reshape or regularize: addition, multiplication, concatenation, flatten,
-resize, dropout, channel shuffle."""
+resize, crop, depth-to-space and space-to-depth, dropout, channel shuffle."""
 
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import BeforeValidator, Field, PositiveFloat, PositiveInt, model_validator
 
-from .base import Layer, Lower, MultiInputLayer
+from .base import Layer, Lower, MultiInputLayer, Pair
 from .data_kind import IMAGE, DataKind
-from .shape import GLOBAL, Dim, Shape, ShapeError, floordiv, is_known
+from .shape import GLOBAL, Dim, Shape, ShapeError, Window, floordiv, is_known
 
 __all__ = ["AdditionLayer", "DepthConcatenationLayer", "ConcatenationLayer", "FlattenLayer",
-           "Resize2dLayer", "DropoutLayer", "MultiplicationLayer", "ChannelShufflingLayer"]
+           "Resize2dLayer", "DropoutLayer", "SpatialDropoutLayer", "Crop2dLayer", "DepthToSpace2dLayer",
+           "SpaceToDepthLayer", "MultiplicationLayer", "ChannelShufflingLayer"]
 
 
 def _describe(inputs: list[Shape], names: list[str]) -> str:
@@ -209,6 +210,152 @@ class Resize2dLayer(Layer):
         sizes = tuple(floordiv(size * int(round(scale * 1_000_000)), 1_000_000)
                       for size, scale in zip(shape.spatial, self.scale))
         return [shape.with_spatial(sizes)]
+
+
+class SpatialDropoutLayer(Layer):
+    """Drops whole channels (every pixel or time step of a channel) while training; the identity
+    after. MATLAB's R2024a layer takes Probability by name only; the positional form is the one
+    MATLAB's temporal convolutional network example defined for itself before."""
+
+    kind: Literal["spatial_dropout"] = "spatial_dropout"
+    matlab = "spatialDropoutLayer"
+    base_name = "spatialdropout"
+    positional = ("probability",)
+    elementwise = True
+    family = "other"
+    torch_counted = False
+
+    probability: float = Field(0.5, ge=0, lt=1)
+
+
+def _crop_location(value: Any) -> Any:
+    """'centercrop', or [x y] (a scalar is [x x]): where MATLAB puts the window's top-left corner."""
+    if isinstance(value, str):
+        if value.lower() != "centercrop":
+            raise ValueError("the location is 'centercrop' or [x y]")
+        return "centercrop"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [value, value]
+    return value
+
+
+class Crop2dLayer(Layer):
+    """Crops 'in' to the height and width of 'ref': at its centre ('centercrop'), or with the
+    window's top-left corner at [x y] (x the column, y the row, from 1), as MATLAB does."""
+
+    kind: Literal["crop2d"] = "crop2d"
+    matlab = "crop2dLayer"
+    base_name = "crop"
+    positional = ("location",)
+    required = 1
+    elementwise = False
+    family = "other"
+    torch_counted = False
+    size_inputs = frozenset({"ref"})
+
+    location: Annotated[Literal["centercrop"] | tuple[PositiveInt, PositiveInt], BeforeValidator(_crop_location)]
+
+    @property
+    def mode(self) -> str:
+        """MATLAB's read-only Mode: 'centercrop', or 'custom' for an [x y] location."""
+        return "centercrop" if self.location == "centercrop" else "custom"
+
+    @property
+    def input_names(self) -> list[str]:
+        return ["in", "ref"]
+
+    def offsets(self, inputs: list[Shape]) -> tuple[Dim, Dim]:
+        """(top, left) of the window in 'in'. The centre is MATLAB's: floor(in/2) - floor(ref/2)
+        (Crop2DCenterCropStrategy, also what its TensorFlow exporter writes)."""
+        if self.location == "centercrop":
+            return tuple(floordiv(size, 2) - floordiv(ref, 2)  # type: ignore[return-value]
+                         for size, ref in zip(inputs[0].spatial, inputs[1].spatial))
+        x, y = self.location
+        return y - 1, x - 1
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        shape = self.require(inputs, IMAGE)
+        reference = inputs[1]
+        if reference.kind is not IMAGE:
+            raise ShapeError(f"crop2dLayer's 'ref' must be an image, but it is {reference}", code="A104")
+        for axis, (size, wanted, start) in enumerate(zip(shape.spatial, reference.spatial, self.offsets(inputs))):
+            end = start + wanted
+            if all(is_known(v) for v in (size, wanted, start)) and (start < 0 or end > size):
+                lines = ("rows", "columns")[axis]
+                raise ShapeError(f"crop2dLayer's window ({lines} {start + 1} to {end}) lies outside its input of "
+                                 f"{shape}", hint="the 'ref' input must not be larger than 'in' there", code="A102")
+        return [shape.with_spatial(reference.spatial)]
+
+    def windows(self, inputs: list[Shape]):
+        """A shift: output pixel p is input pixel p + offset."""
+        return tuple(Window(1, 1, -offset) for offset in self.offsets(inputs))
+
+
+class _Rearrange(Layer):
+    """Moves pixels between space and channels in blocks of `block_size` [height width]."""
+
+    block_size: Pair
+
+    to_space: ClassVar[bool]
+    """Channels become pixels (the output is larger), or pixels channels."""
+
+    def windows(self, inputs: list[Shape]):
+        """A block of output pixels comes from one input pixel, or one output pixel from a block."""
+        return tuple(Window(block, block, 0, transposed=self.to_space) for block in self.block_size)
+
+
+class DepthToSpace2dLayer(_Rearrange):
+    """H×W×(C·h·w) -> (H·h)×(W·w)×C. 'dcr' (MATLAB's default, ONNX's DCR): the block position
+    varies slowest over the input channels; 'crd': the output channel does (PyTorch's PixelShuffle)."""
+
+    kind: Literal["depth_to_space2d"] = "depth_to_space2d"
+    matlab = "depthToSpace2dLayer"
+    base_name = "layer"
+    positional = ("block_size",)
+    required = 1
+    elementwise = False
+    family = "other"
+    torch_counted = False
+
+    to_space = True
+
+    mode: Annotated[Literal["dcr", "crd"], Lower] = "dcr"
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        shape = self.require(inputs, IMAGE)
+        height, width = self.block_size
+        channels = shape.channels
+        if is_known(channels) and channels % (height * width):
+            raise ShapeError(f"depthToSpace2dLayer moves blocks of {height}×{width} = {height * width} channels, "
+                             f"but its input has {channels}", hint="the input channels must be a multiple of h·w",
+                             code="A105")
+        size_h, size_w = shape.spatial
+        return [Shape.image(size_h * height, size_w * width, channels // (height * width))]
+
+
+class SpaceToDepthLayer(_Rearrange):
+    """H×W×C -> floor(H/h)×floor(W/w)×(C·h·w), the block position varying slowest over the output
+    channels (TensorFlow's and ONNX's SpaceToDepth); rows and columns past the last whole block
+    are dropped, as MATLAB does."""
+
+    kind: Literal["space_to_depth"] = "space_to_depth"
+    matlab = "spaceToDepthLayer"
+    base_name = "layer"
+    positional = ("block_size",)
+    required = 1
+    elementwise = False
+    family = "other"
+    torch_counted = False
+    to_space = False
+
+    def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
+        shape = self.require(inputs, IMAGE)
+        sizes = tuple(floordiv(size, block) for size, block in zip(shape.spatial, self.block_size))
+        if any(is_known(size) and size < 1 for size in sizes):
+            raise ShapeError(f"spaceToDepthLayer's blocks of {self.block_size[0]}×{self.block_size[1]} do not fit "
+                             f"in its input of {shape}", code="A102")
+        height, width = self.block_size
+        return [Shape.image(*sizes, shape.channels * height * width)]
 
 
 class ChannelShufflingLayer(Layer):

@@ -509,3 +509,6 @@ def _with_classes(graph: Graph, classes: int) -> Graph:
     head = graph.layers[name].model_copy()
     setattr(head, "output_size" if isinstance(head, FullyConnectedLayer) else "num_filters", classes)
     return Graph({**graph.layers, name: head}, list(graph.connections), graph.kind)
+
+
+from . import toolbox  # noqa: E402,F401  (registers repmat, blockedNetwork, unetLayers, ...: they use the above)

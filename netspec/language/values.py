@@ -376,6 +376,9 @@ class FunctionHandle:
     name: str | None = None
     params: list[str] = field(default_factory=list)
     body: Tree | None = None
+    captured: dict[str, "Value"] = field(default_factory=dict)
+    """What an anonymous function's body sees besides its parameters: the variables of the scope
+    it was made in, as they were then (MATLAB captures them)."""
 
 
 @dataclass(slots=True)

@@ -36,6 +36,7 @@ from ..backends.torch import GraphModule, module_name, to_torch
 from ..diagnostics import error
 from ..files import remove_temporaries, write_text, writing
 from ..ir import ClassificationLayer, Network, RegressionLayer, SoftmaxLayer, TrainingOptions
+from ..ir.input_output import PixelOutputLayer
 from ..ir.base import InputLayer
 from . import checkpoint
 from .augment import Augmenter
@@ -83,8 +84,20 @@ def device_for(environment: str) -> torch.device:
     return torch.device("cpu")
 
 
+def refuse_pixel_labels(network: Network) -> None:
+    """A semantic segmentation network learns from a label per pixel: data netspec does not read yet."""
+    for layer in network.layers:
+        if isinstance(layer, PixelOutputLayer):
+            raise error("R014", f"'{layer.name}' ({layer.matlab}) learns from a label for every pixel, and "
+                        "netspec train does not read pixel-label data yet", layer.span,
+                        label="a semantic segmentation output",
+                        hint="netspec check, analyze, graph and export read this network; train it where its "
+                             "pixel labels are (MATLAB's pixelLabelDatastore)")
+
+
 def classifier_parts(network: Network) -> tuple[str, str | None, str]:
     """(loss kind, layer whose output are the logits, output layer) for the loss."""
+    refuse_pixel_labels(network)
     for layer in network.layers:
         if isinstance(layer, (ClassificationLayer, RegressionLayer)):
             feeding = next((c.source for c in network.connections if c.destination == layer.name), None)

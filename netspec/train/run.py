@@ -24,7 +24,7 @@ from .augment import parse_augmentation
 from .data import BUILTIN, Dataset, load_source, validation_warning
 from .events import EventHandler, ignore
 from .loop import (EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, loss_and_accuracy,
-                   predict_batches, train)
+                   predict_batches, refuse_pixel_labels, train)
 
 __all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size"]
 
@@ -136,6 +136,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
             sys.stderr.write(f"{out} already finished ({finished.get('stopped', 'max-epochs')}); nothing to resume\n")
             return {**finished, "folder": str(out)}
     else:
+        refuse_pixel_labels(network)  # before the data: a segmentation data set is not what it reads
         options = resolve_options(network, overrides)
         out = out or default_run_folder(spec_path or Path(network.name))
         _check_run_folder(out, overwrite)

@@ -149,6 +149,56 @@ layers = [sequenceInputLayer(3,'MinLength',20)
     softmaxLayer
     classificationLayer];
 """, "A104", "error", ["'conv'", "convolution2dLayer needs an image", "20×3"], "2:5", "flattenLayer"),
+
+    ("crop_window_outside_input", """\
+lgraph = layerGraph([imageInputLayer([8 8 3],'Name','in')
+    convolution2dLayer(3,3,'Name','c')
+    crop2dLayer([2 1],'Name','crop')]);
+lgraph = connectLayers(lgraph,'in','crop/ref');
+""", "A102", "error", ["'crop'", "rows 1 to 8", "outside its input of 6×6×3"], "3:5", "'ref'"),
+
+    ("crop_at_corner_past_the_edge", """\
+lgraph = layerGraph([imageInputLayer([8 8 3],'Name','in')
+    crop2dLayer([4 1],'Name','crop')]);
+lgraph = addLayers(lgraph, convolution2dLayer(3,3,'Name','c'));
+lgraph = connectLayers(lgraph,'in','c');
+lgraph = connectLayers(lgraph,'c','crop/ref');
+""", "A102", "error", ["'crop'", "columns 4 to 9", "8×8×3"], "2:5", None),
+
+    ("depth_to_space_channels", """\
+layers = [imageInputLayer([8 8 6])
+    depthToSpace2dLayer(2)];
+""", "A105", "error", ["'layer'", "2×2 = 4 channels", "input has 6"], "2:5", "multiple of h·w"),
+
+    ("space_to_depth_block_too_large", """\
+layers = [imageInputLayer([3 8 1])
+    spaceToDepthLayer([4 2])];
+""", "A102", "error", ["'layer'", "4×2", "3×8×1"], "2:5", None),
+
+    ("unpool_size_from_elsewhere", """\
+lgraph = layerGraph([imageInputLayer([8 8 3],'Name','in')
+    maxPooling2dLayer(2,'Stride',2,'HasUnpoolingOutputs',true,'Name','pool')
+    maxUnpooling2dLayer('Name','unpool')]);
+lgraph = connectLayers(lgraph,'pool/indices','unpool/indices');
+lgraph = connectLayers(lgraph,'in','unpool/size');
+""", "A104", "error", ["'unpool'", "'size' input is 8×8×3, not a size"], "3:5", "'HasUnpoolingOutputs'"),
+
+    ("unpool_indices_of_another_size", """\
+lgraph = layerGraph([imageInputLayer([8 8 3],'Name','in')
+    maxPooling2dLayer(2,'Stride',2,'HasUnpoolingOutputs',true,'Name','pool')
+    convolution2dLayer(3,3,'Name','c')
+    maxUnpooling2dLayer('Name','unpool')]);
+lgraph = connectLayers(lgraph,'pool/indices','unpool/indices');
+lgraph = connectLayers(lgraph,'pool/size','unpool/size');
+""", "A103", "error", ["'unpool'", "'indices' (4×4×3)", "'in' (2×2×3)"], "4:5", "'indices' output"),
+
+    ("pixel_classification_of_a_vector", """\
+layers = [imageInputLayer([8 8 3])
+    fullyConnectedLayer(2)
+    flattenLayer
+    softmaxLayer
+    pixelClassificationLayer];
+""", "A104", "error", ["'classoutput'", "pixelClassificationLayer needs an image"], "5:5", None),
 ]
 
 

@@ -129,6 +129,17 @@ LABELS = {
     "sequenceInputLayer(3)": "input T×3",
     "classificationLayer": "cross-entropy",
     "regressionLayer": "mean squared error",
+    "pixelClassificationLayer": "pixel cross-entropy",
+    "pixelClassificationLayer('Classes', {'a', 'b'}, 'ClassWeights', [1 3])": "pixel cross-entropy, weighted",
+    "dicePixelClassificationLayer": "generalized Dice",
+    "maxPooling2dLayer(2,'Stride',2,'HasUnpoolingOutputs',true)": "max 2×2 /2, indices",
+    "maxUnpooling2dLayer": "max unpool",
+    "spatialDropoutLayer('Probability',0.2)": "spatial dropout 0.2",
+    "crop2dLayer('centercrop')": "crop centre",
+    "crop2dLayer([3 4])": "crop at [3 4]",
+    "depthToSpace2dLayer(2)": "depth to space 2×2, dcr",
+    "depthToSpace2dLayer([2 1],'Mode','CRD')": "depth to space 2×1, crd",
+    "spaceToDepthLayer(4)": "space to depth 4×4",
 }
 
 

@@ -194,7 +194,43 @@ layers = [sequenceInputLayer(2,'MinLength',20,'Name','in')
 """
 
 
-@pytest.mark.parametrize("text", [EVERY_KIND, SIGNAL], ids=["2-d layers", "1-d layers"])
+SEGMENTATION = """
+lgraph = layerGraph([imageInputLayer([12 10 3],'Name','in')
+    convolution2dLayer(3,4,'Padding','same','Name','c1')
+    maxPooling2dLayer(3,'Stride',2,'Padding','same','HasUnpoolingOutputs',true,'Name','pool')
+    convolution2dLayer(3,4,'Padding','same','Name','c2')
+    maxUnpooling2dLayer('Name','unpool')
+    spatialDropoutLayer('Name','sdrop')
+    convolution2dLayer(1,8,'Name','c3')
+    depthToSpace2dLayer(2,'Name','d2s')
+    depthToSpace2dLayer([1 2],'Mode','crd','Name','crd')
+    spaceToDepthLayer([2 1],'Name','s2d')
+    spaceToDepthLayer([2 3],'Name','s2d2')
+    crop2dLayer('centercrop','Name','crop')
+    crop2dLayer([2 1],'Name','crop_at')
+    depthConcatenationLayer(2,'Name','cat')
+    softmaxLayer('Name','sm')
+    pixelClassificationLayer('Name','px')]);
+lgraph = connectLayers(lgraph,'pool/indices','unpool/indices');
+lgraph = connectLayers(lgraph,'pool/size','unpool/size');
+lgraph = connectLayers(lgraph,'c2','crop/ref');
+lgraph = addLayers(lgraph, convolution2dLayer(4,1,'Name','small'));
+lgraph = connectLayers(lgraph,'c2','small');
+lgraph = connectLayers(lgraph,'small','crop_at/ref');
+lgraph = connectLayers(lgraph,'small','cat/in2');
+"""
+"""maxPooling2dLayer's three outputs (with 'same' padding on the bottom and right only: 12×10 -> 6×5),
+maxUnpooling2dLayer, spatial dropout, both depth-to-space modes, space-to-depth with a remainder
+(40 columns in blocks of 3), both crop modes."""
+
+
+UNET = "lgraph = unetLayers([92 92 1], 2, 'EncoderDepth', 2, 'ConvolutionPadding', 'valid', " \
+       "'NumFirstEncoderFilters', 4);\n"
+"""MATLAB's U-Net with 'valid' convolutions: its skip connections go through center crops."""
+
+
+@pytest.mark.parametrize("text", [EVERY_KIND, SIGNAL, SEGMENTATION, UNET],
+                         ids=["2-d layers", "1-d layers", "segmentation", "unetLayers"])
 def test_every_layer_kind_exports_exactly(text):
     network = load_source(text, "kinds.net").network
     model = to_torch(network, seed=2).eval()
@@ -337,6 +373,23 @@ def test_pytorch_source_export_reproduces_the_module(tmp_path):
     generated = namespace["Net"]().eval()
     generated.load_state_dict(model.state_dict())
     x = torch.rand(2, 3, 224, 224) * 255
+    with torch.no_grad():
+        assert torch.equal(generated(x), model(x))
+
+
+def test_pytorch_source_export_reproduces_multi_output_layers():
+    """The generated `forward` unpacks maxPooling2dLayer's three outputs into their own variables."""
+    from netspec.backends.pytorch_source import to_source
+
+    network = load_source(SEGMENTATION, "segmentation.net").network
+    model = to_torch(network, seed=5).eval()
+    source = to_source(network)
+    assert "x_pool, x_pool_indices, x_pool_size = self.layers['pool'](x_c1)" in source
+    namespace: dict = {}
+    exec(compile(source, "generated.py", "exec"), namespace)
+    generated = namespace["Net"]().eval()
+    generated.load_state_dict(model.state_dict())
+    x = torch.rand(2, 3, 12, 10) * 255
     with torch.no_grad():
         assert torch.equal(generated(x), model(x))
 

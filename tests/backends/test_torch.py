@@ -861,3 +861,188 @@ def test_layer_names_that_share_a_module_key_are_a_located_error():
     diagnostic = info.value.diagnostic
     assert diagnostic.code == "T004" and "'a-b' and 'a.b'" in diagnostic.message
     assert (diagnostic.span.line, diagnostic.span.column) == (3, 1)
+
+
+# -- 8. the layers of segmentation and super-resolution files (issue 14) ---------------------------
+
+SEGMENTATION = """
+lgraph = layerGraph([imageInputLayer([12 10 3],'Normalization','none','Name','in')
+    convolution2dLayer(3,4,'Padding','same','Name','c1')
+    maxPooling2dLayer(2,'Stride',2,'HasUnpoolingOutputs',true,'Name','pool')
+    convolution2dLayer(3,4,'Padding','same','Name','c2')
+    maxUnpooling2dLayer('Name','unpool')
+    spatialDropoutLayer('Probability',0.3,'Name','sdrop')
+    convolution2dLayer(1,8,'Name','c3')
+    depthToSpace2dLayer(2,'Name','d2s')
+    spaceToDepthLayer([2 1],'Name','s2d')
+    crop2dLayer('centercrop','Name','crop')
+    softmaxLayer('Name','sm')
+    pixelClassificationLayer('Name','px')]);
+lgraph = connectLayers(lgraph,'pool/indices','unpool/indices');
+lgraph = connectLayers(lgraph,'pool/size','unpool/size');
+lgraph = connectLayers(lgraph,'in','crop/ref');
+"""
+
+
+def test_new_layers_forward_shapes_numel_and_size_output_match_the_analyzer():
+    built = tiny(SEGMENTATION)
+    names = {name for name, _ in built.model.plan} | {"pool/indices", "pool/size"}
+    with torch.no_grad():
+        values = built.model.run(*built.inputs(2), capture=names)
+    for name, _ in built.model.plan:
+        report = built.reports[name]
+        keys = [name, *built.model.extra_outputs.get(name, [])]
+        assert len(keys) == len(report.output_dims), name
+        for key, dims in zip(keys, report.output_dims):
+            if key == "pool/size":  # the size itself: the pooling input's H, W, C
+                assert values[key].tolist() == dims == [12, 10, 4]
+            else:
+                assert tuple(values[key].shape) == (2, *torch_shape(dims)), key
+        parameters = sum(p.numel() for p in _module(built, name).parameters())
+        assert parameters == report.learnables, name
+    assert [built.reports[n].output_dims for n in ("unpool", "d2s", "s2d", "crop")] == [
+        [[12, 10, 4]], [[24, 20, 2]], [[12, 20, 4]], [[12, 10, 4]]]
+    assert built.model.output_names == ["sm"]  # the pixel classification layer reads the softmax
+
+
+@pytest.mark.parametrize("size, options, pads", [
+    (6, "2,'Stride',2", (0, 0, 0, 0)),
+    (7, "3,'Stride',2,'Padding','same'", (1, 1, 1, 1)),   # out 4: total padding 2, one on each side
+    (6, "3,'Stride',2,'Padding','same'", (0, 1, 0, 1)),   # out 3: total padding 1, bottom/right (MATLAB)
+    (7, "3,'Stride',2,'Padding',[2 0 0 1]", (2, 0, 0, 1)),
+])
+def test_max_unpooling_puts_each_maximum_back_where_max_pooling_found_it(size, options, pads):
+    built = tiny(f"lgraph = layerGraph([imageInputLayer([{size} {size} 3],'Normalization','none','Name','in')\n"
+                 f"    maxPooling2dLayer({options},'HasUnpoolingOutputs',true,'Name','pool')\n"
+                 "    maxUnpooling2dLayer('Name','unpool')]);\n"
+                 "lgraph = connectLayers(lgraph,'pool/indices','unpool/indices');\n"
+                 "lgraph = connectLayers(lgraph,'pool/size','unpool/size');")
+    layer = built.network.layer("pool")
+    top, bottom, left, right = pads
+    x = torch.randn(2, 3, size, size)
+    with torch.no_grad():
+        values = built.model.run(x, capture={"pool", "unpool"})
+    # independent truth: PyTorch's own pooling and unpooling of the -inf-padded input, cropped back
+    padded = F.pad(x, (left, right, top, bottom), value=-math.inf)
+    pooled, indices = F.max_pool2d(padded, layer.pool_size, layer.stride, return_indices=True)
+    unpooled = F.max_unpool2d(pooled, indices, layer.pool_size, layer.stride, output_size=padded.shape[-2:])
+    torch.testing.assert_close(values["pool"], pooled)
+    torch.testing.assert_close(values["unpool"], unpooled[:, :, top:top + size, left:left + size])
+    assert built.reports["unpool"].output_dims == [[size, size, 3]]
+
+
+@pytest.mark.parametrize("location, size, reference, top, left", [
+    # MATLAB's centre (Crop2DCenterCropStrategy, and the Cropping2D its TensorFlow exporter writes):
+    # top-left = floor(in/2) - floor(ref/2), which for 6 -> 3 is 2, not floor((6-3)/2) = 1
+    ("'centercrop'", (7, 8), (4, 5), 1, 2),
+    ("'centercrop'", (6, 6), (3, 3), 2, 2),
+    ("'centercrop'", (6, 7), (6, 7), 0, 0),
+    # [x y]: the window's top-left corner at column x, row y, counted from 1
+    ("[3 2]", (7, 8), (4, 5), 1, 2),
+    ("[1 1]", (7, 8), (4, 5), 0, 0),
+    ("[4 4]", (7, 8), (4, 5), 3, 3),
+])
+def test_crop2d_takes_matlab_s_window(location, size, reference, top, left):
+    (h, w), (rh, rw) = size, reference
+    built = tiny(f"lgraph = layerGraph([imageInputLayer([{h} {w} 2],'Normalization','none','Name','in')\n"
+                 f"    crop2dLayer({location},'Name','crop')]);\n"
+                 f"lgraph = addLayers(lgraph, convolution2dLayer([{h - rh + 1} {w - rw + 1}],1,'Name','ref'));\n"
+                 "lgraph = connectLayers(lgraph,'in','ref');\nlgraph = connectLayers(lgraph,'ref','crop/ref');")
+    assert built.reports["crop"].output_dims == [[rh, rw, 2]]
+    x = torch.randn(2, 2, h, w)
+    torch.testing.assert_close(_out(built, x, "crop"), x[:, :, top:top + rh, left:left + rw])
+
+
+def test_crop2d_receptive_field_is_a_gradient_footprint():
+    """The crop shifts the field of 'in' (here behind a space-to-depth); 'ref' gives only a size."""
+    built = tiny("lgraph = layerGraph([imageInputLayer([12 12 1],'Normalization','none','Name','in')\n"
+                 "    convolution2dLayer(3,2,'Padding','same','Name','a')\n"
+                 "    spaceToDepthLayer(2,'Name','s2d')\n    crop2dLayer('centercrop','Name','crop')]);\n"
+                 "lgraph = addLayers(lgraph, convolution2dLayer(9,1,'Name','ref'));\n"
+                 "lgraph = connectLayers(lgraph,'in','ref');\nlgraph = connectLayers(lgraph,'ref','crop/ref');")
+    axis = built.reports["crop"].receptive_field.axes[0]
+    assert (int(axis.size), int(axis.jump), int(axis.padding)) == (4, 2, -1)  # s2d's field, one unit on
+    assert assert_fields_are_gradient_footprints(built, [built.reports["s2d"], built.reports["crop"]]) > 0
+    assert not [d for d in built.analysis.diagnostics if d.code == "A201"]  # 'ref' is no path of the field
+
+
+def _matlab_array(rows: int, cols: int, channels: int) -> torch.Tensor:
+    """MATLAB's reshape(1:numel, rows, cols, channels) (column-major), as one (1, C, H, W) sample."""
+    return torch.arange(1.0, rows * cols * channels + 1).reshape(channels, cols, rows).transpose(1, 2)[None]
+
+
+def test_depth_to_space_reproduces_matlab_s_documented_example():
+    """https://www.mathworks.com/help/images/ref/depthtospace.html: X = reshape(1:48,2,2,12),
+    Z = depthToSpace(X,2) (the default mode, 'dcr') gives these three 4×4 channels."""
+    built = tiny("layers=[imageInputLayer([2 2 12],'Normalization','none')\ndepthToSpace2dLayer(2,'Name','d')];")
+    expected = torch.tensor([[[1, 13, 3, 15], [25, 37, 27, 39], [2, 14, 4, 16], [26, 38, 28, 40]],
+                             [[5, 17, 7, 19], [29, 41, 31, 43], [6, 18, 8, 20], [30, 42, 32, 44]],
+                             [[9, 21, 11, 23], [33, 45, 35, 47], [10, 22, 12, 24], [34, 46, 36, 48]]],
+                            dtype=torch.float32)
+    torch.testing.assert_close(_out(built, _matlab_array(2, 2, 12), "d"), expected[None])
+
+
+def test_space_to_depth_reproduces_matlab_s_documented_example():
+    """https://www.mathworks.com/help/images/ref/spacetodepth.html: X = reshape(1:48,4,4,3),
+    Z = spaceToDepth(X,2) gives these twelve 2×2 channels."""
+    built = tiny("layers=[imageInputLayer([4 4 3],'Normalization','none')\nspaceToDepthLayer(2,'Name','s')];")
+    expected = torch.tensor([[[1, 9], [3, 11]], [[17, 25], [19, 27]], [[33, 41], [35, 43]],
+                             [[5, 13], [7, 15]], [[21, 29], [23, 31]], [[37, 45], [39, 47]],
+                             [[2, 10], [4, 12]], [[18, 26], [20, 28]], [[34, 42], [36, 44]],
+                             [[6, 14], [8, 16]], [[22, 30], [24, 32]], [[38, 46], [40, 48]]], dtype=torch.float32)
+    torch.testing.assert_close(_out(built, _matlab_array(4, 4, 3), "s"), expected[None])
+
+
+def test_depth_to_space_crd_is_pytorch_s_pixel_shuffle_and_inverts_space_to_depth():
+    built = tiny("layers=[imageInputLayer([3 4 18],'Normalization','none')\n"
+                 "depthToSpace2dLayer(3,'Mode','CRD','Name','d')];")
+    x = torch.randn(2, 18, 3, 4)
+    torch.testing.assert_close(_out(built, x, "d"), F.pixel_shuffle(x, 3))
+    round_trip = tiny("layers=[imageInputLayer([6 8 2],'Normalization','none')\n"
+                      "spaceToDepthLayer([3 2],'Name','s')\ndepthToSpace2dLayer([3 2],'Name','d')];")
+    x = torch.randn(2, 2, 6, 8)
+    torch.testing.assert_close(_out(round_trip, x, "d"), x)  # dcr undoes spaceToDepth's order
+
+
+def test_space_to_depth_drops_the_rows_and_columns_past_the_last_block():
+    built = tiny("layers=[imageInputLayer([5 7 1],'Normalization','none')\nspaceToDepthLayer(2,'Name','s')];")
+    assert built.reports["s"].output_dims == [[2, 3, 4]]  # floor(5/2) × floor(7/2) × 1·2·2
+    x = torch.randn(1, 1, 5, 7)
+    whole = tiny("layers=[imageInputLayer([4 6 1],'Normalization','none')\nspaceToDepthLayer(2,'Name','s')];")
+    torch.testing.assert_close(_out(built, x, "s"), _out(whole, x[:, :, :4, :6], "s"))
+
+
+@pytest.mark.parametrize("input_layer, shape, channel_axes", [
+    ("imageInputLayer([6 5 40],'Normalization','none')", (3, 40, 6, 5), (2, 3)),
+    ("sequenceInputLayer(40,'MinLength',9)", (3, 40, 9), (2,)),
+])
+def test_spatial_dropout_drops_whole_channels_and_is_the_identity_at_inference(input_layer, shape, channel_axes):
+    built = tiny(f"layers=[{input_layer}\nspatialDropoutLayer('Probability',0.25,'Name','sd')];")
+    module = _module(built, "sd")
+    x = torch.rand(*shape) + 1
+    torch.testing.assert_close(_out(built, x, "sd"), x)  # eval
+    module.train()
+    torch.manual_seed(3)
+    y = module(x)
+    module.eval()
+    ratio = y / x
+    plane_min, plane_max = ratio.amin(dim=channel_axes), ratio.amax(dim=channel_axes)
+    torch.testing.assert_close(plane_min, plane_max)  # one factor per sample and channel
+    kept = plane_min != 0
+    torch.testing.assert_close(plane_min[kept], torch.full_like(plane_min[kept], 1 / 0.75))  # scaled by 1/(1-p)
+    assert 0 < (~kept).sum() < kept.sum()  # some of the 120 channels dropped, fewer than kept
+
+
+def test_receptive_fields_through_unpooling_and_depth_to_space():
+    """By hand: c (3×3, same) r=3 j=1 p=1; pool 2/2: r=4 j=2 p=1; unpool (windows of 2, from the
+    sizes) gives back j=1; depthToSpace(2) halves the jump, as a transposed convolution of stride 2."""
+    built = tiny("lgraph = layerGraph([imageInputLayer([8 8 1],'Normalization','none','Name','in')\n"
+                 "    convolution2dLayer(3,4,'Padding','same','Name','c')\n"
+                 "    maxPooling2dLayer(2,'Stride',2,'HasUnpoolingOutputs',true,'Name','pool')\n"
+                 "    maxUnpooling2dLayer('Name','unpool')\n    depthToSpace2dLayer(2,'Name','d2s')]);\n"
+                 "lgraph = connectLayers(lgraph,'pool/indices','unpool/indices');\n"
+                 "lgraph = connectLayers(lgraph,'pool/size','unpool/size');")
+    fields = {name: built.reports[name].receptive_field.axes[0] for name in ("pool", "unpool", "d2s")}
+    assert {name: (a.size, a.jump, a.padding) for name, a in fields.items()} == {
+        "pool": (4, "2", "1"), "unpool": (4, "1", "1"), "d2s": (4, "1/2", "1")}
+    assert not [d for d in built.analysis.diagnostics if d.code == "A201"]  # nor 'indices' and 'size'

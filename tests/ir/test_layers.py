@@ -58,13 +58,16 @@ CASES: dict[str, tuple[str, str, dict]] = {
         "input_size": 3, "min_length": 1, "normalization": "none", **INPUT_STATS}),
     "classification": ("classificationLayer", "classoutput", {"classes": "auto", "class_weights": "none"}),
     "regression": ("regressionLayer", "regressionoutput", {"response_names": []}),
+    "pixel_classification": ("pixelClassificationLayer", "classoutput", {"classes": "auto", "class_weights": "none"}),
+    "dice_pixel_classification": ("dicePixelClassificationLayer", "classoutput", {"classes": "auto"}),
     "batch_normalization": ("batchNormalizationLayer", "batchnorm", {
         **AFFINE_NORM, "mean_decay": 0.1, "variance_decay": 0.1}),
     "layer_normalization": ("layerNormalizationLayer", "layernorm", AFFINE_NORM),
     "cross_channel_normalization": ("crossChannelNormalizationLayer(5)", "crossnorm", {
         "window_channel_size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}),
     "max_pooling2d": ("maxPooling2dLayer(2)", "maxpool", {
-        "pool_size": (2, 2), "stride": (1, 1), "padding": (0, 0, 0, 0)}),
+        "pool_size": (2, 2), "stride": (1, 1), "padding": (0, 0, 0, 0), "has_unpooling_outputs": False}),
+    "max_unpooling2d": ("maxUnpooling2dLayer", "maxunpool", {}),
     "average_pooling2d": ("averagePooling2dLayer(3)", "avgpool", {
         "pool_size": (3, 3), "stride": (1, 1), "padding": (0, 0, 0, 0), "padding_value": 0.0}),
     "max_pooling1d": ("maxPooling1dLayer(2)", "maxpool1d", {"pool_size": 2, "stride": 1, "padding": (0, 0)}),
@@ -81,6 +84,11 @@ CASES: dict[str, tuple[str, str, dict]] = {
     "channel_shuffling": ("nnet.shufflenet.layer.ChannelShufflingLayer('shuffle', 4)", "shuffle", {"groups": 4}),
     "flatten": ("flattenLayer", "flatten", {}),
     "dropout": ("dropoutLayer", "dropout", {"probability": 0.5}),
+    "spatial_dropout": ("spatialDropoutLayer", "spatialdropout", {"probability": 0.5}),
+    "crop2d": ("crop2dLayer('centercrop')", "crop", {"location": "centercrop"}),
+    # MATLAB names the Image Processing Toolbox's custom layers 'layer' when they have no name
+    "depth_to_space2d": ("depthToSpace2dLayer(2)", "layer", {"block_size": (2, 2), "mode": "dcr"}),
+    "space_to_depth": ("spaceToDepthLayer(2)", "layer", {"block_size": (2, 2)}),
     # resize2dLayer has no required positional argument but needs Scale or OutputSize
     "resize2d": ("resize2dLayer('Scale', 2)", "resize", {
         "scale": (2.0, 2.0), "output_size": None, "method": "nearest", "geometric_transform_mode": "half-pixel",
@@ -116,7 +124,7 @@ def test_trait_values():
     """Element-wise: what a 1×1 bottleneck passes through; torch-counted: FlopCounterMode's ops."""
     assert {k for k, cls in LAYERS.items() if cls.elementwise} == {
         "batch_normalization", "relu", "leaky_relu", "clipped_relu", "elu", "tanh", "sigmoid", "swish", "gelu",
-        "dropout"}
+        "dropout", "spatial_dropout"}
     assert {k for k, cls in LAYERS.items() if cls.torch_counted} == {
         "convolution2d", "grouped_convolution2d", "transposed_conv2d", "convolution1d", "fully_connected"}
     families = {}
@@ -124,7 +132,8 @@ def test_trait_values():
         families.setdefault(cls.family, set()).add(kind)
     assert families["merge"] == {"addition", "depth_concatenation", "concatenation", "multiplication"}
     assert families["fc"] == {"fully_connected"}
-    assert families["other"] == {"flatten", "dropout", "resize2d", "channel_shuffling"}
+    assert families["other"] == {"flatten", "dropout", "resize2d", "channel_shuffling", "spatial_dropout", "crop2d",
+                                 "depth_to_space2d", "space_to_depth"}
     assert "softmax" in families["activation"] and "classification" in families["io"]
 
 
@@ -274,10 +283,50 @@ def test_classification_layer_classes():
     assert layer.classes == ["cat", "dog"]
 
 
+@pytest.mark.parametrize("expression, location, mode", [
+    ("crop2dLayer('centercrop')", "centercrop", "centercrop"),
+    ("crop2dLayer('CenterCrop')", "centercrop", "centercrop"),
+    ("crop2dLayer([3 4])", (3, 4), "custom"),
+    ("crop2dLayer(2)", (2, 2), "custom"),  # MATLAB's crop2dLayer repeats a scalar location
+])
+def test_crop2d_location_forms(expression, location, mode):
+    layer = make(expression)
+    assert (layer.location, layer.mode) == (location, mode)
+
+
+def test_depth_to_space_mode_and_block_forms():
+    layer = make("depthToSpace2dLayer([2 1], 'Mode', 'CRD')")
+    assert (layer.block_size, layer.mode) == ((2, 1), "crd")
+    assert make("spaceToDepthLayer([3 2])").block_size == (3, 2)
+
+
+def test_spatial_dropout_probability_by_name_and_by_position():
+    assert make("spatialDropoutLayer('Probability', 0.25)").probability == 0.25
+    assert make("spatialDropoutLayer(Probability=0.25)").probability == 0.25
+    assert make("spatialDropoutLayer(0.1)").probability == 0.1  # the form of MATLAB's TCN example layer
+
+
+def test_pixel_classification_options():
+    layer = make("pixelClassificationLayer('Classes', {'sky', 'road'}, 'ClassWeights', [1 4])")
+    assert (layer.classes, layer.class_weights) == (["sky", "road"], [1.0, 4.0])
+    assert make("dicePixelClassificationLayer('Classes', [\"a\" \"b\" \"c\"])").classes == ["a", "b", "c"]
+
+
+def test_pixel_classification_class_names_option_is_accepted_with_a_warning():
+    """`ClassNames` is what the option was called until R2019b; MATLAB still accepts it."""
+    result = load_source("layers = pixelClassificationLayer('ClassNames', {'a', 'b'}, 'ClassWeights', [1 2]);\n",
+                         "layer.net")
+    assert result.network.layers[0].class_weights == [1.0, 2.0]
+    assert [d.code for d in result.diagnostics] == ["W201"] and "ClassNames" in result.diagnostics[0].message
+
+
 def test_invalid_values_are_rejected():
     for expression in ("dropoutLayer(1.5)", "convolution2dLayer(0, 8)", "convolution2dLayer(3, 8, 'Stride', -1)",
                        "convolution2dLayer(3, 8, 'Padding', 'valid')", "maxPooling2dLayer([2 2 2])",
-                       "convolution2dLayer(3, 8, 'WeightsInitializer', 'bogus')"):
+                       "convolution2dLayer(3, 8, 'WeightsInitializer', 'bogus')", "crop2dLayer('middle')",
+                       "crop2dLayer([0 1])", "crop2dLayer([1 2 3])", "depthToSpace2dLayer(2, 'Mode', 'rdc')",
+                       "spatialDropoutLayer('Probability', 1)",
+                       "pixelClassificationLayer('Classes', {'a', 'b'}, 'ClassWeights', [1 2 3])"):
         with pytest.raises(NetspecError) as info:
             make(expression)
         assert info.value.diagnostic.span is not None, expression
@@ -303,17 +352,35 @@ def test_port_names_of_multi_input_layers():
         assert make(expression).output_names == ["out"]
 
 
+MULTI_PORT = {  # kind: (MATLAB expression, its InputNames, its OutputNames), from MATLAB's documentation
+    "crop2d": ("crop2dLayer([1 1])", ["in", "ref"], ["out"]),
+    "max_unpooling2d": ("maxUnpooling2dLayer", ["in", "indices", "size"], ["out"]),
+    "max_pooling2d": ("maxPooling2dLayer(2, 'HasUnpoolingOutputs', true)", ["in"], ["out", "indices", "size"]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MULTI_PORT))
+def test_ports_of_layers_with_several(kind):
+    expression, inputs, outputs = MULTI_PORT[kind]
+    layer = make(expression)
+    assert (layer.input_names, layer.output_names) == (inputs, outputs)
+
+
+def test_max_pooling_has_one_output_without_unpooling_outputs():
+    assert make("maxPooling2dLayer(2, 'HasUnpoolingOutputs', false)").output_names == ["out"]
+
+
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_single_ports(kind):
     layer = make(CASES[kind][0])
-    if kind in ("addition", "depth_concatenation", "concatenation", "multiplication"):
-        return
+    if kind in ("addition", "depth_concatenation", "concatenation", "multiplication", "crop2d", "max_unpooling2d"):
+        return  # several ports: test_port_names_of_multi_input_layers, test_ports_of_layers_with_several
     cls = LAYERS[kind]
     if kind.endswith("_input"):
         assert layer.input_names == []
     else:
         assert layer.input_names == ["in"]
-    if kind in ("classification", "regression"):
+    if kind in ("classification", "regression", "pixel_classification", "dice_pixel_classification"):
         assert layer.output_names == []
     else:
         assert layer.output_names == ["out"]

@@ -66,6 +66,8 @@ REQUIRED_ARGS = {
     "concatenationLayer": "3, 2", "resize2dLayer": "'Scale', 2", "dropoutLayer": "0.2",
     "classificationLayer": "'Classes', {'a', 'b'}", "leakyReluLayer": "0.1", "multiplicationLayer": "3",
     "nnet.shufflenet.layer.ChannelShufflingLayer": "'shuffle_8to10', 4",
+    "pixelClassificationLayer": "'Classes', {'a', 'b'}, 'ClassWeights', [1 2]", "crop2dLayer": "[2 3]",
+    "depthToSpace2dLayer": "[2 1], 'Mode', 'crd'", "spaceToDepthLayer": "3", "spatialDropoutLayer": "'Probability', 0.2",
 }
 
 

@@ -235,3 +235,16 @@ def test_a_network_larger_than_the_machines_memory_is_refused(tmp_path, monkeypa
     assert "parameters take 1.84 GiB as float32" in result.err and "1 GiB of memory" in result.err, result
     assert "'fc_2' alone holds 1.12 GiB" in result.err and f"{spec}:4:" in result.err, result
     assert not (tmp_path / "wide.onnx").exists()
+
+
+@pytest.mark.parametrize("output", ["pixelClassificationLayer", "dicePixelClassificationLayer('Name','dice')"])
+def test_a_segmentation_network_is_refused_before_any_data_is_read(tmp_path, output):
+    """A pixel-classification network learns from pixel labels, which `netspec train` does not read yet:
+    a located error (exit 1) rather than a failure inside the data or the loss."""
+    spec = tmp_path / "segment.net"
+    spec.write_text("layers = [imageInputLayer([8 8 1])\n    convolution2dLayer(3,2,'Padding','same')\n"
+                    f"    softmaxLayer\n    {output}];\n", encoding="utf-8")
+    result = netspec("train", spec, "--data", tmp_path / "no-such-folder", "--out", tmp_path / "run", "--quiet")
+    assert_clean_failure(result, "R014")
+    assert f"{spec}:4:5" in result.err and "pixel-label data" in result.err
+    assert not (tmp_path / "run").exists()

@@ -235,12 +235,17 @@ class Calls(State):
             return self._call_function(handle.name, args, nargout, node, scope)
         if self.depth >= self.limits.recursion:
             raise error("E504", "calls nest too deep", node_span(node, self.file))
-        inner = Scope({**scope.variables, **{p: a.value for p, a in zip(handle.params, args)}})
+        inner = Scope({**handle.captured, **{p: a.value for p, a in zip(handle.params, args)}})
         self.depth += 1
         try:
             return [self._eval(handle.body, inner)]
         finally:
             self.depth -= 1
+
+    def call_handle(self, handle: FunctionHandle, args: list[Arg], nargout: int = 1) -> list[Value]:
+        """A function handle called by a library function (blockedNetwork calls its block function)."""
+        result = self._call_handle(handle, args, nargout, self.running, Scope({}))
+        return result if isinstance(result, list) else [result]
 
     def _opaque_error(self, value: Opaque, what: str) -> NetspecError:
         guess = self._function_like(value.origin) if value.unknown_function else None

@@ -71,7 +71,7 @@ class Expressions(State):
 
     def _e_anon_fn(self, node: Tree, scope: Scope) -> Value:
         params = [str(t) for t in node.children[:-1] if isinstance(t, Token)]
-        return FunctionHandle(params=params, body=node.children[-1])
+        return FunctionHandle(params=params, body=node.children[-1], captured=dict(scope.variables))
 
     def _e_transpose(self, node: Tree, scope: Scope) -> Value:
         value = self._eval(node.children[0], scope)
