@@ -1637,6 +1637,20 @@ layers = [featureInputLayer(4)
         command="netspec train example.net --data cats",
         needs="an image folder `cats` with a single class folder",
     ),
+    "R014": Code(
+        "pixel labels are not read yet",
+        "The network ends in pixelClassificationLayer or dicePixelClassificationLayer: a semantic "
+        "segmentation network, which learns from a label for every pixel. `netspec train` reads image "
+        "folders with one label per image, not pixel-label data, so it stops before reading any data.",
+        "Check, analyze, graph and export the network with netspec; train it where its pixel labels are "
+        "(MATLAB's pixelLabelDatastore), or end it in a classificationLayer to classify whole images.",
+        example="""layers = [imageInputLayer([32 32 3])
+    convolution2dLayer(3, 2, 'Padding', 'same')
+    softmaxLayer
+    pixelClassificationLayer];
+""",
+        command="netspec train example.net --data builtin",
+    ),
     # -- P: prediction with an ONNX model ------------------------------------------------------------
     "P001": Code(
         "no such model",
