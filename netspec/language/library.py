@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .interpreter import Interpreter
 
 __all__ = ["LIBRARY", "to_python", "from_python", "layer_property", "graph_property", "ZOO",
-           "IGNORED_TRAINING_OPTIONS"]
+           "IGNORED_TRAINING_OPTIONS", "NETWORK_POSITIONS", "network_argument"]
 
 Library = Callable[["Interpreter", list[Arg], int, Span | None], "Value | list[Value]"]
 LIBRARY: dict[str, Library] = {}
@@ -373,18 +373,45 @@ def _dlnetwork(ctx, args, nargout, span):
     return graphs.graph_from_array(_layers_arg(args, 0, "dlnetwork"), "dlnetwork")
 
 
-@library("trainNetwork", "assembleNetwork", "SeriesNetwork", "DAGNetwork", "trainnet")
-def _train_network(ctx, args, nargout, span):
-    """Training happens in `netspec train`; here the result is the network it trains."""
-    for arg in args:
-        if isinstance(arg.value, LayerArray):
-            return graphs.graph_from_array(arg.value, "SeriesNetwork")
-        if isinstance(arg.value, Graph):
-            return arg.value.copy("DAGNetwork")
-    for arg in args:
-        if isinstance(arg.value, Opaque):
-            return arg.value
-    raise BuiltinError("expected layers among the arguments")
+NETWORK_POSITIONS = {"trainNetwork": -2, "trainnet": -3, "assembleNetwork": 0, "SeriesNetwork": 0,
+                     "DAGNetwork": 0, "dlnetwork": 0, "analyzeNetwork": 0, "plot": 0}
+"""The functions a network is handed to, and where its argument is: `trainNetwork(X, Y, layers,
+options)`, `trainnet(X, Y, net, lossFcn, options)`, `plot(lgraph)`..."""
+
+
+def network_argument(name: str, args: list[Arg]) -> int | None:
+    """Which of the arguments of a call to `name` (one of NETWORK_POSITIONS) is the network: the
+    first layer array or graph, else an unknown value where the network goes (the network is
+    then unknown: `plot` of an unknown value is taken to be of data)."""
+    for index, arg in enumerate(args):
+        if isinstance(arg.value, (LayerArray, Graph)):
+            return index
+    position = NETWORK_POSITIONS[name]
+    if name != "plot" and -len(args) <= position < len(args) and isinstance(args[position].value, Opaque):
+        return position % len(args)
+    return None
+
+
+def _trained(name: str) -> Library:
+    def train(ctx: "Interpreter", args: list[Arg], nargout: int, span: Span | None) -> Value | list[Value]:
+        """Training happens in `netspec train`; here the result is the network it trains (and an
+        unknown training record: `[net, info] = trainNetwork(...)`)."""
+        index = network_argument(name, args)
+        if index is None:
+            raise BuiltinError("expected layers among the arguments")
+        value = args[index].value
+        if isinstance(value, LayerArray):
+            result: Value = graphs.graph_from_array(value, "SeriesNetwork")
+        elif isinstance(value, Graph):
+            result = value.copy("DAGNetwork")
+        else:  # stands for the layers: `net = trainNetwork(...)` keeps naming what to bind
+            result = replace(value, structural=True)
+        return [result, Opaque(name, span)] if nargout > 1 else result
+    return train
+
+
+for _trainer in ("trainNetwork", "assembleNetwork", "SeriesNetwork", "DAGNetwork", "trainnet"):
+    LIBRARY[_trainer] = _trained(_trainer)
 
 
 @library("addLayers")
@@ -461,4 +488,5 @@ def _image_pretrained_network(ctx, args, nargout, span):
         guess = suggest(name, ZOO)
         raise BuiltinError(f"netspec has no architecture '{name}'", 0,
                            hint=f"did you mean '{guess}'?" if guess else f"available: {', '.join(sorted(ZOO))}")
-    return ctx.zoo_network(name, span)
+    network = ctx.zoo_network(name, span)
+    return [network, Opaque("imagePretrainedNetwork", span)] if nargout > 1 else network  # [net, classNames]

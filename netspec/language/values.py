@@ -350,6 +350,12 @@ class Opaque:
     """An undefined bare name (`H`): usable as a symbol in an input layer's size."""
     unknown_function: bool = False
     """The result of a function netspec does not know: an error about it may suggest a known one."""
+    parameter_of: str | None = None
+    """A parameter of the entry function that no argument gave (`origin` is its name)."""
+    reason: str | None = None
+    """Why netspec does not compute it, when that is not that it is data (`a 4-D array`)."""
+    class_file: str | None = None
+    """The classdef file of a class a call constructs (a custom layer netspec does not read)."""
 
     def describe(self) -> str:
         return f"`{self.origin}`"

@@ -1,7 +1,5 @@
 """Statements: assignments, expression statements and commands, `if`/`switch`, loops (each
-pass a step of the budget) and `break`/`continue`/`return`.
-
-`try`/`catch` belongs here (see the package docstring).
+pass a step of the budget), `try`/`catch` and `break`/`continue`/`return`.
 """
 
 from __future__ import annotations
@@ -9,15 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from ...diagnostics import error
+from ...diagnostics import Diagnostic, NetspecError, error
 from ..builtins import Arg
 from ..operators import OperatorError, truth
 from ..spans import node_span
-from ..tree import Tree
-from ..values import Cell, Char, Container, CSList, Matrix, Opaque, Str, Value, numel, type_name
+from ..tree import Token, Tree
+from ..values import Cell, Char, Container, CSList, Matrix, Opaque, Str, Struct, Value, numel, type_name
 from .state import Break, Continue, Return, Scope, State, token_text
 
 __all__ = ["Statements"]
+
+_ASSIGNABLE = frozenset({"name", "call", "brace_index", "field", "dynamic_field", "placeholder"})
+"""What the left of a multiple assignment may hold: a variable, a part of one, or `~`."""
 
 
 class Statements(State):
@@ -45,51 +46,55 @@ class Statements(State):
         root, steps = self._lvalue(target)
         if root in scope.pinned:
             return  # bound by --set: the command line wins over the file
-        if scope.sites is not None:
-            scope.sites[root] = (node, self.file)
         if rhs.data == "matrix" and not rhs.children and steps and steps[-1][0] == "paren":
+            self._note_site(root, node, scope)
             self._delete(root, steps, scope, target)
             return
         value = self._eval(rhs, scope)
         if isinstance(value, CSList):
             value = value.items[0] if value.items else Matrix.empty()
-        if isinstance(value, Opaque) and not steps and not value.structural:
-            value = replace(value, variable=root)  # --set binds the nearest variable
+        self._assign(root, steps, value, node, target, scope)
+
+    def _assign(self, root: str, steps: list, value: Value, node: Tree, target: Tree, scope: Scope) -> None:
+        """`root` (or the part of it `steps` name) = value."""
+        if root in scope.pinned:
+            return
+        self._note_site(root, node, scope)
+        if isinstance(value, Opaque) and not steps and not value.structural and scope.bindable:
+            value = replace(value, variable=root)  # --set binds the nearest variable it can bind
         if not steps:
             scope.variables[root] = value
             return
         current = scope.variables.get(root)
         scope.variables[root] = self._assign_path(current, steps, value, target, scope)
 
+    def _note_site(self, name: str, node: Tree, scope: Scope) -> None:
+        """Where `name` was last assigned, kept in the order of the last assignments."""
+        if scope.sites is not None:
+            scope.sites.pop(name, None)
+            scope.sites[name] = (node, self.file)
+
     def _multi_assign(self, node: Tree, target: Tree, rhs: Tree, scope: Scope) -> None:
-        names: list[str | None] = []
-        for row in target.children:
-            for element in row.children:
-                if element.data == "placeholder":
-                    names.append(None)
-                elif element.data == "name":
-                    names.append(token_text(element))
-                else:
-                    raise error("E113", "only variable names can receive multiple outputs",
-                                node_span(element, self.file), hint="write [a, b] = f(...)")
-        values = self._eval_multi(rhs, scope, len(names))
-        for name, value in zip(names, values):
-            if name is not None and name not in scope.pinned:
-                if isinstance(value, Opaque) and not value.structural:
-                    value = replace(value, variable=name)
-                scope.variables[name] = value
-                if scope.sites is not None:
-                    scope.sites[name] = (node, self.file)
+        """`[a, ~, s.f] = f(...)`: each output to its place, `~` dropped."""
+        elements = [element for row in target.children for element in row.children]
+        for element in elements:
+            if element.data not in _ASSIGNABLE:
+                raise error("E113", "only variable names can receive multiple outputs, or their parts "
+                            "(x(i), c{i}, s.f)", node_span(element, self.file), hint="write [a, b] = f(...)")
+        values = self._eval_multi(rhs, scope, len(elements))
+        for element, value in zip(elements, values):
+            if element.data != "placeholder":
+                root, steps = self._lvalue(element)
+                self._assign(root, steps, value, node, element, scope)
 
     def _stmt_expr_stmt(self, node: Tree, scope: Scope) -> None:
         expr = node.children[0]
         if expr.data == "name":
             name = token_text(expr)
-            if name not in scope.variables:
+            if self._is_call(name, scope):
                 self._call_function(name, [], 0, expr, scope)
             return
-        if expr.data == "call" and expr.children[0].data == "name" \
-                and token_text(expr.children[0]) not in scope.variables:
+        if expr.data == "call" and expr.children[0].data == "name" and self._is_call(token_text(expr.children[0]), scope):
             args = self._args(expr.children[1] if len(expr.children) > 1 else None, scope)
             self._call_function(token_text(expr.children[0]), args, 0, expr, scope)
             return
@@ -155,8 +160,8 @@ class Statements(State):
                       node_span(iterable_node, self.file),
                       hint=f"bind it with --set {iterable.binding()}=VALUE" if iterable.binding() else None)
             return
-        if scope.sites is not None and name not in scope.pinned and numel(iterable):
-            scope.sites[name] = (node, self.file)
+        if name not in scope.pinned and numel(iterable):
+            self._note_site(name, node, scope)
         for item in self._iterate(iterable, iterable_node):
             self._tick(node)
             if name not in scope.pinned:
@@ -186,6 +191,30 @@ class Statements(State):
                 break
             except Continue:
                 continue
+
+    def _stmt_try_stmt(self, node: Tree, scope: Scope) -> None:
+        """The try body runs; the catch body runs instead of its rest only when netspec fails in
+        it (what MATLAB would do is not known then). The budgets' errors (E5xx) end the load."""
+        body, catch = node.children[0], (node.children[1] if len(node.children) > 1 else None)
+        try:
+            self._block(body.children, scope)
+        except NetspecError as exc:
+            failure = exc.diagnostic
+            if failure.code.startswith("E5"):
+                raise
+            self.warn("W106", f"netspec failed in this `try` body ({failure.code}: {failure.message}); "
+                      + ("its `catch` body runs instead" if catch is not None else "the rest of it is skipped"),
+                      failure.span or node_span(node, self.file), hint=failure.hint)
+            if catch is not None:
+                self._catch(catch, failure, scope)
+
+    def _catch(self, clause: Tree, failure: Diagnostic, scope: Scope) -> None:
+        """The catch body, with `catch ME`'s ME as an MException-like struct."""
+        name = str(clause.children[0]) if isinstance(clause.children[0], Token) else None
+        if name is not None and name not in scope.pinned:
+            scope.variables[name] = Struct({"message": Char(failure.message),
+                                            "identifier": Char(f"netspec:{failure.code}"), "stack": Struct({})})
+        self._block(clause.children[-1].children, scope)
 
     def _stmt_break_stmt(self, node: Tree, scope: Scope) -> None:
         raise Break()
