@@ -164,6 +164,8 @@ class Arguments(State):
             return value
         want_rows, want_cols = size[0], size[1]
         rows, cols = size_of(value)
+        if rows * cols == 0 and None in (want_rows, want_cols):
+            return value  # `name (1,:) char = ''`: an empty value fits a size with a free dimension
 
         def fits(r: int, c: int) -> bool:
             return want_rows in (None, r) and want_cols in (None, c)

@@ -302,16 +302,24 @@ class Calls(State):
         finally:
             self.depth -= 1
 
-    def _opaque_error(self, value: Opaque, what: str) -> NetspecError:
+    def _opaque_error(self, value: Opaque, what: str, network: str | None = None) -> NetspecError:
+        """The error for `what` (`the network `net``, `an index`) needing an unknown value: it names
+        the nearest variable `--set` can bind, else where the value comes from. Never the variable
+        of the `network` itself: a number bound to it cannot be a network."""
+        standing_for_network = network is not None and value.binding() == network
+        if standing_for_network:
+            value = replace(value, variable=None, free_name=False)
         guess = self._function_like(value.origin) if value.unknown_function else None
         if value.class_file is not None:
             return error("E409", f"{what} depends on `{value.origin}`, a class defined in "
                          f"{Path(value.class_file).name} (classdef), which netspec does not read", value.span,
                          label="a custom class", hint="netspec knows MATLAB's own layers; a custom layer class "
                          "cannot be analyzed, trained or exported")
-        if guess is not None:
+        if guess is not None or (value.unknown_function and value.variable is None):
             return error("E406", f"{what} depends on `{value.origin}`, which is not a function netspec knows",
-                         value.span, label="unknown function", hint=f"did you mean `{guess}`?")
+                         value.span, label="unknown function",
+                         hint=f"did you mean `{guess}`?" if guess else
+                         f"if `{value.origin}.m` is in another folder, pass it with --path DIR")
         if value.free_name:
             # `n = numClasses * 2`: `n` only carries the unknown; `numClasses` is what is missing
             notes = ([f"`{value.variable}` gets its value from `{value.origin}`"]
@@ -334,7 +342,11 @@ class Calls(State):
                          value.span, label="not computed",
                          hint=f"bind it: --set {variable}=VALUE" if variable else None)
         notes = [f"`{value.origin}` is not something netspec evaluates (data loading, plotting, ...)"]
-        hint = (f"give it a value on the command line: --set {variable}=VALUE" if variable
-                else "assign the unknown value to a variable, then bind it with --set NAME=VALUE")
+        if variable:
+            hint = f"give it a value on the command line: --set {variable}=VALUE"
+        elif standing_for_network:
+            hint = "netspec reads networks the file builds from layers, not networks loaded or computed elsewhere"
+        else:
+            hint = "assign the unknown value to a variable, then bind it with --set NAME=VALUE"
         return error("E405", f"{what} depends on {subject}, which netspec cannot compute", value.span,
                      label="unknown value", notes=notes, hint=hint)

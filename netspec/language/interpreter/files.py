@@ -22,8 +22,16 @@ __all__ = ["Files"]
 
 _ZOO_CACHE: dict[str, Graph] = {}
 
-_CLASSDEF = re.compile(r"(?:[ \t\r\n]+|%[^\n]*)*classdef\b")
-"""A file whose first word (after blank and comment lines) is `classdef` defines a class."""
+_CLASSDEF = re.compile(r"classdef\b")
+
+
+def _defines_class(text: str) -> bool:
+    """A file whose first line of code (after blank and comment lines) starts with `classdef`."""
+    for line in text.split("\n"):
+        code = line.strip()
+        if code and not code.startswith("%"):
+            return _CLASSDEF.match(code) is not None
+    return False
 
 ARGUMENTS_FILE = "--args"
 """The name the arguments of an entry function are read under (their diagnostics point there)."""
@@ -59,7 +67,7 @@ class Files(State):
             return self._trees[file], file
         source = read_source(path, self.source_bytes, self.limits.source_bytes, span)
         self.source_bytes += source.size
-        tree = None if _CLASSDEF.match(source.text) else self._parse(source.text, file)
+        tree = None if _defines_class(source.text) else self._parse(source.text, file)
         self._trees[file] = tree
         if tree is None:
             self.sources.add(file, source.text)

@@ -51,7 +51,7 @@ class Networks(State):
         """The IR of the file's network and which variable it came from (see the module docstring)."""
         chosen, value, reason = self._choose(variables, name, source)
         if isinstance(value, Opaque):
-            raise self._opaque_error(value, f"the network `{chosen}`")
+            raise self._opaque_error(value, f"the network `{chosen}`", network=chosen)
         if isinstance(value, LayerArray) and not value.layers:
             raise error("E403", f"the network `{chosen}` has no layers", self.assignment_span(chosen),
                         label=f"`{chosen}` is last set here")
