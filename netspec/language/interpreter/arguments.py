@@ -212,7 +212,7 @@ class Arguments(State):
         """A parameter no argument gave, read: unknown in the entry function, else MATLAB's error."""
         span = node_span(node, self.file)
         if scope.entry:
-            return Opaque(name, span, variable=name, parameter_of=scope.function)
+            return Opaque(name, span, variable=name, parameter=name, parameter_of=scope.function)
         raise error("E145", f"`{scope.function}` uses its parameter `{name}`, which the call does not give", span,
                     label="not given", hint="pass it in the call, or give it a default (an arguments block, "
                                             "`if nargin < N` or `exist('NAME', 'var')`)")

@@ -21,15 +21,16 @@ from ..operators import OperatorError, OperatorLimit
 from ..spans import node_span
 from ..tree import Token, Tree
 from ..values import Cell, Char, CSList, FunctionHandle, Opaque, Value
-from .state import Function, Scope, State, is_function_file, token_text
+from .state import EndContext, Function, Scope, State, is_function_file, token_text
 
 __all__ = ["Calls"]
 
 _LIBRARY_BY_LOWER_CASE = {name.lower(): name for name in LIBRARY}
 
 _DERIVING = frozenset("size numel length height width ndims isempty class".split())
-"""Builtins whose result from an unknown value is not that value: binding its variable to a
-number would not give the result (`numel(YTrain)`), so the result names no variable."""
+"""Builtins whose result from unknown data is not that data: binding its variable to a number
+would not give the result (`numel(YTrain)`), so the result names no variable. (Layers with an
+unknown part keep naming it: binding it gives their size too.)"""
 
 
 class Calls(State):
@@ -113,7 +114,7 @@ class Calls(State):
         if target.data == "name":
             name = token_text(target)
             if self._is_call(name, scope):
-                args = self._args(args_node, scope)
+                args = self._name_call_args(name, args_node, node, scope)
                 return self._call_function(name, args, nargout, node, scope)
         value = self._eval(target, scope)
         if isinstance(value, FunctionHandle):
@@ -123,6 +124,22 @@ class Calls(State):
         if isinstance(value, Opaque):
             return value
         return self._select(value, indices, node)
+
+    def _name_call_args(self, name: str, args_node: Tree | None, node: Tree, scope: Scope) -> list[Arg]:
+        """The arguments of `name(...)`. For a name netspec knows nothing of, `end` inside them
+        is unknown: `name` is then most likely a variable MATLAB has (`load net; net(1:end-3)`)."""
+        if args_node is None or self._knows(name):
+            return self._args(args_node, scope)
+        self._ends.append(EndContext(Opaque(name, node_span(node, self.file), free_name=True), 0, 1))
+        try:
+            return self._args(args_node, scope)
+        finally:
+            self._ends.pop()
+
+    def _knows(self, name: str) -> bool:
+        """A function netspec runs or knows the result of (not an unknown, data or no-op function)."""
+        return (name in self._file_functions.get(self.file, self.functions) or name in self._SCOPED
+                or name in self._on_path() or name in LIBRARY or name in BUILTINS)
 
     def _args(self, args_node: Tree | None, scope: Scope) -> list[Arg]:
         """A call's arguments, evaluated; a comma-separated list (`layers.Name`) gives one each."""
@@ -167,9 +184,11 @@ class Calls(State):
             return self._call_builtin(name, lambda: implementation(self, args, nargout, span), args, node)
         simple = BUILTINS.get(name)
         if simple is not None:
-            for arg in args:
-                if isinstance(arg.value, Opaque):
-                    return replace(arg.value, variable=None) if name in _DERIVING else arg.value
+            unknown = next((arg.value for arg in args if isinstance(arg.value, Opaque)), None)
+            if unknown is not None:
+                if name in _DERIVING and not unknown.structural:
+                    unknown = replace(unknown, variable=None)
+                return [unknown] * nargout if nargout > 1 else unknown
             return self._call_builtin(name, lambda: simple(args, nargout), args, node)
         span = node_span(node, self.file)
         if name in NO_OP_FUNCTIONS or name in DATA_FUNCTIONS:
@@ -262,17 +281,20 @@ class Calls(State):
         self._tick(node)  # a call is a step too: call-heavy recursion costs more per statement
         self.depth += 1
         previous, self.file = self.file, function.file
+        skipped = self.skipped
         try:
             inner = self._call_scope(function, args, nargout, span)
             self._run_body(function.body.children, inner)
         finally:
             self.depth -= 1
             self.file = previous
-        return self._outputs(function, inner, nargout, span)
+        return self._outputs(function, inner, nargout, span, uncertain=self.skipped != skipped)
 
-    def _outputs(self, function: Function, inner: Scope, nargout: int, span: Callable[[], Span | None]) -> list:
+    def _outputs(self, function: Function, inner: Scope, nargout: int, span: Callable[[], Span | None],
+                 uncertain: bool = False) -> list:
         """The values a call returns: its first `nargout` outputs (at least the first, if set);
-        `varargout` gives the rest of them."""
+        `varargout` gives the rest of them. An output left unset where netspec skipped a branch or
+        loop it could not decide (`uncertain`) is unknown: MATLAB may well have set it."""
         names = function.outputs
         if names and names[-1] == "varargout":
             spread = inner.variables.get("varargout")
@@ -285,6 +307,9 @@ class Calls(State):
             if output not in inner.variables:
                 if i >= nargout and nargout == 0:
                     break
+                if uncertain:
+                    results.append(Opaque(output, span()))
+                    continue
                 raise error("E144", f"`{function.name}` did not set its output `{output}`", span(),
                             hint=f"assign {output} = ... in the body of {function.name}")
             results.append(inner.variables[output])
@@ -304,18 +329,20 @@ class Calls(State):
 
     def _opaque_error(self, value: Opaque, what: str, network: str | None = None) -> NetspecError:
         """The error for `what` (`the network `net``, `an index`) needing an unknown value: it names
-        the nearest variable `--set` can bind, else where the value comes from. Never the variable
-        of the `network` itself: a number bound to it cannot be a network."""
-        standing_for_network = network is not None and value.binding() == network
+        the variable `--set` can bind, else where the value comes from. Never a variable that holds
+        the network itself (the unknown `network` unless it is layers with an unknown number in
+        them): a number bound to it cannot be a network."""
+        standing_for_network = value.network or (network is not None and not value.structural)
         if standing_for_network:
             value = replace(value, variable=None, free_name=False)
         guess = self._function_like(value.origin) if value.unknown_function else None
         if value.class_file is not None:
             return error("E409", f"{what} depends on `{value.origin}`, a class defined in "
                          f"{Path(value.class_file).name} (classdef), which netspec does not read", value.span,
-                         label="a custom class", hint="netspec knows MATLAB's own layers; a custom layer class "
-                         "cannot be analyzed, trained or exported")
-        if guess is not None or (value.unknown_function and value.variable is None):
+                         label="a class", hint="netspec reads no classes: a custom layer cannot be analyzed, "
+                         "trained or exported, and a value kept in a class can be bound with --set NAME=VALUE once "
+                         "assigned to a variable")
+        if value.unknown_function and value.variable is None:
             return error("E406", f"{what} depends on `{value.origin}`, which is not a function netspec knows",
                          value.span, label="unknown function",
                          hint=f"did you mean `{guess}`?" if guess else
@@ -329,19 +356,23 @@ class Calls(State):
                          hint=f"define it in the file, or bind it: --set {value.origin}=VALUE")
         variable = value.variable
         subject = f"`{variable}`" if variable else f"`{value.origin}`"
-        if value.parameter_of is not None:
-            notes = ([f"`{variable}` gets its value from `{value.origin}`"] if variable not in (None, value.origin)
-                     else [])
-            notes.append(f"`{value.origin}` is a parameter of `{value.parameter_of}`, which no argument gives")
+        if value.parameter is not None:
+            notes = ([f"`{variable}` gets its value from `{value.parameter}`"]
+                     if variable not in (None, value.parameter) else [])
+            notes.append(f"`{value.parameter}` is a parameter of `{value.parameter_of}`, which no argument gives")
+            bind = f"--set {variable}=VALUE, or " if variable else ""
+            if standing_for_network:
+                notes.append("it is a network: --set binds numbers and text, not layers")
             return error("E405", f"{what} depends on {subject}, which netspec cannot compute", value.span,
                          label="a parameter no argument gives", notes=notes,
-                         hint=f"bind it: --set {variable or value.origin}=VALUE, or give "
-                              f"`{value.parameter_of}`'s arguments with --args")
+                         hint=f"bind it: {bind}give `{value.parameter_of}`'s arguments with --args")
         if value.reason is not None:
             return error("E405", f"{what} depends on {subject}, which netspec cannot compute: {value.reason}",
                          value.span, label="not computed",
                          hint=f"bind it: --set {variable}=VALUE" if variable else None)
-        notes = [f"`{value.origin}` is not something netspec evaluates (data loading, plotting, ...)"]
+        notes = [(f"`{value.origin}` is a function netspec does not know"
+                  + (f" (did you mean `{guess}`?)" if guess else "")) if value.unknown_function else
+                 f"`{value.origin}` is not something netspec evaluates (data loading, plotting, ...)"]
         if variable:
             hint = f"give it a value on the command line: --set {variable}=VALUE"
         elif standing_for_network:

@@ -36,6 +36,8 @@ class Indexing(State):
             raise error("E117", "`end` is used outside of indexing", node_span(node, self.file),
                         hint="`end` means the last index only inside x(...) or c{...}")
         context = self._ends[-1]
+        if isinstance(context.value, Opaque):
+            return context.value
         rows, cols = size_of(context.value)
         if context.count == 1:
             extent = numel(context.value)
@@ -62,8 +64,12 @@ class Indexing(State):
         return self._get_field(value, key.text, node)
 
     def _get_field(self, value: Value, name: str, node: Tree) -> Value:
-        if isinstance(value, Opaque):  # binding `imds` to a number would not give `imds.Labels`
-            return replace(value, origin=f"{value.origin}.{name}", variable=None, free_name=False)
+        if isinstance(value, Opaque):
+            if value.structural:  # a part of a known value an unknown index picks: the index stays to bind
+                return value
+            # binding `imds` to a number would not give `imds.Labels`; a network's Layers are layers too
+            return replace(value, origin=f"{value.origin}.{name}", variable=None, free_name=False,
+                           network=value.network and name == "Layers")
         if isinstance(value, Struct):
             if name in value.fields:
                 return value.fields[name]
@@ -98,7 +104,7 @@ class Indexing(State):
         indices = self._index_args(node.children[1] if len(node.children) > 1 else None, target, scope)
         if isinstance(target, Opaque):
             return target
-        unknown = _unknown_index(indices)
+        unknown = _unknown_index(indices, target)
         if unknown is not None:
             return unknown
         if not isinstance(target, Cell):
@@ -163,7 +169,7 @@ class Indexing(State):
     def _select(self, value: Value, indices: list, node: Tree) -> Value:
         """`x(...)` read: the elements the indices select, each index checked against the bounds
         (an unknown index selects an unknown value)."""
-        unknown = _unknown_index(indices)
+        unknown = _unknown_index(indices, value)
         if unknown is not None:
             return unknown
         if isinstance(value, Graph):
@@ -229,7 +235,7 @@ class Indexing(State):
             return self._set_struct_element(current, detail, rest, value, node, step_node, scope)
         container = current if current is not None else self._empty_like(value if not rest else None, kind)
         indices = self._index_args(detail, container, scope)
-        unknown = _unknown_index(indices)
+        unknown = _unknown_index(indices, container)
         if unknown is not None:
             return unknown
         if isinstance(value, Opaque) and not rest and not isinstance(container, Cell) and kind == "paren":
@@ -392,7 +398,7 @@ class Indexing(State):
         if isinstance(container, Opaque):
             return
         indices = self._index_args(detail, container, scope)
-        unknown = _unknown_index(indices)
+        unknown = _unknown_index(indices, container)
         if unknown is not None:
             scope.variables[root] = unknown
             return
@@ -422,6 +428,10 @@ def _struct_like(value: Value | None) -> bool:
     return value is None or isinstance(value, Struct) or (isinstance(value, Matrix) and value.numel == 0)
 
 
-def _unknown_index(indices: list) -> Opaque | None:
-    """The first index netspec cannot compute, if any (None stands for `:`)."""
-    return next((spec[0] for spec in indices if spec is not None and isinstance(spec[0], Opaque)), None)
+def _unknown_index(indices: list, container: Value | None) -> Opaque | None:
+    """The first index netspec cannot compute, if any (None stands for `:`), as what the
+    selection gives: for layers, an unknown whose variable keeps naming the index to bind."""
+    unknown = next((spec[0] for spec in indices if spec is not None and isinstance(spec[0], Opaque)), None)
+    if unknown is None or not isinstance(container, (LayerArray, Graph)):
+        return unknown
+    return replace(unknown, structural=True)

@@ -31,6 +31,11 @@ def _holds_network(value: Value | None) -> bool:
     return isinstance(value, Graph) or (isinstance(value, LayerArray) and len(value) > 0)
 
 
+def _holds_layers(value: Value | None) -> bool:
+    """A network, or layers netspec could not build (which then say why)."""
+    return _holds_network(value) or (isinstance(value, Opaque) and value.stands_for_layers())
+
+
 class Networks(State):
     """The network a file defines, and the calls it is handed to."""
 
@@ -52,7 +57,7 @@ class Networks(State):
         chosen, value, reason = self._choose(variables, name, source)
         if isinstance(value, Opaque):
             raise self._opaque_error(value, f"the network `{chosen}`", network=chosen)
-        if isinstance(value, LayerArray) and not value.layers:
+        if isinstance(value, (LayerArray, Graph)) and not value.layers:
             raise error("E403", f"the network `{chosen}` has no layers", self.assignment_span(chosen),
                         label=f"`{chosen}` is last set here")
         if not isinstance(value, (LayerArray, Graph)):
@@ -87,10 +92,12 @@ class Networks(State):
         for conventional in NETWORK_VARIABLES:
             if _holds_network(variables.get(conventional)):
                 return conventional, variables[conventional], "named like a network"
-        last = next((k for k in reversed(self.sites) if _holds_network(variables.get(k))), None)
+        last = next((k for k in reversed(self.sites) if _holds_layers(variables.get(k))), None)
         if last is not None:
             span = self.assignment_span(last)
-            kind = "a layer graph" if isinstance(variables[last], Graph) else "a layer array"
+            value = variables[last]
+            kind = "a layer graph" if isinstance(value, Graph) else "a layer array" if isinstance(value, LayerArray) \
+                else "layers"
             where = f" at line {span.line}" if span is not None else ""
             return last, variables[last], f"the last variable assigned {kind}{where}"
         conventional = next((n for n in NETWORK_VARIABLES if n in variables), None)

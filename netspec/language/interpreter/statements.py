@@ -12,10 +12,14 @@ from ..builtins import Arg
 from ..operators import OperatorError, truth
 from ..spans import node_span
 from ..tree import Token, Tree
-from ..values import Cell, Char, Container, CSList, Matrix, Opaque, Str, Struct, Value, numel, type_name
+from ..values import (Cell, Char, Container, CSList, Graph, LayerArray, Matrix, Opaque, Str, Struct, Value, numel,
+                      type_name)
 from .state import Break, Continue, Return, Scope, State, token_text
 
 __all__ = ["Statements"]
+
+MAX_UNDECIDED_PASSES = 1_000
+"""Passes of a `while` loop that skip undecidable code before netspec stops the loop."""
 
 _ASSIGNABLE = frozenset({"name", "call", "brace_index", "field", "dynamic_field", "placeholder"})
 """What the left of a multiple assignment may hold: a variable, a part of one, or `~`."""
@@ -60,8 +64,9 @@ class Statements(State):
         if root in scope.pinned:
             return
         self._note_site(root, node, scope)
-        if isinstance(value, Opaque) and not steps and not value.structural and scope.bindable:
-            value = replace(value, variable=root)  # --set binds the nearest variable it can bind
+        if isinstance(value, Opaque) and value.variable is None and not steps and not value.structural \
+                and scope.bindable:
+            value = replace(value, variable=root)  # the first variable an unknown is given is the one to bind
         if not steps:
             scope.variables[root] = value
             return
@@ -122,6 +127,7 @@ class Statements(State):
     def _condition(self, node: Tree, scope: Scope, keyword: str) -> bool:
         value = self._eval(node, scope)
         if isinstance(value, Opaque):
+            self.skipped += 1
             self.warn("W102", f"this `{keyword}` depends on {value.describe()}, which netspec cannot compute; "
                       "treated as false", node_span(node, self.file),
                       hint=f"bind it with --set {value.binding()}=VALUE" if value.binding() else None)
@@ -156,9 +162,11 @@ class Statements(State):
         name = str(variable)
         iterable = self._eval(iterable_node, scope)
         if isinstance(iterable, Opaque):
+            self.skipped += 1
             self.warn("W101", f"the loop over {iterable.describe()} is skipped: netspec cannot compute its range",
                       node_span(iterable_node, self.file),
                       hint=f"bind it with --set {iterable.binding()}=VALUE" if iterable.binding() else None)
+            self._unknown_after_loop(body, iterable, scope)
             return
         if name not in scope.pinned and numel(iterable):
             self._note_site(name, node, scope)
@@ -173,6 +181,16 @@ class Statements(State):
             except Continue:
                 continue
 
+    def _unknown_after_loop(self, body: Tree, iterable: Opaque, scope: Scope) -> None:
+        """After a skipped loop, the data its body assigns is unknown (`D = []; for ... D = [D x]`),
+        and so are layers it would have built from none; layers built before it keep what they
+        have (W101 says the loop was skipped)."""
+        for name in _assigned(body):
+            value = scope.variables.get(name)
+            if name not in scope.pinned and not isinstance(value, Opaque) \
+                    and not (isinstance(value, (LayerArray, Graph)) and value.layers):
+                scope.variables[name] = replace(iterable, structural=True)  # binding the range runs the loop
+
     def _iterate(self, value: Value, node: Tree) -> Iterator[Value]:
         """What the loop variable is on each pass: an array's columns, a string's characters."""
         if isinstance(value, Str):
@@ -182,15 +200,25 @@ class Statements(State):
         return value.columns()
 
     def _stmt_while_stmt(self, node: Tree, scope: Scope) -> None:
+        """A `while` loop; one whose passes keep skipping code netspec cannot decide (so may never
+        change its condition) is stopped after MAX_UNDECIDED_PASSES of them, with a warning."""
         condition, body = node.children
+        undecided = 0
         while self._condition(condition, scope, "while"):
             self._tick(node)
+            skipped = self.skipped
             try:
                 self._block(body.children, scope)
             except Break:
                 break
             except Continue:
-                continue
+                pass
+            undecided += self.skipped != skipped
+            if undecided >= MAX_UNDECIDED_PASSES:
+                self.warn("W108", f"netspec stops this `while` loop after {undecided:,} passes that depend on "
+                          "values it cannot compute", node_span(condition, self.file),
+                          hint="its condition may never change as netspec runs it")
+                break
 
     def _stmt_try_stmt(self, node: Tree, scope: Scope) -> None:
         """The try body runs; the catch body runs instead of its rest only when netspec fails in
@@ -229,3 +257,25 @@ class Statements(State):
         if scope.function is not None:
             raise error("E116", "functions cannot be defined inside functions", node_span(node, self.file),
                         hint="move this definition to the end of the file")
+
+
+def _assigned(body: Tree) -> set[str]:
+    """The variables a block assigns (at any depth, loop variables included)."""
+    names: set[str] = set()
+    stack: list = [body]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Tree) or node.data in ("function_def", "anon_fn"):
+            continue
+        if node.data == "assign":
+            target = node.children[0]
+            targets = [e for row in target.children for e in row.children] if target.data == "matrix" else [target]
+            for element in targets:
+                while element.data in ("call", "brace_index", "field", "dynamic_field"):
+                    element = element.children[0]
+                if element.data == "name":
+                    names.add(token_text(element))
+        elif node.data == "for_stmt":
+            names.add(str(node.children[0]))
+        stack.extend(node.children)
+    return names
