@@ -112,42 +112,66 @@ class Statements(State):
 
     def _stmt_if_stmt(self, node: Tree, scope: Scope) -> None:
         children = node.children
-        if self._condition(children[0], scope, "if"):
-            self._block(children[1].children, scope)
-            return
-        for clause in children[2:]:
-            if clause.data == "elseif_clause":
-                if self._condition(clause.children[0], scope, "elseif"):
-                    self._block(clause.children[1].children, scope)
-                    return
-            else:
-                self._block(clause.children[-1].children, scope)
-                return
+        clauses = [(children[0], children[1], "if")] + [
+            (c.children[0], c.children[1], "elseif") if c.data == "elseif_clause" else (None, c.children[-1], "else")
+            for c in children[2:]]
+        undecided: list[tuple[Tree, Opaque]] = []
+        for condition, body, keyword in clauses:
+            outcome = True if condition is None else self._test(condition, scope, keyword)
+            if isinstance(outcome, Opaque):
+                undecided.append((body, outcome))
+            elif outcome:
+                self._block(body.children, scope)
+                break
+        self._unknown_after_skips(undecided, scope)
 
     def _condition(self, node: Tree, scope: Scope, keyword: str) -> bool:
+        return self._test(node, scope, keyword) is True
+
+    def _test(self, node: Tree, scope: Scope, keyword: str) -> bool | Opaque:
+        """A condition's truth; an unknown condition is treated as false, with a warning, and
+        returned so that the caller knows what the skipped code depends on."""
         value = self._eval(node, scope)
         if isinstance(value, Opaque):
             self.skipped += 1
             self.warn("W102", f"this `{keyword}` depends on {value.describe()}, which netspec cannot compute; "
                       "treated as false", node_span(node, self.file),
                       hint=f"bind it with --set {value.binding()}=VALUE" if value.binding() else None)
-            return False
+            return value
         try:
             return truth(value)
         except OperatorError as exc:
             raise error("E115", str(exc), node_span(node, self.file)) from None
 
+    def _unknown_after_skips(self, undecided: list[tuple[Tree, Opaque]], scope: Scope) -> None:
+        """A variable only code skipped on an unknown condition would have set is unknown, and
+        named by what the condition depends on (binding that runs the right branch)."""
+        for body, unknown in undecided:
+            for name in _assigned(body):
+                if name not in scope.variables and name not in scope.pinned:
+                    scope.variables[name] = replace(unknown, structural=True)
+
     def _stmt_switch_stmt(self, node: Tree, scope: Scope) -> None:
         subject = self._eval(node.children[0], scope)
+        if isinstance(subject, Opaque):
+            self.skipped += 1
+            self.warn("W102", f"this `switch` depends on {subject.describe()}, which netspec cannot compute; "
+                      "no `case` matches it", node_span(node.children[0], self.file),
+                      hint=f"bind it with --set {subject.binding()}=VALUE" if subject.binding() else None)
+        undecided: list[tuple[Tree, Opaque]] = []
         for clause in node.children[1:]:
             if clause.data == "otherwise_clause":
                 self._block(clause.children[-1].children, scope)
-                return
+                break
+            if isinstance(subject, Opaque):
+                undecided.append((clause.children[1], subject))
+                continue
             candidates = self._eval(clause.children[0], scope)
             options = candidates.items if isinstance(candidates, Cell) else [candidates]
             if any(self._switch_match(subject, option) for option in options):
                 self._block(clause.children[1].children, scope)
-                return
+                break
+        self._unknown_after_skips(undecided, scope)
 
     @staticmethod
     def _switch_match(subject: Value, option: Value) -> bool:
