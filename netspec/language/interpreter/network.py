@@ -6,6 +6,7 @@ Unless the caller names it (`--net NAME`), the network is, in this order:
   `analyzeNetwork`/`plot` call (what MATLAB trains or shows), wherever that call is;
 - `lgraph`, `net` or `layers`, the first that holds a network;
 - the last variable assigned a layer array or graph.
+("Holds a network" includes layers netspec could not build, so that their error is the one shown.)
 When none of these holds one, the first of `lgraph`, `net`, `layers` the file assigns says
 what it holds instead (E403-E405), else the file defines no network (E402).
 """
@@ -90,7 +91,7 @@ class Networks(State):
         if self.handoff is not None:
             return self._handed(self.handoff, source)
         for conventional in NETWORK_VARIABLES:
-            if _holds_network(variables.get(conventional)):
+            if _holds_layers(variables.get(conventional)):
                 return conventional, variables[conventional], "named like a network"
         last = next((k for k in reversed(self.sites) if _holds_layers(variables.get(k))), None)
         if last is not None:
