@@ -344,6 +344,8 @@ def _string(args: list[Arg], nargout: int) -> Value:
     value = args[0].value
     if isinstance(value, (Char, Str)):
         return Str(value.text)
+    if isinstance(value, Cell) or (isinstance(value, Matrix) and not value.is_scalar()):
+        raise Unmodelled("netspec has no string arrays")
     return Str(format_number(as_number(args[0], 0)))
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from netspec.diagnostics import NetspecError, Severity
 from netspec.language import Limits, load_file, load_source, parse_bindings
-from netspec.language.values import Cell, Char, Matrix, Opaque, Str, Struct
+from netspec.language.values import Char, Matrix, Opaque
 
 CONV_NET = """\
     layers = [imageInputLayer([28 28 1])
@@ -531,3 +531,48 @@ def test_data_a_skipped_loop_builds_is_unknown_and_named_by_its_range(tmp_path):
     diagnostic = error_of(fail(path))
     assert diagnostic.hint == "give it a value on the command line: --set numBlocks=VALUE"
     assert load_file(path, bindings=bind("numBlocks=3")).network.layers[1].output_size == 24
+
+
+def test_names_a_load_without_outputs_may_define_are_explained_by_it(tmp_path):
+    path = write(tmp_path, "main.m", "load trainedNet\ninputSize = net(1).InputSize;\n"
+                                     "layers = [imageInputLayer(inputSize); fullyConnectedLayer(numClasses)];\n")
+    diagnostic = error_of(fail(path))
+    assert diagnostic.code == "E405" and "perhaps `load` at line 1 loads it" in diagnostic.message
+    result = load_file(path, bindings=bind("inputSize=[8 8 1]", "numClasses=2"))
+    assert result.network.layers[1].output_size == 2
+
+
+def test_end_inside_the_parentheses_of_a_name_netspec_does_not_know(tmp_path):
+    path = write(tmp_path, "main.m", "load net\nlayersTransfer = net(1:end-3);\nlayers = reluLayer;\n")
+    result = load_file(path)
+    assert isinstance(result.variables["layersTransfer"], Opaque) and codes(result) == ["W105"]
+
+
+def test_an_output_left_unset_by_skipped_code_is_unknown_not_an_error(tmp_path):
+    path = write(tmp_path, "main.m", """\
+        [a, b] = split(load('data.mat'));
+        layers = reluLayer;
+        function [a, b] = split(data)
+        if data.ok
+            a = 1;
+            b = 2;
+        end
+        end
+        """)
+    result = load_file(path)
+    assert isinstance(result.variables["a"], Opaque) and isinstance(result.variables["b"], Opaque)
+
+
+def test_a_while_loop_that_keeps_skipping_undecidable_code_stops(tmp_path):
+    path = write(tmp_path, "main.m", """\
+        labels = load('labels.mat');
+        count = 0;
+        while count < 3
+            if labels.ok
+                count = count + 1;
+            end
+        end
+        layers = reluLayer;
+        """)
+    result = load_file(path)
+    assert "W108" in codes(result) and result.variables["count"] == Matrix.scalar(0.0)

@@ -239,8 +239,17 @@ class Calls(State):
             self.file = previous
 
     def _unknown(self, name: str, nargout: int, node: Tree, span: Span | None) -> list[Value]:
-        """What a name no table knows gives: unknown values, and a warning the first time."""
+        """What a name no table knows gives: unknown values, and a warning the first time. After
+        a `load` without outputs, the name is most likely a variable it loaded."""
         bare = isinstance(node, Tree) and node.data == "name"
+        if self.loaded is not None:
+            if name not in self._warned_unknown:
+                self._warned_unknown.add(name)
+                self.warn("W105", f"`{name}` is never defined: perhaps `load` at line {self.loaded.line} loads it; "
+                          "netspec treats it as unknown", span, hint="netspec reads no data files: if the network "
+                          f"needs it, bind it: --set {name}=VALUE")
+            reason = f"perhaps `load` at line {self.loaded.line} loads it (netspec reads no data files)"
+            return [Opaque(name, span, variable=name, reason=reason)] * max(nargout, 1)
         if name not in self._warned_unknown:
             self._warned_unknown.add(name)
             if bare:

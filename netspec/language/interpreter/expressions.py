@@ -57,7 +57,8 @@ class Expressions(State):
         if name in scope.unset:
             return self._unset_parameter(name, node, scope)
         result = self._first(self._call_function(name, [], 1, node, scope), node)
-        if isinstance(result, Opaque) and result.origin == name and name not in self.functions:
+        if isinstance(result, Opaque) and result.origin == name and result.reason is None \
+                and name not in self.functions:
             return replace(result, free_name=True)
         return result
 

@@ -5,8 +5,8 @@ adds with `addpath` — only inside the loaded file's folder tree or a `--path` 
 A function no file defines is `NAME.m` (else `NAME.net`) in the first of these folders that
 has one. Nothing else is read: no other kind of file, no folder outside those trees.
 
-Also the functions that read the caller's workspace or the path, so are no builtins:
-`exist`, `addpath`, `genpath` and `run`.
+Also the functions that read or change the caller's workspace or the path, so are no
+builtins: `exist`, `addpath`, `genpath`, `run` and `load`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ...diagnostics import error
 from ..builtins import BUILTINS, Arg
 from ..library import LIBRARY
 from ..spans import node_span
@@ -137,6 +136,14 @@ class Paths(State):
             if len(folders) >= MAX_GENPATH_FOLDERS:
                 break
         return Char(os.pathsep.join(folders[:MAX_GENPATH_FOLDERS]))
+
+    def _scoped_load(self, args: list[Arg], nargout: int, node: Tree, scope: Scope) -> list[Value]:
+        """`data = load('x.mat')` is unknown data; `load net` (no output) puts variables netspec
+        cannot name in the workspace: names the file uses but never defines may be those."""
+        span = node_span(node, self.file)
+        if nargout == 0:
+            self.loaded = span
+        return [Opaque("load", span)] * nargout
 
     def _scoped_run(self, args: list[Arg], nargout: int, node: Tree, scope: Scope) -> list[Value]:
         """`run('setup.m')`, `run setup`: a script of the path (or a path inside the allowed trees)
