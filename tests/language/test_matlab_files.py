@@ -534,7 +534,7 @@ def test_data_a_skipped_loop_builds_is_unknown_and_named_by_its_range(tmp_path):
 
 
 def test_names_a_load_without_outputs_may_define_are_explained_by_it(tmp_path):
-    path = write(tmp_path, "main.m", "load trainedNet\ninputSize = net(1).InputSize;\n"
+    path = write(tmp_path, "main.m", "load trainedNet\ninputSize = net.Layers(1).InputSize;\n"
                                      "layers = [imageInputLayer(inputSize); fullyConnectedLayer(numClasses)];\n")
     diagnostic = error_of(fail(path))
     assert diagnostic.code == "E405" and "perhaps `load` at line 1 loads it" in diagnostic.message

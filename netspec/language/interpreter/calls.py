@@ -130,11 +130,15 @@ class Calls(State):
         is unknown: `name` is then most likely a variable MATLAB has (`load net; net(1:end-3)`)."""
         if args_node is None or self._knows(name):
             return self._args(args_node, scope)
-        self._ends.append(EndContext(Opaque(name, node_span(node, self.file), free_name=True), 0, 1))
+        marker = Opaque(name, node_span(node, self.file), free_name=True)
+        self._ends.append(EndContext(marker, 0, 1))
         try:
-            return self._args(args_node, scope)
+            args = self._args(args_node, scope)
         finally:
             self._ends.pop()
+        if any(arg.value is marker for arg in args):
+            self._indexed.add(id(node))
+        return args
 
     def _knows(self, name: str) -> bool:
         """A function netspec runs or knows the result of (not an unknown, data or no-op function)."""
@@ -240,9 +244,10 @@ class Calls(State):
 
     def _unknown(self, name: str, nargout: int, node: Tree, span: Span | None) -> list[Value]:
         """What a name no table knows gives: unknown values, and a warning the first time. After
-        a `load` without outputs, the name is most likely a variable it loaded."""
+        a `load` without outputs, a bare name or one indexed with `end` is most likely a variable
+        it loaded."""
         bare = isinstance(node, Tree) and node.data == "name"
-        if self.loaded is not None:
+        if self.loaded is not None and (bare or id(node) in self._indexed):
             if name not in self._warned_unknown:
                 self._warned_unknown.add(name)
                 self.warn("W105", f"`{name}` is never defined: perhaps `load` at line {self.loaded.line} loads it; "

@@ -230,6 +230,8 @@ class State:
         self._spans: dict[tuple[int, str], tuple[Tree | Token, Span | None]] = {}
         self.sites: dict[str, tuple[Tree, str]] = {}
         """Where each variable of the last file run was last assigned (see `assignment_span`)."""
+        self._indexed: set[int] = set()
+        """Calls of unknown names with `end` in their parentheses (`net(1:end-3)`): indexing, not calls."""
         self.loaded: Span | None = None
         """The last `load` without outputs (`load net`): it defines variables netspec cannot name."""
         self.skipped = 0
