@@ -576,3 +576,9 @@ def test_a_while_loop_that_keeps_skipping_undecidable_code_stops(tmp_path):
         """)
     result = load_file(path)
     assert "W108" in codes(result) and result.variables["count"] == Matrix.scalar(0.0)
+
+
+def test_an_undefined_layer_is_never_suggested_for_binding(tmp_path):
+    path = write(tmp_path, "main.m", "layers = [imageInputLayer([8 8 1]); poolingLayer; reluLayer];\n")
+    diagnostic = error_of(fail(path))
+    assert diagnostic.code == "E407" and diagnostic.hint == "define it in the file"

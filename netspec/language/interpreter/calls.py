@@ -348,7 +348,7 @@ class Calls(State):
         them): a number bound to it cannot be a network."""
         standing_for_network = value.network or (network is not None and not value.structural)
         if standing_for_network:
-            value = replace(value, variable=None, free_name=False)
+            value = replace(value, variable=None)
         guess = self._function_like(value.origin) if value.unknown_function else None
         if value.class_file is not None:
             return error("E409", f"{what} depends on `{value.origin}`, a class defined in "
@@ -367,7 +367,8 @@ class Calls(State):
                      if value.variable not in (None, value.origin) else [])
             return error("E407", f"{what} depends on `{value.origin}`, which is never defined", value.span,
                          label="undefined", notes=notes,
-                         hint=f"define it in the file, or bind it: --set {value.origin}=VALUE")
+                         hint="define it in the file" if standing_for_network else
+                         f"define it in the file, or bind it: --set {value.origin}=VALUE")
         variable = value.variable
         subject = f"`{variable}`" if variable else f"`{value.origin}`"
         if value.parameter is not None:
