@@ -8,11 +8,12 @@ from typing import Callable
 
 from .. import collector
 from ..diagnostics import Diagnostic, NetspecError, Severity, SourceMap, error
-from .interpreter import Interpreter, Limits, LoadResult
+from .interpreter import Interpreter, Limits, LoadResult, NetworkChoice
 from .parser import parse
 from .values import Value
 
-__all__ = ["load_file", "load_source", "parse_bindings", "parse", "Interpreter", "Limits", "LoadResult"]
+__all__ = ["load_file", "load_source", "parse_bindings", "parse", "Interpreter", "Limits", "LoadResult",
+           "NetworkChoice"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -44,9 +45,19 @@ def load_source(text: str, file: str = "<string>", *, net: str | None = None,
 
 
 def load_file(path: str | Path, *, net: str | None = None, bindings: dict[str, Value] | None = None,
-              limits: Limits = Limits(), sources: SourceMap | None = None) -> LoadResult:
-    """Read a `.net` file (a regular file, within `limits.source_bytes` with its imports) and load it."""
-    return _load(lambda interpreter: interpreter.run_file(Path(path)), str(path), net, bindings, limits, sources)
+              arguments: str | None = None, limits: Limits = Limits(),
+              sources: SourceMap | None = None) -> LoadResult:
+    """Read a `.net` or `.m` file (a regular file, within `limits.source_bytes` with the files it
+    imports and calls) and load it.
+
+    A function file's first function is called with `arguments`, MATLAB expressions separated by
+    commas (`"256, [64 64], 'Name', 3"`), or with its parameters unset; `bindings` bind its
+    parameters and variables as they bind a script's variables. Functions the file does not
+    define are looked up as `NAME.m`/`NAME.net` in its folder, `limits.search_folders` and the
+    folders its `addpath` calls add inside its folder tree.
+    """
+    return _load(lambda interpreter: interpreter.run_file(Path(path), arguments), str(path), net, bindings,
+                 limits, sources)
 
 
 def _load(run: Callable[[Interpreter], dict[str, Value]], file: str, net: str | None,
@@ -58,7 +69,7 @@ def _load(run: Callable[[Interpreter], dict[str, Value]], file: str, net: str | 
         try:
             with collector.rarely():
                 variables = run(interpreter)
-                network = interpreter.network(variables, net, file)
+                network, choice = interpreter.network(variables, net, file)
         except RecursionError:
             raise error("E505", f"{file} nests expressions, blocks or calls too deeply for netspec",
                         interpreter.running_span(), label="nested too deeply within this statement",
@@ -70,7 +81,7 @@ def _load(run: Callable[[Interpreter], dict[str, Value]], file: str, net: str | 
         exc.diagnostics = [*interpreter.findings(), *exc.diagnostics]
         exc.sources = interpreter.sources  # type: ignore[attr-defined]
         raise
-    return LoadResult(network, variables, interpreter.findings(), interpreter.sources)
+    return LoadResult(network, variables, interpreter.findings(), interpreter.sources, choice)
 
 
 def errors_only(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

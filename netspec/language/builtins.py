@@ -17,7 +17,7 @@ from ..diagnostics import Span
 from .values import (MAX_ELEMENTS, Cell, Char, CSList, Graph, LayerArray, Matrix, Opaque, Str, Struct,
                      Value, format_number, numel, size_of, type_name)
 
-__all__ = ["Arg", "BUILTINS", "builtin", "BuiltinError", "as_text", "as_int",
+__all__ = ["Arg", "BUILTINS", "builtin", "BuiltinError", "Unmodelled", "as_text", "as_int",
            "NO_OP_FUNCTIONS", "DATA_FUNCTIONS", "is_character_code", "MAX_PRECISION"]
 
 
@@ -44,6 +44,11 @@ class BuiltinError(Exception):
         self.code = code
 
 
+class Unmodelled(BuiltinError):
+    """A value MATLAB computes and netspec does not hold (an array of more than two dimensions):
+    the result is unknown, which stops the file only if the network needs it."""
+
+
 Builtin = Callable[..., "Value | list[Value]"]
 BUILTINS: dict[str, Builtin] = {}
 
@@ -51,14 +56,14 @@ NO_OP_FUNCTIONS = frozenset("""
 disp display fprintf printf figure plot subplot imshow clc close clear clf hold title xlabel ylabel
 zlabel legend drawnow axis grid save load rng tic toc analyzeNetwork deepNetworkDesigner plotconfusion
 confusionchart montage imwrite imagesc colorbar colormap warning format pause keyboard beep
-set print savefig saveas exportgraphics diary more global persistent addpath rmpath
+set print savefig saveas exportgraphics diary more global persistent rmpath
 """.split())
 """MATLAB functions with only side effects (display, files, plots): silently ignored."""
 
 DATA_FUNCTIONS = frozenset("""
 imageDatastore augmentedImageDatastore imageDataAugmenter augmentedImageSource splitEachLabel
 countEachLabel readimage readall read imread imresize categories randperm rand randn randi classify
-predict activations minibatchpredict deepDreamImage fullfile pwd exist dir datastore transform combine
+predict activations minibatchpredict deepDreamImage fullfile pwd dir datastore transform combine
 arrayDatastore cd unique countcats numpartitions shuffle imageDatastoreFromFiles digitTrain4DArrayData
 digitTest4DArrayData
 """.split())
@@ -248,7 +253,7 @@ def _dimensions(args: list[Arg]) -> tuple[int, int]:
     if len(dims) == 1:
         dims = [dims[0], dims[0]]
     if any(d != 1 for d in dims[2:]):
-        raise BuiltinError(f"netspec's arrays have two dimensions, not {len(dims)}", len(numeric) - 1)
+        raise Unmodelled(f"netspec's arrays have two dimensions, not {len(dims)}", len(numeric) - 1)
     return max(dims[0], 0), max(dims[1], 0)
 
 
@@ -339,6 +344,8 @@ def _string(args: list[Arg], nargout: int) -> Value:
     value = args[0].value
     if isinstance(value, (Char, Str)):
         return Str(value.text)
+    if isinstance(value, Cell) or (isinstance(value, Matrix) and not value.is_scalar()):
+        raise Unmodelled("netspec has no string arrays")
     return Str(format_number(as_number(args[0], 0)))
 
 

@@ -172,6 +172,11 @@ def replace_layer(graph: Graph, name: str, array: LayerArray, span: Span | None)
         else:
             new_layers[n] = layer
     edges: list[Connection] = []
+    for side, end, ports in (("destination", first, first.input_names), ("source", last, last.output_names)):
+        if not ports and any(getattr(e, side) == name for e in graph.connections):
+            role = "takes no input" if side == "destination" else "has no output"
+            raise error("E302", f"'{end.name}' ({end.matlab}) {role}, but '{name}', which it replaces, is connected "
+                        f"{'from' if side == 'destination' else 'to'} other layers", span)
     for e in graph.connections:
         if e.destination == name:
             port = e.destination_port if e.destination_port in first.input_names else first.input_names[0]

@@ -6,6 +6,10 @@ MATLAB's lexical rules depend on where a token sits:
 - inside `()` a `Name=` starts a name-value argument and `end` means the last index;
 - at statement level `;`, `,` and newlines end statements, and `clear all` is a
   command (`clear('all')`).
+- at the start of a function, `arguments` opens a block of declarations, one a line
+  (`name (1,1) double {mustBePositive} = 3`), whose names and classes are retyped;
+- a function file may write no `end` for its functions at all: each then ends at the
+  next `function` or at the end of the file (never in a script, as in MATLAB).
 This post-lexer keeps a stack of open brackets and rewrites the stream accordingly
 (Octave's rule, `whitespace_is_significant()` in its lex.ll). It also reports
 unbalanced brackets and unclosed blocks against the opening token, which is where
@@ -29,7 +33,7 @@ SIGNS = {"PLUS", "MINUS"}
 OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 CLOSERS = {"RPAR": "(", "RSQB": "[", "RBRACE": "{"}
 CLOSER_CHAR = {"(": ")", "[": "]", "{": "}"}
-BLOCK_OPENERS = {"FOR", "WHILE", "IF", "SWITCH", "FUNCTION"}
+BLOCK_OPENERS = {"FOR", "WHILE", "IF", "SWITCH", "TRY", "FUNCTION", "ARGUMENTS"}
 HEADERS = {"WHILE", "IF", "ELSEIF", "SWITCH", "CASE"}
 """Keywords whose condition may be followed on the same line by the body, split by a space.
 
@@ -43,6 +47,8 @@ PATH_COMMANDS = frozenset("cd addpath rmpath save load run format warning close 
 MATRIX_FRAMES = {"[", "{"}
 PARENTHESES_RULES = {"NEWLINE", "SEMICOLON", "NAME"}
 """The tokens that mean something else inside `()` or an indexing `{}` (see `_in_parentheses`)."""
+ARGUMENTS_FOLLOWERS = {"NEWLINE", "SEMICOLON", "COMMA", "LPAR"}
+"""What follows `arguments` when it opens a block (`arguments`, `arguments (Repeating)`)."""
 
 
 def token_span(token: Token, file: str) -> Span:
@@ -97,6 +103,10 @@ class _Rewriter:
         self.pending: Token | None = None  # a separator waiting to see what follows
         self.header = False  # inside `for/if/while/... <expression>` before its line ends
         self.loop_header = False  # between `for` and its `=`
+        self.function_header = False  # between `function` and the end of its line
+        self.function_start = False  # no statement yet in the function body (`arguments` may come)
+        self.declaring = False  # in an `arguments` declaration, before its `=`
+        self.functions: list[Token] = []  # every `function` keyword, in order
 
     # -- helpers ---------------------------------------------------------------
     def _span(self, token: Token) -> Span:
@@ -156,9 +166,14 @@ class _Rewriter:
                     i += 1
                     continue
                 self._track_header(tok, i)
-                if kind == "NAME" and self._at_statement_start() and self._is_command(i):
-                    i = self._command(i)
-                    continue
+                if self._at_statement_start():
+                    tok = self._statement_start(tok, i)
+                    kind = tok.type
+                    if kind == "NAME" and self._is_command(i):
+                        i = self._command(i)
+                        continue
+                elif self.declaring:
+                    tok = self._declaration(tok)
                 self._track_block(tok)
             elif frames[-1][0] in MATRIX_FRAMES:
                 if kind in SEPARATORS:
@@ -187,8 +202,33 @@ class _Rewriter:
     # -- the steps of the main loop ----------------------------------------------
     def _end_statement(self, separator: Token) -> None:
         """`;`, `,` or a newline outside brackets: the statement (and any header) ends."""
-        self.header = self.loop_header = False
+        self.header = self.loop_header = self.declaring = False
+        if self.function_header:
+            self.function_header, self.function_start = False, True
         self._terminate(separator)
+
+    def _statement_start(self, tok: Token, i: int) -> Token:
+        """The first token of a statement: in an `arguments` block, a declared name; at a
+        function's start, `arguments` opening a block. Any other statement ends the function's start."""
+        if self.blocks and self.blocks[-1].type == "ARGUMENTS":
+            if tok.type == "NAME":
+                self.declaring = True
+                return _retyped("ARG_NAME", str(tok), tok)
+            return tok  # its `end`: more `arguments` blocks may follow
+        if self.function_start and tok.type == "NAME" and str(tok) == "arguments":
+            following = self._next(i)
+            if following is None or following.type in ARGUMENTS_FOLLOWERS:
+                return _retyped("ARGUMENTS", str(tok), tok)
+        self.function_start = False
+        return tok
+
+    def _declaration(self, tok: Token) -> Token:
+        """After a declared name, before `=`: a name not after `.` is the argument's class."""
+        if tok.type == "EQUAL":
+            self.declaring = False
+        elif tok.type == "NAME" and self.out[-1].type != "DOT":
+            return _retyped("ARG_CLASS", str(tok), tok)
+        return tok
 
     def _track_header(self, tok: Token, i: int) -> None:
         """Follow `for/if/while/... <expression>`: a gap before a new element ends the header
@@ -211,6 +251,9 @@ class _Rewriter:
         """Keep the stack of open blocks (`for`, `if`, `function`...) that each `end` closes."""
         if tok.type in BLOCK_OPENERS:
             self.blocks.append(tok)
+            if tok.type == "FUNCTION":
+                self.functions.append(tok)
+                self.function_header = True
         elif tok.type == "END":
             last = self._last()
             if last is not None and last.type not in ("_TERM", "CMD_WORD", "CMD_NAME") and \
@@ -269,7 +312,9 @@ class _Rewriter:
             raise error("E102", f"unclosed `{opener}`", self._span(opener),
                         label="opened here and never closed",
                         hint=f"add the matching `{CLOSER_CHAR[kind[0]]}`")
-        if self.blocks:
+        if self.blocks and self._functions_without_end():
+            self._close_functions()
+        elif self.blocks:
             opener = self.blocks[-1]
             raise error("E111", f"missing `end` for this `{opener}`", self._span(opener),
                         label=f"this `{opener}` is never closed",
@@ -277,6 +322,25 @@ class _Rewriter:
         last = self._last()
         if last is not None and last.type != "_TERM":
             self.out.append(_retyped("_TERM", "", last))
+
+    def _functions_without_end(self) -> bool:
+        """A function file none of whose functions is closed by `end` (every one is still open)."""
+        return (self.out[0].type == "FUNCTION" and len(self.blocks) == len(self.functions)
+                and all(block.type == "FUNCTION" for block in self.blocks))
+
+    def _close_functions(self) -> None:
+        """End each function at the next `function` and the last one at the end of the file."""
+        starts = {id(token) for token in self.functions[1:]}
+        out: list[Token] = []
+        for token in self.out:
+            if id(token) in starts:
+                out += [_retyped("END", "end", out[-1]), _retyped("_TERM", "", out[-1])]
+            out.append(token)
+        if out[-1].type != "_TERM":
+            out.append(_retyped("_TERM", "", out[-1]))
+        out.append(_retyped("END", "end", out[-1]))
+        self.out[:] = out
+        self.blocks.clear()
 
     def _close(self, tok: Token) -> None:
         want = CLOSERS[tok.type]

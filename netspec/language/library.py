@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .interpreter import Interpreter
 
 __all__ = ["LIBRARY", "to_python", "from_python", "layer_property", "graph_property", "ZOO",
-           "IGNORED_TRAINING_OPTIONS"]
+           "IGNORED_TRAINING_OPTIONS", "NETWORK_POSITIONS", "network_argument"]
 
 Library = Callable[["Interpreter", list[Arg], int, Span | None], "Value | list[Value]"]
 LIBRARY: dict[str, Library] = {}
@@ -304,6 +304,8 @@ def _training_options(ctx: "Interpreter", args: list[Arg], nargout: int, span: S
                      f"{arg.value.describe()}, which netspec cannot compute; using the default", arg.span,
                      hint=f"bind it with --set {arg.value.binding()}=VALUE" if arg.value.binding() else None)
             del bound[field]
+    if "solver" not in bound:  # an unknown solver: MATLAB's most common, as the warning says
+        bound["solver"] = Arg(Char("sgdm"), span)
     solver = bound.get("solver")
     if solver is not None and isinstance(solver.value, (Char, Str)):
         from ..ir.training import SOLVER_ONLY
@@ -342,18 +344,27 @@ def _need(args: list[Arg], count: int, what: str) -> None:
         raise BuiltinError(f"{what} needs {count} arguments, got {len(args)}")
 
 
-def _opaque_passthrough(fn: Library) -> Library:
-    """Graph functions of unknown values give unknown values (the network may not need them)."""
-    def wrapped(ctx: "Interpreter", args: list[Arg], nargout: int, span: Span | None) -> Value:
-        unknown = _opaque_argument(args)
-        if unknown is not None:
-            return unknown
-        return fn(ctx, args, nargout, span)
-    return wrapped
+def _opaque_passthrough(*layered: int) -> Callable[[Library], Library]:
+    """Graph functions of unknown values give unknown values (the network may not need them).
+
+    An unknown graph or layers (the arguments at the `layered` positions) is itself a network
+    (no number to bind), unless it is layers with an unknown number in them; an unknown layer
+    name stands for a part of the graph whose variable names the text to bind."""
+    def decorate(fn: Library) -> Library:
+        def wrapped(ctx: "Interpreter", args: list[Arg], nargout: int, span: Span | None) -> Value:
+            position, unknown = next(((i, a.value) for i, a in enumerate(args) if isinstance(a.value, Opaque)),
+                                     (None, None))
+            if unknown is None:
+                return fn(ctx, args, nargout, span)
+            if position in layered and not unknown.structural:
+                return replace(unknown, network=True)
+            return replace(unknown, structural=True)
+        return wrapped
+    return decorate
 
 
 @library("layerGraph")
-@_opaque_passthrough
+@_opaque_passthrough(0)
 def _layer_graph(ctx, args, nargout, span):
     if not args:
         return Graph({}, [])
@@ -364,7 +375,7 @@ def _layer_graph(ctx, args, nargout, span):
 
 
 @library("dlnetwork")
-@_opaque_passthrough
+@_opaque_passthrough(0)
 def _dlnetwork(ctx, args, nargout, span):
     value = args[0].value if args else None
     if isinstance(value, (Char, Str)) or value is None:
@@ -374,22 +385,53 @@ def _dlnetwork(ctx, args, nargout, span):
     return graphs.graph_from_array(_layers_arg(args, 0, "dlnetwork"), "dlnetwork")
 
 
-@library("trainNetwork", "assembleNetwork", "SeriesNetwork", "DAGNetwork", "trainnet")
-def _train_network(ctx, args, nargout, span):
-    """Training happens in `netspec train`; here the result is the network it trains."""
-    for arg in args:
-        if isinstance(arg.value, LayerArray):
-            return graphs.graph_from_array(arg.value, "SeriesNetwork")
-        if isinstance(arg.value, Graph):
-            return arg.value.copy("DAGNetwork")
-    for arg in args:
-        if isinstance(arg.value, Opaque):
-            return arg.value
-    raise BuiltinError("expected layers among the arguments")
+NETWORK_POSITIONS = {"trainNetwork": -2, "trainnet": -3, "assembleNetwork": 0, "SeriesNetwork": 0,
+                     "DAGNetwork": 0, "dlnetwork": 0, "analyzeNetwork": 0, "plot": 0}
+"""The functions a network is handed to, and where its argument is: `trainNetwork(X, Y, layers,
+options)`, `trainnet(X, Y, net, lossFcn, options)`, `plot(lgraph)`..."""
+
+
+def network_argument(name: str, args: list[Arg]) -> int | None:
+    """Which of the arguments of a call to `name` (one of NETWORK_POSITIONS) is the network: the
+    first layer array or graph, else an unknown value where the network goes (the network is
+    then unknown; `plot` of an unknown value that is not layers is taken to be of data)."""
+    for index, arg in enumerate(args):
+        if isinstance(arg.value, (LayerArray, Graph)):
+            return index
+    position = NETWORK_POSITIONS[name]
+    if -len(args) <= position < len(args):
+        value = args[position].value
+        if isinstance(value, Opaque) and (name != "plot" or value.stands_for_layers()):
+            return position % len(args)
+    return None
+
+
+def _trained(name: str) -> Library:
+    def train(ctx: "Interpreter", args: list[Arg], nargout: int, span: Span | None) -> Value | list[Value]:
+        """Training happens in `netspec train`; here the result is the network it trains (and an
+        unknown training record: `[net, info] = trainNetwork(...)`)."""
+        index = network_argument(name, args)
+        if index is None:
+            raise BuiltinError("expected layers among the arguments")
+        value = args[index].value
+        if isinstance(value, LayerArray):
+            result: Value = graphs.graph_from_array(value, "SeriesNetwork")
+        elif isinstance(value, Graph):
+            result = value.copy("DAGNetwork")
+        elif value.structural:  # layers with an unknown part: `net = trainNetwork(...)` keeps naming what to bind
+            result = value
+        else:
+            result = replace(value, network=True)
+        return [result, Opaque(name, span)] if nargout > 1 else result
+    return train
+
+
+for _trainer in ("trainNetwork", "assembleNetwork", "SeriesNetwork", "DAGNetwork", "trainnet"):
+    LIBRARY[_trainer] = _trained(_trainer)
 
 
 @library("addLayers")
-@_opaque_passthrough
+@_opaque_passthrough(0, 1)
 def _add_layers(ctx, args, nargout, span):
     _need(args, 2, "addLayers")
     graph = _graph_arg(args, 0)
@@ -399,7 +441,7 @@ def _add_layers(ctx, args, nargout, span):
 
 
 @library("connectLayers")
-@_opaque_passthrough
+@_opaque_passthrough(0)
 def _connect_layers(ctx, args, nargout, span):
     _need(args, 3, "connectLayers")
     graph = _graph_arg(args, 0)
@@ -408,7 +450,7 @@ def _connect_layers(ctx, args, nargout, span):
 
 
 @library("disconnectLayers")
-@_opaque_passthrough
+@_opaque_passthrough(0)
 def _disconnect_layers(ctx, args, nargout, span):
     _need(args, 3, "disconnectLayers")
     graph = _graph_arg(args, 0)
@@ -417,7 +459,7 @@ def _disconnect_layers(ctx, args, nargout, span):
 
 
 @library("removeLayers")
-@_opaque_passthrough
+@_opaque_passthrough(0)
 def _remove_layers(ctx, args, nargout, span):
     _need(args, 2, "removeLayers")
     graph = _graph_arg(args, 0)
@@ -430,7 +472,7 @@ def _remove_layers(ctx, args, nargout, span):
 
 
 @library("replaceLayer")
-@_opaque_passthrough
+@_opaque_passthrough(0, 2)
 def _replace_layer(ctx, args, nargout, span):
     _need(args, 3, "replaceLayer")
     graph = _graph_arg(args, 0)

@@ -6,17 +6,23 @@ each file once: 2 MiB unless `--max-file-size` says otherwise (GoogLeNet's spec 
 100,000-layer array written out, one layer a line, needs the option). A FIFO, a device or a
 socket is refused before it is read: opening one for reading could wait forever for a writer,
 or never reach its end.
+
+Text is read as UTF-8 first (MATLAB's default since R2020a). Older files are often saved in the
+editor's legacy encoding (Windows-1252, GBK, Shift-JIS comments): their encoding is detected
+by charset-normalizer and the caller warns that the file was not UTF-8. A file with NUL bytes,
+or one no encoding reads, is binary (a `.mat` or a zipped `.mlx` live script) and refused.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..diagnostics import Span, error
 
-__all__ = ["read_source"]
+__all__ = ["read_source", "SourceText"]
 
 _MIB = 1024 * 1024
 
@@ -24,8 +30,17 @@ _KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat
           (stat.S_ISSOCK, "a socket"))
 
 
-def read_source(path: Path, read_before: int, limit: int, span: Span | None = None) -> tuple[str, int]:
-    """The text of the spec file `path` and its size in bytes.
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    text: str
+    size: int
+    """Bytes read."""
+    encoding: str | None = None
+    """The detected encoding of a file that is not UTF-8; None for UTF-8."""
+
+
+def read_source(path: Path, read_before: int, limit: int, span: Span | None = None) -> SourceText:
+    """The text of the spec file `path`, its size in bytes and its encoding if not UTF-8.
 
     `read_before` bytes of this load's `limit` are spent on files already read. Errors are
     located at `span` (an import) or at the file itself.
@@ -55,9 +70,28 @@ def read_source(path: Path, read_before: int, limit: int, span: Span | None = No
         os.close(descriptor)
     _check_size(path, len(data), read_before, limit, where)
     try:
-        return data.decode("utf-8-sig"), len(data)  # -sig: an editor's byte-order mark is no text
-    except UnicodeDecodeError as exc:
-        raise error("E001", f"cannot read {path}: {exc}", span, hint="a .net file is UTF-8 text") from None
+        return SourceText(data.decode("utf-8-sig"), len(data))  # -sig: an editor's byte-order mark is no text
+    except UnicodeDecodeError:
+        pass
+    text, encoding = _decode_legacy(data)
+    if text is None:
+        hint = ("a live script (.mlx) is a zipped file: in MATLAB, save it as a plain .m file"
+                if path.suffix == ".mlx" else "netspec reads MATLAB source text (.m or .net files)")
+        raise error("E003", f"{path} is a binary file, not source text", where, hint=hint)
+    return SourceText(text, len(data), encoding)
+
+
+def _decode_legacy(data: bytes) -> tuple[str | None, str | None]:
+    """Text that is not UTF-8, decoded with the encoding charset-normalizer finds; (None, None)
+    for binary data (NUL bytes, or no encoding that reads it)."""
+    if b"\0" in data:
+        return None, None
+    from charset_normalizer import from_bytes  # only for files that are not UTF-8
+
+    best = from_bytes(data).best()
+    if best is None:
+        return None, None
+    return str(best), best.encoding
 
 
 def _check_size(path: Path, size: int, read_before: int, limit: int, where: Span) -> None:

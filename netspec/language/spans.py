@@ -30,7 +30,7 @@ def register_text(file: str, text: str) -> None:
 
 
 _OPENED_BY = {"matrix": "[", "cell_array": "{", "paren": "(", "function_handle": "@", "anon_fn": "@",
-              "for_stmt": "for", "while_stmt": "while", "if_stmt": "if", "switch_stmt": "switch",
+              "for_stmt": "for", "while_stmt": "while", "if_stmt": "if", "switch_stmt": "switch", "try_stmt": "try",
               "function_def": "function", "import_file": "import", "import_package": "import"}
 """What the tree drops before a node's first kept token: its opening bracket or keyword."""
 

@@ -350,6 +350,21 @@ class Opaque:
     """An undefined bare name (`H`): usable as a symbol in an input layer's size."""
     unknown_function: bool = False
     """The result of a function netspec does not know: an error about it may suggest a known one."""
+    parameter: str | None = None
+    """The parameter of the entry function, no argument gave, that it comes from."""
+    parameter_of: str | None = None
+    """The entry function of `parameter`."""
+    reason: str | None = None
+    """Why netspec does not compute it, when that is not that it is data (`a 4-D array`)."""
+    class_file: str | None = None
+    """The classdef file of a class a call constructs (a custom layer netspec does not read)."""
+    network: bool = False
+    """It is itself a network or layers (a network parameter, layers with an unknown part): its
+    variable is no number to bind."""
+
+    def stands_for_layers(self) -> bool:
+        """Layers or a network netspec could not build (not data): one a network may be."""
+        return self.structural or self.network or self.class_file is not None
 
     def describe(self) -> str:
         return f"`{self.origin}`"

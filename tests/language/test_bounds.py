@@ -186,7 +186,7 @@ def _count_suggestions(monkeypatch) -> list[str]:
     def counting(word, candidates):
         asked.append(word)
         return suggest(word, candidates)
-    for module in (interpreter.calls, interpreter.files, interpreter.indexing):  # every part that suggests
+    for module in (interpreter.calls, interpreter.network, interpreter.arguments, interpreter.indexing):  # every part that suggests
         monkeypatch.setattr(module, "suggest", counting)
     return asked
 

@@ -486,12 +486,19 @@ def test_error_reports_the_first_problem_only_once():
 # -- network selection (E4xx): no single source line to point at ------------------------------------
 
 def test_no_network_variable():
-    exc = _fail("x = 3;\ny = reluLayer;\n")
+    exc = _fail("x = 3;\ny = 'relu';\n")
     diagnostic = exc.diagnostics[-1]
     assert diagnostic.code == "E402"
     assert "defines no network" in diagnostic.message and "lgraph, net, layers" in diagnostic.message
-    assert diagnostic.hint == "pick one with --net y"
-    assert "--net y" in render(diagnostic, exc.sources)
+    assert diagnostic.hint == "assign the layers to a variable named `layers` or `lgraph`"
+    assert "`layers` or `lgraph`" in render(diagnostic, exc.sources)
+
+
+def test_without_a_usual_name_the_last_layer_variable_is_the_network():
+    """Issue 14 changed this: a file whose layers sit in `y` is read (it was E402, pick --net y)."""
+    result = load_source("x = 3;\ny = reluLayer;\n", "x.net")
+    assert result.network.name == "y"
+    assert result.choice.describe() == "y (the last variable assigned a layer array at line 2)"
 
 
 def test_net_names_missing_variable():

@@ -1,46 +1,44 @@
-"""The netspec interpreter: walks the parse tree of a `.net` file and evaluates it.
+"""The netspec interpreter: walks the parse tree of a `.net` or `.m` file and evaluates it.
 
 It is a tree-walking interpreter in the spirit of lark's `Interpreter` (top-down, so it
 controls loops, branches and function calls itself) with one method per node kind:
 `_stmt_<kind>` runs a statement, `_e_<kind>` evaluates an expression. It never calls
-Python's eval/exec, reads no file but the `.net` files a spec imports, and bounds every
-loop, recursion and array size.
+Python's eval/exec, reads no file but the spec files a spec imports or calls (within its
+folder tree and the `--path` folders), and bounds every loop, recursion and array size.
 
 `Interpreter` is one object per load, assembled from one part per thing it evaluates:
 
 - `state.py`: limits and budgets (steps, work, layers), warnings, scopes, spans;
-- `files.py`: reading, parsing and running files, `import`, the zoo's architectures,
-  the network a file defines;
-- `statements.py`: assignments, `if`/`switch`, loops, `break`/`continue`/`return`;
+- `files.py`: reading, parsing and running files (scripts, function files), `import`,
+  the zoo's architectures;
+- `statements.py`: assignments, `if`/`switch`, loops, `try`/`catch`, `break`/`continue`/`return`;
 - `expressions.py`: literals, operators, ranges, `[...]` and `{...}`;
 - `indexing.py`: `x(i)`, `c{i}`, `s.f`, `end`, indexed and field assignment, deletion;
-- `calls.py`: the function table, user and anonymous functions, the library and builtins.
+- `calls.py`: the function table, user and anonymous functions, the library and builtins;
+- `paths.py`: the path (the file's folder, `--path`, `addpath`), `exist`, `genpath`, `run`;
+- `arguments.py`: a call's workspace: parameters, `varargin`, `nargin`, `arguments` blocks;
+- `network.py`: which variable holds the file's network, and the calls it is handed to.
 
-Where the next features go:
-
-- function files (a file whose first statement is `function`): `files.py` reads and parses
-  them, `calls.py` registers their functions (`_hoist_functions`);
-- path lookup of helper functions in the spec's folder: `calls.py`'s `_call_function`, for a
-  name no table knows, before it becomes unknown; the file is read through `files.py`;
-- `arguments` blocks: parsed with the definition (`_function_def`) and checked where
-  `calls.py`'s `_call_user` binds the arguments;
-- `try`/`catch`: a `_stmt_try_stmt` in `statements.py`, catching user errors only (the
-  budgets' E5xx errors must still end the load).
+A file whose first statement is `function` is a function file: `files.py` calls its first
+function, with the caller's arguments or with its parameters unset (see `arguments.py`).
 """
 
 from __future__ import annotations
 
+from .arguments import Arguments
 from .calls import Calls
 from .expressions import Expressions
 from .files import Files
 from .indexing import Indexing
-from .state import NETWORK_VARIABLES, Limits, LoadResult, State
+from .network import Networks
+from .paths import Paths
+from .state import NETWORK_VARIABLES, Limits, LoadResult, NetworkChoice, State
 from .statements import Statements
 
-__all__ = ["Interpreter", "Limits", "LoadResult", "NETWORK_VARIABLES"]
+__all__ = ["Interpreter", "Limits", "LoadResult", "NetworkChoice", "NETWORK_VARIABLES"]
 
 
-class Interpreter(Files, Statements, Expressions, Indexing, Calls, State):
+class Interpreter(Files, Paths, Networks, Arguments, Statements, Expressions, Indexing, Calls, State):
     """Evaluates `.net` files. One instance per load; imports and zoo files share it."""
 
 

@@ -2,45 +2,62 @@
 user functions and anonymous functions, the library (layer constructors, graph editing,
 trainingOptions), the builtins, and what an unknown name or function becomes.
 
-`arguments` blocks (checked when `_call_user` binds the arguments) and path lookup (a name
-no table knows, looked up as a file of the spec's folder before it is unknown) belong here
-(see the package docstring).
+A call by name is looked up in MATLAB's order (`_call_function`): the calling file's own
+functions, the functions that work on the caller's workspace or the path (`paths.py`), the
+files on the path, then the library and builtins. How a call's arguments become its
+workspace (`arguments` blocks, `varargin`, `nargin`) is in `arguments.py`.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Callable
 
 from ...diagnostics import NetspecError, Span, error, suggest
-from ..builtins import BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinError
-from ..library import LIBRARY
+from ..builtins import BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinError, Unmodelled
+from ..library import LIBRARY, NETWORK_POSITIONS
 from ..operators import OperatorError, OperatorLimit
 from ..spans import node_span
 from ..tree import Token, Tree
-from ..values import Char, CSList, FunctionHandle, Matrix, Opaque, Value
-from .state import Function, Scope, State, token_text
+from ..values import Cell, Char, CSList, FunctionHandle, Opaque, Value
+from .state import EndContext, Function, Scope, State, is_function_file, token_text
 
 __all__ = ["Calls"]
 
 _LIBRARY_BY_LOWER_CASE = {name.lower(): name for name in LIBRARY}
 
+_DERIVING = frozenset("size numel length height width ndims isempty class".split())
+"""Builtins whose result from unknown data is not that data: binding its variable to a number
+would not give the result (`numel(YTrain)`), so the result names no variable. (Layers with an
+unknown part keep naming it: binding it gives their size too.)"""
+
 
 class Calls(State):
     """Calls by name, by handle and by `x(...)` on a name that is no variable; the function table."""
 
-    def _hoist_functions(self, statements: list[Tree], file: str) -> None:
-        """MATLAB scripts may call local functions defined further down the file.
+    _SCOPED: dict[str, Callable]
+    """Functions that read the caller's workspace or the path (`exist`, `addpath`...): name ->
+    method taking (args, nargout, node, scope); filled in by `paths.py`."""
+
+    def _hoist_functions(self, statements: list[Tree], file: str,
+                         table: dict[str, Function] | None = None) -> list[Function]:
+        """MATLAB scripts may call local functions defined further down the file: a file's
+        functions go into `table` (the load's own, `self.functions`, unless a table is given)
+        before it runs. Returns them in order.
 
         Each run of a file hoists them again (a file imported twice defines them twice, alike)."""
-        defined: set[str] = set()
+        table = self.functions if table is None else table
+        defined: list[Function] = []
         for statement in statements:
             if isinstance(statement, Tree) and statement.data == "function_def":
                 function = self._function_def(statement, file)
-                if function.name in defined:
+                if any(f.name == function.name for f in defined):
                     raise error("E112", f"function `{function.name}` is defined twice", node_span(statement, file),
                                 hint="rename one of the two definitions")
-                defined.add(function.name)
-                self.functions[function.name] = function
+                defined.append(function)
+                table[function.name] = function
+        return defined
 
     def _function_def(self, node: Tree, file: str) -> Function:
         outputs: list[str] = []
@@ -56,7 +73,10 @@ class Calls(State):
                 outputs = [str(t) for t in child.children]
             elif child.data == "function_params":
                 params = [str(t) for t in child.children]
-        return Function(name, params, outputs, body, file)
+        blocks = [s for s in body.children if s.data == "arguments_block"]
+        if blocks:
+            body = Tree("body", [s for s in body.children if s.data != "arguments_block"])
+        return Function(name, params, outputs, body, file, self._declarations(blocks, file))
 
     def _e_call(self, node: Tree, scope: Scope) -> Value:
         return self._first(self._eval_call(node, scope, 1), node)
@@ -71,7 +91,7 @@ class Calls(State):
     def _eval_multi(self, node: Tree, scope: Scope, nargout: int) -> list[Value]:
         if node.data == "call":
             values = self._eval_call(node, scope, nargout)
-        elif node.data == "name" and token_text(node) not in scope.variables:
+        elif node.data == "name" and self._is_call(token_text(node), scope):
             values = self._call_function(token_text(node), [], nargout, node, scope)
         else:
             value = self._eval(node, scope)
@@ -83,13 +103,18 @@ class Calls(State):
                         node_span(node, self.file))
         return values
 
+    @staticmethod
+    def _is_call(name: str, scope: Scope) -> bool:
+        """A bare `name` calls a function: it is no variable, nor a parameter left unset."""
+        return name not in scope.variables and name not in scope.unset
+
     def _eval_call(self, node: Tree, scope: Scope, nargout: int):
         target = node.children[0]
         args_node = node.children[1] if len(node.children) > 1 else None
         if target.data == "name":
             name = token_text(target)
-            if name not in scope.variables:
-                args = self._args(args_node, scope)
+            if self._is_call(name, scope):
+                args = self._name_call_args(name, args_node, node, scope)
                 return self._call_function(name, args, nargout, node, scope)
         qualified = self._qualified_name(target, scope) if target.data == "field" else None
         if qualified is not None:
@@ -116,6 +141,26 @@ class Calls(State):
         name = ".".join([token_text(target), *reversed(parts)])
         return name if name in LIBRARY else None
 
+    def _name_call_args(self, name: str, args_node: Tree | None, node: Tree, scope: Scope) -> list[Arg]:
+        """The arguments of `name(...)`. For a name netspec knows nothing of, `end` inside them
+        is unknown: `name` is then most likely a variable MATLAB has (`load net; net(1:end-3)`)."""
+        if args_node is None or self._knows(name):
+            return self._args(args_node, scope)
+        marker = Opaque(name, node_span(node, self.file), free_name=True)
+        self._ends.append(EndContext(marker, 0, 1))
+        try:
+            args = self._args(args_node, scope)
+        finally:
+            self._ends.pop()
+        if any(arg.value is marker for arg in args):
+            self._indexed.add(id(node))
+        return args
+
+    def _knows(self, name: str) -> bool:
+        """A function netspec runs or knows the result of (not an unknown, data or no-op function)."""
+        return (name in self._file_functions.get(self.file, self.functions) or name in self._SCOPED
+                or name in self._on_path() or name in LIBRARY or name in BUILTINS)
+
     def _args(self, args_node: Tree | None, scope: Scope) -> list[Arg]:
         """A call's arguments, evaluated; a comma-separated list (`layers.Name`) gives one each."""
         if args_node is None:
@@ -137,20 +182,33 @@ class Calls(State):
         return result
 
     def _call_function(self, name: str, args: list[Arg], nargout: int, node: Tree, scope: Scope):
-        """A call by name: the file's functions first, then the library, the builtins, MATLAB's
-        functions netspec ignores, a miscapitalised library name; else the result is unknown."""
-        function = self.functions.get(name)
+        """A call by name, in MATLAB's order: the calling file's functions, the functions that read
+        the caller's workspace or the path, the files on the path, then the library, the builtins,
+        MATLAB's functions netspec ignores, a miscapitalised library name; else the result is unknown."""
+        function = self._file_functions.get(self.file, self.functions).get(name)
         if function is not None:
             return self._call_user(function, args, nargout, node)
+        if name in NETWORK_POSITIONS:
+            self._record_handoff(name, args, node)
+        scoped = self._SCOPED.get(name)
+        if scoped is not None:
+            return scoped(self, args, nargout, node, scope)
+        path = self._on_path().get(name)
+        if path is not None:
+            result = self._call_path_file(name, path, args, nargout, node, scope)
+            if result is not None:
+                return result
         implementation = LIBRARY.get(name)
         if implementation is not None:
             span = self._span_of(node, self.file)
             return self._call_builtin(name, lambda: implementation(self, args, nargout, span), args, node)
         simple = BUILTINS.get(name)
         if simple is not None:
-            for arg in args:
-                if isinstance(arg.value, Opaque):
-                    return arg.value
+            unknown = next((arg.value for arg in args if isinstance(arg.value, Opaque)), None)
+            if unknown is not None:
+                if name in _DERIVING and not unknown.structural:
+                    unknown = replace(unknown, variable=None)
+                return [unknown] * nargout if nargout > 1 else unknown
             return self._call_builtin(name, lambda: simple(args, nargout), args, node)
         span = node_span(node, self.file)
         if name in NO_OP_FUNCTIONS or name in DATA_FUNCTIONS:
@@ -164,9 +222,55 @@ class Calls(State):
             return self._call_builtin(proper, lambda: implementation(self, args, nargout, span), args, node)
         return self._unknown(name, nargout, node, span)
 
+    def _call_path_file(self, name: str, path: Path, args: list[Arg], nargout: int, node: Tree, scope: Scope):
+        """A call of `NAME.m` (or `NAME.net`) found on the path: its first function, or the script run
+        in the caller's workspace. None for a script called with arguments or outputs, which MATLAB
+        cannot run: the name is then looked up further (a folder's `alexnet.m` script does not hide
+        the toolbox's `alexnet`)."""
+        span = self._span_of(node, self.file)
+        tree, file = self._read(path, span)
+        if tree is None:  # a classdef file: the class is unknown, and says so if the network needs it
+            return [Opaque(name, span, class_file=file)] * max(nargout, 1)
+        table = self._file_functions.get(file)
+        if table is None:
+            table = self._file_functions[file] = {}
+            functions = self._hoist_functions(tree.children, file, table)
+            self._main_functions[file] = functions[0] if is_function_file(tree) else None
+        main = self._main_functions[file]
+        if main is not None:
+            return self._call_user(main, args, nargout, node)
+        if args or nargout:
+            return None
+        self._run_script(tree, file, node, scope)
+        return []
+
+    def _run_script(self, tree: Tree, file: str, node: Tree, scope: Scope) -> None:
+        """A script on the path, run in the caller's workspace (as MATLAB runs it)."""
+        if self.depth >= self.limits.recursion:
+            raise error("E504", f"calls nest more than {self.limits.recursion} deep (runaway recursion?)",
+                        node_span(node, self.file))
+        self._tick(node)
+        self.depth += 1
+        previous, self.file = self.file, file
+        try:
+            self._run_body([s for s in tree.children if s.data != "function_def"], scope)
+        finally:
+            self.depth -= 1
+            self.file = previous
+
     def _unknown(self, name: str, nargout: int, node: Tree, span: Span | None) -> list[Value]:
-        """What a name no table knows gives: unknown values, and a warning the first time."""
+        """What a name no table knows gives: unknown values, and a warning the first time. After
+        a `load` without outputs, a bare name or one indexed with `end` is most likely a variable
+        it loaded."""
         bare = isinstance(node, Tree) and node.data == "name"
+        if self.loaded is not None and (bare or id(node) in self._indexed):
+            if name not in self._warned_unknown:
+                self._warned_unknown.add(name)
+                self.warn("W105", f"`{name}` is never defined: perhaps `load` at line {self.loaded.line} loads it; "
+                          "netspec treats it as unknown", span, hint="netspec reads no data files: if the network "
+                          f"needs it, bind it: --set {name}=VALUE")
+            reason = f"perhaps `load` at line {self.loaded.line} loads it (netspec reads no data files)"
+            return [Opaque(name, span, variable=name, reason=reason)] * max(nargout, 1)
         if name not in self._warned_unknown:
             self._warned_unknown.add(name)
             if bare:
@@ -190,6 +294,8 @@ class Calls(State):
             for value in result if isinstance(result, list) else [result]:
                 self._charge(value, node)
             return result
+        except Unmodelled as exc:  # `zeros(28, 28, 1, n)`: fine for data; the network may not need it
+            return Opaque(name, node_span(node, self.file), reason=str(exc))
         except BuiltinError as exc:
             span = args[exc.arg].span if exc.arg is not None and exc.arg < len(args) else node_span(node, self.file)
             raise error(exc.code, f"{name}: {exc}", span, hint=exc.hint) from None
@@ -200,35 +306,44 @@ class Calls(State):
 
     def _call_user(self, function: Function, args: list[Arg], nargout: int, node: Tree):
         span = self._where(node)
-        if any(a.keyword for a in args):
-            raise error("E142", f"`{function.name}` takes positional arguments only", span())
-        if len(args) > len(function.params):
-            raise error("E143", f"`{function.name}` takes {len(function.params)} argument"
-                        f"{'s' if len(function.params) != 1 else ''}, got {len(args)}", span(),
-                        hint=f"its definition is function {function.name}({', '.join(function.params)})")
         if self.depth >= self.limits.recursion:
             raise error("E504", f"calls nest more than {self.limits.recursion} deep (runaway recursion?)", span())
         self._tick(node)  # a call is a step too: call-heavy recursion costs more per statement
-        variables: dict[str, Value] = {p: a.value for p, a in zip(function.params, args)}
-        variables["nargin"] = Matrix.scalar(float(len(args)))
-        variables["nargout"] = Matrix.scalar(float(nargout))
-        inner = Scope(variables, function=function.name)
         self.depth += 1
         previous, self.file = self.file, function.file
+        skipped = self.skipped
         try:
+            inner = self._call_scope(function, args, nargout, span)
             self._run_body(function.body.children, inner)
         finally:
             self.depth -= 1
             self.file = previous
+        return self._outputs(function, inner, nargout, span, uncertain=self.skipped != skipped)
+
+    def _outputs(self, function: Function, inner: Scope, nargout: int, span: Callable[[], Span | None],
+                 uncertain: bool = False) -> list:
+        """The values a call returns: its first `nargout` outputs (at least the first, if set);
+        `varargout` gives the rest of them. An output left unset where netspec skipped a branch or
+        loop it could not decide (`uncertain`) is unknown: MATLAB may well have set it."""
+        names = function.outputs
+        if names and names[-1] == "varargout":
+            spread = inner.variables.get("varargout")
+            extra = spread.items if isinstance(spread, Cell) else []
+            names = names[:-1]
+        else:
+            extra = []
         results = []
-        for i, output in enumerate(function.outputs[:max(nargout, 1)]):
+        for i, output in enumerate(names[:max(nargout, 1)]):
             if output not in inner.variables:
                 if i >= nargout and nargout == 0:
                     break
+                if uncertain:
+                    results.append(Opaque(output, span()))
+                    continue
                 raise error("E144", f"`{function.name}` did not set its output `{output}`", span(),
                             hint=f"assign {output} = ... in the body of {function.name}")
             results.append(inner.variables[output])
-        return results
+        return results + list(extra[:max(nargout - len(results), 0)])
 
     def _call_handle(self, handle: FunctionHandle, args: list[Arg], nargout: int, node: Tree, scope: Scope):
         if handle.name is not None:
@@ -247,22 +362,58 @@ class Calls(State):
         result = self._call_handle(handle, args, nargout, self.running, Scope({}))
         return result if isinstance(result, list) else [result]
 
-    def _opaque_error(self, value: Opaque, what: str) -> NetspecError:
+    def _opaque_error(self, value: Opaque, what: str, network: str | None = None) -> NetspecError:
+        """The error for `what` (`the network `net``, `an index`) needing an unknown value: it names
+        the variable `--set` can bind, else where the value comes from. Never a variable that holds
+        the network itself (the unknown `network` unless it is layers with an unknown number in
+        them): a number bound to it cannot be a network."""
+        standing_for_network = value.network or (network is not None and not value.structural)
+        if standing_for_network:
+            value = replace(value, variable=None)
         guess = self._function_like(value.origin) if value.unknown_function else None
-        if guess is not None:
+        if value.class_file is not None:
+            return error("E409", f"{what} depends on `{value.origin}`, a class defined in "
+                         f"{Path(value.class_file).name} (classdef), which netspec does not read", value.span,
+                         label="a class", hint="netspec reads no classes: a custom layer cannot be analyzed, "
+                         "trained or exported, and a value kept in a class can be bound with --set NAME=VALUE once "
+                         "assigned to a variable")
+        if value.unknown_function and value.variable is None:
             return error("E406", f"{what} depends on `{value.origin}`, which is not a function netspec knows",
-                         value.span, label="unknown function", hint=f"did you mean `{guess}`?")
+                         value.span, label="unknown function",
+                         hint=f"did you mean `{guess}`?" if guess else
+                         f"if `{value.origin}.m` is in another folder, pass it with --path DIR")
         if value.free_name:
             # `n = numClasses * 2`: `n` only carries the unknown; `numClasses` is what is missing
             notes = ([f"`{value.variable}` gets its value from `{value.origin}`"]
                      if value.variable not in (None, value.origin) else [])
             return error("E407", f"{what} depends on `{value.origin}`, which is never defined", value.span,
                          label="undefined", notes=notes,
-                         hint=f"define it in the file, or bind it: --set {value.origin}=VALUE")
+                         hint="define it in the file" if standing_for_network else
+                         f"define it in the file, or bind it: --set {value.origin}=VALUE")
         variable = value.variable
-        notes = [f"`{value.origin}` is not something netspec evaluates (data loading, plotting, ...)"]
-        hint = (f"give it a value on the command line: --set {variable}=VALUE" if variable
-                else "assign the unknown value to a variable, then bind it with --set NAME=VALUE")
         subject = f"`{variable}`" if variable else f"`{value.origin}`"
+        if value.parameter is not None:
+            notes = ([f"`{variable}` gets its value from `{value.parameter}`"]
+                     if variable not in (None, value.parameter) else [])
+            notes.append(f"`{value.parameter}` is a parameter of `{value.parameter_of}`, which no argument gives")
+            bind = f"--set {variable}=VALUE, or " if variable else ""
+            if standing_for_network:
+                notes.append("it is a network: --set binds numbers and text, not layers")
+            return error("E405", f"{what} depends on {subject}, which netspec cannot compute", value.span,
+                         label="a parameter no argument gives", notes=notes,
+                         hint=f"bind it: {bind}give `{value.parameter_of}`'s arguments with --args")
+        if value.reason is not None:
+            return error("E405", f"{what} depends on {subject}, which netspec cannot compute: {value.reason}",
+                         value.span, label="not computed",
+                         hint=f"bind it: --set {variable}=VALUE" if variable else None)
+        notes = [(f"`{value.origin}` is a function netspec does not know"
+                  + (f" (did you mean `{guess}`?)" if guess else "")) if value.unknown_function else
+                 f"`{value.origin}` is not something netspec evaluates (data loading, plotting, ...)"]
+        if variable:
+            hint = f"give it a value on the command line: --set {variable}=VALUE"
+        elif standing_for_network:
+            hint = "netspec reads networks the file builds from layers, not networks loaded or computed elsewhere"
+        else:
+            hint = "assign the unknown value to a variable, then bind it with --set NAME=VALUE"
         return error("E405", f"{what} depends on {subject}, which netspec cannot compute", value.span,
                      label="unknown value", notes=notes, hint=hint)

@@ -54,8 +54,11 @@ class Expressions(State):
         value = scope.variables.get(name)
         if value is not None:
             return value
+        if name in scope.unset:
+            return self._unset_parameter(name, node, scope)
         result = self._first(self._call_function(name, [], 1, node, scope), node)
-        if isinstance(result, Opaque) and result.origin == name and name not in self.functions:
+        if isinstance(result, Opaque) and result.origin == name and result.reason is None \
+                and name not in self.functions:
             return replace(result, free_name=True)
         return result
 
@@ -281,9 +284,10 @@ class Expressions(State):
         if len(rows) == 1 and any(isinstance(v, Opaque) and v.free_name for v in flat) and all(
                 (isinstance(v, Opaque) and v.free_name) or (isinstance(v, Matrix) and v.is_scalar()) for v in flat):
             return SymbolicSize([v.origin if isinstance(v, Opaque) else v.data[0] for v in flat])
-        for value in flat:
-            if isinstance(value, Opaque):
-                return value
+        unknown = next((value for value in flat if isinstance(value, Opaque)), None)
+        if unknown is not None:  # an unknown among layers is a layer (unless a number inside one is unknown)
+            layered = not unknown.structural and any(isinstance(v, (LayerArray, Graph)) for v in flat)
+            return replace(unknown, network=True) if layered else unknown
         if not flat:
             return Matrix.empty()
         if any(isinstance(v, (LayerArray, Graph)) for v in flat):

@@ -1,53 +1,97 @@
-"""Reading and running spec files: the entry points, `import`, the built-in architectures
-(the zoo's own `.net` files), and the network a file's variables define.
-
-Function files (a file whose first statement is `function`) and the files that path lookup
-finds are read here too (see the package docstring).
+"""Reading and running spec files: the file a load starts from (a script, or a function file
+whose first function is called), `import`, and the built-in architectures (the zoo's own
+`.net` files). The files that path lookup finds are read here too (see `paths.py`).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from ...diagnostics import Span, error, suggest
-from ...ir import Network
+from ...diagnostics import Span, error
 from .. import graphs
 from ..library import ZOO, ZOO_FOLDER
 from ..parser import parse
 from ..source_files import read_source
 from ..spans import node_span, register_text
 from ..tree import Tree
-from ..values import Graph, LayerArray, Opaque, Value, type_name
-from .state import NETWORK_VARIABLES, Scope, State
+from ..values import Graph, LayerArray, Value
+from .state import NETWORK_VARIABLES, Scope, State, is_function_file
 
 __all__ = ["Files"]
 
 _ZOO_CACHE: dict[str, Graph] = {}
 
+_CLASSDEF = re.compile(r"classdef\b")
+
+
+def _defines_class(text: str) -> bool:
+    """A file whose first line of code (after blank and comment lines) starts with `classdef`."""
+    for line in text.split("\n"):
+        code = line.strip()
+        if code and not code.startswith("%"):
+            return _CLASSDEF.match(code) is not None
+    return False
+
+ARGUMENTS_FILE = "--args"
+"""The name the arguments of an entry function are read under (their diagnostics point there)."""
+
 
 class Files(State):
-    """Spec files in and the network out; `import`."""
+    """Spec files in; `import`; the zoo."""
 
-    def run_file(self, path: Path, span: Span | None = None) -> dict[str, Value]:
-        """Run a spec file, read within `Limits.source_bytes`; errors reading it are located at `span`."""
-        file = str(path)
-        tree = self._trees.get(file)
+    def run_file(self, path: Path, arguments: str | None = None) -> dict[str, Value]:
+        """Run the file a load starts from, read within `Limits.source_bytes`: a script, or a
+        function file's first function, called with `arguments` (MATLAB expressions separated
+        by commas) or with its parameters unset. Returns the script's variables or the
+        function's workspace."""
+        tree, file = self._read(path, None)
         if tree is None:
-            text, size = read_source(path, self.source_bytes, self.limits.source_bytes, span)
-            self.source_bytes += size
-            tree = self._trees[file] = self._parse(text, file)
-        return self._run_tree(tree, file)
+            raise self._classdef_error(file)
+        self.root_folder = Path(file).parent.resolve()
+        if is_function_file(tree):
+            return self._run_entry(tree, file, arguments)
+        if arguments is not None:
+            raise error("E011", f"arguments are given, but {file} is a script, not a function file",
+                        hint="arguments go to a function file's first function; a script reads none")
+        return self._run_tree(tree, file, bindable=True)
 
     def run_source(self, text: str, file: str = "<string>") -> dict[str, Value]:
-        return self._run_tree(self._parse(text, file), file)
+        return self._run_tree(self._parse(text, file), file, bindable=True)
+
+    def _read(self, path: Path, span: Span | None) -> tuple[Tree | None, str]:
+        """A spec file's parse tree (None for a classdef file) and its name, read and parsed once
+        per load; reading errors are located at `span`. A file that is not UTF-8 is warned of."""
+        file = str(path)
+        if file in self._trees:
+            return self._trees[file], file
+        source = read_source(path, self.source_bytes, self.limits.source_bytes, span)
+        self.source_bytes += source.size
+        tree = None if _defines_class(source.text) else self._parse(source.text, file)
+        self._trees[file] = tree
+        if tree is None:
+            self.sources.add(file, source.text)
+        if source.encoding is not None:
+            self.warn("W001", f"{file} is not UTF-8: netspec read it as {source.encoding}",
+                      Span(file=file, line=1, column=1, end_line=1, end_column=1),
+                      hint="save it as UTF-8 (MATLAB's default since R2020a) to be sure of its text")
+        return tree, file
+
+    def _classdef_error(self, file: str):
+        return error("E004", f"{file} defines a class (classdef): netspec reads scripts and functions, not "
+                     "classes", Span(file=file, line=1, column=1, end_line=1, end_column=1),
+                     hint="point netspec at the script or function that builds the network")
 
     def _parse(self, text: str, file: str) -> Tree:
         self.sources.add(file, text)
         register_text(file, text if text.endswith("\n") else text + "\n")
         return parse(text, file)
 
-    def _run_tree(self, tree: Tree, file: str) -> dict[str, Value]:
-        scope = Scope(dict(self.bindings), pinned=frozenset(self.bindings), sites={})
+    def _run_tree(self, tree: Tree, file: str, bindable: bool = False) -> dict[str, Value]:
+        """A script's statements, its functions hoisted first; the command line's bindings are its
+        variables when it is the file loaded (`bindable`)."""
+        bindings = self.bindings if bindable else {}
+        scope = Scope(dict(bindings), pinned=frozenset(bindings), sites={}, bindable=bindable)
         previous, self.file = self.file, file
         try:
             self._hoist_functions(tree.children, file)
@@ -57,34 +101,47 @@ class Files(State):
             self.file = previous
             self.sites = scope.sites
 
-    def network(self, variables: dict[str, Value], name: str | None, source: str | None) -> Network:
-        """The IR of the file's network: `--net NAME`, else lgraph, net or layers."""
-        if name is not None:
-            if name not in variables:
-                guess = suggest(name, [k for k, v in variables.items() if isinstance(v, (LayerArray, Graph, Opaque))])
-                raise error("E401", f"no variable '{name}' in {source}",
-                            hint=f"did you mean '{guess}'?" if guess else "the file assigns no such variable")
-            chosen = name
-        else:
-            chosen = next((n for n in NETWORK_VARIABLES if n in variables), None)
-            if chosen is None:
-                candidates = [k for k, v in variables.items() if isinstance(v, (LayerArray, Graph))]
-                hint = (f"pick one with --net {candidates[0]}" if candidates
-                        else "assign the layers to a variable named `layers` or `lgraph`")
-                raise error("E402", f"{source} defines no network (no variable named {', '.join(NETWORK_VARIABLES)})",
-                            hint=hint)
-        value = variables[chosen]
-        if isinstance(value, Opaque):
-            raise self._opaque_error(value, f"the network `{chosen}`")
-        if isinstance(value, LayerArray) and not value.layers:
-            raise error("E403", f"the network `{chosen}` has no layers", self.assignment_span(chosen),
-                        label=f"`{chosen}` is last set here")
-        if not isinstance(value, (LayerArray, Graph)):
-            raise error("E404", f"`{chosen}` is a {type_name(value)}, not a network", self.assignment_span(chosen),
-                        label=f"`{chosen}` is last set here, to a {type_name(value)}",
-                        hint="pass --net NAME to choose the variable that holds the layers")
-        training = self.training.options if self.training else None
-        return graphs.to_network(value, chosen, training, source)
+    def _run_entry(self, tree: Tree, file: str, arguments: str | None) -> dict[str, Value]:
+        """A function file loaded: its first function called as MATLAB's command line would
+        call it, its workspace kept (its variables are the file's, for `--net` and diagnostics)."""
+        previous, self.file = self.file, file
+        scope = None
+        try:
+            entry = self._hoist_functions(tree.children, file)[0]
+            stray = next((s for s in tree.children if s.data != "function_def"), None)
+            if stray is not None:
+                raise error("E146", "this statement is outside every function of a function file",
+                            node_span(stray, file), label="after the `end` of a function",
+                            hint="a file that starts with `function` holds functions only; put script code "
+                                 "first to make the file a script")
+            args = self._entry_arguments(entry.name, arguments)
+            self.entry = entry
+            self._tick(tree.children[0])
+            scope = self._call_scope(entry, args, len(entry.outputs), self._where(tree.children[0]), entry=True)
+            self._run_body(entry.body.children, scope)
+            return scope.variables
+        finally:
+            self.file = previous
+            if scope is not None:
+                self.sites = scope.sites or {}
+
+    def _entry_arguments(self, name: str, text: str | None) -> list:
+        """The arguments text, read as the argument list of a call (`256, [64 64], 'Name', 3`)."""
+        if text is None:
+            return []
+        call = f"{name}({text})"
+        tree = self._parse(call, ARGUMENTS_FILE)
+        statement = tree.children[0] if len(tree.children) == 1 else None
+        expression = statement.children[0] if statement is not None and statement.data == "expr_stmt" else None
+        if expression is None or expression.data != "call" or expression.children[0].data != "name":
+            raise error("E011", f"the arguments '{text}' are not a list of values",
+                        Span(file=ARGUMENTS_FILE, line=1, column=1, end_line=1, end_column=len(call) + 1),
+                        hint="separate the arguments with commas: --args \"10, [224 224 3], 'Name', 'x'\"")
+        previous, self.file = self.file, ARGUMENTS_FILE
+        try:
+            return self._args(expression.children[1] if len(expression.children) > 1 else None, Scope({}))
+        finally:
+            self.file = previous
 
     def _stmt_import_file(self, node: Tree, scope: Scope) -> None:
         token = node.children[0]
@@ -101,17 +158,19 @@ class Files(State):
         if len(self.import_stack) >= self.limits.imports:
             raise error("E603", "imports are nested too deeply", span)
         self.import_stack.append(key)
-        saved_bindings, self.bindings = self.bindings, {}
         try:
-            variables = self.run_file(path, span)
+            tree, file = self._read(path, span)
+            if tree is None:
+                raise self._classdef_error(file)
+            variables = self._run_tree(tree, file)
             sites = self.sites  # the imported file's
         finally:
-            self.bindings = saved_bindings
             self.import_stack.pop()
         for name, value in variables.items():
             if name not in scope.pinned:
                 scope.variables[name] = value
                 if scope.sites is not None:
+                    scope.sites.pop(name, None)
                     scope.sites[name] = sites.get(name, (node, self.file))
 
     def _import_path(self, target: str, span: Span | None) -> Path:

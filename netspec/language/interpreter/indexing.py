@@ -8,6 +8,7 @@ What an index selects, stores or deletes is the same for every kind of array: th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from pydantic import ValidationError
 
@@ -35,6 +36,8 @@ class Indexing(State):
             raise error("E117", "`end` is used outside of indexing", node_span(node, self.file),
                         hint="`end` means the last index only inside x(...) or c{...}")
         context = self._ends[-1]
+        if isinstance(context.value, Opaque):
+            return context.value
         rows, cols = size_of(context.value)
         if context.count == 1:
             extent = numel(context.value)
@@ -54,13 +57,19 @@ class Indexing(State):
     def _e_dynamic_field(self, node: Tree, scope: Scope) -> Value:
         value = self._eval(node.children[0], scope)
         key = self._eval(node.children[1], scope)
+        if isinstance(key, Opaque):
+            return key
         if not isinstance(key, (Char, Str)):
             raise error("E124", "a dynamic field name must be text", node_span(node.children[1], self.file))
         return self._get_field(value, key.text, node)
 
     def _get_field(self, value: Value, name: str, node: Tree) -> Value:
         if isinstance(value, Opaque):
-            return Opaque(f"{value.origin}.{name}", value.span, value.variable)
+            if value.structural:  # a part of a known value an unknown index picks: the index stays to bind
+                return value
+            # binding `imds` to a number would not give `imds.Labels`; a network's Layers are layers too
+            return replace(value, origin=f"{value.origin}.{name}", variable=None, free_name=False,
+                           network=value.network and name == "Layers")
         if isinstance(value, Struct):
             if name in value.fields:
                 return value.fields[name]
@@ -95,6 +104,9 @@ class Indexing(State):
         indices = self._index_args(node.children[1] if len(node.children) > 1 else None, target, scope)
         if isinstance(target, Opaque):
             return target
+        unknown = _unknown_index(indices, target)
+        if unknown is not None:
+            return unknown
         if not isinstance(target, Cell):
             raise error("E126", f"brace indexing needs a cell array, not a {type_name(target)}",
                         node_span(node, self.file), hint="use parentheses to index arrays")
@@ -155,7 +167,11 @@ class Indexing(State):
         return positions
 
     def _select(self, value: Value, indices: list, node: Tree) -> Value:
-        """`x(...)` read: the elements the indices select, each index checked against the bounds."""
+        """`x(...)` read: the elements the indices select, each index checked against the bounds
+        (an unknown index selects an unknown value)."""
+        unknown = _unknown_index(indices, value)
+        if unknown is not None:
+            return unknown
         if isinstance(value, Graph):
             raise error("E132", f"cannot index a {value.kind}", node_span(node, self.file),
                         hint="use .Layers to get its layers, e.g. net.Layers(1:22)")
@@ -191,20 +207,39 @@ class Indexing(State):
                 steps.append(("brace", node.children[1] if len(node.children) > 1 else None, node))
             elif node.data == "field":
                 steps.append(("field", str(node.children[1]), node))
+            elif node.data == "dynamic_field":
+                steps.append(("dynamic", node.children[1], node))
             else:
                 raise error("E133", "cannot assign to this expression", node_span(node, self.file),
                             hint="the left of `=` is a variable, x(i), c{i} or s.field")
             node = node.children[0]
 
     def _assign_path(self, current: Value | None, steps: list, value: Value, node: Tree, scope: Scope) -> Value:
+        """`current` with the part `steps` name set to `value`. A part of an unknown value, or a
+        part an unknown index or field name names, leaves the whole unknown (so does an unknown
+        value stored in an array that is not a cell array)."""
         kind, detail, step_node = steps[0]
         rest = steps[1:]
         if isinstance(current, Opaque):
             return current
+        if kind == "dynamic":
+            key = self._eval(detail, scope)
+            if isinstance(key, Opaque):
+                return key
+            if not isinstance(key, (Char, Str)):
+                raise error("E124", "a dynamic field name must be text", node_span(detail, self.file))
+            kind, detail = "field", key.text
         if kind == "field":
             return self._set_field(current, detail, rest, value, step_node, scope)
+        if kind == "paren" and rest and rest[0][0] in ("field", "dynamic") and _struct_like(current):
+            return self._set_struct_element(current, detail, rest, value, node, step_node, scope)
         container = current if current is not None else self._empty_like(value if not rest else None, kind)
         indices = self._index_args(detail, container, scope)
+        unknown = _unknown_index(indices, container)
+        if unknown is not None:
+            return unknown
+        if isinstance(value, Opaque) and not rest and not isinstance(container, Cell) and kind == "paren":
+            return value
         if rest:
             child = self._select(container, indices, step_node)
             if kind == "brace" and isinstance(child, Cell) and len(child.items) == 1:
@@ -216,6 +251,15 @@ class Indexing(State):
         if kind == "brace":
             return self._set_cell_item(container, indices, value, step_node)
         return self._set_index(container, indices, value, step_node)
+
+    def _set_struct_element(self, current: Value | None, detail: Tree | None, rest: list, value: Value, node: Tree,
+                            step_node: Tree, scope: Scope) -> Value:
+        """`s(1).f = v`: a struct is its own first element; a struct array (`s(2).f = v`) netspec
+        does not hold, so the variable becomes unknown (an error only if the network needs it)."""
+        indices = self._index_args(detail, current if current is not None else Struct({}), scope)
+        if all(spec is not None and isinstance(spec[0], Matrix) and spec[0].data == [1.0] for spec in indices):
+            return self._assign_path(current, rest, value, node, scope)
+        return Opaque("struct array", node_span(step_node, self.file), reason="netspec holds no struct arrays")
 
     @staticmethod
     def _empty_like(value: Value | None, kind: str) -> Value:
@@ -354,6 +398,10 @@ class Indexing(State):
         if isinstance(container, Opaque):
             return
         indices = self._index_args(detail, container, scope)
+        unknown = _unknown_index(indices, container)
+        if unknown is not None:
+            scope.variables[root] = unknown
+            return
         if len(indices) == 1:
             gone = set(self._positions(indices[0], numel(container), step_node))
             if not isinstance(container, Container):
@@ -374,3 +422,16 @@ class Indexing(State):
         else:
             raise error("E139", "delete whole rows or columns: x(i,:) = [] or x(:,j) = []", node_span(node, self.file))
         scope.variables[root] = container.take_grid(kept_rows, kept_cols)
+
+
+def _struct_like(value: Value | None) -> bool:
+    return value is None or isinstance(value, Struct) or (isinstance(value, Matrix) and value.numel == 0)
+
+
+def _unknown_index(indices: list, container: Value | None) -> Opaque | None:
+    """The first index netspec cannot compute, if any (None stands for `:`), as what the
+    selection gives: for layers, an unknown whose variable keeps naming the index to bind."""
+    unknown = next((spec[0] for spec in indices if spec is not None and isinstance(spec[0], Opaque)), None)
+    if unknown is None or not isinstance(container, (LayerArray, Graph)):
+        return unknown
+    return replace(unknown, structural=True)

@@ -6,7 +6,7 @@ here evaluates a node.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -17,8 +17,9 @@ from ..spans import node_span
 from ..tree import Token, Tree
 from ..values import MAX_ELEMENTS, OptionsValue, Value, element_count
 
-__all__ = ["State", "Limits", "LoadResult", "Function", "Scope", "EndContext", "Break", "Continue", "Return",
-           "NETWORK_VARIABLES", "MAX_WARNINGS_PER_CODE", "WORK_HINT", "SIZE_HINT", "token_text"]
+__all__ = ["State", "Limits", "LoadResult", "NetworkChoice", "Handoff", "Function", "Declaration", "Scope",
+           "EndContext", "Break", "Continue", "Return", "NETWORK_VARIABLES", "MAX_WARNINGS_PER_CODE", "WORK_HINT",
+           "SIZE_HINT", "token_text", "is_function_file"]
 
 NETWORK_VARIABLES = ("lgraph", "net", "layers")
 """Where a file's network is found when `--net` does not say (MATLAB scripts' habits)."""
@@ -46,10 +47,27 @@ class Limits:
     imports: int = 16
     elements: int = MAX_ELEMENTS
     search_folders: tuple[Path, ...] = ()
-    """Folders (and their trees) `import` may read besides the top-level file's own tree."""
+    """Folders (and their trees) `import` may read besides the top-level file's own tree; a
+    function no file defines is looked up in them (`NAME.m`, `NAME.net`) after the file's folder."""
     source_bytes: int = 2 * 1024 * 1024
     """Bytes of spec files read: the file and the files it imports (each once), together.
     The command line's `--max-file-size` sets it."""
+
+
+@dataclass
+class Declaration:
+    """One line of an `arguments` block: `name (size) class {validators} = default`, or a
+    name-value argument `opts.Name ...` (then `field` is `Name`)."""
+
+    name: str
+    field: str | None
+    size: list[int | None] | None
+    """The declared size, None for `:`; None when the line gives none."""
+    kind: str | None
+    """The declared class (`double`, `char`...), None when the line gives none."""
+    validators: list[Tree]
+    default: Tree | None
+    node: Tree
 
 
 @dataclass
@@ -59,6 +77,37 @@ class Function:
     outputs: list[str]
     body: Tree
     file: str
+    declarations: list[Declaration] = field(default_factory=list)
+    """Its `arguments` blocks' input declarations, in order."""
+
+    @property
+    def options(self) -> str | None:
+        """The parameter that collects name-value arguments (`opts` of `opts.Name`), if any."""
+        return next((d.name for d in self.declarations if d.field is not None), None)
+
+
+@dataclass(frozen=True)
+class NetworkChoice:
+    """Which variable holds the file's network, and why netspec chose it."""
+
+    variable: str
+    reason: str
+    """Why, as `check` prints it after the name: "given to trainNetwork at line 52"."""
+
+    def describe(self) -> str:
+        return f"{self.variable} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A network given to trainNetwork, analyzeNetwork, plot...: the last one is the file's network."""
+
+    function: str
+    variable: str | None
+    """The variable passed, None for an expression (`trainNetwork(X, [a; b], opts)`)."""
+    value: Value
+    node: Tree
+    file: str
 
 
 @dataclass
@@ -67,6 +116,8 @@ class LoadResult:
     variables: dict[str, Value]
     diagnostics: list[Diagnostic]
     sources: SourceMap
+    choice: NetworkChoice | None = None
+    """The variable the network was taken from and why (None when the caller gave no file to choose in)."""
 
 
 class Break(Exception):
@@ -85,11 +136,21 @@ class Return(Exception):
 class Scope:
     variables: dict[str, Value]
     pinned: frozenset[str] = frozenset()
+    """Variables bound by the command line (`--set`): the file's assignments to them do nothing."""
     function: str | None = None
     sites: dict[str, tuple[Tree, str]] | None = None
-    """A file's top level only: the statement that last assigned each variable, and its file.
+    """The top level of the file loaded (a script's, or its entry function's) and of the files it
+    imports: the statement that last assigned each variable, and its file, in the order of the last
+    assignments.
 
     A node, not a span: the span is worked out only if a diagnostic points there."""
+    bindable: bool = False
+    """The command line's bindings apply here (the loaded script's top level, or its entry function):
+    an unknown value assigned here is named after its variable, which `--set` can bind."""
+    unset: frozenset[str] = frozenset()
+    """Parameters no argument gave and no default set."""
+    entry: bool = False
+    """The entry function of a function file: an unset parameter is an unknown value to bind."""
 
 
 @dataclass
@@ -103,6 +164,11 @@ class EndContext:
 
 def token_text(node: Tree | Token) -> str:
     return str(node.children[0]) if isinstance(node, Tree) else str(node)
+
+
+def is_function_file(tree: Tree) -> bool:
+    """MATLAB's rule: a file whose first statement is `function` is a function file."""
+    return bool(tree.children) and tree.children[0].data == "function_def"
 
 
 class State:
@@ -123,6 +189,11 @@ class State:
         self.sources = sources or SourceMap()
         self.diagnostics: list[Diagnostic] = []
         self.functions: dict[str, Function] = {}
+        """The functions of the loaded file and the files it imports."""
+        self._file_functions: dict[str, dict[str, Function]] = {}
+        """The functions of each file found on the path: a file's functions see only each other."""
+        self._main_functions: dict[str, Function | None] = {}
+        """The first function of each file found on the path; None for a script."""
         self.training: OptionsValue | None = None
         self.steps = 0
         self.running: Tree | None = None
@@ -140,8 +211,17 @@ class State:
         that is no file) and `Limits.search_folders`, each with the folders below it."""
         self.source_bytes = 0
         """Bytes of spec files read so far (see `Limits.source_bytes`)."""
-        self._trees: dict[str, Tree] = {}
-        """The parse tree of each file read: a file imported again is neither read nor parsed again."""
+        self._trees: dict[str, Tree | None] = {}
+        """The parse tree of each file read (None for a classdef file): a file imported or called
+        again is neither read nor parsed again."""
+        self.root_folder: Path | None = None
+        """The folder of the file loaded (none for text): the path's first folder and the tree
+        `addpath` may add folders from (see `paths.py`)."""
+        self.added_folders: list[Path] = []
+        """The folders `addpath` added, in order."""
+        self._listings: dict[Path, dict[str, Path]] = {}
+        self._path_names: dict[str, dict[str, Path]] = {}
+        """For each file that called a function: the functions on its path (see `Paths._on_path`)."""
         self._import_paths: dict[tuple[str, str], Path] = {}
         """The file each `import "target"` of each file reads (see `_import_path`)."""
         self._ends: list[EndContext] = []
@@ -150,6 +230,16 @@ class State:
         self._spans: dict[tuple[int, str], tuple[Tree | Token, Span | None]] = {}
         self.sites: dict[str, tuple[Tree, str]] = {}
         """Where each variable of the last file run was last assigned (see `assignment_span`)."""
+        self._indexed: set[int] = set()
+        """Calls of unknown names with `end` in their parentheses (`net(1:end-3)`): indexing, not calls."""
+        self.loaded: Span | None = None
+        """The last `load` without outputs (`load net`): it defines variables netspec cannot name."""
+        self.skipped = 0
+        """Branches and loops skipped because their condition or range was unknown, so far."""
+        self.handoff: Handoff | None = None
+        """The last network given to trainNetwork, analyzeNetwork, plot... (see `Handoff`)."""
+        self.entry: Function | None = None
+        """The entry function of a function file loaded (its first function)."""
 
     def running_span(self) -> Span | None:
         return node_span(self.running, self.running_file) if self.running is not None else None

@@ -1,7 +1,5 @@
 """Statements: assignments, expression statements and commands, `if`/`switch`, loops (each
-pass a step of the budget) and `break`/`continue`/`return`.
-
-`try`/`catch` belongs here (see the package docstring).
+pass a step of the budget), `try`/`catch` and `break`/`continue`/`return`.
 """
 
 from __future__ import annotations
@@ -9,15 +7,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from ...diagnostics import error
+from ...diagnostics import Diagnostic, NetspecError, error
 from ..builtins import Arg
 from ..operators import OperatorError, truth
 from ..spans import node_span
-from ..tree import Tree
-from ..values import Cell, Char, Container, CSList, Matrix, Opaque, Str, Value, numel, type_name
+from ..tree import Token, Tree
+from ..values import (Cell, Char, Container, CSList, Graph, LayerArray, Matrix, Opaque, Str, Struct, Value, numel,
+                      type_name)
 from .state import Break, Continue, Return, Scope, State, token_text
 
 __all__ = ["Statements"]
+
+MAX_UNDECIDED_PASSES = 1_000
+"""Passes of a `while` loop that skip undecidable code before netspec stops the loop."""
+
+_ASSIGNABLE = frozenset({"name", "call", "brace_index", "field", "dynamic_field", "placeholder"})
+"""What the left of a multiple assignment may hold: a variable, a part of one, or `~`."""
 
 
 class Statements(State):
@@ -45,51 +50,56 @@ class Statements(State):
         root, steps = self._lvalue(target)
         if root in scope.pinned:
             return  # bound by --set: the command line wins over the file
-        if scope.sites is not None:
-            scope.sites[root] = (node, self.file)
         if rhs.data == "matrix" and not rhs.children and steps and steps[-1][0] == "paren":
+            self._note_site(root, node, scope)
             self._delete(root, steps, scope, target)
             return
         value = self._eval(rhs, scope)
         if isinstance(value, CSList):
             value = value.items[0] if value.items else Matrix.empty()
-        if isinstance(value, Opaque) and not steps and not value.structural:
-            value = replace(value, variable=root)  # --set binds the nearest variable
+        self._assign(root, steps, value, node, target, scope)
+
+    def _assign(self, root: str, steps: list, value: Value, node: Tree, target: Tree, scope: Scope) -> None:
+        """`root` (or the part of it `steps` name) = value."""
+        if root in scope.pinned:
+            return
+        self._note_site(root, node, scope)
+        if isinstance(value, Opaque) and value.variable is None and not steps and not value.structural \
+                and scope.bindable:
+            value = replace(value, variable=root)  # the first variable an unknown is given is the one to bind
         if not steps:
             scope.variables[root] = value
             return
         current = scope.variables.get(root)
         scope.variables[root] = self._assign_path(current, steps, value, target, scope)
 
+    def _note_site(self, name: str, node: Tree, scope: Scope) -> None:
+        """Where `name` was last assigned, kept in the order of the last assignments."""
+        if scope.sites is not None:
+            scope.sites.pop(name, None)
+            scope.sites[name] = (node, self.file)
+
     def _multi_assign(self, node: Tree, target: Tree, rhs: Tree, scope: Scope) -> None:
-        names: list[str | None] = []
-        for row in target.children:
-            for element in row.children:
-                if element.data == "placeholder":
-                    names.append(None)
-                elif element.data == "name":
-                    names.append(token_text(element))
-                else:
-                    raise error("E113", "only variable names can receive multiple outputs",
-                                node_span(element, self.file), hint="write [a, b] = f(...)")
-        values = self._eval_multi(rhs, scope, len(names))
-        for name, value in zip(names, values):
-            if name is not None and name not in scope.pinned:
-                if isinstance(value, Opaque) and not value.structural:
-                    value = replace(value, variable=name)
-                scope.variables[name] = value
-                if scope.sites is not None:
-                    scope.sites[name] = (node, self.file)
+        """`[a, ~, s.f] = f(...)`: each output to its place, `~` dropped."""
+        elements = [element for row in target.children for element in row.children]
+        for element in elements:
+            if element.data not in _ASSIGNABLE:
+                raise error("E113", "only variable names can receive multiple outputs, or their parts "
+                            "(x(i), c{i}, s.f)", node_span(element, self.file), hint="write [a, b] = f(...)")
+        values = self._eval_multi(rhs, scope, len(elements))
+        for element, value in zip(elements, values):
+            if element.data != "placeholder":
+                root, steps = self._lvalue(element)
+                self._assign(root, steps, value, node, element, scope)
 
     def _stmt_expr_stmt(self, node: Tree, scope: Scope) -> None:
         expr = node.children[0]
         if expr.data == "name":
             name = token_text(expr)
-            if name not in scope.variables:
+            if self._is_call(name, scope):
                 self._call_function(name, [], 0, expr, scope)
             return
-        if expr.data == "call" and expr.children[0].data == "name" \
-                and token_text(expr.children[0]) not in scope.variables:
+        if expr.data == "call" and expr.children[0].data == "name" and self._is_call(token_text(expr.children[0]), scope):
             args = self._args(expr.children[1] if len(expr.children) > 1 else None, scope)
             self._call_function(token_text(expr.children[0]), args, 0, expr, scope)
             return
@@ -102,41 +112,66 @@ class Statements(State):
 
     def _stmt_if_stmt(self, node: Tree, scope: Scope) -> None:
         children = node.children
-        if self._condition(children[0], scope, "if"):
-            self._block(children[1].children, scope)
-            return
-        for clause in children[2:]:
-            if clause.data == "elseif_clause":
-                if self._condition(clause.children[0], scope, "elseif"):
-                    self._block(clause.children[1].children, scope)
-                    return
-            else:
-                self._block(clause.children[-1].children, scope)
-                return
+        clauses = [(children[0], children[1], "if")] + [
+            (c.children[0], c.children[1], "elseif") if c.data == "elseif_clause" else (None, c.children[-1], "else")
+            for c in children[2:]]
+        undecided: list[tuple[Tree, Opaque]] = []
+        for condition, body, keyword in clauses:
+            outcome = True if condition is None else self._test(condition, scope, keyword)
+            if isinstance(outcome, Opaque):
+                undecided.append((body, outcome))
+            elif outcome:
+                self._block(body.children, scope)
+                break
+        self._unknown_after_skips(undecided, scope)
 
     def _condition(self, node: Tree, scope: Scope, keyword: str) -> bool:
+        return self._test(node, scope, keyword) is True
+
+    def _test(self, node: Tree, scope: Scope, keyword: str) -> bool | Opaque:
+        """A condition's truth; an unknown condition is treated as false, with a warning, and
+        returned so that the caller knows what the skipped code depends on."""
         value = self._eval(node, scope)
         if isinstance(value, Opaque):
+            self.skipped += 1
             self.warn("W102", f"this `{keyword}` depends on {value.describe()}, which netspec cannot compute; "
                       "treated as false", node_span(node, self.file),
                       hint=f"bind it with --set {value.binding()}=VALUE" if value.binding() else None)
-            return False
+            return value
         try:
             return truth(value)
         except OperatorError as exc:
             raise error("E115", str(exc), node_span(node, self.file)) from None
 
+    def _unknown_after_skips(self, undecided: list[tuple[Tree, Opaque]], scope: Scope) -> None:
+        """A variable only code skipped on an unknown condition would have set is unknown, and
+        named by what the condition depends on (binding that runs the right branch)."""
+        for body, unknown in undecided:
+            for name in _assigned(body):
+                if name not in scope.variables and name not in scope.pinned:
+                    scope.variables[name] = replace(unknown, structural=True)
+
     def _stmt_switch_stmt(self, node: Tree, scope: Scope) -> None:
         subject = self._eval(node.children[0], scope)
+        if isinstance(subject, Opaque):
+            self.skipped += 1
+            self.warn("W102", f"this `switch` depends on {subject.describe()}, which netspec cannot compute; "
+                      "no `case` matches it", node_span(node.children[0], self.file),
+                      hint=f"bind it with --set {subject.binding()}=VALUE" if subject.binding() else None)
+        undecided: list[tuple[Tree, Opaque]] = []
         for clause in node.children[1:]:
             if clause.data == "otherwise_clause":
                 self._block(clause.children[-1].children, scope)
-                return
+                break
+            if isinstance(subject, Opaque):
+                undecided.append((clause.children[1], subject))
+                continue
             candidates = self._eval(clause.children[0], scope)
             options = candidates.items if isinstance(candidates, Cell) else [candidates]
             if any(self._switch_match(subject, option) for option in options):
                 self._block(clause.children[1].children, scope)
-                return
+                break
+        self._unknown_after_skips(undecided, scope)
 
     @staticmethod
     def _switch_match(subject: Value, option: Value) -> bool:
@@ -151,12 +186,14 @@ class Statements(State):
         name = str(variable)
         iterable = self._eval(iterable_node, scope)
         if isinstance(iterable, Opaque):
+            self.skipped += 1
             self.warn("W101", f"the loop over {iterable.describe()} is skipped: netspec cannot compute its range",
                       node_span(iterable_node, self.file),
                       hint=f"bind it with --set {iterable.binding()}=VALUE" if iterable.binding() else None)
+            self._unknown_after_loop(body, iterable, scope)
             return
-        if scope.sites is not None and name not in scope.pinned and numel(iterable):
-            scope.sites[name] = (node, self.file)
+        if name not in scope.pinned and numel(iterable):
+            self._note_site(name, node, scope)
         for item in self._iterate(iterable, iterable_node):
             self._tick(node)
             if name not in scope.pinned:
@@ -168,6 +205,16 @@ class Statements(State):
             except Continue:
                 continue
 
+    def _unknown_after_loop(self, body: Tree, iterable: Opaque, scope: Scope) -> None:
+        """After a skipped loop, the data its body assigns is unknown (`D = []; for ... D = [D x]`),
+        and so are layers it would have built from none; layers built before it keep what they
+        have (W101 says the loop was skipped)."""
+        for name in _assigned(body):
+            value = scope.variables.get(name)
+            if name not in scope.pinned and not isinstance(value, Opaque) \
+                    and not (isinstance(value, (LayerArray, Graph)) and value.layers):
+                scope.variables[name] = replace(iterable, structural=True)  # binding the range runs the loop
+
     def _iterate(self, value: Value, node: Tree) -> Iterator[Value]:
         """What the loop variable is on each pass: an array's columns, a string's characters."""
         if isinstance(value, Str):
@@ -177,15 +224,49 @@ class Statements(State):
         return value.columns()
 
     def _stmt_while_stmt(self, node: Tree, scope: Scope) -> None:
+        """A `while` loop; one whose passes keep skipping code netspec cannot decide (so may never
+        change its condition) is stopped after MAX_UNDECIDED_PASSES of them, with a warning."""
         condition, body = node.children
+        undecided = 0
         while self._condition(condition, scope, "while"):
             self._tick(node)
+            skipped = self.skipped
             try:
                 self._block(body.children, scope)
             except Break:
                 break
             except Continue:
-                continue
+                pass
+            undecided += self.skipped != skipped
+            if undecided >= MAX_UNDECIDED_PASSES:
+                self.warn("W108", f"netspec stops this `while` loop after {undecided:,} passes that depend on "
+                          "values it cannot compute", node_span(condition, self.file),
+                          hint="its condition may never change as netspec runs it")
+                break
+
+    def _stmt_try_stmt(self, node: Tree, scope: Scope) -> None:
+        """The try body runs; the catch body runs instead of its rest only when netspec fails in
+        it (what MATLAB would do is not known then). The budgets' errors (E5xx) end the load."""
+        body, catch = node.children[0], (node.children[1] if len(node.children) > 1 else None)
+        try:
+            self._block(body.children, scope)
+        except NetspecError as exc:
+            failure = exc.diagnostic
+            if failure.code.startswith("E5"):
+                raise
+            self.warn("W106", f"netspec failed in this `try` body ({failure.code}: {failure.message}); "
+                      + ("its `catch` body runs instead" if catch is not None else "the rest of it is skipped"),
+                      failure.span or node_span(node, self.file), hint=failure.hint)
+            if catch is not None:
+                self._catch(catch, failure, scope)
+
+    def _catch(self, clause: Tree, failure: Diagnostic, scope: Scope) -> None:
+        """The catch body, with `catch ME`'s ME as an MException-like struct."""
+        name = str(clause.children[0]) if isinstance(clause.children[0], Token) else None
+        if name is not None and name not in scope.pinned:
+            scope.variables[name] = Struct({"message": Char(failure.message),
+                                            "identifier": Char(f"netspec:{failure.code}"), "stack": Struct({})})
+        self._block(clause.children[-1].children, scope)
 
     def _stmt_break_stmt(self, node: Tree, scope: Scope) -> None:
         raise Break()
@@ -200,3 +281,25 @@ class Statements(State):
         if scope.function is not None:
             raise error("E116", "functions cannot be defined inside functions", node_span(node, self.file),
                         hint="move this definition to the end of the file")
+
+
+def _assigned(body: Tree) -> set[str]:
+    """The variables a block assigns (at any depth, loop variables included)."""
+    names: set[str] = set()
+    stack: list = [body]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Tree) or node.data in ("function_def", "anon_fn"):
+            continue
+        if node.data == "assign":
+            target = node.children[0]
+            targets = [e for row in target.children for e in row.children] if target.data == "matrix" else [target]
+            for element in targets:
+                while element.data in ("call", "brace_index", "field", "dynamic_field"):
+                    element = element.children[0]
+                if element.data == "name":
+                    names.add(token_text(element))
+        elif node.data == "for_stmt":
+            names.add(str(node.children[0]))
+        stack.extend(node.children)
+    return names
