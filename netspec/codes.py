@@ -75,10 +75,9 @@ CODES: dict[str, Code] = {
     "E001": Code(
         "a spec file cannot be read",
         "netspec could not read a spec: the file named on the command line or by an `import` does not "
-        "exist, cannot be opened (permissions, a name the system refuses), is a folder, or is not UTF-8 "
-        "text. netspec reads specs as UTF-8; an editor's byte-order mark is ignored.",
-        "Check the path (it is relative to the current folder on the command line), and save the spec as "
-        "UTF-8 text.",
+        "exist, cannot be opened (permissions, a name the system refuses), or is a folder. (A file that "
+        "is not text is E003; one saved in another encoding than UTF-8 is read, with W001.)",
+        "Check the path (it is relative to the current folder on the command line).",
         command="netspec check missing.net",
     ),
     "E002": Code(
@@ -88,6 +87,29 @@ CODES: dict[str, Code] = {
         "process substitution (`netspec check <(make-spec)`) passes such a pipe.",
         "Save the text to a regular .net file and check that file.",
         command="netspec check /dev/null",
+    ),
+    "E003": Code(
+        "a spec file is binary",
+        "The file is not source text: it holds NUL bytes, or it is not UTF-8 and no other encoding reads "
+        "it: a `.mat` data file, say, or a live script (a `.mlx` file is a zipped document; the help says "
+        "so for one). It applies to the file named on the command line and to every file it imports, runs "
+        "or calls.",
+        "Point netspec at the MATLAB source text (.m or .net); in MATLAB, save a live script as a plain .m "
+        "file.",
+        command="netspec check model.mlx",
+        needs="a live script `model.mlx` (MATLAB's zipped format)",
+    ),
+    "E004": Code(
+        "the spec file is a class",
+        "The file's first line of code (after blank and comment lines) starts with `classdef`: it defines "
+        "a class, such as a custom layer, and netspec reads scripts and functions only. This is the file "
+        "named on the command line or one it imports; a class found on the path by a call is E409 "
+        "instead, when the network needs it.",
+        "Point netspec at the script or function file that builds the network.",
+        example="""\
+classdef example < nnet.layer.Layer
+end
+""",
     ),
     "E010": Code(
         "`--set` is not NAME=VALUE",
@@ -101,6 +123,22 @@ layers = [featureInputLayer(4)
     fullyConnectedLayer(numClasses)];
 """,
         command="netspec check example.net --set numClasses",
+    ),
+    "E011": Code(
+        "`--args` cannot be passed",
+        "`--args` gives the arguments of a function file's first function, written as MATLAB writes the "
+        "inside of a call: values separated by commas, with 'Name', value pairs or Name=value at the end. "
+        "It is refused when the file is a script (its first statement is not `function`), which takes no "
+        "arguments, and when the text, read as the inside of a call, is not one list of values (`3); x = "
+        "(4` closes the call and starts another statement). A syntax error or a wrong value in it is "
+        "reported with its own code, located in `--args`.",
+        "Leave `--args` out for a script (bind its variables with `--set NAME=VALUE`); otherwise separate "
+        "the values with commas: `--args \"10, [224 224 3], 'Name', 'x'\"`.",
+        example="""\
+layers = [featureInputLayer(4)
+    fullyConnectedLayer(3)];
+""",
+        command="netspec check example.net --args 3",
     ),
     # -- E10x: characters, strings, brackets, syntax -----------------------------------------------
     "E100": Code(
@@ -536,10 +574,11 @@ layers = reluLayer;
 """,
     ),
     "E142": Code(
-        "Name=Value argument to a local function",
-        "Functions defined in the spec take positional arguments only, so a Name=Value argument has no "
-        "parameter to bind to.",
-        "Pass the values by position: `f(1)`.",
+        "Name=Value argument to a function that takes none",
+        "A function defined in the spec (or in a file on the path) takes name-value arguments only when "
+        "its `arguments` block declares them (`opts.Name`) or its last parameter is `varargin`. This one "
+        "has neither, so a Name=Value argument has no parameter to bind to.",
+        "Pass the values by position, `f(1)`, or declare the name in an arguments block: `opts.a = 1`.",
         example="""\
 layers = f(a=1);
 function y = f(a)
@@ -550,7 +589,7 @@ end
     "E143": Code(
         "too many arguments to a local function",
         "A function defined in the spec was called with more arguments than its definition lists (fewer "
-        "is allowed: `nargin` says how many came).",
+        "is allowed: `nargin` says how many came; a last parameter `varargin` takes any number more).",
         "Pass at most as many arguments as the definition names, or add parameters to it.",
         example="""\
 layers = f(1, 2);
@@ -567,6 +606,72 @@ end
 layers = f(1);
 function y = f(a)
   z = reluLayer;
+end
+""",
+    ),
+    "E145": Code(
+        "a function reads a parameter its call did not give",
+        "A function was called with fewer arguments than it has parameters, which is allowed, and then "
+        "read one that no argument gave and no default set: MATLAB's \"Not enough input arguments\". This "
+        "holds for local functions and function files on the path; in the function file netspec loads, a "
+        "parameter left out of `--args` is an unknown value instead, which `--set NAME=VALUE` binds.",
+        "Pass the argument in the call, or give the parameter a default: in an `arguments` block "
+        "(`n (1,1) double = 10`), or with `if nargin < 1` or `if ~exist('n', 'var')` before it is read.",
+        example="""\
+layers = f();
+function y = f(n)
+  y = fullyConnectedLayer(n);
+end
+""",
+    ),
+    "E146": Code(
+        "code after the functions of a function file",
+        "A file whose first statement is `function` is a function file, as in MATLAB: it holds functions "
+        "only, and netspec calls the first one. In the file netspec loads, a statement follows the `end` "
+        "of a function, outside all of them.",
+        "Move the statement into a function, or put the script code first (a script may end with local "
+        "functions).",
+        example="""\
+function layers = example()
+  layers = reluLayer;
+end
+layers = [layers; reluLayer];
+""",
+    ),
+    "E147": Code(
+        "argument fails its validation",
+        "A function's `arguments` block declares what each argument must be, and a value (given by a call, "
+        "by `--args`, or a default) does not fit: its class (`double`, `char`, `logical`, ... after "
+        "MATLAB's conversions), its size (`(1,1)`, `(1,:)`; a scalar fills a fixed size and a vector turns "
+        "as MATLAB turns it), or a validator such as mustBePositive, mustBeInteger, mustBeMember or "
+        "mustBeInRange. A note points at the declaration. Validators netspec does not know (mustBeFile, "
+        "the file's own) and unknown values are not checked.",
+        "Pass a value the declaration accepts, or change the declaration.",
+        example="""\
+function layers = example(numClasses)
+  arguments
+    numClasses (1,1) double {mustBePositive, mustBeInteger} = 10
+  end
+  layers = [featureInputLayer(4); fullyConnectedLayer(numClasses)];
+end
+""",
+        command="netspec check example.net --args 0",
+    ),
+    "E148": Code(
+        "bad name-value argument",
+        "A function whose `arguments` block declares name-value arguments (`opts.Width`) takes them after "
+        "its positional arguments, as 'Name', value pairs or Name=value. Here a name is not text, a name "
+        "has no value after it, or the block declares no argument of that name (case does not matter; the "
+        "help suggests the closest).",
+        "Write the names as the arguments block declares them, each followed by its value.",
+        example="""\
+layers = block(4, 'Widht', 8);
+function layers = block(numClasses, opts)
+  arguments
+    numClasses (1,1) double
+    opts.Width (1,1) double = 16
+  end
+  layers = [featureInputLayer(4); fullyConnectedLayer(opts.Width); fullyConnectedLayer(numClasses)];
 end
 """,
     ),
@@ -738,8 +843,10 @@ layers = [featureInputLayer(4); reluLayer];
     ),
     "E402": Code(
         "the spec defines no network",
-        "Without --net, netspec takes the network from a variable named `lgraph`, `net` or `layers`, in "
-        "that order; the spec assigns none of them.",
+        "Without --net, netspec takes the network from a function file's first output that holds one, "
+        "the network handed to trainNetwork, plot or a like call, a variable named `lgraph`, `net` or "
+        "`layers`, or else the last variable assigned layers. The spec has none of these: no variable "
+        "holds layers, and none has one of the three names.",
         "Assign the network to `layers` or `lgraph`, or pass `--net NAME` (the help names a variable "
         "that holds layers, if there is one).",
         example="""\
@@ -799,6 +906,17 @@ layers = [featureInputLayer(4)
     fullyConnectedLayer(numClasses)];
 """,
         also=("W105",),
+    ),
+    "E409": Code(
+        "the network depends on a class",
+        "A call found `NAME.m` on the path, and the file defines a class (`classdef`), usually a custom "
+        "layer. netspec reads no classes, so what the call returns is unknown, and the network needs it. "
+        "A custom layer cannot be analyzed, trained or exported by netspec.",
+        "Build the network from the layers netspec knows (`netspec layers` lists them); where the class "
+        "only supplies a value (`n = Config().numClasses`), bind that variable: `--set n=10`.",
+        command="netspec check main.m",
+        needs="a spec `main.m` whose layers include `scaleLayer(2)` and a custom layer `scaleLayer.m` "
+              "(classdef) beside it",
     ),
     # -- E5xx: limits --------------------------------------------------------------------------------
     "E501": Code(
@@ -930,6 +1048,17 @@ layers = reluLayer;
         "Reinstall netspec: the built-in architectures ship with it.",
         command="",
     ),
+    "W001": Code(
+        "spec file not UTF-8",
+        "The file is not UTF-8 (MATLAB's default since R2020a) but older editors' text in a legacy "
+        "encoding, such as Windows-1252, GBK or Shift-JIS comments. netspec read it in the encoding it "
+        "detects (the message names it) and warns once per file: a guessed encoding may show some "
+        "characters wrongly in names and messages.",
+        "Save the file as UTF-8.",
+        severity=WARNING,
+        command="netspec check legacy.m",
+        needs="a spec `legacy.m` saved in Windows-1252 with accented comments (`% réseau, entrée`)",
+    ),
     # -- W: warnings about a spec ---------------------------------------------------------------------
     "W101": Code(
         "loop over an unknown range skipped",
@@ -993,6 +1122,58 @@ layers = [imageInputLayer([28 28 1]); relulayer];
 x = myHelper(3);
 layers = reluLayer;
 """,
+    ),
+    "W106": Code(
+        "netspec failed inside a `try`",
+        "netspec failed while running a `try` body: an error it reports (an unknown option, an operator "
+        "it cannot apply), which may be a mistake of the spec or something netspec does not model. As "
+        "MATLAB would, it runs the `catch` body instead of the rest of the `try` body (`catch ME` gets "
+        "the message, and `netspec:CODE` as identifier); without a `catch` the rest is skipped. The "
+        "warning shows the error. The limits' errors (E5xx) are never caught.",
+        "Correct the code in the `try` body if the error is a mistake; if the `catch` body builds what "
+        "the network needs, the warning can stay.",
+        severity=WARNING,
+        example="""\
+try
+  conv = convolution2dLayer(3, 16, 'Stide', 2);
+catch
+  conv = convolution2dLayer(3, 16, 'Stride', 2);
+end
+layers = [imageInputLayer([28 28 1]); conv];
+""",
+    ),
+    "W107": Code(
+        "addpath of a folder netspec does not read",
+        "netspec reads files from the loaded file's folder and the folders below it, and from `--path` "
+        "folders, so a spec from elsewhere cannot read other files on the machine. `addpath` named a "
+        "folder outside these trees (or one that does not exist), so netspec ignores it: a function "
+        "defined there stays unknown (W105).",
+        "Pass the folder with `--path DIR` to read its helper files.",
+        severity=WARNING,
+        example="""\
+addpath('../shared');
+layers = reluLayer;
+""",
+    ),
+    "W108": Code(
+        "`while` loop stopped",
+        "netspec runs a `while` loop as MATLAB does, but a pass that skips code on a value netspec cannot "
+        "compute (W101, W102) may never change the loop's condition. After 1,000 such passes netspec "
+        "stops the loop and goes on after it, with the variables as the last pass left them.",
+        "Bind the unknown value with `--set NAME=VALUE`, or give the loop a condition netspec can compute "
+        "(a fixed count).",
+        severity=WARNING,
+        example="""\
+data = load('labels.mat');
+count = 0;
+while count < 3
+  if data.ok
+    count = count + 1;
+  end
+end
+layers = reluLayer;
+""",
+        also=("W102",),
     ),
     "W201": Code(
         "layer option ignored",

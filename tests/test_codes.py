@@ -207,7 +207,7 @@ def test_explain_of_a_code_without_example_has_no_example_section():
 def test_explain_unknown_code_lists_the_closest(monkeypatch, capsys):
     status, out, err = netspec(["explain", "E408"], monkeypatch, capsys)
     assert status == 1 and out == ""
-    assert err == "netspec: no diagnostic code 'E408'; the closest are E407, E406, E405 (every code: docs/codes.md)\n"
+    assert err == "netspec: no diagnostic code 'E408'; the closest are E407, E409, E406 (every code: docs/codes.md)\n"
     status, _, err = netspec(["explain", "\x1b[2Jbanana"], monkeypatch, capsys)
     assert status == 1 and "\x1b" not in err and "'\\x1b[2Jbanana'" in err
     assert netspec(["explain"], monkeypatch, capsys)[0] == 2  # CODE is required: a usage error

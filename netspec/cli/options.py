@@ -1,5 +1,5 @@
 """Options more than one command takes, defined once: how a spec is read (`--net`, `--set`,
-`--max-file-size`, `--path`), how the result is printed (`--format`, `--json`, `--quiet`),
+`--args`, `--max-file-size`, `--path`), how the result is printed (`--format`, `--json`, `--quiet`),
 `--all`, and the parsers behind them."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..language import LoadResult
     from .output import Output
 
-__all__ = ["NetOption", "SetOption", "MaxFileSizeOption", "PathOption", "AllOption", "JsonOption", "QuietOption",
+__all__ = ["NetOption", "SetOption", "ArgsOption", "MaxFileSizeOption", "PathOption", "AllOption", "JsonOption", "QuietOption",
            "format_option", "SpecOptions", "is_whole_number", "output_path"]
 
 
@@ -44,7 +44,8 @@ def output_path(text: str | None, option: str) -> Path | None:
 # -- reading a spec ------------------------------------------------------------------------------
 
 NetOption = Annotated[Optional[str], typer.Option("--net", help="Variable that holds the network "
-                                                  "(default: lgraph, net, then layers).")]
+                                                  "(default: the one given to trainNetwork, dlnetwork, plot...; "
+                                                  "else lgraph, net, layers; else the last one built).")]
 SetOption = Annotated[Optional[list[str]], typer.Option("--set", metavar="NAME=VALUE",
                                                         help="Bind a variable before the file runs, "
                                                         "e.g. --set numClasses=4.")]
@@ -52,19 +53,23 @@ MaxFileSizeOption = Annotated[Optional[int], typer.Option(
     "--max-file-size", metavar="SIZE", parser=_byte_size, show_default=False,
     help="Most bytes of spec netspec reads, imported files included: bytes, or with K, M or G "
          "(default 2M).")]
+ArgsOption = Annotated[Optional[str], typer.Option(
+    "--args", metavar="ARGS", help="Arguments of a function file's function, as MATLAB writes them: "
+    "--args \"256, [64 64 3], 'Name', 3\" (parameters left out stay unknown; --set binds one by name).")]
 PathOption = Annotated[Optional[list[Path]], typer.Option(
-    "--path", metavar="DIR", help="A folder (with the folders below it) that `import` may read besides the "
-    "spec's own folder tree; repeatable.")]
+    "--path", metavar="DIR", help="A folder (with the folders below it) where `import` and calls of functions "
+    "in other files may look, besides the spec's own folder; repeatable.")]
 
 
 @dataclass(frozen=True)
 class SpecOptions:
-    """What `--net`, `--set`, `--max-file-size` and `--path` ask of reading a spec."""
+    """What `--net`, `--set`, `--max-file-size`, `--path` and `--args` ask of reading a spec."""
 
     net: str | None = None
     assignments: list[str] | None = None
     max_file_size: int | None = None
     folders: list[Path] | None = None
+    arguments: str | None = None
 
     def load(self, file: Path, out: Output) -> LoadResult:
         """Load one file and print its diagnostics; the result's network is None when it has errors."""
@@ -76,7 +81,8 @@ class SpecOptions:
                         **({} if self.max_file_size is None else {"source_bytes": self.max_file_size}))
         try:
             bindings = parse_bindings(self.assignments, sources)
-            result = load_file(file, net=self.net, bindings=bindings, limits=limits, sources=sources)
+            result = load_file(file, net=self.net, bindings=bindings, arguments=self.arguments, limits=limits,
+                               sources=sources)
         except NetspecError as exc:
             result = LoadResult(None, {}, exc.diagnostics, getattr(exc, "sources", sources))
         out.diagnostics(result.diagnostics, result.sources)

@@ -30,14 +30,18 @@ class FileCheck(BaseModel):
     file: str
     ok: Annotated[bool, Field(description="the file loaded without errors (warnings allowed)")]
     network: Annotated[str | None, Field(description="the network's name; null when the file has errors")]
+    variable: Annotated[str | None, Field(description="the variable netspec took the network from")]
+    chosen_because: Annotated[str | None, Field(description="why that variable, e.g. 'given to trainNetwork "
+                                                            "at line 52'")]
     layers: int | None
     connections: int | None
     diagnostics: list[Diagnostic]
 
     @classmethod
     def of(cls, file: Path, result: LoadResult) -> FileCheck:
-        network = result.network
+        network, choice = result.network, result.choice if result.network is not None else None
         return cls(file=str(file), ok=network is not None, network=network.name if network else None,
+                   variable=choice.variable if choice else None, chosen_because=choice.reason if choice else None,
                    layers=len(network.layers) if network else None,
                    connections=len(network.connections) if network else None, diagnostics=result.diagnostics)
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ..backends import MIN_OPSET
-from .options import (JsonOption, MaxFileSizeOption, NetOption, PathOption, QuietOption, SetOption, SpecOptions,
-                      format_option, is_whole_number, output_path)
+from .options import (ArgsOption, JsonOption, MaxFileSizeOption, NetOption, PathOption, QuietOption, SetOption,
+                      SpecOptions, format_option, is_whole_number, output_path)
 from .output import Output
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ def train_command(
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
     path: PathOption = None,
+    args: ArgsOption = None,
 ) -> None:
     """Train a spec with its trainingOptions (flags override them); writes a run folder."""
     if file is None and resume is None:
@@ -60,7 +61,7 @@ def train_command(
     output = Output(quiet=quiet)
     network, text = None, ""
     if resume is None:
-        network = SpecOptions(net, set_, max_file_size, path).load(file, output).network
+        network = SpecOptions(net, set_, max_file_size, path, args).load(file, output).network
         if network is None:
             raise typer.Exit(1)
         text = file.read_text(encoding="utf-8-sig")
@@ -233,6 +234,7 @@ def export(
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
     path: PathOption = None,
+    args: ArgsOption = None,
 ) -> None:
     """Export a spec as ONNX (for onnxruntime and any ONNX runtime) or as PyTorch source."""
     from ..diagnostics import Diagnostic
@@ -255,7 +257,7 @@ def export(
                                            "export unless asked", hint="add --overwrite to replace it, or choose "
                                            "another -o")])
             raise typer.Exit(1)
-    network = SpecOptions(net, set_, max_file_size, path).load(file, output).network
+    network = SpecOptions(net, set_, max_file_size, path, args).load(file, output).network
     if network is None:
         raise typer.Exit(1)
     state, classes = None, None

@@ -9,8 +9,9 @@ from typing import Annotated, Optional
 import typer
 
 from .. import collector
-from .options import (AllOption, JsonOption, MaxFileSizeOption, NetOption, PathOption, QuietOption, SetOption,
-                      SpecOptions, format_option, is_whole_number)
+from .options import (AllOption, ArgsOption, JsonOption, MaxFileSizeOption, NetOption, PathOption, QuietOption,
+                      SetOption, SpecOptions, format_option, is_whole_number)
+from ..text import printable
 from .output import Output, choose
 
 __all__ = ["check", "parse_command", "analyze", "graph", "layers", "schema"]
@@ -28,12 +29,13 @@ def check(
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
     path: PathOption = None,
+    args: ArgsOption = None,
 ) -> None:
     """Parse and validate network files: exit 0, or print located diagnostics and exit 1."""
     from ..diagnostics import Severity
 
     out = Output.of(format, CHECK_FORMATS, as_json=as_json, quiet=quiet)
-    spec = SpecOptions(net, set_, max_file_size, path)
+    spec = SpecOptions(net, set_, max_file_size, path, args)
     checked, failed = [], 0
     for file in files:
         result = spec.load(file, out)
@@ -44,7 +46,8 @@ def check(
         elif network is not None:
             warnings = sum(d.severity is Severity.warning for d in result.diagnostics)
             note = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
-            out.text(f"{file}: ok ({len(network.layers)} layers, {len(network.connections)} connections{note})")
+            chosen = f"; network {printable(result.choice.describe())}" if result.choice else ""
+            out.text(f"{file}: ok ({len(network.layers)} layers, {len(network.connections)} connections{note}{chosen})")
     if out.json:
         from .reports import CheckReport, FileCheck
 
@@ -67,10 +70,11 @@ def parse_command(
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
     path: PathOption = None,
+    args: ArgsOption = None,
 ) -> None:
     """Print the network's IR: a layer listing, or the full JSON with --format json."""
     out = Output.of(format, PARSE_FORMATS, as_json=as_json)
-    network = SpecOptions(net, set_, max_file_size, path).load(file, out).network
+    network = SpecOptions(net, set_, max_file_size, path, args).load(file, out).network
     if network is None:
         raise typer.Exit(1)
     if out.json:
@@ -79,7 +83,7 @@ def parse_command(
     from rich.table import Table
 
     from ..tables import layer_table
-    from ..text import printable, terminal_text
+    from ..text import terminal_text
 
     table = Table(title=terminal_text(f"{file} — {network.name}", "table.title"))
     for column in ("#", "name", "type", "inputs"):
@@ -151,6 +155,7 @@ def analyze(
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
     path: PathOption = None,
+    args: ArgsOption = None,
 ) -> None:
     """Per-layer shapes, learnables, MACs/FLOPs, memory and receptive fields, with totals,
     1×1-bottleneck savings and diagnostics. Exits 1 when the network has errors."""
@@ -160,7 +165,7 @@ def analyze(
     out = Output.of(format, ANALYZE_FORMATS, as_json=as_json)
     choose(convention, tuple(render.CONVENTIONS), "--convention")
     size = _input_size(input_size)
-    result = SpecOptions(net, set_, max_file_size, path).load(file, out)
+    result = SpecOptions(net, set_, max_file_size, path, args).load(file, out)
     if result.network is None:
         raise typer.Exit(1)
     analysis = run_analysis(result.network, input_size=size, dtype=dtype)
@@ -197,6 +202,7 @@ def graph(
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
     path: PathOption = None,
+    args: ArgsOption = None,
 ) -> None:
     """Draw the network's DAG with Graphviz, shapes on the edges. DOT always; SVG/PNG/PDF
     when the Graphviz `dot` program is installed (otherwise the .dot file and how to render it).
@@ -218,7 +224,7 @@ def graph(
                                      ".pdf, or give --format", param_hint="--output")
     if output is None and format != "dot":
         raise typer.BadParameter(f"--format {format} needs a file: give -o FILE.{format}", param_hint="--output")
-    result = SpecOptions(net, set_, max_file_size, path).load(file, out)
+    result = SpecOptions(net, set_, max_file_size, path, args).load(file, out)
     if result.network is None:
         raise typer.Exit(1)
     analysis = run_analysis(result.network)
@@ -311,7 +317,6 @@ def explain(code: Annotated[str, typer.Argument(metavar="CODE", help="A diagnost
         -> None:
     """What a diagnostic code means, an example that sets it off, and the fix (as `rustc --explain`)."""
     from ..codes import closest_codes, explanation
-    from ..text import printable
 
     out = Output()
     text = explanation(code)

@@ -71,8 +71,8 @@ def test_check(tmp_path):
     document = validated("check", *files)
     text = invoke("check", *files)[1]
     assert document["failed"] == 0
-    assert [f"{entry['file']}: ok ({entry['layers']} layers, {entry['connections']} connections)"
-            for entry in document["files"]] == text.splitlines()
+    assert [f"{entry['file']}: ok ({entry['layers']} layers, {entry['connections']} connections; "
+            f"network {entry['variable']} ({entry['chosen_because']}))" for entry in document["files"]] == text.splitlines()
     assert [(entry["network"], entry["layers"]) for entry in document["files"]] == [("layers", 10), ("lgraph", 71)]
 
 

@@ -99,4 +99,4 @@ def test_python_dash_m(module):
     done = subprocess.run([sys.executable, "-m", module, "check", str(SPEC)], capture_output=True, text=True,
                           cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"{SPEC}: ok (10 layers, 9 connections)\n"
+    assert done.stdout == f"{SPEC}: ok (10 layers, 9 connections; network layers (named like a network))\n"

@@ -114,7 +114,7 @@ class Paths(State):
                 folder = self._folder(text)
                 if folder is None:
                     if text.strip() and self.root_folder is not None:
-                        self.warn("W107", f"addpath('{text}') is outside the file's folder: netspec does not read it",
+                        self.warn("W107", f"addpath('{text}') {self._unread_because(text)}: netspec does not read it",
                                   arg.span, hint="to read helper files there, pass the folder with --path DIR")
                     continue
                 if folder not in self.added_folders:
@@ -172,14 +172,22 @@ class Paths(State):
     def _folder(self, text: str) -> Path | None:
         """The folder a path text names (relative to the loaded file's folder), if it is inside an
         allowed tree and exists."""
+        folder = self._resolved(text)
+        return folder if folder is not None and self._allowed(folder) and folder.is_dir() else None
+
+    def _unread_because(self, text: str) -> str:
+        """Why `_folder` gave nothing for a path text: where it points, or that nothing is there."""
+        folder = self._resolved(text)
+        return "names no folder" if folder is not None and self._allowed(folder) else "is outside the file's folder"
+
+    def _resolved(self, text: str) -> Path | None:
         text = text.strip()
         if not text or self.root_folder is None or "\0" in text:
             return None
         try:
-            folder = (self.root_folder / text.replace("\\", "/")).resolve()
+            return (self.root_folder / text.replace("\\", "/")).resolve()
         except (OSError, RuntimeError):
             return None
-        return folder if self._allowed(folder) and folder.is_dir() else None
 
 
 Paths._SCOPED = {name[len("_scoped_"):]: method for name, method in vars(Paths).items()
