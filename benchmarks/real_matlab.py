@@ -3,8 +3,9 @@
     python benchmarks/real_matlab.py DIR [--expected-broken FILE] [--verbose] [--json] [--timeout 30]
 
 Every `.m` file under DIR (recursively) is checked by a whole `netspec check FILE` process
-(cwd DIR). When it fails and an error's help line suggests `--set NAME=VALUE`, it runs once
-more with those names bound (not a file listed broken: it is judged as it stands). A script
+(cwd DIR). When it fails and an error's help line suggests `--set NAME=VALUE`, it runs again with
+those names bound, and again while new names are asked for (at most 5 runs more; not a file
+listed broken: it is judged as it stands). A script
 cannot know the user's data, so VALUE is guessed from the name (`BINDING_GUESSES`:
 `numClasses` → 10, `filterSize` → 3, `inputSize` → [64 64 3], else 32); the verbose listing
 shows what was bound. Each file ends in one outcome:
@@ -26,7 +27,8 @@ through their callers, as MATLAB runs them).
 The --expected-broken file is kept by hand: one `PATH [CODE]  # why MATLAB fails` a line,
 PATH relative to DIR. Target (issue 14): files that use only layer types netspec supports
 are read (directly or with the bindings netspec asks for) in ≥ 95% of cases (the last row:
-listed-broken files and files stopped by a layer type netspec lacks are left out); every
+listed-broken files and files stopped by a layer type netspec lacks or by a class of the
+user's, which netspec does not read by design, are left out); every
 other file ends with a located diagnostic naming the real cause; no traceback, no timeout.
 """
 
@@ -61,6 +63,9 @@ BINDING_GUESSES = (
 )
 """The value bound for a suggested name: the first pattern that matches it, else DEFAULT_VALUE."""
 DEFAULT_VALUE = "32"
+VECTOR_VALUE = "[64 64 3]"
+ROUNDS = 5
+"""Runs with bindings after the first: each binds the names the last one's errors asked for."""
 
 HEADER = re.compile(r"^(error|warning|note)\[(\w+)\]: (.*)$")
 LOCATION = re.compile(r"^\s*--> (.+):(\d+):(\d+)$")
@@ -77,6 +82,8 @@ LAYER_BUILDING = re.compile(
     rf"|\b({PRETRAINED})\b")
 MISSING_LAYER = re.compile(rf"`(\w+Layers?|{PRETRAINED})`, which is not a function netspec knows")
 """An E406 message that names a layer type or architecture netspec lacks (not a user's own function)."""
+CUSTOM_CLASS = re.compile(r"`([\w.]+)`, a class defined in \S+ \(classdef\)")
+"""An E409 message: the network needs a class of the user's (a custom layer, a class of constants)."""
 FUNCTION_LINE = re.compile(r"^\s*function\b(?:[^=(]*=)?\s*([A-Za-z]\w*)\s*(\(([^)]*)\))?", re.M)
 
 
@@ -183,6 +190,32 @@ def check(folder: Path, path: Path, bindings: dict[str, str], timeout: float) ->
     return Run(done.returncode, done.stdout + done.stderr, time.perf_counter() - start, bindings)
 
 
+def _other_guess(value: str) -> str:
+    """The guess of the other shape: a size vector where a number was wrong, and the reverse."""
+    return DEFAULT_VALUE if value.startswith("[") else VECTOR_VALUE
+
+
+def bind_as_asked(folder: Path, path: Path, first: Run, timeout: float) -> Run:
+    """Runs again while errors ask for new `--set` names (as a user binds one name after another),
+    at most ROUNDS times; a name whose guessed value was wrong (the error is about it) is tried
+    once more with the other shape of value."""
+    final, retried = first, set()
+    for _ in range(ROUNDS):
+        if final.returncode != 1:
+            break
+        bindings = dict(final.bindings)
+        new = {name: value for name, value in suggested_bindings(final).items() if name not in bindings}
+        if not new:
+            error = next(iter(final.errors), None)
+            new = {name: _other_guess(value) for name, value in bindings.items()
+                   if name not in retried and error is not None and _about(error, {name: value})}
+            retried.update(new)
+        if not new:
+            break
+        final = check(folder, path, {**bindings, **new}, timeout)
+    return final
+
+
 def _about(diagnostic: Diagnostic, bindings: dict[str, str]) -> bool:
     """Whether the diagnostic's message or source line uses a bound name (the binding did not get past it)."""
     return any(re.search(rf"\b{re.escape(name)}\b", f"{diagnostic.message} {diagnostic.source}") for name in bindings)
@@ -241,10 +274,8 @@ def classify(folder: Path, path: Path, kind: str, expected: dict[str, str | None
              function_file: bool = False) -> FileResult:
     name = path.relative_to(folder).as_posix()
     first = check(folder, path, {}, timeout)
-    final = first
     bindable = kind == "network" and name not in expected  # a broken file is judged as it stands
-    if bindable and first.returncode == 1 and (bindings := suggested_bindings(first)):
-        final = check(folder, path, bindings, timeout)
+    final = bind_as_asked(folder, path, first, timeout) if bindable else first
     result = FileResult(name, Outcome.WRONG, kind, bindings=final.bindings, seconds=first.seconds,
                         function_file=function_file, listed_broken=name in expected)
     error = next(iter(final.errors), None)
@@ -274,6 +305,8 @@ def classify(folder: Path, path: Path, kind: str, expected: dict[str, str | None
             result.outcome = Outcome.RIGHT_ERROR
         elif missing := MISSING_LAYER.search(error.message):
             result.missing_layer = missing.group(1)
+        elif custom := CUSTOM_CLASS.search(error.message):  # netspec reads no classdef, by design
+            result.missing_layer = f"class {custom.group(1)}"
     return result
 
 
@@ -385,7 +418,7 @@ def print_report(results: list[FileResult], console: Console, verbose: bool) -> 
     console.print(by_cause)
 
     missing = Counter(r.missing_layer for r in results if r.missing_layer)
-    console.print("layer types netspec lacks (stopping the file): "
+    console.print("layer types netspec lacks and classes it does not read (stopping the file): "
                   + (", ".join(f"{name} {n}" for name, n in missing.most_common()) or "none"))
     others = Counter(r.kind.split(" by ")[0] for r in results if r.outcome is Outcome.NOT_A_NETWORK)
     console.print("not counted: " + (", ".join(f"{k} {n}" for k, n in sorted(others.items())) or "none"))
