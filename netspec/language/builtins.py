@@ -237,27 +237,54 @@ def _isempty(args: list[Arg], nargout: int) -> Value:
     return Matrix.scalar(float(numel(args[0].value) == 0), logical=True)
 
 
-def _dimensions(args: list[Arg]) -> tuple[int, int]:
-    """MATLAB's size arguments: `(n)`, `(m, n, ...)` or `([m n ...])`; a class name after them
-    (`'single'`, `'like', x`) changes nothing netspec keeps. Trailing dimensions must be 1."""
+def _size_arguments(args: list[Arg]) -> list[int]:
+    """MATLAB's size arguments: `(n)`, `(m, n, ...)` or `([m n ...])`, as a size of at least two
+    dimensions; a class name after them (`'single'`, `'like', x`) changes nothing netspec keeps."""
     numeric = next((args[:i] for i, a in enumerate(args) if isinstance(a.value, (Char, Str))), args)
     if len(numeric) == 1 and isinstance(numeric[0].value, Matrix) and not numeric[0].value.is_scalar():
         dims = [as_int(Arg(Matrix.scalar(x), numeric[0].where), 0) for x in numeric[0].value.data]
     else:
         dims = [as_int(a, i) for i, a in enumerate(numeric)] or [1]
+    dims = [max(d, 0) for d in dims]
     if len(dims) == 1:
         dims = [dims[0], dims[0]]
-    if any(d != 1 for d in dims[2:]):
-        raise BuiltinError(f"netspec's arrays have two dimensions, not {len(dims)}", len(numeric) - 1)
-    return max(dims[0], 0), max(dims[1], 0)
+    while len(dims) > 2 and dims[-1] == 1:
+        dims.pop()
+    return dims
+
+
+def _dimensions(args: list[Arg]) -> tuple[int, int]:
+    """A size of two dimensions (`repmat`'s copies): trailing dimensions must be 1."""
+    dims = _size_arguments(args)
+    if len(dims) > 2:
+        raise BuiltinError(f"netspec's arrays have two dimensions, not {len(dims)}", len(args) - 1)
+    return dims[0], dims[1]
+
+
+def sized_array(name: str, args: list[Arg]) -> tuple[int, ...] | None:
+    """The size of `rand(...)`/`randn(...)` (random values: only the size is known), None when
+    the call's arguments are not a size netspec can read (the result stays merely unknown)."""
+    if name not in ("rand", "randn") or any(not isinstance(a.value, (Matrix, Char, Str)) for a in args):
+        return None
+    try:
+        dims = _size_arguments(args)
+    except BuiltinError:
+        return None
+    return tuple(dims) if math.prod(dims) <= MAX_ELEMENTS else None
 
 
 def _filled(fill: float) -> Builtin:
+    """`zeros`/`ones`: a matrix; with more than two dimensions (a layer's `zeros(1,1,32)` bias),
+    which netspec's arrays do not have, a value that keeps only its size and its one number."""
     def apply(args: list[Arg], nargout: int) -> Value:
-        rows, cols = _dimensions(args)
-        if rows * cols > MAX_ELEMENTS:
-            raise BuiltinError(f"an array of {rows}x{cols} elements is larger than netspec allows "
+        dims = _size_arguments(args)
+        if math.prod(dims) > MAX_ELEMENTS:
+            raise BuiltinError(f"an array of {'x'.join(map(str, dims))} elements is larger than netspec allows "
                                f"({MAX_ELEMENTS:,})", code="E502")
+        if len(dims) > 2:
+            return Opaque(f"{'zeros' if fill == 0 else 'ones'}({','.join(map(str, dims))})", None,
+                          size=tuple(dims), fill=fill)
+        rows, cols = dims
         return Matrix(rows, cols, [fill] * (rows * cols))
     return apply
 

@@ -350,6 +350,11 @@ class Opaque:
     """An undefined bare name (`H`): usable as a symbol in an input layer's size."""
     unknown_function: bool = False
     """The result of a function netspec does not know: an error about it may suggest a known one."""
+    size: tuple[int, ...] | None = None
+    """Its size when that much is known (`randn(5,5,3,32)`, `zeros(1,1,32)`): a layer's given
+    learnables are checked against it."""
+    fill: float | None = None
+    """The value of every element of a constant array of more than two dimensions (`zeros(1,1,32)`)."""
 
     def describe(self) -> str:
         return f"`{self.origin}`"

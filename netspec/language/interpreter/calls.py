@@ -9,10 +9,11 @@ no table knows, looked up as a file of the spec's folder before it is unknown) b
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 from ...diagnostics import NetspecError, Span, error, suggest
-from ..builtins import BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinError
+from ..builtins import BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinError, sized_array
 from ..library import LIBRARY
 from ..operators import OperatorError, OperatorLimit
 from ..spans import node_span
@@ -23,6 +24,9 @@ from .state import Function, Scope, State, token_text
 __all__ = ["Calls"]
 
 _LIBRARY_BY_LOWER_CASE = {name.lower(): name for name in LIBRARY}
+
+_CONVERSIONS = frozenset({"single", "double"})
+"""Builtins whose result has their argument's size and values."""
 
 
 class Calls(State):
@@ -149,12 +153,12 @@ class Calls(State):
         simple = BUILTINS.get(name)
         if simple is not None:
             for arg in args:
-                if isinstance(arg.value, Opaque):
-                    return arg.value
+                if isinstance(arg.value, Opaque):  # only a conversion keeps a known size
+                    return arg.value if name in _CONVERSIONS else replace(arg.value, size=None, fill=None)
             return self._call_builtin(name, lambda: simple(args, nargout), args, node)
         span = node_span(node, self.file)
         if name in NO_OP_FUNCTIONS or name in DATA_FUNCTIONS:
-            return [Opaque(name, span)] * max(nargout, 1)
+            return [Opaque(name, span, size=sized_array(name, args))] * max(nargout, 1)
         # MATLAB is case-sensitive, but real files write ClassificationLayer
         proper = _LIBRARY_BY_LOWER_CASE.get(name.lower())
         if proper is not None:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from ...diagnostics import error, suggest
 from ...ir import option_key
 from ..builtins import BuiltinError
-from ..library import from_python, graph_property, layer_property, to_python
+from ..library import from_python, graph_property, layer_property, learnable_value, to_python
 from ..spans import node_span
 from ..tree import Tree
 from ..values import (Cell, Char, Container, CSList, FunctionHandle, Graph, LayerArray, Matrix, Opaque,
@@ -245,11 +245,13 @@ class Indexing(State):
                             hint=f"did you mean '{guess}'?" if guess else None)
             if rest:
                 raise error("E133", "cannot assign inside a layer property", node_span(node, self.file))
-            if isinstance(value, Opaque):
+            learnable = field in type(layer).learnable_options
+            if isinstance(value, Opaque) and not learnable:
                 return value
             updated = layer.model_copy()
             try:
-                setattr(updated, field, to_python(value))
+                setattr(updated, field, learnable_value(self, type(layer), field, value, node_span(node, self.file))
+                        if learnable else to_python(value))
             except ValidationError as exc:
                 message = exc.errors()[0]["msg"]
                 message = message[:1].lower() + message[1:]
