@@ -46,6 +46,13 @@ class Learnable(BaseModel):
             raise ValueError("a constant learnable needs its size")
         return self
 
+    @staticmethod
+    def of(size: tuple[int, ...], values: list[float], span: Span | None) -> "Learnable":
+        """Known numbers, a constant array kept as its one value."""
+        if values and all(x == values[0] for x in values):
+            return Learnable(size=size, fill=values[0], span=span)
+        return Learnable(size=size, values=list(values), span=span)
+
     @property
     def known(self) -> bool:
         """Whether the numbers themselves are known (they become the initial weights)."""

@@ -283,10 +283,34 @@ def _filled(fill: float) -> Builtin:
                                f"({MAX_ELEMENTS:,})", code="E502")
         if len(dims) > 2:
             return Opaque(f"{'zeros' if fill == 0 else 'ones'}({','.join(map(str, dims))})", None,
-                          size=tuple(dims), fill=fill)
+                          size=tuple(dims), values=[fill] * math.prod(dims))
         rows, cols = dims
         return Matrix(rows, cols, [fill] * (rows * cols))
     return apply
+
+
+@builtin("reshape")
+def _reshape(args: list[Arg], nargout: int) -> Value:
+    """`reshape(A, m, n, ...)` or `reshape(A, [m n ...])`, one size may be `[]` (worked out). More
+    than two dimensions give a value that keeps its size and numbers (a layer's given weights)."""
+    _arity(args, 2, 64)
+    source = _numbers(args[0], 0)
+    if len(args) == 2:
+        dims: list[int | None] = [as_int(Arg(Matrix.scalar(x), args[1].where), 1) for x in _numbers(args[1], 1).data]
+    else:
+        dims = [None if isinstance(a.value, Matrix) and a.value.numel == 0 else as_int(a, i)
+                for i, a in enumerate(args[1:], 1)]
+    known = math.prod(d for d in dims if d is not None)
+    if dims.count(None) == 1 and known and source.numel % known == 0:
+        dims[dims.index(None)] = source.numel // known
+    if None in dims or math.prod(dims) != source.numel or len(dims) < 2:  # type: ignore[arg-type]
+        shown = "x".join("[]" if d is None else str(d) for d in dims)
+        raise BuiltinError(f"cannot reshape {source.numel} elements into {shown}", 1)
+    while len(dims) > 2 and dims[-1] == 1:
+        dims.pop()
+    if len(dims) == 2:
+        return Matrix(dims[0], dims[1], list(source.data), source.logical)  # type: ignore[arg-type]
+    return Opaque("reshape", None, size=tuple(dims), values=list(source.data))  # type: ignore[arg-type]
 
 
 BUILTINS["zeros"] = _filled(0.0)

@@ -112,7 +112,8 @@ def _learnable_property(layer: Layer, name: str, given: Learnable | None) -> Val
         return Opaque(f"{layer.name or layer.matlab}.{name}", None)
     if given.known and given.size is not None and len(given.size) == 2:
         return Matrix(given.size[0], given.size[1], list(given.numbers()))
-    return Opaque(f"{layer.name or layer.matlab}.{name}", given.span, size=given.size, fill=given.fill)
+    return Opaque(f"{layer.name or layer.matlab}.{name}", given.span, size=given.size,
+                  values=list(given.numbers()) if given.known else None)
 
 
 def learnable_value(ctx: "Interpreter", cls: type[Layer], field: str, value: Value,
@@ -123,15 +124,14 @@ def learnable_value(ctx: "Interpreter", cls: type[Layer], field: str, value: Val
     if isinstance(value, Matrix) and not value.logical:
         if value.numel == 0:
             return None
-        size = (value.rows, value.cols)
-        if all(x == value.data[0] for x in value.data):
-            return Learnable(size=size, fill=value.data[0], span=span)
-        return Learnable(size=size, values=list(value.data), span=span)
+        return Learnable.of((value.rows, value.cols), value.data, span)
     if not isinstance(value, Opaque):
         raise error("E205", f"invalid {option} for {cls.matlab}: expected numbers, got a {type_name(value)}",
                     span, label="not numbers")
+    if value.size is not None and value.values is not None:
+        return Learnable.of(value.size, value.values, span)
     origin = value.variable or value.origin
-    result = Learnable(size=value.size, fill=value.fill, origin=origin, span=span)
+    result = Learnable(size=value.size, origin=origin, span=span)
     if not result.known:
         sized = f" (a {format_size(value.size)} array)" if value.size is not None else ""
         ctx.warn("W203", f"the values of {option} of {cls.matlab} come from `{origin}`{sized}, which netspec "

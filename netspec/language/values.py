@@ -353,8 +353,9 @@ class Opaque:
     size: tuple[int, ...] | None = None
     """Its size when that much is known (`randn(5,5,3,32)`, `zeros(1,1,32)`): a layer's given
     learnables are checked against it."""
-    fill: float | None = None
-    """The value of every element of a constant array of more than two dimensions (`zeros(1,1,32)`)."""
+    values: list[float] | None = None
+    """The numbers, column-major, of an array of more than two dimensions, which netspec's arrays
+    do not have (`zeros(1,1,32)`, `reshape(w, 3, 3, 1, 8)`): a layer's given learnables."""
 
     def describe(self) -> str:
         return f"`{self.origin}`"

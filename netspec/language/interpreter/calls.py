@@ -154,7 +154,7 @@ class Calls(State):
         if simple is not None:
             for arg in args:
                 if isinstance(arg.value, Opaque):  # only a conversion keeps a known size
-                    return arg.value if name in _CONVERSIONS else replace(arg.value, size=None, fill=None)
+                    return arg.value if name in _CONVERSIONS else replace(arg.value, size=None, values=None)
             return self._call_builtin(name, lambda: simple(args, nargout), args, node)
         span = node_span(node, self.file)
         if name in NO_OP_FUNCTIONS or name in DATA_FUNCTIONS:

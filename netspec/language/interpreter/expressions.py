@@ -215,19 +215,20 @@ class Expressions(State):
     def _unknown_result(self, unknown: Opaque, op: str, other: Value | None, node: Tree,
                         unknown_first: bool = True) -> Opaque:
         """An operation on an unknown value is unknown. Only a known size survives, through
-        arithmetic with a number (`randn(5,5,3,32)*0.01`), and a constant's value with it."""
+        arithmetic with a number (`randn(5,5,3,32)*0.01`), and the numbers of an array of more
+        than two dimensions with it (`zeros(1,1,32) + 0.1`)."""
         if unknown.size is None:
             return unknown
         if op not in _ELEMENTWISE_WITH_NUMBER or (other is not None and not (
                 isinstance(other, Matrix) and other.is_scalar() and not other.logical)):
-            return replace(unknown, size=None, fill=None)
-        if unknown.fill is None:
+            return replace(unknown, size=None, values=None)
+        if unknown.values is None:
             return unknown
-        constant = Matrix.scalar(unknown.fill)
+        numbers = Matrix.row(unknown.values)
         if other is None:
-            return replace(unknown, fill=self._apply_unary(op, constant, node).data[0])
-        left, right = (constant, other) if unknown_first else (other, constant)
-        return replace(unknown, fill=self._apply_binary(op, left, right, node).data[0])
+            return replace(unknown, values=self._apply_unary(op, numbers, node).data)
+        left, right = (numbers, other) if unknown_first else (other, numbers)
+        return replace(unknown, values=self._apply_binary(op, left, right, node).data)
 
     def _charge_product(self, left: Matrix, right: Matrix, node: Tree) -> None:
         """Count a matrix product's multiply-adds against the work budget before doing them."""
