@@ -155,3 +155,33 @@ def test_wrong_size_by_assignment_points_at_the_assignment():
     text = network((6, 6, 1), "convolution2dLayer(3, 8)") + "layers(2).Weights = randn([5 5 1 8]);\n"
     (problem,) = [d for d in analyze(load_source(text, "given.net").network).diagnostics if d.code == "A106"]
     assert problem.span.line == 4 and "5×5×1×8" in problem.message and "3×3×1×8" in problem.message
+
+
+def run_torch(text: str, x) -> np.ndarray:
+    """The lowered network's output for one sample `x` in PyTorch's layout (C×T for a sequence)."""
+    import torch
+
+    from netspec.backends.torch import to_torch
+
+    model = to_torch(load_source(text, "given.net").network).eval()
+    with torch.no_grad():
+        return model(torch.tensor(x[None], dtype=torch.float32))[0].numpy()
+
+
+def test_conv1d_weights_are_filter_channels_filters():
+    w, b = RNG.standard_normal((3, 2, 4)), RNG.standard_normal(4)  # FilterSize×NumChannels×NumFilters
+    x = RNG.standard_normal((2, 7))  # C×T
+    text = (f"layers = [sequenceInputLayer(2, 'MinLength', 7)\n    convolution1dLayer(3, 4, 'Weights', {literal(w)}, "
+            f"'Bias', {literal(b[None])})\n    regressionLayer];\n")
+    expected = np.array([[np.sum(x[:, t:t + 3].T * w[:, :, f]) + b[f] for t in range(5)] for f in range(4)])
+    np.testing.assert_allclose(run_torch(text, x), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_layer_normalization_offset_and_scale():
+    offset, scale = RNG.standard_normal(3), RNG.standard_normal(3)
+    x = RNG.standard_normal((3, 4, 4))  # C×H×W
+    text = network((4, 4, 3), f"layerNormalizationLayer('Offset', {literal(offset.reshape(1, 1, 3))}, "
+                              f"'Scale', {literal(scale.reshape(1, 1, 3))})")
+    normalized = (x - x.mean()) / np.sqrt(x.var() + 1e-5)
+    np.testing.assert_allclose(run_torch(text, x), scale[:, None, None] * normalized + offset[:, None, None],
+                               rtol=1e-4, atol=1e-5)
