@@ -145,7 +145,8 @@ class GroupedConvolution2dLayer(_SlidingConvolution):
         return self.groups(inputs) * self.num_filters_per_group
 
     def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
-        """Weights h×w×NumChannelsPerGroup×NumFiltersPerGroup×NumGroups, Bias 1×1×NumFiltersPerGroup×NumGroups."""
+        """Weights h×w×NumChannelsPerGroup×NumFiltersPerGroup×NumGroups,
+        Bias 1×1×NumFiltersPerGroup×NumGroups."""
         groups = self.groups(inputs)
         per_group = self.num_filters_per_group
         return self._sizes((*self.filter_size, inputs[0].channels // groups, per_group, groups),

@@ -120,7 +120,8 @@ def test_property_assignment_and_constant_arrays_are_the_weights():
 
 
 def test_unknown_values_keep_the_initializer_and_say_so():
-    text = network((4, 4, 1), "convolution2dLayer(3, 2, 'Weights', randn([3 3 1 2]) * 0.01, 'WeightsInitializer', 'ones')")
+    text = network((4, 4, 1), "convolution2dLayer(3, 2, 'Weights', randn([3 3 1 2]) * 0.01, "
+                              "'WeightsInitializer', 'ones')")
     result = load_source(text, "given.net")
     (note,) = [d for d in result.diagnostics if d.code == "W203"]
     assert "randn" in note.message and "3×3×1×2" in note.message and note.span.line == 2

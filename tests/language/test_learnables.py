@@ -54,7 +54,8 @@ def test_reshape_of_the_wrong_count_is_a_located_error():
 def test_options_and_assignments_give_the_layers_learnables():
     network = run("""
         layers = [convolution2dLayer(3, 2, 'Weights', zeros(3, 3, 1, 2), 'Bias', reshape([1 2], 1, 1, 2))
-            batchNormalizationLayer('TrainedMean', zeros(1,1,2), 'TrainedVariance', ones(1,1,2), Scale=reshape([3 4], 1, 1, 2))
+            batchNormalizationLayer('TrainedMean', zeros(1,1,2), 'TrainedVariance', ones(1,1,2), ...
+                Scale=reshape([3 4], 1, 1, 2))
             fullyConnectedLayer(2)];
         layers(3).Weights = [1 2; 3 4];
         layers(3).Bias = [0; 0];
