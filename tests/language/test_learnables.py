@@ -65,7 +65,7 @@ def test_options_and_assignments_give_the_layers_learnables():
     assert conv.weights.span.line == 2 and conv.weights.span.column > 30
     assert (bn.trained_mean.fill, bn.trained_variance.fill, bn.scale.values, bn.offset) == (0.0, 1.0, [3.0, 4.0], None)
     assert (fc.weights.size, fc.weights.values, fc.bias.fill) == ((2, 2), [1.0, 3.0, 2.0, 4.0], 0.0)
-    assert fc.weights.span.line == 5
+    assert fc.weights.span.line == 6
 
 
 def test_the_ir_keeps_learnables_through_json():
