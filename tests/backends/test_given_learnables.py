@@ -186,3 +186,11 @@ def test_layer_normalization_offset_and_scale():
     normalized = (x - x.mean()) / np.sqrt(x.var() + 1e-5)
     np.testing.assert_allclose(run_torch(text, x), scale[:, None, None] * normalized + offset[:, None, None],
                                rtol=1e-4, atol=1e-5)
+
+
+def test_every_layer_with_given_learnables_has_a_layout():
+    from netspec.backends.torch import GIVEN
+    from netspec.ir import LAYERS
+
+    with_options = {cls: set(cls.learnable_options) for cls in LAYERS.values() if cls.learnable_options}
+    assert {cls: set(fields) for cls, fields in GIVEN.items()} == with_options
