@@ -112,3 +112,20 @@ def test_batch_normalization_statistics_are_no_longer_ignored():
     result = run("layers = batchNormalizationLayer('TrainedMean', zeros(1,1,4), 'ScaleInitializer', 'ones');\n")
     assert [d.code for d in result.diagnostics] == ["W201"]  # only the initializer is still ignored
     assert result.network.layers[0].trained_mean.size == (1, 1, 4)
+
+
+def test_a_graphs_layers_are_read_only_as_in_matlab():
+    with pytest.raises(NetspecError) as caught:
+        run("lgraph = layerGraph(convolution2dLayer(3, 4));\nlgraph.Layers(1).Weights = zeros(3, 3, 1, 4);\n")
+    diagnostic = caught.value.diagnostic
+    assert diagnostic.code == "E135" and diagnostic.span.line == 2 and "replaceLayer" in diagnostic.hint
+
+
+def test_a_layer_taken_out_changed_and_replaced_keeps_its_weights():
+    network = run("""
+        lgraph = layerGraph([imageInputLayer([4 4 1]); convolution2dLayer(1, 2, 'Name', 'c')]);
+        layer = lgraph.Layers(2);
+        layer.Weights = reshape([2 3], 1, 1, 1, 2);
+        lgraph = replaceLayer(lgraph, 'c', layer);
+    """).network
+    assert network.layers[1].weights.values == [2.0, 3.0] and network.layers[1].weights.size == (1, 1, 1, 2)

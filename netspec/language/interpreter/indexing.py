@@ -261,7 +261,10 @@ class Indexing(State):
                 raise error("E206", f"invalid {name} for {layer.matlab}: {exc}",
                             node_span(node, self.file)) from None
             return LayerArray([updated])
-        raise error("E135", f"cannot set field '{name}' of a {type_name(current)}", node_span(node, self.file))
+        hint = ("a graph's Layers are read-only, as in MATLAB: take the layer out (layer = lgraph.Layers(i)), "
+                "change it, and put it back with replaceLayer") if isinstance(current, Graph) else None
+        raise error("E135", f"cannot set field '{name}' of a {type_name(current)}", node_span(node, self.file),
+                    hint=hint)
 
     def _set_cell_item(self, container: Value, indices: list, value: Value, node: Tree) -> Value:
         if isinstance(container, Matrix) and container.numel == 0:
