@@ -194,3 +194,22 @@ def test_every_layer_with_given_learnables_has_a_layout():
 
     with_options = {cls: set(cls.learnable_options) for cls in LAYERS.values() if cls.learnable_options}
     assert {cls: set(fields) for cls, fields in GIVEN.items()} == with_options
+
+
+def test_netspec_export_without_weights_writes_the_given_values(tmp_path):
+    import onnx
+    from onnx import numpy_helper
+    from typer.testing import CliRunner
+
+    from netspec.cli import app
+
+    w = RNG.standard_normal((2, 3))
+    spec = tmp_path / "fc.net"
+    spec.write_text("layers = [featureInputLayer(3)\n"
+                    f"    fullyConnectedLayer(2, 'Weights', {literal(w)}, 'Bias', [0.25; -0.25])\n"
+                    "    regressionLayer];\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["export", str(spec), "-o", str(tmp_path / "fc.onnx")])
+    assert result.exit_code == 0, result.output
+    arrays = [numpy_helper.to_array(t) for t in onnx.load(tmp_path / "fc.onnx").graph.initializer]
+    assert any(a.shape == (2, 3) and np.allclose(a, w) or a.shape == (3, 2) and np.allclose(a, w.T) for a in arrays)
+    assert any(a.shape == (2,) and np.allclose(a, [0.25, -0.25]) for a in arrays)
