@@ -275,7 +275,7 @@ def sized_array(name: str, args: list[Arg]) -> tuple[int, ...] | None:
 
 def _filled(fill: float) -> Builtin:
     """`zeros`/`ones`: a matrix; with more than two dimensions (a layer's `zeros(1,1,32)` bias),
-    which netspec's arrays do not have, a value that keeps only its size and its one number."""
+    which netspec's arrays do not have, an unknown value that keeps its size and numbers."""
     def apply(args: list[Arg], nargout: int) -> Value:
         dims = _size_arguments(args)
         if math.prod(dims) > MAX_ELEMENTS:
@@ -296,7 +296,8 @@ def _reshape(args: list[Arg], nargout: int) -> Value:
     _arity(args, 2, 64)
     source = _numbers(args[0], 0)
     if len(args) == 2:
-        dims: list[int | None] = [as_int(Arg(Matrix.scalar(x), args[1].where), 1) for x in _numbers(args[1], 1).data]
+        sizes = _numbers(args[1], 1).data
+        dims: list[int | None] = [as_int(Arg(Matrix.scalar(x), args[1].where), 1) for x in sizes]
     else:
         dims = [None if isinstance(a.value, Matrix) and a.value.numel == 0 else as_int(a, i)
                 for i, a in enumerate(args[1:], 1)]
