@@ -1177,8 +1177,8 @@ layers = reluLayer;
     ),
     "W201": Code(
         "layer option ignored",
-        "netspec reads this MATLAB option but does not model it: a layer's initial values ('TrainedMean', "
-        "'ScaleInitializer'), an input layer's 'DataAugmentation', unpooling outputs, or a trainingOptions "
+        "netspec reads this MATLAB option but does not model it: a layer's initializers of scale and offset "
+        "('ScaleInitializer'), an input layer's 'DataAugmentation', unpooling outputs, or a trainingOptions "
         "setting for sequences, background dispatch or checkpoints. The layer or options are built "
         "without it.",
         "Remove the option, or accept that netspec ignores it (augment with `netspec train --augment`).",
@@ -1198,6 +1198,22 @@ layers = [imageInputLayer([28 28 1], 'DataAugmentation', 'none'); reluLayer];
 imds = imageDatastore('digits');
 opts = trainingOptions('sgdm', 'MaxEpochs', numel(imds.Files));
 layers = reluLayer;
+""",
+    ),
+    "W203": Code(
+        "initial values not known: the initializer is used",
+        "A layer's learnable values ('Weights', 'Bias', batch normalization's 'Offset', 'Scale', "
+        "'TrainedMean', 'TrainedVariance') are given, but netspec cannot compute their numbers: `randn` is "
+        "random, and a variable loaded from a file is data. Their size is still checked when it is known; "
+        "training and `netspec export` start from the layer's initializer ('WeightsInitializer', ...) "
+        "instead.",
+        "Write the numbers (a literal, `zeros`, `ones`), or leave the option out when any start will do; "
+        "`netspec train --init` copies weights from a trained run.",
+        severity=WARNING,
+        example="""\
+layers = [imageInputLayer([28 28 1])
+    convolution2dLayer(3, 8, 'Weights', randn([3 3 1 8]) * 0.01)
+    reluLayer];
 """,
     ),
     "W301": Code(
@@ -1391,6 +1407,24 @@ layers = [featureInputLayer(10)
         example="""\
 layers = [imageInputLayer([28 28 1])
     convolution2dLayer(3, 8, 'NumChannels', 3)
+    fullyConnectedLayer(10)
+    softmaxLayer
+    classificationLayer];
+""",
+        command=ANALYZE,
+    ),
+    "A106": Code(
+        "given learnable values have the wrong size",
+        "A layer's 'Weights', 'Bias' (or batch normalization's 'Offset', 'Scale', 'TrainedMean', "
+        "'TrainedVariance') have another size than the layer's learnables, as MATLAB lays them out: a "
+        "convolution's Weights are FilterSize(1)×FilterSize(2)×NumChannels×NumFilters and its Bias "
+        "1×1×NumFilters, a fully connected layer's Weights OutputSize×InputSize and its Bias OutputSize×1, "
+        "a batch normalization's values 1×1×NumChannels. MATLAB rejects such a network too.",
+        "Give the values the size the message names, or change the layer's sizes (or the layers before it) "
+        "to match the values.",
+        example="""\
+layers = [imageInputLayer([28 28 1])
+    convolution2dLayer(3, 8, 'Bias', zeros(1, 1, 4))
     fullyConnectedLayer(10)
     softmaxLayer
     classificationLayer];

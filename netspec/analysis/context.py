@@ -7,7 +7,7 @@ from collections import defaultdict
 from fractions import Fraction
 from typing import Any
 
-from ..diagnostics import Diagnostic, Severity
+from ..diagnostics import Diagnostic, Severity, Span
 from ..ir import Connection, Layer, Network
 from ..ir.shape import Dim, Shape
 from .report import (Analysis, AxisField, Bottleneck, LayerReport, Number, ReceptiveField, Totals)
@@ -85,8 +85,10 @@ class Context:
 
     # -- helpers for passes -------------------------------------------------------
     def add(self, severity: Severity, code: str, message: str, layer: str | None = None,
-            hint: str | None = None, notes: list[str] | None = None) -> None:
-        span = self.layers[layer].span if layer is not None and layer in self.layers else None
+            hint: str | None = None, notes: list[str] | None = None, span: Span | None = None) -> None:
+        """A diagnostic at `span`, else at the layer's construction."""
+        if span is None and layer is not None and layer in self.layers:
+            span = self.layers[layer].span
         self.diagnostics.append(Diagnostic(severity=severity, code=code, message=message, span=span,
                                            hint=hint, notes=notes or []))
 

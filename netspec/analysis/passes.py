@@ -113,6 +113,11 @@ def shapes(ctx: Context) -> None:
         except ShapeError as exc:
             ctx.shapes[name] = None
             ctx.add(ERROR, exc.code, f"'{name}': {exc}", name, hint=exc.hint)
+            continue
+        try:  # wrong given weights leave the shapes after them known
+            layer.check_learnables(inputs)  # type: ignore[arg-type]
+        except ShapeError as exc:
+            ctx.add(ERROR, exc.code, f"'{name}': {exc}", name, hint=exc.hint, span=exc.span)
 
 
 def costs(ctx: Context) -> None:

@@ -8,7 +8,9 @@ the network's topological order (a DAG, like torch.fx's interpreter over its gra
 MATLAB details kept: asymmetric 'same' padding (odd pixel bottom/right), max pooling
 padded with -inf, average pooling counting padded zeros, pooling stride default 1
 (already in the IR), Glorot-uniform weights and zero biases, LRN's alpha/N, channel-wise
-input normalization with statistics stored as buffers (so they travel in checkpoints).
+input normalization with statistics stored as buffers (so they travel in checkpoints), and
+learnable values the spec gives ('Weights', 'Bias', BN's 'TrainedMean', ...) moved from
+MATLAB's layout to PyTorch's (`GIVEN`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 import re
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -299,8 +302,74 @@ class SpaceToDepth(nn.Module):
         return x.reshape(-1, bh * bw * channels, rows, cols)
 
 
-def _init(module: nn.Module, layer: conv.WeightedLayer) -> nn.Module:
-    """MATLAB's initializers: Glorot-uniform weights and zero biases unless told otherwise."""
+# -- given learnable values: MATLAB's layout -> PyTorch's --------------------------------------
+
+Layout = Callable[[np.ndarray, list[Shape]], np.ndarray]
+
+
+def _flat(array: np.ndarray, inputs: list[Shape]) -> np.ndarray:
+    """A bias or per-channel value (1×1×C, C×1, 1×C): one value per channel, in order."""
+    return array.reshape(-1, order="F")
+
+
+def _grouped_weights(array: np.ndarray, inputs: list[Shape]) -> np.ndarray:
+    """h×w×C/g×F/g×g -> (g·F/g)×C/g×h×w: PyTorch numbers the filters group by group."""
+    h, w, per_group_in, per_group_out, groups = array.shape
+    return array.transpose(4, 3, 2, 0, 1).reshape(groups * per_group_out, per_group_in, h, w)
+
+
+def _grouped_bias(array: np.ndarray, inputs: list[Shape]) -> np.ndarray:
+    """1×1×F/g×g -> F: filter f of group g is output channel g·F/g + f."""
+    return array.reshape(array.shape[2:], order="F").T.reshape(-1)
+
+
+def _fc_weights(array: np.ndarray, inputs: list[Shape]) -> np.ndarray:
+    """O×I, whose I runs over MATLAB's column-major H×W×C, -> O×I over PyTorch's flattened C×H×W
+    (a sequence's features are its channels: nothing to reorder)."""
+    shape = inputs[0]
+    if shape.kind.time or not shape.spatial:
+        return array
+    sizes = tuple(int(d) for d in (*shape.spatial, shape.channels))
+    ranked = array.reshape((array.shape[0], *sizes), order="F")
+    axes = (0, len(sizes), *range(1, len(sizes)))
+    return ranked.transpose(axes).reshape(array.shape[0], -1)
+
+
+GIVEN: dict[type[Layer], dict[str, tuple[str, Layout]]] = {
+    conv.Convolution2dLayer: {"weights": ("weight", lambda a, _: a.transpose(3, 2, 0, 1)), "bias": ("bias", _flat)},
+    conv.GroupedConvolution2dLayer: {"weights": ("weight", _grouped_weights), "bias": ("bias", _grouped_bias)},
+    conv.TransposedConv2dLayer: {"weights": ("weight", lambda a, _: a.transpose(3, 2, 0, 1)),
+                                 "bias": ("bias", _flat)},
+    conv.Convolution1dLayer: {"weights": ("weight", lambda a, _: a.transpose(2, 1, 0)), "bias": ("bias", _flat)},
+    conv.FullyConnectedLayer: {"weights": ("weight", _fc_weights), "bias": ("bias", _flat)},
+    norm.BatchNormalizationLayer: {"offset": ("bias", _flat), "scale": ("weight", _flat),
+                                   "trained_mean": ("running_mean", _flat),
+                                   "trained_variance": ("running_var", _flat)},
+    norm.LayerNormalizationLayer: {"offset": ("bias", _flat), "scale": ("weight", _flat)},
+}
+"""Per layer type: learnable field -> (the module's tensor, MATLAB's array -> that tensor's layout).
+MATLAB's layouts: a convolution's weights h×w×C×F, a transposed one's h×w×F×C, 1-D FilterSize×C×F."""
+
+
+def _load_given(module: nn.Module, layer: Layer, inputs: list[Shape]) -> nn.Module:
+    """Copy the learnable values the spec gives with their numbers (unknown ones keep the
+    initializer's, as W203 said); their sizes were checked by the analysis (A106)."""
+    sizes = layer.learnable_sizes(inputs)
+    for field, (tensor_name, layout) in GIVEN.get(type(layer), {}).items():
+        given = getattr(layer, field)
+        if given is None or not given.known or field not in sizes:
+            continue
+        size = tuple(int(d) for d in sizes[field])
+        array = np.asarray(given.numbers(), dtype=np.float32).reshape(size, order="F")
+        target = getattr(module, tensor_name)
+        with torch.no_grad():
+            target.copy_(torch.from_numpy(np.ascontiguousarray(layout(array, inputs))).reshape(target.shape))
+    return module
+
+
+def _init(module: nn.Module, layer: conv.WeightedLayer, inputs: list[Shape]) -> nn.Module:
+    """MATLAB's initializers: Glorot-uniform weights and zero biases unless told otherwise;
+    then the values the spec gives."""
     weight = module.weight
     rule = layer.weights_initializer
     with torch.no_grad():
@@ -319,7 +388,7 @@ def _init(module: nn.Module, layer: conv.WeightedLayer) -> nn.Module:
         if module.bias is not None:
             {"zeros": nn.init.zeros_, "ones": nn.init.ones_,
              "narrow-normal": lambda b: nn.init.normal_(b, 0.0, 0.01)}[layer.bias_initializer](module.bias)
-    return module
+    return _load_given(module, layer, inputs)
 
 
 def _concrete(layer: Layer, sizes: tuple) -> tuple[int, ...]:
@@ -384,7 +453,7 @@ def _conv2d(layer, inputs, outputs) -> nn.Module:
     core = nn.Conv2d(int(shape.channels), int(layer.out_channels(inputs)), layer.filter_size, stride=layer.stride,
                      dilation=layer.dilation_factor, groups=groups, bias=layer.bias_term)
     pads = _explicit_padding(layer, shape, layer.filter_size, layer.stride, layer.dilation_factor, layer.padding)
-    return _with_padding(_init(core, layer), pads, layer.padding_value)
+    return _with_padding(_init(core, layer, inputs), pads, layer.padding_value)
 
 
 @lowers(conv.Convolution1dLayer)
@@ -394,13 +463,13 @@ def _conv1d(layer, inputs, outputs) -> nn.Module:
                      dilation=layer.dilation_factor, bias=layer.bias_term)
     pads = _explicit_padding(layer, shape, (layer.filter_size,), (layer.stride,), (layer.dilation_factor,),
                              layer.padding)
-    return _with_padding(_init(core, layer), pads, layer.padding_value)
+    return _with_padding(_init(core, layer, inputs), pads, layer.padding_value)
 
 
 @lowers(conv.TransposedConv2dLayer)
 def _transposed(layer, inputs, outputs) -> nn.Module:
     core = _init(nn.ConvTranspose2d(int(inputs[0].channels), layer.num_filters, layer.filter_size,
-                                    stride=layer.stride, bias=layer.bias_term), layer)
+                                    stride=layer.stride, bias=layer.bias_term), layer, inputs)
     crops = layer.crops()
     if not any(crops):
         return core
@@ -415,20 +484,20 @@ def _transposed(layer, inputs, outputs) -> nn.Module:
 def _fully_connected(layer, inputs, outputs) -> nn.Module:
     kind = inputs[0].kind
     module = Linear(int(layer.in_features(inputs)), layer.output_size, layer.bias_term, kind.time, kind.spatial_dims)
-    _init(module.linear, layer)
+    _init(module.linear, layer, inputs)
     return module
 
 
 @lowers(norm.BatchNormalizationLayer)
 def _batch_norm(layer, inputs, outputs) -> nn.Module:
     cls = nn.BatchNorm2d if inputs[0].kind.spatial_dims == 2 else nn.BatchNorm1d  # 1d takes (N, C) and (N, C, T)
-    return cls(int(inputs[0].channels), eps=layer.epsilon, momentum=layer.mean_decay)
+    return _load_given(cls(int(inputs[0].channels), eps=layer.epsilon, momentum=layer.mean_decay), layer, inputs)
 
 
 @lowers(norm.LayerNormalizationLayer)
 def _layer_norm(layer, inputs, outputs) -> nn.Module:
     """Normalize over all of C×H×W with a scale and offset per channel: GroupNorm with one group."""
-    return nn.GroupNorm(1, int(inputs[0].channels), eps=layer.epsilon)
+    return _load_given(nn.GroupNorm(1, int(inputs[0].channels), eps=layer.epsilon), layer, inputs)
 
 
 @lowers(norm.CrossChannelNormalizationLayer)

@@ -14,7 +14,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeF
 
 from ..diagnostics import Span
 from .data_kind import DataKind
-from .shape import Dim, Shape, ShapeError, Window
+from .learnable import Learnable, format_size, matlab_size
+from .shape import Dim, Shape, ShapeError, Window, is_known
 
 __all__ = [
     "Layer", "LAYERS", "Pair", "Padding2d", "Padding1d", "LearnRateFactor", "Initializer",
@@ -143,6 +144,8 @@ class Layer(BaseModel):
     """How many of the positional arguments MATLAB requires."""
     ignored_options: ClassVar[frozenset[str]] = frozenset()
     """MATLAB options accepted for compatibility but not modelled (warned about)."""
+    learnable_options: ClassVar[tuple[str, ...]] = ()
+    """Fields that hold given learnable values (`Learnable`): 'Weights', 'Bias', BN's 'Offset', ..."""
     size_inputs: ClassVar[frozenset[str]] = frozenset()
     """Input ports that give only a size or positions (crop2dLayer's 'ref', maxUnpooling2dLayer's
     'indices' and 'size'), not the values the output is made of: receptive fields skip them."""
@@ -201,6 +204,24 @@ class Layer(BaseModel):
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return 0
+
+    def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
+        """The MATLAB size of each learnable in `learnable_options`, for this input."""
+        return {}
+
+    def check_learnables(self, inputs: list[Shape]) -> None:
+        """Given learnable values must have the size the layer's learnables have (MATLAB's order);
+        the error points at the option or assignment that gave them."""
+        for field, expected in self.learnable_sizes(inputs).items():
+            given: Learnable | None = getattr(self, field)
+            if given is None or given.size is None or not all(is_known(d) for d in expected):
+                continue
+            if matlab_size(given.size) != matlab_size(expected):
+                option = self.matlab_option(field)
+                raise ShapeError(f"{self.matlab} '{option}' is {format_size(given.size)}, but this layer's "
+                                 f"{option} are {format_size(expected)}",
+                                 hint=f"give '{option}' as a {format_size(expected)} array, or fix the layer's "
+                                 "sizes or the layers before it", code="A106", span=given.span)
 
     def states(self, inputs: list[Shape]) -> Dim:
         """Non-learnable state (BN running statistics)."""

@@ -8,6 +8,7 @@ from pydantic import Field, PositiveInt
 from .base import (BiasInitializer, Initializer, Layer, LearnRateFactor, Lower, NumChannels,
                    Padding1d, Padding2d, Pair, Scalar)
 from .data_kind import IMAGE, SEQUENCE, DataKind
+from .learnable import Learnable
 from .shape import GLOBAL, Dim, Shape, ShapeError, Window, is_known, slide
 
 __all__ = ["Convolution2dLayer", "Convolution1dLayer", "GroupedConvolution2dLayer",
@@ -28,6 +29,13 @@ class WeightedLayer(Layer):
     weight_l2_factor: LearnRateFactor = 1.0
     bias_l2_factor: LearnRateFactor = 0.0
     bias_term: bool = Field(True, description="netspec extension: False drops the bias (PyTorch bias=False)")
+    weights: Learnable | None = Field(None, description="given initial weights, in MATLAB's size and order")
+    bias: Learnable | None = Field(None, description="given initial bias, in MATLAB's size and order")
+
+    learnable_options = ("weights", "bias")
+
+    def _sizes(self, weights: tuple[Dim, ...], bias: tuple[Dim, ...]) -> dict[str, tuple[Dim, ...]]:
+        return {"weights": weights, "bias": bias} if self.bias_term else {"weights": weights}
 
     def _channels_in(self, inputs: list[Shape], declared: object, option: str) -> Dim:
         channels = inputs[0].channels
@@ -86,6 +94,10 @@ class Convolution2dLayer(_SlidingConvolution):
     padding_value: PaddingValue = 0.0
     num_channels: NumChannels = "auto"
 
+    def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
+        """Weights FilterSize(1)×FilterSize(2)×NumChannels×NumFilters, Bias 1×1×NumFilters."""
+        return self._sizes((*self.filter_size, inputs[0].channels, self.num_filters), (1, 1, self.num_filters))
+
     def learnables(self, inputs: list[Shape]) -> Dim:
         fh, fw = self.filter_size
         return fh * fw * inputs[0].channels * self.num_filters + (self.num_filters if self.bias_term else 0)
@@ -131,6 +143,14 @@ class GroupedConvolution2dLayer(_SlidingConvolution):
 
     def out_channels(self, inputs: list[Shape]) -> Dim:
         return self.groups(inputs) * self.num_filters_per_group
+
+    def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
+        """Weights h×w×NumChannelsPerGroup×NumFiltersPerGroup×NumGroups,
+        Bias 1×1×NumFiltersPerGroup×NumGroups."""
+        groups = self.groups(inputs)
+        per_group = self.num_filters_per_group
+        return self._sizes((*self.filter_size, inputs[0].channels // groups, per_group, groups),
+                           (1, 1, per_group, groups))
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         fh, fw = self.filter_size
@@ -188,6 +208,10 @@ class TransposedConv2dLayer(WeightedLayer):
         return tuple(Window(f, s, crops[2 * axis], 1, transposed=True)
                      for axis, (f, s) in enumerate(zip(self.filter_size, self.stride)))
 
+    def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
+        """Weights h×w×NumFilters×NumChannels (outputs before inputs), Bias 1×1×NumFilters."""
+        return self._sizes((*self.filter_size, self.num_filters, inputs[0].channels), (1, 1, self.num_filters))
+
     def learnables(self, inputs: list[Shape]) -> Dim:
         fh, fw = self.filter_size
         return fh * fw * inputs[0].channels * self.num_filters + (self.num_filters if self.bias_term else 0)
@@ -219,6 +243,10 @@ class Convolution1dLayer(_SlidingConvolution):
 
     def geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         return (self.filter_size,), (self.stride,), (self.dilation_factor,)
+
+    def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
+        """Weights FilterSize×NumChannels×NumFilters, Bias 1×NumFilters."""
+        return self._sizes((self.filter_size, inputs[0].channels, self.num_filters), (1, self.num_filters))
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.filter_size * inputs[0].channels * self.num_filters + (self.num_filters if self.bias_term else 0)
@@ -257,6 +285,10 @@ class FullyConnectedLayer(WeightedLayer):
 
     def windows(self, inputs: list[Shape]):
         return None if inputs[0].kind.time else GLOBAL
+
+    def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
+        """Weights OutputSize×InputSize, Bias OutputSize×1."""
+        return self._sizes((self.output_size, self.in_features(inputs)), (self.output_size, 1))
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.in_features(inputs) * self.output_size + (self.output_size if self.bias_term else 0)

@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from .base import Layer, LearnRateFactor, NumChannels
+from .data_kind import IMAGE
+from .learnable import Learnable
 from .shape import GLOBAL, Dim, Shape, ShapeError, is_known
 
 __all__ = ["BatchNormalizationLayer", "LayerNormalizationLayer", "CrossChannelNormalizationLayer"]
@@ -18,8 +20,17 @@ class _AffineNormalization(Layer):
     offset_learn_rate_factor: LearnRateFactor = 1.0
     scale_l2_factor: LearnRateFactor = 1.0
     offset_l2_factor: LearnRateFactor = 1.0
+    offset: Learnable | None = Field(None, description="given initial offset (β), in MATLAB's size")
+    scale: Learnable | None = Field(None, description="given initial scale (γ), in MATLAB's size")
 
+    learnable_options = ("offset", "scale")
     flops_per_element = 1
+
+    def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
+        """One value per channel: 1×1×C for an image, C×1 for features and sequences."""
+        channels = inputs[0].channels
+        size = (1, 1, channels) if inputs[0].kind is IMAGE else (channels, 1)
+        return {field: size for field in self.learnable_options}
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         channels = inputs[0].channels
@@ -42,11 +53,13 @@ class BatchNormalizationLayer(_AffineNormalization):
     elementwise = True
     family = "norm"
     torch_counted = False
-    ignored_options = frozenset({"scaleinitializer", "offsetinitializer", "trainedmean",
-                                 "trainedvariance", "scale", "offset"})
+    ignored_options = frozenset({"scaleinitializer", "offsetinitializer"})
+    learnable_options = ("offset", "scale", "trained_mean", "trained_variance")
 
     mean_decay: float = Field(0.1, ge=0, le=1)
     variance_decay: float = Field(0.1, ge=0, le=1)
+    trained_mean: Learnable | None = Field(None, description="given running mean, in MATLAB's size")
+    trained_variance: Learnable | None = Field(None, description="given running variance, in MATLAB's size")
 
     def states(self, inputs: list[Shape]) -> Dim:
         """The running mean and variance per channel."""
@@ -62,8 +75,7 @@ class LayerNormalizationLayer(_AffineNormalization):
     elementwise = False
     family = "norm"
     torch_counted = False
-    ignored_options = frozenset({"scaleinitializer", "offsetinitializer", "scale", "offset",
-                                 "operationdimension"})
+    ignored_options = frozenset({"scaleinitializer", "offsetinitializer", "operationdimension"})
 
     def windows(self, inputs: list[Shape]):
         return GLOBAL

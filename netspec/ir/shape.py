@@ -8,9 +8,12 @@ rule is written once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from .data_kind import FEATURE, IMAGE, SEQUENCE, SIZE, DataKind
+
+if TYPE_CHECKING:
+    from ..diagnostics import Span
 
 __all__ = ["Shape", "Dim", "ShapeError", "Window", "floordiv", "ceildiv", "dim_max", "is_known",
            "conv_output", "same_padding", "slide", "symbol", "GLOBAL"]
@@ -24,10 +27,12 @@ Dim = Union[int, Any]  # int, or a sympy expression
 class ShapeError(Exception):
     """A layer cannot take its input; the analysis turns this into a located diagnostic."""
 
-    def __init__(self, message: str, hint: str | None = None, code: str = "A101"):
+    def __init__(self, message: str, hint: str | None = None, code: str = "A101", span: Span | None = None):
         super().__init__(message)
         self.hint = hint
         self.code = code
+        self.span = span
+        """Where to point instead of the layer (the option or assignment that gave a value)."""
 
 
 @dataclass(frozen=True)

@@ -236,35 +236,109 @@ def _size(args: list[Arg], nargout: int) -> Value | list[Value]:
     return Matrix.row([float(rows), float(cols)])
 
 
+def size_query(name: str, size: tuple[int, ...], args: list[Arg], nargout: int) -> Value | list[Value] | None:
+    """`size`, `numel` or `ndims` of an array netspec does not hold but knows the size of
+    (`zeros(28,28,1,n)`), as MATLAB answers them; None for any other function."""
+    if name == "numel" and len(args) == 1:
+        return Matrix.scalar(float(math.prod(size)))
+    if name == "ndims" and len(args) == 1:
+        return Matrix.scalar(float(len(size)))
+    if name != "size":
+        return None
+    _arity(args, 1, 2)
+    if len(args) == 2:
+        dim = as_int(args[1], 1)
+        return Matrix.scalar(float(size[dim - 1] if 1 <= dim <= len(size) else 1))
+    if nargout > 1:  # the last output is the product of the dimensions left, as in MATLAB
+        dims = list(size) + [1] * max(0, nargout - len(size))
+        last = Matrix.scalar(float(math.prod(dims[nargout - 1:])))
+        return [Matrix.scalar(float(d)) for d in dims[:nargout - 1]] + [last]
+    return Matrix.row([float(d) for d in size])
+
+
 @builtin("isempty")
 def _isempty(args: list[Arg], nargout: int) -> Value:
     _arity(args, 1, 1)
     return Matrix.scalar(float(numel(args[0].value) == 0), logical=True)
 
 
-def _dimensions(args: list[Arg]) -> tuple[int, int]:
-    """MATLAB's size arguments: `(n)`, `(m, n, ...)` or `([m n ...])`; a class name after them
-    (`'single'`, `'like', x`) changes nothing netspec keeps. Trailing dimensions must be 1."""
+def _size_arguments(args: list[Arg]) -> list[int]:
+    """MATLAB's size arguments: `(n)`, `(m, n, ...)` or `([m n ...])`, as a size of at least two
+    dimensions; a class name after them (`'single'`, `'like', x`) changes nothing netspec keeps."""
     numeric = next((args[:i] for i, a in enumerate(args) if isinstance(a.value, (Char, Str))), args)
     if len(numeric) == 1 and isinstance(numeric[0].value, Matrix) and not numeric[0].value.is_scalar():
         dims = [as_int(Arg(Matrix.scalar(x), numeric[0].where), 0) for x in numeric[0].value.data]
     else:
         dims = [as_int(a, i) for i, a in enumerate(numeric)] or [1]
+    dims = [max(d, 0) for d in dims]
     if len(dims) == 1:
         dims = [dims[0], dims[0]]
-    if any(d != 1 for d in dims[2:]):
-        raise Unmodelled(f"netspec's arrays have two dimensions, not {len(dims)}", len(numeric) - 1)
-    return max(dims[0], 0), max(dims[1], 0)
+    while len(dims) > 2 and dims[-1] == 1:
+        dims.pop()
+    return dims
+
+
+def _dimensions(args: list[Arg]) -> tuple[int, int]:
+    """A size of two dimensions (`repmat`'s copies): trailing dimensions must be 1."""
+    dims = _size_arguments(args)
+    if len(dims) > 2:
+        raise Unmodelled(f"netspec's arrays have two dimensions, not {len(dims)}", len(args) - 1)
+    return dims[0], dims[1]
+
+
+def sized_array(name: str, args: list[Arg]) -> tuple[int, ...] | None:
+    """The size of `rand(...)`/`randn(...)` (random values: only the size is known), None when
+    the call's arguments are not a size netspec can read (the result stays merely unknown)."""
+    if name not in ("rand", "randn") or any(not isinstance(a.value, (Matrix, Char, Str)) for a in args):
+        return None
+    try:
+        dims = _size_arguments(args)
+    except BuiltinError:
+        return None
+    return tuple(dims) if math.prod(dims) <= MAX_ELEMENTS else None
 
 
 def _filled(fill: float) -> Builtin:
+    """`zeros`/`ones`: a matrix; with more than two dimensions (a layer's `zeros(1,1,32)` bias),
+    which netspec's arrays do not have, an unknown value that keeps its size and numbers."""
     def apply(args: list[Arg], nargout: int) -> Value:
-        rows, cols = _dimensions(args)
-        if rows * cols > MAX_ELEMENTS:
-            raise BuiltinError(f"an array of {rows}x{cols} elements is larger than netspec allows "
+        dims = _size_arguments(args)
+        origin = f"{'zeros' if fill == 0 else 'ones'}({','.join(map(str, dims))})"
+        if len(dims) > 2 and math.prod(dims) > MAX_ELEMENTS:  # a data buffer: its size is all a network may use
+            return Opaque(origin, None, size=tuple(dims))
+        if math.prod(dims) > MAX_ELEMENTS:
+            raise BuiltinError(f"an array of {'x'.join(map(str, dims))} elements is larger than netspec allows "
                                f"({MAX_ELEMENTS:,})", code="E502")
+        if len(dims) > 2:
+            return Opaque(origin, None, size=tuple(dims), values=[fill] * math.prod(dims))
+        rows, cols = dims
         return Matrix(rows, cols, [fill] * (rows * cols))
     return apply
+
+
+@builtin("reshape")
+def _reshape(args: list[Arg], nargout: int) -> Value:
+    """`reshape(A, m, n, ...)` or `reshape(A, [m n ...])`, one size may be `[]` (worked out). More
+    than two dimensions give a value that keeps its size and numbers (a layer's given weights)."""
+    _arity(args, 2, 64)
+    source = _numbers(args[0], 0)
+    if len(args) == 2:
+        sizes = _numbers(args[1], 1).data
+        dims: list[int | None] = [as_int(Arg(Matrix.scalar(x), args[1].where), 1) for x in sizes]
+    else:
+        dims = [None if isinstance(a.value, Matrix) and a.value.numel == 0 else as_int(a, i)
+                for i, a in enumerate(args[1:], 1)]
+    known = math.prod(d for d in dims if d is not None)
+    if dims.count(None) == 1 and known and source.numel % known == 0:
+        dims[dims.index(None)] = source.numel // known
+    if None in dims or math.prod(dims) != source.numel or len(dims) < 2:  # type: ignore[arg-type]
+        shown = "x".join("[]" if d is None else str(d) for d in dims)
+        raise BuiltinError(f"cannot reshape {source.numel} elements into {shown}", 1)
+    while len(dims) > 2 and dims[-1] == 1:
+        dims.pop()
+    if len(dims) == 2:
+        return Matrix(dims[0], dims[1], list(source.data), source.logical)  # type: ignore[arg-type]
+    return Opaque("reshape", None, size=tuple(dims), values=list(source.data))  # type: ignore[arg-type]
 
 
 BUILTINS["zeros"] = _filled(0.0)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError
 from ..diagnostics import Span, error, suggest
 from ..ir import CONSTRUCTORS, Convolution2dLayer, FullyConnectedLayer, Layer, TrainingOptions, option_key
 from ..ir.base import Lower
+from ..ir.learnable import Learnable, format_size
 from . import graphs
 from .builtins import Arg, BuiltinError, as_text
 from .values import Cell, Char, Graph, LayerArray, Matrix, Opaque, OptionsValue, Str, SymbolicSize, Value, type_name
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from .interpreter import Interpreter
 
 __all__ = ["LIBRARY", "to_python", "from_python", "layer_property", "graph_property", "ZOO",
-           "IGNORED_TRAINING_OPTIONS", "NETWORK_POSITIONS", "network_argument"]
+           "IGNORED_TRAINING_OPTIONS", "NETWORK_POSITIONS", "network_argument", "learnable_value"]
 
 Library = Callable[["Interpreter", list[Arg], int, Span | None], "Value | list[Value]"]
 LIBRARY: dict[str, Library] = {}
@@ -98,10 +99,45 @@ def layer_property(layer: Layer, name: str) -> Value | None:
         return special[key]()
     field = type(layer).option_fields().get(key)
     if field is None:
-        if key in ("weights", "bias", "trainedmean", "trainedvariance", "scale", "offset"):
-            return Opaque(f"{layer.name or layer.matlab}.{name}", None)
         return None
+    if field in type(layer).learnable_options:
+        return _learnable_property(layer, name, getattr(layer, field))
     return from_python(getattr(layer, field))
+
+
+def _learnable_property(layer: Layer, name: str, given: Learnable | None) -> Value:
+    """`layer.Weights`: the given matrix when netspec holds its numbers, else an unknown value
+    of the given size (after training, MATLAB's values are the trained ones)."""
+    if given is None:
+        return Opaque(f"{layer.name or layer.matlab}.{name}", None)
+    if given.known and given.size is not None and len(given.size) == 2:
+        return Matrix(given.size[0], given.size[1], list(given.numbers()))
+    return Opaque(f"{layer.name or layer.matlab}.{name}", given.span, size=given.size,
+                  values=list(given.numbers()) if given.known else None)
+
+
+def learnable_value(ctx: "Interpreter", cls: type[Layer], field: str, value: Value,
+                    span: Span | None) -> Learnable | None:
+    """A 'Weights'/'Bias'/... value as the IR keeps it (None for `[]`, MATLAB's "not set"),
+    with a note when its numbers are unknown: the layer's initializer gives them instead."""
+    option = cls.matlab_option(field)
+    if isinstance(value, Matrix) and not value.logical:
+        if value.numel == 0:
+            return None
+        return Learnable.of((value.rows, value.cols), value.data, span)
+    if not isinstance(value, Opaque):
+        raise error("E205", f"invalid {option} for {cls.matlab}: expected numbers, got a {type_name(value)}",
+                    span, label="not numbers")
+    if value.size is not None and value.values is not None:
+        return Learnable.of(value.size, value.values, span)
+    origin = value.variable or value.origin
+    result = Learnable(size=value.size, origin=origin, span=span)
+    if not result.known:
+        sized = f" (a {format_size(value.size)} array)" if value.size is not None else ""
+        ctx.warn("W203", f"the values of {option} of {cls.matlab} come from `{origin}`{sized}, which netspec "
+                 "does not compute: training and export start from the layer's initializer", span,
+                 hint=f"write the numbers, or leave {option} out to say the initializer is meant")
+    return result
 
 
 def graph_property(graph: Graph, name: str) -> Value | None:
@@ -263,12 +299,16 @@ def _opaque_argument(args: list[Arg]) -> Opaque | None:
 
 
 def construct_layer(ctx: "Interpreter", cls: type[Layer], args: list[Arg], call_span: Span | None) -> Value:
-    unknown = _opaque_argument(args)
     bound = _bind(ctx, cls, cls.matlab, args, cls.positional, cls.required, cls.ignored_options, call_span)
-    if unknown is not None:
+    given = {field: bound.pop(field) for field in cls.learnable_options if field in bound}
+    unknown = _opaque_argument([arg for arg in args if not any(arg is g for g in given.values())])
+    if unknown is not None:  # learnables may be unknown: their layer is not
         return replace(unknown, structural=True)
     ctx.count_layers(1, call_span)
-    layer = _validate(cls, cls.matlab, bound, {"span": call_span}, call_span)
+    extra: dict[str, Any] = {"span": call_span}
+    for field, arg in given.items():
+        extra[field] = learnable_value(ctx, cls, field, arg.value, arg.span)
+    layer = _validate(cls, cls.matlab, bound, extra, call_span)
     symbols = {item for arg in args if isinstance(arg.value, SymbolicSize) for item in arg.value.items
                if isinstance(item, str)}
     if symbols:  # `imageInputLayer([H W 3])`: H and W were meant as symbols, not as unknown functions

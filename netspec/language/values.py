@@ -361,6 +361,12 @@ class Opaque:
     network: bool = False
     """It is itself a network or layers (a network parameter, layers with an unknown part): its
     variable is no number to bind."""
+    size: tuple[int, ...] | None = None
+    """Its size when that much is known (`randn(5,5,3,32)`, `zeros(1,1,32)`): a layer's given
+    learnables are checked against it."""
+    values: list[float] | None = None
+    """The numbers, column-major, of an array of more than two dimensions, which netspec's arrays
+    do not have (`zeros(1,1,32)`, `reshape(w, 3, 3, 1, 8)`): a layer's given learnables."""
 
     def stands_for_layers(self) -> bool:
         """Layers or a network netspec could not build (not data): one a network may be."""

@@ -17,10 +17,11 @@ from netspec.language import load_source
 WEIGHTED = {
     "weights_initializer": "glorot", "bias_initializer": "zeros", "weight_learn_rate_factor": 1.0,
     "bias_learn_rate_factor": 1.0, "weight_l2_factor": 1.0, "bias_l2_factor": 0.0, "bias_term": True,
+    "weights": None, "bias": None,
 }
 AFFINE_NORM = {
     "epsilon": 1e-5, "num_channels": "auto", "scale_learn_rate_factor": 1.0, "offset_learn_rate_factor": 1.0,
-    "scale_l2_factor": 1.0, "offset_l2_factor": 1.0,
+    "scale_l2_factor": 1.0, "offset_l2_factor": 1.0, "offset": None, "scale": None,
 }
 INPUT_STATS = {"normalization_dimension": "auto", "mean": None, "standard_deviation": None, "min": None,
                "max": None}
@@ -61,7 +62,7 @@ CASES: dict[str, tuple[str, str, dict]] = {
     "pixel_classification": ("pixelClassificationLayer", "classoutput", {"classes": "auto", "class_weights": "none"}),
     "dice_pixel_classification": ("dicePixelClassificationLayer", "classoutput", {"classes": "auto"}),
     "batch_normalization": ("batchNormalizationLayer", "batchnorm", {
-        **AFFINE_NORM, "mean_decay": 0.1, "variance_decay": 0.1}),
+        **AFFINE_NORM, "mean_decay": 0.1, "variance_decay": 0.1, "trained_mean": None, "trained_variance": None}),
     "layer_normalization": ("layerNormalizationLayer", "layernorm", AFFINE_NORM),
     "cross_channel_normalization": ("crossChannelNormalizationLayer(5)", "crossnorm", {
         "window_channel_size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}),

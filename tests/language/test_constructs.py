@@ -790,7 +790,7 @@ def test_size_arguments_as_matlab_reads_them(expr, expected):
 
 @pytest.mark.parametrize("expr, message", [
     ("zeros([NaN 2])", "expected a whole number, got NaN"),
-    ("zeros(2, 3, 4)", "two dimensions, not 3"),
+    ("repmat(1, 2, 3, 4)", "two dimensions, not 3"),
 ])
 def test_size_arguments_netspec_cannot_hold_are_located_errors(expr, message):
     """A 3-D array is unknown to netspec: an error only for a network that needs it."""

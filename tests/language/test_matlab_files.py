@@ -272,14 +272,26 @@ def test_data_preparation_on_unknown_values_leaves_unknown_values(tmp_path):
     assert len(result.network.layers) == 2
 
 
+def test_the_size_of_an_array_netspec_does_not_hold_is_known(tmp_path):
+    """MATLAB: size(zeros(28,28,1,100)) is [28 28 1 100]; [h, w] = size(...) folds the rest into w."""
+    path = write(tmp_path, "main.m", """\
+        X = zeros(28, 28, 1, 60000);
+        sz = size(X);
+        [h, rest] = size(X);
+        layers = [imageInputLayer(sz(1:3)); fullyConnectedLayer(rest / 60000)];
+        """)
+    layers = load_file(path).network.layers
+    assert layers[0].input_size == (28, 28, 1) and layers[1].output_size == 28
+
+
 def test_an_unknown_value_the_network_needs_still_stops_it(tmp_path):
     path = write(tmp_path, "main.m", """\
-        X = zeros(28, 28, 1, 100);
+        X = readmatrix('images.csv');
         sz = size(X);
         layers = imageInputLayer(sz(1:3));
         """)
     diagnostic = error_of(fail(path))
-    assert diagnostic.code == "E405" and "two dimensions" in diagnostic.message and diagnostic.span.line == 1
+    assert diagnostic.code == "E405" and "`sz`" in diagnostic.message and diagnostic.span.line == 1
 
 
 def test_an_unknown_index_into_layers_names_the_index(tmp_path):

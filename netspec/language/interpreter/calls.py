@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Callable
 
 from ...diagnostics import NetspecError, Span, error, suggest
-from ..builtins import BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinError, Unmodelled
+from ..builtins import (BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinError, Unmodelled, size_query,
+                        sized_array)
 from ..library import LIBRARY, NETWORK_POSITIONS
 from ..operators import OperatorError, OperatorLimit
 from ..spans import node_span
@@ -31,6 +32,9 @@ _DERIVING = frozenset("size numel length height width ndims isempty class".split
 """Builtins whose result from unknown data is not that data: binding its variable to a number
 would not give the result (`numel(YTrain)`), so the result names no variable. (Layers with an
 unknown part keep naming it: binding it gives their size too.)"""
+
+_CONVERSIONS = frozenset({"single", "double"})
+"""Builtins whose result has their argument's size and values."""
 
 
 class Calls(State):
@@ -205,14 +209,20 @@ class Calls(State):
         simple = BUILTINS.get(name)
         if simple is not None:
             unknown = next((arg.value for arg in args if isinstance(arg.value, Opaque)), None)
+            if unknown is not None and args[0].value is unknown and unknown.size is not None \
+                    and not any(isinstance(arg.value, Opaque) for arg in args[1:]) \
+                    and (sized := size_query(name, unknown.size, args, nargout)) is not None:
+                return sized  # `size(zeros(28,28,1,n))`: the size is known though the array is not held
             if unknown is not None:
                 if name in _DERIVING and not unknown.structural:
                     unknown = replace(unknown, variable=None)
+                if name not in _CONVERSIONS:  # only a conversion keeps a known size
+                    unknown = replace(unknown, size=None, values=None)
                 return [unknown] * nargout if nargout > 1 else unknown
             return self._call_builtin(name, lambda: simple(args, nargout), args, node)
         span = node_span(node, self.file)
         if name in NO_OP_FUNCTIONS or name in DATA_FUNCTIONS:
-            return [Opaque(name, span)] * max(nargout, 1)
+            return [Opaque(name, span, size=sized_array(name, args))] * max(nargout, 1)
         # MATLAB is case-sensitive, but real files write ClassificationLayer
         proper = _LIBRARY_BY_LOWER_CASE.get(name.lower())
         if proper is not None:

@@ -24,6 +24,10 @@ _NOT_PLAIN_BINARY = frozenset({"&&", "||", ":"})
 """Operators a chain of one operator still evaluates in full: short-circuits, and ranges."""
 
 
+_ELEMENTWISE_WITH_NUMBER = frozenset({"+", "-", "*", ".*", "/", "./", ".^"})
+"""Operators whose result, for an array and a number, has the array's size."""
+
+
 @dataclass
 class _PendingRange:
     """`a:b` inside an operator chain: a following `:c` makes it `a:b:c` (step b)."""
@@ -91,7 +95,7 @@ class Expressions(State):
 
     def _apply_unary(self, op: str, value: Value, node: Tree) -> Value:
         if isinstance(value, Opaque):
-            return value
+            return self._unknown_result(value, op, None, node)
         try:
             return unary("~" if op == "!" else op, value)
         except OperatorError as exc:
@@ -195,9 +199,9 @@ class Expressions(State):
         if op == ":":
             return self._range(left, None, right, node)
         if isinstance(left, Opaque):
-            return left
+            return self._unknown_result(left, op, right, node)
         if isinstance(right, Opaque):
-            return right
+            return self._unknown_result(right, op, left, node, unknown_first=False)
         if isinstance(left, Matrix) and left.numel == 0 and isinstance(right, Matrix) and right.numel == 0 \
                 and op not in ("+", "-"):
             return Matrix.empty()
@@ -210,6 +214,24 @@ class Expressions(State):
             raise self._limit_error(exc, "", node) from None
         except OperatorError as exc:
             raise error("E120", str(exc), node_span(node, self.file)) from None
+
+    def _unknown_result(self, unknown: Opaque, op: str, other: Value | None, node: Tree,
+                        unknown_first: bool = True) -> Opaque:
+        """An operation on an unknown value is unknown. Only a known size survives, through
+        arithmetic with a number (`randn(5,5,3,32)*0.01`), and the numbers of an array of more
+        than two dimensions with it (`zeros(1,1,32) + 0.1`)."""
+        if unknown.size is None:
+            return unknown
+        if op not in _ELEMENTWISE_WITH_NUMBER or (other is not None and not (
+                isinstance(other, Matrix) and other.is_scalar() and not other.logical)):
+            return replace(unknown, size=None, values=None)
+        if unknown.values is None:
+            return unknown
+        numbers = Matrix.row(unknown.values)
+        if other is None:
+            return replace(unknown, values=self._apply_unary(op, numbers, node).data)
+        left, right = (numbers, other) if unknown_first else (other, numbers)
+        return replace(unknown, values=self._apply_binary(op, left, right, node).data)
 
     def _charge_product(self, left: Matrix, right: Matrix, node: Tree) -> None:
         """Count a matrix product's multiply-adds against the work budget before doing them."""

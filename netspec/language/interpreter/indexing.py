@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from ...diagnostics import error, suggest
 from ...ir import option_key
 from ..builtins import BuiltinError
-from ..library import from_python, graph_property, layer_property, to_python
+from ..library import from_python, graph_property, layer_property, learnable_value, to_python
 from ..spans import node_span
 from ..tree import Tree
 from ..values import (Cell, Char, Container, CSList, FunctionHandle, Graph, LayerArray, Matrix, Opaque,
@@ -289,11 +289,13 @@ class Indexing(State):
                             hint=f"did you mean '{guess}'?" if guess else None)
             if rest:
                 raise error("E133", "cannot assign inside a layer property", node_span(node, self.file))
-            if isinstance(value, Opaque):
+            learnable = field in type(layer).learnable_options
+            if isinstance(value, Opaque) and not learnable:
                 return value
             updated = layer.model_copy()
             try:
-                setattr(updated, field, to_python(value))
+                setattr(updated, field, learnable_value(self, type(layer), field, value, node_span(node, self.file))
+                        if learnable else to_python(value))
             except ValidationError as exc:
                 message = exc.errors()[0]["msg"]
                 message = message[:1].lower() + message[1:]
@@ -303,7 +305,10 @@ class Indexing(State):
                 raise error("E206", f"invalid {name} for {layer.matlab}: {exc}",
                             node_span(node, self.file)) from None
             return LayerArray([updated])
-        raise error("E135", f"cannot set field '{name}' of a {type_name(current)}", node_span(node, self.file))
+        hint = ("a graph's Layers are read-only, as in MATLAB: take the layer out (layer = lgraph.Layers(i)), "
+                "change it, and put it back with replaceLayer") if isinstance(current, Graph) else None
+        raise error("E135", f"cannot set field '{name}' of a {type_name(current)}", node_span(node, self.file),
+                    hint=hint)
 
     def _set_cell_item(self, container: Value, indices: list, value: Value, node: Tree) -> Value:
         if isinstance(container, Matrix) and container.numel == 0:
