@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Callable
 
 from ..diagnostics import Span
-from .values import (MAX_ELEMENTS, Cell, Char, Container, CSList, FunctionHandle, Graph, LayerArray, Matrix,
+from .values import (MAX_ELEMENTS, Cell, Char, CSList, FunctionHandle, Graph, LayerArray, Matrix,
                      Opaque, OptionsValue, Str, Struct, Value, format_number, numel, size_of, type_name)
 
 __all__ = ["Arg", "BUILTINS", "builtin", "BuiltinError", "Unmodelled", "as_text", "as_int",
@@ -565,16 +565,15 @@ def _ismember(args: list[Arg], nargout: int) -> Value | list[Value]:
     _arity(args, 2, 2)
     a, s = args[0].value, args[1].value
     if isinstance(a, (Matrix, Char)) and isinstance(s, (Matrix, Char)):  # characters compare by their codes
-        wanted, pool = _codes(a), _codes(s)
-    elif _texts(a) is not None and _texts(s) is not None:
-        wanted, pool = _texts(a), _texts(s)
+        wanted, pool, (rows, cols) = _codes(a), _codes(s), a.shape()
+    elif _texts(a) is not None and _texts(s) is not None:  # a text is one element, a cell array's texts each one
+        wanted, pool, (rows, cols) = _texts(a), _texts(s), a.shape() if isinstance(a, Cell) else (1, 1)
     else:
         bad = 1 if isinstance(a, (Matrix, Char)) or _texts(a) is not None else 0
         raise BuiltinError(f"ismember compares numbers or text, not a {type_name(args[bad].value)}", bad)
     first: dict = {}
     for index, x in enumerate(pool):
         first.setdefault(x, index + 1)
-    rows, cols = a.shape() if isinstance(a, Container) else (1, 1)
     found = Matrix(rows, cols, [float(x in first) for x in wanted], logical=True)
     if nargout > 1:
         return [found, Matrix(rows, cols, [float(first.get(x, 0)) for x in wanted])]
