@@ -460,6 +460,14 @@ def _strcat(args: list[Arg], nargout: int) -> Value:
     return Str(text) if any_string else Char(text)
 
 
+def _known_cells(args: list[Arg]) -> None:
+    """A cell array argument holding an unknown value (`{files.name}` of unknown files) makes the
+    result unknown (the interpreter does the same for unknown arguments themselves)."""
+    for arg in args:
+        if isinstance(arg.value, Cell) and any(isinstance(item, Opaque) for item in arg.value.items):
+            raise Unmodelled("a cell array it was given holds values netspec cannot compute")
+
+
 def _texts(value: Value) -> list[str] | None:
     """The texts of a char row, a string or a cell array of them (MATLAB's cellstr); None otherwise."""
     if isinstance(value, (Char, Str)):
@@ -473,6 +481,7 @@ def _per_text(fn: Callable[[str], str]) -> Builtin:
     """A text function that also works on each text of a cell array (`upper`, `lower`)."""
     def apply(args: list[Arg], nargout: int) -> Value:
         _arity(args, 1, 1)
+        _known_cells(args)
         value = args[0].value
         if isinstance(value, Cell) and _texts(value) is not None:
             return Cell(value.rows, value.cols, [type(item)(fn(item.text)) for item in value.items])
@@ -531,6 +540,7 @@ def _text_test(test: Callable[[str, str], bool]) -> Builtin:
     def apply(args: list[Arg], nargout: int) -> Value:
         if len(args) not in (2, 4):
             raise BuiltinError(f"takes a text, a pattern and optionally 'IgnoreCase', true; got {len(args)} arguments")
+        _known_cells(args)
         texts, patterns = _texts(args[0].value), _texts(args[1].value)
         if texts is None:
             raise BuiltinError(f"expected text or a cell array of text, got a {type_name(args[0].value)}", 0)
@@ -563,6 +573,7 @@ def _ismember(args: list[Arg], nargout: int) -> Value | list[Value]:
     """MATLAB's ismember(A, S): for each element of A (each text, when A is text and S a cell array of
     text), whether S holds it, and (second output) the lowest index in S that holds it, 0 if none."""
     _arity(args, 2, 2)
+    _known_cells(args)
     a, s = args[0].value, args[1].value
     if isinstance(a, (Matrix, Char)) and isinstance(s, (Matrix, Char)):  # characters compare by their codes
         wanted, pool, (rows, cols) = _codes(a), _codes(s), a.shape()
@@ -736,6 +747,7 @@ def _fileparts(args: list[Arg], nargout: int) -> list[Value]:
 def _fullfile(args: list[Arg], nargout: int) -> Value:
     """MATLAB's fullfile: the parts joined by '/', empty parts left out and doubled separators made one;
     a cell array of names gives a cell array of paths."""
+    _known_cells(args)
     cells = [arg.value for arg in args if isinstance(arg.value, Cell)]
     if cells:
         shape = cells[0]

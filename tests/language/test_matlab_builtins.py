@@ -206,6 +206,12 @@ def test_fullfile_documented_example():
     assert py(values["h"]) == ["d/x.m", "d/y.m"]
 
 
+def test_text_functions_of_cell_arrays_holding_unknown_values_are_unknown():
+    values = variables("files = dir('data'); a = fullfile({files.folder}, {files.name});"
+                       "b = contains({files.name}, '.png'); c = ismember({files.name}, {'a'}); d = upper({files.name});")
+    assert all(isinstance(values[n], Opaque) for n in "abcd")
+
+
 def test_mfilename_and_pwd_name_the_file_as_given():
     """https://www.mathworks.com/help/matlab/ref/mfilename.html: mfilename is the file's name without
     its extension; mfilename('fullpath') adds its folder (without the extension)."""
