@@ -224,20 +224,6 @@ def _length(args: list[Arg], nargout: int) -> Value:
     return Matrix.scalar(float(0 if rows * cols == 0 else max(rows, cols)))
 
 
-@builtin("height")
-def _height(args: list[Arg], nargout: int) -> Value:
-    """MATLAB's height: the number of rows (size(A, 1))."""
-    _arity(args, 1, 1)
-    return Matrix.scalar(float(size_of(args[0].value)[0]))
-
-
-@builtin("width")
-def _width(args: list[Arg], nargout: int) -> Value:
-    """MATLAB's width: the number of columns (size(A, 2))."""
-    _arity(args, 1, 1)
-    return Matrix.scalar(float(size_of(args[0].value)[1]))
-
-
 @builtin("size")
 def _size(args: list[Arg], nargout: int) -> Value | list[Value]:
     _arity(args, 1, 2)

@@ -235,12 +235,6 @@ def test_isnan_isscalar_isvector_isfield():
     assert py(values["g"]) == [True, False] and py(values["h"]) is True and py(values["i"]) is False
 
 
-def test_height_and_width():
-    """https://www.mathworks.com/help/matlab/ref/height.html: the number of rows; width: of columns."""
-    values = variables("a = height(ones(3, 2)); b = width(ones(3, 2)); c = height({1; 2}); d = width('abc');")
-    assert [py(values[k]) for k in "abcd"] == [3.0, 2.0, 2.0, 3.0]
-
-
 def test_text_tests_documented_examples():
     """https://www.mathworks.com/help/matlab/ref/contains.html: `str = ["Mary Ann Jones","Paul Jay Burns",
     "John Paul Smith"]; TF = contains(str,"Paul")` gives [0 1 1] (a cell array of text here: netspec has
