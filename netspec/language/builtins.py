@@ -506,7 +506,8 @@ def _compare_texts(args: list[Arg], same: Callable[[str, str], bool]) -> Value:
     a, b = args[0].value, args[1].value
     if isinstance(a, Cell) and isinstance(b, Cell):
         if a.shape() != b.shape() and a.numel != 1 and b.numel != 1:
-            raise BuiltinError(f"the cell arrays must have the same size, not {a.rows}x{a.cols} and {b.rows}x{b.cols}", 1)
+            raise BuiltinError(f"the cell arrays must have the same size, not {a.rows}x{a.cols} and "
+                               f"{b.rows}x{b.cols}", 1)
     cell = a if isinstance(a, Cell) and a.numel != 1 or not isinstance(b, Cell) else b
     other = b if cell is a else a
     items = cell.items if isinstance(cell, Cell) else [cell]
@@ -545,7 +546,8 @@ def _text_test(test: Callable[[str, str], bool]) -> Builtin:
         if texts is None:
             raise BuiltinError(f"expected text or a cell array of text, got a {type_name(args[0].value)}", 0)
         if patterns is None:
-            raise BuiltinError(f"expected a pattern (text or a cell array of text), got a {type_name(args[1].value)}", 1)
+            raise BuiltinError(f"expected a pattern (text or a cell array of text), got a "
+                               f"{type_name(args[1].value)}", 1)
         if len(args) == 4:
             if as_text(args[2], 2, "'IgnoreCase'").lower() != "ignorecase":
                 raise BuiltinError(f"unknown option '{as_text(args[2], 2)}': the only option is 'IgnoreCase'", 2)
@@ -581,7 +583,7 @@ def _ismember(args: list[Arg], nargout: int) -> Value | list[Value]:
         wanted, pool, (rows, cols) = _texts(a), _texts(s), a.shape() if isinstance(a, Cell) else (1, 1)
     else:
         bad = 1 if isinstance(a, (Matrix, Char)) or _texts(a) is not None else 0
-        raise BuiltinError(f"ismember compares numbers or text, not a {type_name(args[bad].value)}", bad)
+        raise BuiltinError(f"compares numbers or text, not a {type_name(args[bad].value)}", bad)
     first: dict = {}
     for index, x in enumerate(pool):
         first.setdefault(x, index + 1)

@@ -509,28 +509,27 @@ def _pwd(ctx, args, nargout, span):
     return Char(file.parent.as_posix()) if file is not None else Opaque("pwd", span)
 
 
-def _uniform_option(args: list[Arg], what: str) -> tuple[list[Arg], bool]:
-    """The arguments before 'UniformOutput', tf (and 'ErrorHandler', h, which netspec never needs:
-    a function that fails stops the file), and the value of UniformOutput (true by default)."""
+_APPLY_OPTIONS = ("uniformoutput", "errorhandler")
+
+
+def _uniform_option(args: list[Arg]) -> tuple[list[Arg], bool]:
+    """The arguments before the options, and 'UniformOutput' (true by default); 'ErrorHandler' is
+    accepted and unused: a function that fails stops the file."""
+    start = next((i for i, arg in enumerate(args) if i >= 2 and isinstance(arg.value, (Char, Str))
+                  and option_key(arg.value.text) in _APPLY_OPTIONS), len(args))
     uniform = True
-    for index in range(2, len(args) - 1):
+    for index in range(start, len(args), 2):
         name = args[index].value
-        if isinstance(name, (Char, Str)) and option_key(name.text) in ("uniformoutput", "errorhandler"):
-            rest = args[index:]
-            for j in range(0, len(rest) - 1, 2):
-                key = option_key(rest[j].value.text) if isinstance(rest[j].value, (Char, Str)) else ""
-                if key == "uniformoutput":
-                    flag = rest[j + 1].value
-                    if not isinstance(flag, Matrix) or not flag.is_scalar():
-                        raise BuiltinError("'UniformOutput' must be true or false", index + j + 1)
-                    uniform = bool(flag.data[0])
-                elif key != "errorhandler":
-                    raise BuiltinError(f"{what} takes the options 'UniformOutput' and 'ErrorHandler'", index + j)
-            if len(rest) % 2:
-                raise BuiltinError(f"option '{rest[-1].value.text if isinstance(rest[-1].value, (Char, Str)) else ''}'"
-                                   " has no value", len(args) - 1)
-            return args[:index], uniform
-    return args, uniform
+        if not isinstance(name, (Char, Str)) or option_key(name.text) not in _APPLY_OPTIONS:
+            raise BuiltinError("the options are 'UniformOutput' and 'ErrorHandler'", index)
+        if index + 1 == len(args):
+            raise BuiltinError(f"option '{name.text}' has no value", index)
+        flag = args[index + 1].value
+        if option_key(name.text) == "uniformoutput":
+            if not isinstance(flag, Matrix) or not flag.is_scalar():
+                raise BuiltinError("'UniformOutput' must be true or false", index + 1)
+            uniform = bool(flag.data[0])
+    return args[:start], uniform
 
 
 def _elements(value: Value) -> list[Value]:
@@ -556,12 +555,12 @@ def _uniform(results: list[Value], rows: int, cols: int, output: int) -> Value:
     return Matrix(rows, cols, data, logical)
 
 
-def _apply(ctx: "Interpreter", what: str, args: list[Arg], nargout: int, span: Span | None,
+def _apply(ctx: "Interpreter", args: list[Arg], nargout: int,
            elements: Callable[[Value], list[Value]]) -> Value | list[Value]:
     """arrayfun and cellfun: the function applied to the elements of the arrays at each position."""
-    args, uniform = _uniform_option(args, what)
+    args, uniform = _uniform_option(args)
     if len(args) < 2:
-        raise BuiltinError(f"{what} needs a function and an array, got {len(args)} argument(s)")
+        raise BuiltinError(f"needs a function and an array, got {len(args)} argument(s)")
     handle = args[0].value
     if isinstance(handle, (Char, Str)):  # cellfun('isempty', C): the function by its name
         handle = FunctionHandle(name=handle.text)
@@ -586,8 +585,8 @@ def _apply(ctx: "Interpreter", what: str, args: list[Arg], nargout: int, span: S
                                f"{outputs} wanted")
         for output in range(outputs):
             results[output].append(values[output])
-    if any(isinstance(value, Opaque) for column in results for value in column):
-        unknown = next(value for column in results for value in column if isinstance(value, Opaque))
+    unknown = next((value for column in results for value in column if isinstance(value, Opaque)), None)
+    if unknown is not None:
         return [unknown] * nargout if nargout > 1 else unknown
     gathered = [_uniform(column, rows, cols, output) if uniform else Cell(rows, cols, column)
                 for output, column in enumerate(results)]
@@ -598,12 +597,12 @@ def _apply(ctx: "Interpreter", what: str, args: list[Arg], nargout: int, span: S
 def _arrayfun(ctx, args, nargout, span):
     """MATLAB's arrayfun(func, A1, ..., An): func of the elements at each position (a layer array's
     elements are its layers); 'UniformOutput', false collects the results in a cell array."""
-    return _apply(ctx, "arrayfun", args, nargout, span, _elements)
+    return _apply(ctx, args, nargout, _elements)
 
 
 def _cell_items(value: Value) -> list[Value]:
     if not isinstance(value, Cell):
-        raise BuiltinError(f"cellfun works on cell arrays, not on a {type_name(value)}",
+        raise BuiltinError(f"works on cell arrays, not on a {type_name(value)}",
                            hint="use arrayfun for other arrays")
     return list(value.items)
 
@@ -611,7 +610,7 @@ def _cell_items(value: Value) -> list[Value]:
 @library("cellfun")
 def _cellfun(ctx, args, nargout, span):
     """MATLAB's cellfun(func, C1, ..., Cn): func of the cells' contents at each position."""
-    return _apply(ctx, "cellfun", args, nargout, span, _cell_items)
+    return _apply(ctx, args, nargout, _cell_items)
 
 
 # -- pretrained architectures (without weights) --------------------------------------------

@@ -154,6 +154,13 @@ def test_arrayfun_keeps_the_shape_and_takes_several_arrays():
     assert (values["d"].rows, values["d"].cols) == (0, 0)
 
 
+def test_arrayfun_options_are_checked():
+    diagnostic = error_of("x = arrayfun(@(n) n, 1:3, 'UniformOutput', false, 'Verbose', 1);")
+    assert diagnostic.code == "E141" and "'UniformOutput' and 'ErrorHandler'" in diagnostic.message
+    assert diagnostic.span.column == 51
+    assert error_of("x = arrayfun(@(n) n, 1:3, 'UniformOutput');").code == "E141"
+
+
 def test_arrayfun_names_a_non_uniform_result():
     diagnostic = error_of("x = arrayfun(@(n) zeros(1, n), 1:3);")
     assert diagnostic.code == "E141" and "element 2" in diagnostic.message and "UniformOutput" in diagnostic.hint
