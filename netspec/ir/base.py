@@ -124,6 +124,21 @@ TRAITS = ("elementwise", "family", "torch_counted")
 """Class-level facts every concrete layer states itself (no default: a test checks each class)."""
 
 
+_CLASS_SPELLINGS = (("2d", "2D"), ("1d", "1D"), ("Relu", "ReLU"), ("Gelu", "GELU"), ("Elu", "ELU"))
+"""How MATLAB's class names capitalise what its constructors write in lower case."""
+
+
+def _class_of(constructor: str) -> str:
+    """MATLAB's class for a layer constructor: `convolution2dLayer` -> `nnet.cnn.layer.Convolution2DLayer`
+    (a package-qualified constructor is the class itself)."""
+    if "." in constructor:
+        return constructor
+    name = constructor[:1].upper() + constructor[1:]
+    for written, spelled in _CLASS_SPELLINGS:
+        name = name.replace(written, spelled)
+    return f"nnet.cnn.layer.{name}"
+
+
 class Layer(BaseModel):
     """A layer as MATLAB defines it; subclasses add MATLAB's properties."""
 
@@ -136,6 +151,9 @@ class Layer(BaseModel):
 
     matlab: ClassVar[str] = ""
     """The MATLAB constructor, e.g. `convolution2dLayer`."""
+    matlab_class: ClassVar[str] = ""
+    """MATLAB's class of the layer (`class(layer)`, `isa`), e.g. `nnet.cnn.layer.Convolution2DLayer`:
+    derived from `matlab` (see `_class_of`) unless the class body names it."""
     base_name: ClassVar[str] = ""
     """MATLAB's default name for unnamed layers (`conv` -> `conv_1`, `conv_2`, ...)."""
     positional: ClassVar[tuple[str, ...]] = ()
@@ -165,6 +183,8 @@ class Layer(BaseModel):
         kind = cls.model_fields["kind"].default
         if cls.matlab and isinstance(kind, str):
             LAYERS[kind] = cls
+            if "matlab_class" not in cls.__dict__:
+                cls.matlab_class = _class_of(cls.matlab)
 
     # -- ports -------------------------------------------------------------------
     @property

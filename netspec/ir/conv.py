@@ -168,6 +168,7 @@ class TransposedConv2dLayer(WeightedLayer):
 
     kind: Literal["transposed_conv2d"] = "transposed_conv2d"
     matlab = "transposedConv2dLayer"
+    matlab_class = "nnet.cnn.layer.TransposedConvolution2DLayer"
     base_name = "transconv"
     positional = ("filter_size", "num_filters")
     required = 2

@@ -106,6 +106,7 @@ def _class_list(value):
 class ClassificationLayer(OutputLayer):
     kind: Literal["classification"] = "classification"
     matlab = "classificationLayer"
+    matlab_class = "nnet.cnn.layer.ClassificationOutputLayer"
     base_name = "classoutput"
     elementwise = False
     family = "io"
@@ -159,6 +160,7 @@ class DicePixelClassificationLayer(PixelOutputLayer):
 class RegressionLayer(OutputLayer):
     kind: Literal["regression"] = "regression"
     matlab = "regressionLayer"
+    matlab_class = "nnet.cnn.layer.RegressionOutputLayer"
     base_name = "regressionoutput"
     elementwise = False
     family = "io"

@@ -14,8 +14,8 @@ from functools import lru_cache
 from typing import Callable
 
 from ..diagnostics import Span
-from .values import (MAX_ELEMENTS, Cell, Char, CSList, Graph, LayerArray, Matrix, Opaque, Str, Struct,
-                     Value, format_number, numel, size_of, type_name)
+from .values import (MAX_ELEMENTS, Cell, Char, CSList, FunctionHandle, Graph, LayerArray, Matrix,
+                     Opaque, OptionsValue, Str, Struct, Value, format_number, numel, size_of, type_name)
 
 __all__ = ["Arg", "BUILTINS", "builtin", "BuiltinError", "Unmodelled", "as_text", "as_int",
            "NO_OP_FUNCTIONS", "DATA_FUNCTIONS", "is_character_code", "MAX_PRECISION"]
@@ -63,7 +63,7 @@ set print savefig saveas exportgraphics diary more global persistent rmpath
 DATA_FUNCTIONS = frozenset("""
 imageDatastore augmentedImageDatastore imageDataAugmenter augmentedImageSource splitEachLabel
 countEachLabel readimage readall read imread imresize categories randperm rand randn randi classify
-predict activations minibatchpredict deepDreamImage fullfile pwd dir datastore transform combine
+predict activations minibatchpredict deepDreamImage toolboxdir dir datastore transform combine
 arrayDatastore cd unique countcats numpartitions shuffle imageDatastoreFromFiles digitTrain4DArrayData
 digitTest4DArrayData
 """.split())
@@ -260,6 +260,59 @@ def size_query(name: str, size: tuple[int, ...], args: list[Arg], nargout: int) 
 def _isempty(args: list[Arg], nargout: int) -> Value:
     _arity(args, 1, 1)
     return Matrix.scalar(float(numel(args[0].value) == 0), logical=True)
+
+
+@builtin("isscalar")
+def _isscalar(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    return Matrix.scalar(float(size_of(args[0].value) == (1, 1)), logical=True)
+
+
+@builtin("isvector")
+def _isvector(args: list[Arg], nargout: int) -> Value:
+    """A vector is 1-by-N or N-by-1, N nonnegative (MATLAB: a 1x0 array is one, a 0x0 array is not)."""
+    _arity(args, 1, 1)
+    return Matrix.scalar(float(1 in size_of(args[0].value)), logical=True)
+
+
+@builtin("isnan")
+def _isnan(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 1)
+    value = args[0].value
+    if isinstance(value, Char):
+        return Matrix(*value.shape(), [0.0] * len(value.text), logical=True)
+    m = _numbers(args[0], 0)
+    return Matrix(m.rows, m.cols, [float(math.isnan(x)) for x in m.data], logical=True)
+
+
+@builtin("find")
+def _find(args: list[Arg], nargout: int) -> Value | list[Value]:
+    """MATLAB's find: the linear (column-major, 1-based) indices of the nonzero elements, a row for a
+    row input and a column otherwise; `find(X, n)` the first n, `find(X, n, 'last')` the last n;
+    with two or three outputs the row and column subscripts (and the values)."""
+    _arity(args, 1, 3)
+    value = args[0].value
+    m = Matrix.row([float(ord(c)) for c in value.text]) if isinstance(value, Char) else _numbers(args[0], 0)
+    found = [i for i, x in enumerate(m.data) if x != 0]
+    if len(args) >= 2:
+        count = as_int(args[1], 1)
+        if count < 1:
+            raise BuiltinError(f"the number of indices to find must be a positive whole number, not {count}", 1)
+        direction = as_text(args[2], 2, "'first' or 'last'").lower() if len(args) == 3 else "first"
+        if direction not in ("first", "last"):
+            raise BuiltinError(f"the direction must be 'first' or 'last', not '{direction}'", 2)
+        found = found[:count] if direction == "first" else found[-count:]
+    row = m.rows == 1 and m.cols != 1 or m.is_scalar()
+
+    def shaped(values: list[float], logical: bool = False) -> Matrix:
+        if m.rows == 0 and m.cols == 0 and not values:
+            return Matrix(0, 0, [], logical)
+        return Matrix(1, len(values), values, logical) if row else Matrix(len(values), 1, values, logical)
+    if nargout < 2:
+        return shaped([float(i + 1) for i in found])
+    rows = m.rows or 1
+    subscripts = [shaped([float(i % rows + 1) for i in found]), shaped([float(i // rows + 1) for i in found])]
+    return subscripts + [shaped([m.data[i] for i in found], m.logical)] if nargout > 2 else subscripts
 
 
 def _size_arguments(args: list[Arg]) -> list[int]:
@@ -481,22 +534,74 @@ def _strcat(args: list[Arg], nargout: int) -> Value:
     return Str(text) if any_string else Char(text)
 
 
-@builtin("upper")
-def _upper(args: list[Arg], nargout: int) -> Value:
-    _arity(args, 1, 1)
-    value = args[0].value
-    return type(value)(as_text(args[0], 0).upper())  # type: ignore[call-arg]
+def _known_cells(args: list[Arg]) -> None:
+    """A cell array argument holding an unknown value (`{files.name}` of unknown files) makes the
+    result unknown (the interpreter does the same for unknown arguments themselves)."""
+    for arg in args:
+        if isinstance(arg.value, Cell) and any(isinstance(item, Opaque) for item in arg.value.items):
+            raise Unmodelled("a cell array it was given holds values netspec cannot compute")
 
 
-@builtin("lower")
-def _lower(args: list[Arg], nargout: int) -> Value:
-    _arity(args, 1, 1)
-    value = args[0].value
-    return type(value)(as_text(args[0], 0).lower())  # type: ignore[call-arg]
+def _texts(value: Value) -> list[str] | None:
+    """The texts of a char row, a string or a cell array of them (MATLAB's cellstr); None otherwise."""
+    if isinstance(value, (Char, Str)):
+        return [value.text]
+    if isinstance(value, Cell) and all(isinstance(item, (Char, Str)) for item in value.items):
+        return [item.text for item in value.items]
+    return None
 
 
-@builtin("strcmp", "isequal")
+def _per_text(fn: Callable[[str], str]) -> Builtin:
+    """A text function that also works on each text of a cell array (`upper`, `lower`)."""
+    def apply(args: list[Arg], nargout: int) -> Value:
+        _arity(args, 1, 1)
+        _known_cells(args)
+        value = args[0].value
+        if isinstance(value, Cell) and _texts(value) is not None:
+            return Cell(value.rows, value.cols, [type(item)(fn(item.text)) for item in value.items])
+        return type(value)(fn(as_text(args[0], 0)))  # type: ignore[call-arg]
+    return apply
+
+
+BUILTINS["upper"] = _per_text(str.upper)
+BUILTINS["lower"] = _per_text(str.lower)
+
+
+def _logical_like(value: Value, results: list[bool]) -> Matrix:
+    """One logical per text of `value`: a scalar for text, the cell array's shape for a cell array."""
+    rows, cols = value.shape() if isinstance(value, Cell) else (1, 1)
+    return Matrix(rows, cols, [float(r) for r in results], logical=True)
+
+
+def _compare_texts(args: list[Arg], same: Callable[[str, str], bool]) -> Value:
+    """strcmp's rules: text against text is one logical; a cell array against text compares each of its
+    texts; two cell arrays of one size compare element by element; anything that is not text is unequal."""
+    _arity(args, 2, 2)
+    a, b = args[0].value, args[1].value
+    if isinstance(a, Cell) and isinstance(b, Cell):
+        if a.shape() != b.shape() and a.numel != 1 and b.numel != 1:
+            raise BuiltinError(f"the cell arrays must have the same size, not {a.rows}x{a.cols} and "
+                               f"{b.rows}x{b.cols}", 1)
+    cell = a if isinstance(a, Cell) and a.numel != 1 or not isinstance(b, Cell) else b
+    other = b if cell is a else a
+    items = cell.items if isinstance(cell, Cell) else [cell]
+    others = other.items if isinstance(other, Cell) and other.numel == len(items) else [other] * len(items)
+    return _logical_like(cell, [isinstance(x, (Char, Str)) and isinstance(y, (Char, Str)) and same(x.text, y.text)
+                                for x, y in zip(items, others)])
+
+
+@builtin("strcmp")
 def _strcmp(args: list[Arg], nargout: int) -> Value:
+    return _compare_texts(args, lambda x, y: x == y)
+
+
+@builtin("strcmpi")
+def _strcmpi(args: list[Arg], nargout: int) -> Value:
+    return _compare_texts(args, lambda x, y: x.lower() == y.lower())
+
+
+@builtin("isequal")
+def _isequal(args: list[Arg], nargout: int) -> Value:
     _arity(args, 2, 2)
     a, b = args[0].value, args[1].value
     if isinstance(a, (Char, Str)) and isinstance(b, (Char, Str)):
@@ -504,13 +609,62 @@ def _strcmp(args: list[Arg], nargout: int) -> Value:
     return Matrix.scalar(float(a == b), logical=True)
 
 
-@builtin("strcmpi")
-def _strcmpi(args: list[Arg], nargout: int) -> Value:
+def _text_test(test: Callable[[str, str], bool]) -> Builtin:
+    """contains, startsWith, endsWith: whether each text of the first argument has one of the patterns
+    (text or a cell array of texts); 'IgnoreCase', true compares without case."""
+    def apply(args: list[Arg], nargout: int) -> Value:
+        if len(args) not in (2, 4):
+            raise BuiltinError(f"takes a text, a pattern and optionally 'IgnoreCase', true; got {len(args)} arguments")
+        _known_cells(args)
+        texts, patterns = _texts(args[0].value), _texts(args[1].value)
+        if texts is None:
+            raise BuiltinError(f"expected text or a cell array of text, got a {type_name(args[0].value)}", 0)
+        if patterns is None:
+            raise BuiltinError(f"expected a pattern (text or a cell array of text), got a "
+                               f"{type_name(args[1].value)}", 1)
+        if len(args) == 4:
+            if as_text(args[2], 2, "'IgnoreCase'").lower() != "ignorecase":
+                raise BuiltinError(f"unknown option '{as_text(args[2], 2)}': the only option is 'IgnoreCase'", 2)
+            if _truth(args[3], 3):
+                texts, patterns = [t.lower() for t in texts], [p.lower() for p in patterns]
+        return _logical_like(args[0].value, [any(test(t, p) for p in patterns) for t in texts])
+    return apply
+
+
+def _truth(arg: Arg, index: int) -> bool:
+    return bool(as_number(arg, index))
+
+
+BUILTINS["contains"] = _text_test(lambda text, pattern: pattern in text)
+BUILTINS["startsWith"] = _text_test(str.startswith)
+BUILTINS["endsWith"] = _text_test(str.endswith)
+
+
+def _codes(value: Matrix | Char) -> list[float]:
+    return [float(ord(c)) for c in value.text] if isinstance(value, Char) else value.data
+
+
+@builtin("ismember")
+def _ismember(args: list[Arg], nargout: int) -> Value | list[Value]:
+    """MATLAB's ismember(A, S): for each element of A (each text, when A is text and S a cell array of
+    text), whether S holds it, and (second output) the lowest index in S that holds it, 0 if none."""
     _arity(args, 2, 2)
-    a, b = args[0].value, args[1].value
-    if isinstance(a, (Char, Str)) and isinstance(b, (Char, Str)):
-        return Matrix.scalar(float(a.text.lower() == b.text.lower()), logical=True)
-    return Matrix.scalar(0.0, logical=True)
+    _known_cells(args)
+    a, s = args[0].value, args[1].value
+    if isinstance(a, (Matrix, Char)) and isinstance(s, (Matrix, Char)):  # characters compare by their codes
+        wanted, pool, (rows, cols) = _codes(a), _codes(s), a.shape()
+    elif _texts(a) is not None and _texts(s) is not None:  # a text is one element, a cell array's texts each one
+        wanted, pool, (rows, cols) = _texts(a), _texts(s), a.shape() if isinstance(a, Cell) else (1, 1)
+    else:
+        bad = 1 if isinstance(a, (Matrix, Char)) or _texts(a) is not None else 0
+        raise BuiltinError(f"compares numbers or text, not a {type_name(args[bad].value)}", bad)
+    first: dict = {}
+    for index, x in enumerate(pool):
+        first.setdefault(x, index + 1)
+    found = Matrix(rows, cols, [float(x in first) for x in wanted], logical=True)
+    if nargout > 1:
+        return [found, Matrix(rows, cols, [float(first.get(x, 0)) for x in wanted])]
+    return found
 
 
 @builtin("strrep")
@@ -535,8 +689,11 @@ def _ischar(args: list[Arg], nargout: int) -> Value:
 @builtin("isfield")
 def _isfield(args: list[Arg], nargout: int) -> Value:
     _arity(args, 2, 2)
-    value = args[0].value
-    return Matrix.scalar(float(isinstance(value, Struct) and as_text(args[1], 1) in value.fields), logical=True)
+    value, names = args[0].value, args[1].value
+    fields = value.fields if isinstance(value, Struct) else {}
+    if isinstance(names, Cell):  # isfield(s, {'a', 'b'}): one logical per name (false for what is no text)
+        return _logical_like(names, [isinstance(n, (Char, Str)) and n.text in fields for n in names.items])
+    return Matrix.scalar(float(as_text(args[1], 1) in fields), logical=True)
 
 
 @builtin("cell")
@@ -642,6 +799,42 @@ def _format_one(m: re.Match, value: object) -> str:
     return (spec + conv) % x
 
 
+# -- file names ----------------------------------------------------------------------------
+
+def _like(arg: Arg, text: str) -> Value:
+    """Text of the kind `arg` is: a string for a string, else a char row."""
+    return Str(text) if isinstance(arg.value, Str) else Char(text)
+
+
+@builtin("fileparts")
+def _fileparts(args: list[Arg], nargout: int) -> list[Value]:
+    """MATLAB's fileparts: [folder, name, extension]; the extension starts at the name's last '.', and
+    '/' or '\\' separate folders (files written on Windows use the latter)."""
+    _arity(args, 1, 1)
+    text = as_text(args[0], 0, "a file name")
+    cut = max(text.rfind("/"), text.rfind("\\"))
+    folder, name = (text[:cut] or text[:1], text[cut + 1:]) if cut >= 0 else ("", text)
+    dot = name.rfind(".")
+    name, extension = (name[:dot], name[dot:]) if dot >= 0 else (name, "")
+    return [_like(args[0], part) for part in (folder, name, extension)][:max(nargout, 1)]
+
+
+@builtin("fullfile")
+def _fullfile(args: list[Arg], nargout: int) -> Value:
+    """MATLAB's fullfile: the parts joined by '/', empty parts left out and doubled separators made one;
+    a cell array of names gives a cell array of paths."""
+    _known_cells(args)
+    cells = [arg.value for arg in args if isinstance(arg.value, Cell)]
+    if cells:
+        shape = cells[0]
+        items = [_fullfile([Arg(a.value.items[k], a.where) if isinstance(a.value, Cell) else a for a in args], 1)
+                 for k in range(shape.numel)]
+        return Cell(shape.rows, shape.cols, items)
+    parts = [as_text(arg, i, "a folder or file name") for i, arg in enumerate(args)]
+    joined = re.sub(r"/{2,}", "/", "/".join(part for part in parts if part))
+    return Str(joined) if any(isinstance(arg.value, Str) for arg in args) else Char(joined)
+
+
 # -- cells and lists -------------------------------------------------------------------
 
 def expand(values: list[Value]) -> list[Value]:
@@ -655,14 +848,47 @@ def expand(values: list[Value]) -> list[Value]:
     return out
 
 
+_NETWORK_CLASSES = {"layerGraph": "nnet.cnn.LayerGraph", "dlnetwork": "dlnetwork",
+                    "SeriesNetwork": "SeriesNetwork", "DAGNetwork": "DAGNetwork"}
+_SOLVER_CLASSES = {"sgdm": "SGDM", "adam": "ADAM", "rmsprop": "RMSProp"}
+_CLASS_NAMES = {Char: "char", Str: "string", Cell: "cell", Struct: "struct", FunctionHandle: "function_handle"}
+_SUPERCLASSES = {"double": ("numeric", "float"), "logical": (), "char": (), "string": (), "cell": (), "struct": (),
+                 "function_handle": ()}
+"""The groups `isa` tests besides the class itself: MATLAB's 'numeric', 'float' and 'integer'
+(netspec's numbers are all doubles: none is an integer class)."""
+
+
+def matlab_class(value: Value) -> str:
+    """What MATLAB's class(value) says: a layer array of one kind of layer is that layer's class, a
+    mixed one `nnet.cnn.layer.Layer`; a network by the function that made it."""
+    if isinstance(value, Matrix):
+        return "logical" if value.logical else "double"
+    if isinstance(value, LayerArray):
+        kinds = {layer.matlab_class for layer in value.layers}
+        return kinds.pop() if len(kinds) == 1 else "nnet.cnn.layer.Layer"
+    if isinstance(value, Graph):
+        return _NETWORK_CLASSES.get(value.kind, "nnet.cnn.LayerGraph")
+    if isinstance(value, OptionsValue):
+        return f"nnet.cnn.TrainingOptions{_SOLVER_CLASSES[value.options.solver]}"
+    return _CLASS_NAMES.get(type(value), type_name(value))
+
+
 @builtin("class")
 def _class(args: list[Arg], nargout: int) -> Value:
     _arity(args, 1, 1)
-    value = args[0].value
-    names = {Matrix: "double", Char: "char", Str: "string", Cell: "cell", Struct: "struct",
-             Graph: "nnet.cnn.LayerGraph", Opaque: "opaque"}
-    if isinstance(value, Matrix) and value.logical:
-        return Char("logical")
-    if isinstance(value, LayerArray):
-        return Char("nnet.cnn.layer.Layer")
-    return Char(names.get(type(value), type_name(value)))
+    return Char(matlab_class(args[0].value))
+
+
+@builtin("isa")
+def _isa(args: list[Arg], nargout: int) -> Value:
+    """MATLAB's isa(x, className): x's class, or a class or group it belongs to (every layer is an
+    `nnet.cnn.layer.Layer`, every training options object an `nnet.cnn.TrainingOptions`)."""
+    _arity(args, 2, 2)
+    name = as_text(args[1], 1, "a class name")
+    own = matlab_class(args[0].value)
+    groups = _SUPERCLASSES.get(own, ())
+    if own.startswith("nnet.cnn.layer.") or isinstance(args[0].value, LayerArray):
+        groups = ("nnet.cnn.layer.Layer",)
+    elif own.startswith("nnet.cnn.TrainingOptions"):
+        groups = ("nnet.cnn.TrainingOptions",)
+    return Matrix.scalar(float(name == own or name in groups), logical=True)

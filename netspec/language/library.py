@@ -18,8 +18,9 @@ from ..ir import CONSTRUCTORS, Convolution2dLayer, FullyConnectedLayer, Layer, T
 from ..ir.base import Lower
 from ..ir.learnable import Learnable, format_size
 from . import graphs
-from .builtins import Arg, BuiltinError, as_text
-from .values import Cell, Char, Graph, LayerArray, Matrix, Opaque, OptionsValue, Str, SymbolicSize, Value, type_name
+from .builtins import Arg, BuiltinError, Unmodelled, as_text
+from .values import (Cell, Char, Container, FunctionHandle, Graph, LayerArray, Matrix, Opaque, OptionsValue, Str,
+                     SymbolicSize, Value, size_of, type_name)
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -518,6 +519,138 @@ def _replace_layer(ctx, args, nargout, span):
     graph = _graph_arg(args, 0)
     return graphs.replace_layer(graph, as_text(args[1], 1, "a layer name"),
                                 _layers_arg(args, 2, "replaceLayer"), args[1].span)
+
+
+# -- functions of the file and of function handles ------------------------------------------
+
+def _file_of(ctx: "Interpreter") -> Path | None:
+    """The file running, as it was given (None for text that is no file)."""
+    return None if ctx.file.startswith("<") else Path(ctx.file)
+
+
+@library("mfilename")
+def _mfilename(ctx, args, nargout, span):
+    """MATLAB's mfilename: the running file's name without its extension; 'fullpath' gives it with its
+    folder (as netspec was given it); '' for text that is no file."""
+    option = as_text(args[0], 0, "'fullpath' or 'class'").lower() if args else ""
+    if option not in ("", "fullpath", "class"):
+        raise BuiltinError(f"the option must be 'fullpath' or 'class', not '{option}'", 0)
+    file = _file_of(ctx)
+    if file is None or option == "class":
+        return Char("")
+    return Char(file.with_suffix("").as_posix() if option == "fullpath" else file.stem)
+
+
+@library("pwd")
+def _pwd(ctx, args, nargout, span):
+    """The current folder, taken to be the folder of the file run (as netspec was given it): MATLAB
+    runs a script from its own folder when it is opened there."""
+    file = _file_of(ctx)
+    return Char(file.parent.as_posix()) if file is not None else Opaque("pwd", span)
+
+
+_APPLY_OPTIONS = ("uniformoutput", "errorhandler")
+
+
+def _uniform_option(args: list[Arg]) -> tuple[list[Arg], bool]:
+    """The arguments before the options, and 'UniformOutput' (true by default); 'ErrorHandler' is
+    accepted and unused: a function that fails stops the file."""
+    start = next((i for i, arg in enumerate(args) if i >= 2 and isinstance(arg.value, (Char, Str))
+                  and option_key(arg.value.text) in _APPLY_OPTIONS), len(args))
+    uniform = True
+    for index in range(start, len(args), 2):
+        name = args[index].value
+        if not isinstance(name, (Char, Str)) or option_key(name.text) not in _APPLY_OPTIONS:
+            raise BuiltinError("the options are 'UniformOutput' and 'ErrorHandler'", index)
+        if index + 1 == len(args):
+            raise BuiltinError(f"option '{name.text}' has no value", index)
+        flag = args[index + 1].value
+        if option_key(name.text) == "uniformoutput":
+            if not isinstance(flag, Matrix) or not flag.is_scalar():
+                raise BuiltinError("'UniformOutput' must be true or false", index + 1)
+            uniform = bool(flag.data[0])
+    return args[:start], uniform
+
+
+def _elements(value: Value) -> list[Value]:
+    """What arrayfun passes to its function: each element of an array as a 1x1 array of its kind."""
+    if not isinstance(value, Container):
+        return [value]
+    return [value.selection(1, 1, [element]) for element in value.elements()]
+
+
+def _uniform(results: list[Value], rows: int, cols: int, output: int) -> Value:
+    """'UniformOutput', true: the results, each a number, logical or character, as one array."""
+    for index, value in enumerate(results):
+        if not (isinstance(value, (Matrix, Char)) and value.numel == 1):
+            raise BuiltinError(f"the function returned a {type_name(value)} for element {index + 1} (output "
+                               f"{output + 1}), not a single number, logical or character",
+                               hint="pass 'UniformOutput', false to collect the results in a cell array")
+    if results and all(isinstance(value, Char) for value in results):
+        if rows != 1:
+            raise Unmodelled("netspec has no char matrices: a column of characters")
+        return Char("".join(value.text for value in results))
+    data = [value.data[0] if isinstance(value, Matrix) else float(ord(value.text)) for value in results]
+    logical = bool(results) and all(isinstance(value, Matrix) and value.logical for value in results)
+    return Matrix(rows, cols, data, logical)
+
+
+def _apply(ctx: "Interpreter", args: list[Arg], nargout: int,
+           elements: Callable[[Value], list[Value]]) -> Value | list[Value]:
+    """arrayfun and cellfun: the function applied to the elements of the arrays at each position."""
+    args, uniform = _uniform_option(args)
+    if len(args) < 2:
+        raise BuiltinError(f"needs a function and an array, got {len(args)} argument(s)")
+    handle = args[0].value
+    if isinstance(handle, (Char, Str)):  # cellfun('isempty', C): the function by its name
+        handle = FunctionHandle(name=handle.text)
+    if not isinstance(handle, FunctionHandle):
+        raise BuiltinError(f"expected a function handle, got a {type_name(handle)}", 0)
+    unknown = _opaque_argument(args[1:])
+    if unknown is not None:
+        return [unknown] * nargout if nargout > 1 else unknown
+    arrays = [elements(arg.value) for arg in args[1:]]
+    rows, cols = size_of(args[1].value)
+    for index, (array, arg) in enumerate(zip(arrays[1:], args[2:]), start=2):
+        if size_of(arg.value) != (rows, cols):
+            raise BuiltinError(f"all arrays must have the same size: argument 2 is {rows}x{cols}, argument "
+                               f"{index + 1} is {'x'.join(map(str, size_of(arg.value)))}", index)
+    outputs = max(nargout, 1)
+    results: list[list[Value]] = [[] for _ in range(outputs)]
+    for position in range(len(arrays[0])):
+        values = ctx.call_handle(handle, [Arg(array[position], arg.where) for array, arg in zip(arrays, args[1:])],
+                                 outputs)
+        if len(values) < outputs:
+            raise BuiltinError(f"the function gives {len(values)} output(s) for element {position + 1}, "
+                               f"{outputs} wanted")
+        for output in range(outputs):
+            results[output].append(values[output])
+    unknown = next((value for column in results for value in column if isinstance(value, Opaque)), None)
+    if unknown is not None:
+        return [unknown] * nargout if nargout > 1 else unknown
+    gathered = [_uniform(column, rows, cols, output) if uniform else Cell(rows, cols, column)
+                for output, column in enumerate(results)]
+    return gathered if nargout > 1 else gathered[0]
+
+
+@library("arrayfun")
+def _arrayfun(ctx, args, nargout, span):
+    """MATLAB's arrayfun(func, A1, ..., An): func of the elements at each position (a layer array's
+    elements are its layers); 'UniformOutput', false collects the results in a cell array."""
+    return _apply(ctx, args, nargout, _elements)
+
+
+def _cell_items(value: Value) -> list[Value]:
+    if not isinstance(value, Cell):
+        raise BuiltinError(f"works on cell arrays, not on a {type_name(value)}",
+                           hint="use arrayfun for other arrays")
+    return list(value.items)
+
+
+@library("cellfun")
+def _cellfun(ctx, args, nargout, span):
+    """MATLAB's cellfun(func, C1, ..., Cn): func of the cells' contents at each position."""
+    return _apply(ctx, args, nargout, _cell_items)
 
 
 # -- pretrained architectures (without weights) --------------------------------------------

@@ -297,7 +297,7 @@ def test_an_unknown_value_the_network_needs_still_stops_it(tmp_path):
 def test_an_unknown_index_into_layers_names_the_index(tmp_path):
     path = write(tmp_path, "main.m", """\
         layers = [imageInputLayer([8 8 1]); fullyConnectedLayer(4); reluLayer];
-        idx = find(arrayfun(@(l) isa(l, 'nnet.cnn.layer.FullyConnectedLayer'), layers));
+        idx = indexOfLayer(layers, 'fc');
         layers(idx) = fullyConnectedLayer(2);
         """)
     diagnostic = error_of(fail(path))

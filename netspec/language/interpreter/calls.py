@@ -28,7 +28,7 @@ __all__ = ["Calls"]
 
 _LIBRARY_BY_LOWER_CASE = {name.lower(): name for name in LIBRARY}
 
-_DERIVING = frozenset("size numel length height width ndims isempty class".split())
+_DERIVING = frozenset("size numel length height width ndims isempty isscalar isvector class isa".split())
 """Builtins whose result from unknown data is not that data: binding its variable to a number
 would not give the result (`numel(YTrain)`), so the result names no variable. (Layers with an
 unknown part keep naming it: binding it gives their size too.)"""
@@ -368,7 +368,9 @@ class Calls(State):
             self.depth -= 1
 
     def call_handle(self, handle: FunctionHandle, args: list[Arg], nargout: int = 1) -> list[Value]:
-        """A function handle called by a library function (blockedNetwork calls its block function)."""
+        """A function handle called by a library function (blockedNetwork calls its block function,
+        arrayfun its function once per element): each call is a step."""
+        self._tick(self.running)
         result = self._call_handle(handle, args, nargout, self.running, Scope({}))
         return result if isinstance(result, list) else [result]
 
