@@ -71,7 +71,7 @@ HEADER = re.compile(r"^(error|warning|note)\[(\w+)\]: (.*)$")
 LOCATION = re.compile(r"^\s*--> (.+):(\d+):(\d+)$")
 HELP = re.compile(r"^\s*= help: (.*)$")
 SOURCE_LINE = re.compile(r"^\s*\d+ \| (.*)$")
-SUGGESTED_SET = re.compile(r"--set ([A-Za-z_]\w*)=VALUE")
+SUGGESTED_SET = re.compile(r"--set (?!NAME=)([A-Za-z_]\w*)=VALUE")  # not the placeholder of a generic hint
 OK_LINE = re.compile(r": ok \((\d+) layers?")
 
 CODE_ONLY = re.compile(r"%.*$", re.M)

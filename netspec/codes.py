@@ -1216,6 +1216,21 @@ layers = [imageInputLayer([28 28 1])
     reluLayer];
 """,
     ),
+    "W204": Code(
+        "normalization statistic not known: computed from the data",
+        "An input layer's 'Mean', 'StandardDeviation', 'Min' or 'Max' is given, but netspec cannot compute "
+        "it (it was loaded from a file or computed from data). MATLAB computes these statistics from the "
+        "training data when they are not given; netspec leaves the option unset, so `netspec train` does "
+        "that, and analysis is unaffected.",
+        "Write the numbers, or bind the variable that holds them with `--set NAME=VALUE`.",
+        severity=WARNING,
+        example="""\
+stats = load('statistics.mat');
+layers = [imageInputLayer([28 28 1], 'Mean', stats.mu)
+    convolution2dLayer(3, 8)
+    reluLayer];
+""",
+    ),
     "W301": Code(
         "no validation images",
         "`--split` is meant to hold out a share of each class for validation, but no class has an image to "

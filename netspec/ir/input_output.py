@@ -31,6 +31,8 @@ def _image_size(value):
 class _NormalizedInput(InputLayer):
     """MATLAB's input normalization options, shared by every input layer."""
 
+    data_statistics = ("mean", "standard_deviation", "min", "max")
+
     normalization: Normalization = "none"
     normalization_dimension: Annotated[Literal["auto", "channel", "element", "all"], Lower] = "auto"
     mean: Statistic = None

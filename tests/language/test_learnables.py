@@ -130,3 +130,17 @@ def test_a_layer_taken_out_changed_and_replaced_keeps_its_weights():
         lgraph = replaceLayer(lgraph, 'c', layer);
     """).network
     assert network.layers[1].weights.values == [2.0, 3.0] and network.layers[1].weights.size == (1, 1, 1, 2)
+
+
+def test_a_normalization_statistic_from_data_is_left_for_training_to_compute():
+    """MATLAB computes an input layer's Mean from the training data when it is not given; one netspec
+    cannot compute (loaded from a file) is left unset with W204, and the layer stays known."""
+    result = run("""
+        stats = load('statistics.mat');
+        layers = [imageInputLayer([8 8 1], 'Mean', stats.mu, 'StandardDeviation', 2)
+            convolution2dLayer(3, 4)];
+    """)
+    first = result.network.layers[0]
+    assert first.mean is None and first.standard_deviation == 2
+    notes = [d for d in result.diagnostics if d.code == "W204"]
+    assert len(notes) == 1 and notes[0].span.line == 3 and "Mean of imageInputLayer" in notes[0].message
