@@ -253,3 +253,26 @@ def test_text_tests_documented_examples():
     assert py(values["a"]) == [False, True, True] and py(values["b"]) is True and py(values["c"]) is True
     assert py(values["d"]) == [True, False] and py(values["e"]) == [True, False] and py(values["f"]) is True
     assert py(values["g"]) is False and py(values["h"]) == ["fc", "conv"] and py(values["i"]) is True
+
+
+# -- cat, horzcat, vertcat ------------------------------------------------------------------------
+
+def test_cat_is_the_brackets_along_its_dimension():
+    """MATLAB's doc: A = [1 2; 3 4]; B = [4 5; 6 7]; C1 = cat(1,A,B) is 4x2, C2 = cat(2,A,B) 2x4."""
+    setup = "A = [1 2; 3 4]; B = [4 5; 6 7];\n"
+    assert v(setup + "x = cat(1, A, B);") == [[1, 2], [3, 4], [4, 5], [6, 7]]
+    assert v(setup + "x = cat(2, A, B);") == [[1, 2, 4, 5], [3, 4, 6, 7]]
+    assert v(setup + "x = horzcat(A, B);") == v(setup + "x = [A B];")
+    assert v(setup + "x = vertcat(A, B);") == v(setup + "x = [A; B];")
+
+
+def test_vertcat_of_layers_is_a_layer_array():
+    names = [layer.matlab for layer in variables("x = vertcat(convolution2dLayer(3, 8), reluLayer);")["x"].layers]
+    assert names == ["convolution2dLayer", "reluLayer"]
+
+
+def test_cat_along_a_third_dimension_is_unknown_and_a_bad_dimension_is_located():
+    """cat(3, A, B) is 2x2x2 in MATLAB: more dimensions than netspec holds, so unknown, not an error."""
+    assert isinstance(variables("x = cat(3, [1 2; 3 4], [4 5; 6 7]);")["x"], Opaque)
+    diagnostic = error_of("x = cat(0, 1);")
+    assert diagnostic.code == "E205" and (diagnostic.span.line, diagnostic.span.column) == (1, 9)

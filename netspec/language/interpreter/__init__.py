@@ -49,3 +49,4 @@ def _handlers(prefix: str) -> dict:
 
 Interpreter._STATEMENTS = _handlers("_stmt_")
 Interpreter._EXPRESSIONS = _handlers("_e_")
+Interpreter._SCOPED = _handlers("_scoped_")

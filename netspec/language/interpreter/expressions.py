@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, replace
 
 from ...diagnostics import Span, error
-from ..builtins import expand, is_character_code
+from ..builtins import Arg, expand, is_character_code
 from ..operators import OperatorError, OperatorLimit, binary, order_chain, truth, unary
 from ..spans import node_span
 from ..tree import Token, Tree
@@ -288,6 +288,33 @@ class Expressions(State):
     def _e_cell_array(self, node: Tree, scope: Scope) -> Value:
         grid = [expand([self._eval(e, scope) for e in row.children]) for row in node.children]
         return self._cell_grid([r for r in grid if r], node)
+
+    def _scoped_horzcat(self, args: list[Arg], nargout: int, node: Tree, scope: Scope) -> Value:
+        """`horzcat(a, b, ...)` is `[a b ...]`."""
+        return self._concatenate([[arg.value for arg in args]], node)
+
+    def _scoped_vertcat(self, args: list[Arg], nargout: int, node: Tree, scope: Scope) -> Value:
+        """`vertcat(a, b, ...)` is `[a; b; ...]`."""
+        return self._concatenate([[arg.value] for arg in args], node)
+
+    def _scoped_cat(self, args: list[Arg], nargout: int, node: Tree, scope: Scope) -> Value:
+        """`cat(1, ...)` is vertcat, `cat(2, ...)` horzcat; along a third or later dimension the
+        result has more than two dimensions, which netspec does not hold: it is unknown."""
+        if not args:
+            raise error("E201", "cat needs the dimension first", node_span(node, self.file))
+        if isinstance(args[0].value, Opaque):
+            return args[0].value
+        first = args[0].value
+        whole = isinstance(first, Matrix) and first.is_scalar() and float(first.data[0]).is_integer()
+        dim = int(first.data[0]) if whole else 0
+        if dim < 1:
+            raise error("E205", "cat's first argument is the dimension, a positive whole number",
+                        args[0].span or node_span(node, self.file))
+        if dim > 2:
+            return Opaque("cat", node_span(node, self.file), reason=f"an array joined along dimension {dim}")
+        rest = args[1:]
+        return self._scoped_vertcat(rest, nargout, node, scope) if dim == 1 else \
+            self._scoped_horzcat(rest, nargout, node, scope)
 
     def _concatenate(self, rows: list[list[Value]], node: Tree) -> Value:
         """MATLAB's [a b; c d]: numbers into a matrix, text joined, layer arrays spliced."""

@@ -189,6 +189,3 @@ class Paths(State):
         except (OSError, RuntimeError):
             return None
 
-
-Paths._SCOPED = {name[len("_scoped_"):]: method for name, method in vars(Paths).items()
-                 if name.startswith("_scoped_")}
