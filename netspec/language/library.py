@@ -299,25 +299,32 @@ def _opaque_argument(args: list[Arg]) -> Opaque | None:
     return None
 
 
-def construct_layer(ctx: "Interpreter", cls: type[Layer], args: list[Arg], call_span: Span | None) -> Value:
-    bound = _bind(ctx, cls, cls.matlab, args, cls.positional, cls.required, cls.ignored_options, call_span)
-    given = {field: bound.pop(field) for field in cls.learnable_options if field in bound}
+def _unknown_statistics(ctx: "Interpreter", cls: type[Layer], bound: dict[str, Arg]) -> list[Arg]:
+    """Takes out of `bound` the data statistics (an input layer's 'Mean'...) netspec cannot compute,
+    with a note: MATLAB computes them from the training data when they are not given."""
+    taken = []
     for field in cls.data_statistics:
         if field in bound and isinstance(bound[field].value, Opaque):
             statistic = bound.pop(field)
-            given[field] = statistic  # not an unknown that makes the layer unknown
+            taken.append(statistic)
             ctx.warn("W204", f"{cls.matlab_option(field)} of {cls.matlab} comes from "
                      f"`{statistic.value.variable or statistic.value.origin}`, which netspec does not compute: "
                      "it is left unset, so `netspec train` computes it from the training data", statistic.span,
                      hint="write the numbers, or bind the variable with --set")
-    unknown = _opaque_argument([arg for arg in args if not any(arg is g for g in given.values())])
+    return taken
+
+
+def construct_layer(ctx: "Interpreter", cls: type[Layer], args: list[Arg], call_span: Span | None) -> Value:
+    bound = _bind(ctx, cls, cls.matlab, args, cls.positional, cls.required, cls.ignored_options, call_span)
+    given = {field: bound.pop(field) for field in cls.learnable_options if field in bound}
+    left_to_training = _unknown_statistics(ctx, cls, bound)
+    unknown = _opaque_argument([arg for arg in args if not any(arg is g for g in [*given.values(), *left_to_training])])
     if unknown is not None:  # learnables may be unknown: their layer is not
         return replace(unknown, structural=True)
     ctx.count_layers(1, call_span)
     extra: dict[str, Any] = {"span": call_span}
     for field, arg in given.items():
-        if field not in cls.data_statistics:
-            extra[field] = learnable_value(ctx, cls, field, arg.value, arg.span)
+        extra[field] = learnable_value(ctx, cls, field, arg.value, arg.span)
     layer = _validate(cls, cls.matlab, bound, extra, call_span)
     symbols = {item for arg in args if isinstance(arg.value, SymbolicSize) for item in arg.value.items
                if isinstance(item, str)}
