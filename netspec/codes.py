@@ -1896,12 +1896,12 @@ layers = [featureInputLayer(4)
         needs="a damaged model.onnx",
     ),
     "P003": Code(
-        "ONNX model does not take images",
-        "`netspec predict` feeds images: the model's input must be a batch of images of fixed size "
-        "(N×C×H×W).",
-        "Predict with a model exported from an image network.",
+        "ONNX model takes neither images nor sequences",
+        "`netspec predict` feeds images or sequences: the model's input must be a batch of images of fixed "
+        "size (N×C×H×W) or of sequences (N×C×T).",
+        "Predict with a model exported from an image or a sequence network.",
         command="netspec predict model.onnx digit.png",
-        needs="an ONNX model whose input is not an image batch",
+        needs="an ONNX model whose input is neither an image nor a sequence batch",
     ),
     "P004": Code(
         "ONNX class names do not fit",
@@ -1910,6 +1910,16 @@ layers = [featureInputLayer(4)
         "Export the model again: `netspec export SPEC --weights RUN -o MODEL.onnx`.",
         command="netspec predict model.onnx digit.png",
         needs="an ONNX model whose metadata was changed after export",
+    ),
+    "P005": Code(
+        "sequences the ONNX model cannot take",
+        "The model was exported from a sequence network and takes sequences: CSV files (T rows × C columns, "
+        "one sequence each) or time-series archive .ts files. A file given is neither, or a sequence's "
+        "length differs from the fixed length the model was exported at (`--sequence-length`).",
+        "Give sequence files; to predict sequences of any length, export the spec without a fixed sequence "
+        "length.",
+        command="netspec predict model.onnx digit.png",
+        needs="an ONNX model exported from a sequence network",
     ),
     # -- V: visualize --------------------------------------------------------------------------------
     "V001": Code(

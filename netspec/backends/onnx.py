@@ -22,16 +22,79 @@ import onnx
 import torch
 
 from .. import __version__
+from ..analysis.context import Context
+from ..analysis.limits import check_buildable
 from ..ir import IMAGE, SEQUENCE, Network
+from ..ir.shape import Shape, is_known
 from ..text import printable
 from . import MIN_OPSET
-from .torch import GraphModule, MaxPoolIndices, module_name, to_torch
+from .torch import GraphModule, MaxPoolIndices, module_name, output_key, to_torch
 
 __all__ = ["to_onnx", "MIN_OPSET"]
 
 
-def _example_input(model: GraphModule, batch: int) -> tuple[torch.Tensor, ...]:
-    return tuple(torch.zeros(batch, *size) for size in model.input_sizes)
+EXAMPLE_LENGTHS = (16, 64, 256, 1024)
+"""Lengths to trace a sequence network at when its length is symbolic: the first at which every
+layer's output has a time step (a valid or strided convolution shortens sequences). Not 1, which
+the tracer could take for a size-1 axis to drop."""
+
+
+def _analyzed(context: Context, key: str) -> Shape:
+    """The analysis's shape of the value the lowered module keeps under `key` (`output_key`)."""
+    return next(shape for name in context.order for port, shape in zip(context.layers[name].output_names,
+                                                                        context.shapes[name] or [])
+                if output_key(context.layers[name], port) == key)
+
+
+def _example_length(context: Context) -> dict[Any, int]:
+    """A value for each symbol in the analyzed shapes (the symbolic time `T`) at which every
+    layer's output is at least one step long."""
+    symbols = {s for shapes in context.shapes.values() for shape in shapes or [] for d in shape.dims
+               if not is_known(d) for s in d.free_symbols}
+    for length in EXAMPLE_LENGTHS:
+        values = {s: length for s in symbols}
+        if all(int(d.subs(values)) >= 1 for shapes in context.shapes.values() for shape in shapes or []
+               for d in shape.dims if not is_known(d)):
+            return values
+    return {s: EXAMPLE_LENGTHS[-1] for s in symbols}
+
+
+def _example_input(context: Context, model: GraphModule, batch: int) -> tuple[torch.Tensor, ...]:
+    values = _example_length(context)
+    shapes = [_analyzed(context, name) for name in model.input_names]
+    return tuple(torch.zeros(batch, *shape.kind.torch_order(tuple(int(d if is_known(d) else d.subs(values))
+                                                                   for d in shape.dims))) for shape in shapes)
+
+
+def _dynamic_axes(context: Context, model: GraphModule, batch: str | int) -> dict[str, dict[int, str]]:
+    """The axes of each graph input and output that the model leaves open: the batch (unless
+    fixed) and a sequence's time where the analysis left it symbolic, named as the analysis
+    writes it ('T', or 'floor(T/2)' after a strided layer)."""
+    axes: dict[str, dict[int, str]] = {}
+    for key in [*model.input_names, *model.output_names]:
+        shape = _analyzed(context, key)
+        named = {0: "batch"} if batch == "dynamic" else {}
+        if shape.kind.time and not is_known(shape.dims[0]):
+            named[shape.kind.torch_axis(0)] = str(shape.dims[0])
+        if named:
+            axes[key] = named
+    return axes
+
+
+def _drop_zero_initial_states(proto: onnx.ModelProto) -> None:
+    """LSTM and GRU nodes start from zeros when given no initial state; PyTorch's export passes
+    zeros it builds from the input's shape, which only clutters the graph."""
+    graph = proto.graph
+    producers = {output: node for node in graph.node for output in node.output}
+    for node in graph.node:
+        if node.op_type not in ("LSTM", "GRU", "RNN"):
+            continue
+        for index in (5, 6):  # initial_h, initial_c
+            producer = producers.get(node.input[index]) if index < len(node.input) else None
+            if producer is not None and producer.op_type == "ConstantOfShape" and not any(
+                    onnx.numpy_helper.to_array(a.t).any() for a in producer.attribute if a.name == "value"):
+                node.input[index] = ""
+    _drop_dead_nodes(graph)
 
 
 def _fold_padding(proto: onnx.ModelProto, model: GraphModule) -> None:
@@ -166,10 +229,11 @@ def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, c
     if state is not None:
         model.load_state_dict(state)
     model.eval()
-    example = _example_input(model, 1 if batch == "dynamic" else int(batch))
+    context = check_buildable(network)
+    example = _example_input(context, model, 1 if batch == "dynamic" else int(batch))
     inputs = list(model.input_names)
     outputs = list(model.output_names)
-    axes = {name: {0: "batch"} for name in inputs + outputs} if batch == "dynamic" else None
+    axes = _dynamic_axes(context, model, batch) or None
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -179,6 +243,7 @@ def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, c
     proto = onnx.load_from_string(buffer.getvalue())
     _fold_padding(proto, model)
     _static_pads(proto, model)
+    _drop_zero_initial_states(proto)
     _rename_by_layer(proto, {module_name(layer.name): layer.name for layer in network.layers})
     _name_identities(proto, network, model)
     proto.producer_name = "netspec"

@@ -1,4 +1,7 @@
-"""`netspec predict model.onnx IMAGE...` with onnxruntime: no torch on this path."""
+"""`netspec predict model.onnx FILE...` with onnxruntime: no torch on this path.
+
+The model's input says what it reads: a batch of images (N×C×H×W), or of sequences (N×C×T)
+from CSV files (one sequence each) and time-series archive `.ts` files (one a line)."""
 
 from __future__ import annotations
 
@@ -16,11 +19,10 @@ CLASSES_KEY = "netspec.classes"
 REEXPORT = "export the model again: `netspec export SPEC --weights RUN -o MODEL.onnx`"
 
 
-def predict_onnx(model: Path, images: list[Path]) -> list[dict[str, Any]]:
+def predict_onnx(model: Path, files: list[Path]) -> list[dict[str, Any]]:
+    """One row per image or sequence (per time step, for a network that classifies each step)."""
     import onnx
     import onnxruntime
-
-    from ..images import read_image
 
     if not model.is_file():
         raise error("P001", f"no such model: {model}")
@@ -31,12 +33,10 @@ def predict_onnx(model: Path, images: list[Path]) -> list[dict[str, Any]]:
         raise error("P002", f"{model} is not a loadable ONNX model: {exc}") from None
     classes = _classes(model, {entry.key: entry.value for entry in proto.metadata_props})
     feed = session.get_inputs()[0]
-    dims = feed.shape
-    if len(dims) != 4 or not all(isinstance(d, int) for d in dims[1:]):
-        raise error("P003", f"{model} does not take images (its input is {dims})")
-    channels, height, width = dims[1:]
-    batch = np.stack([read_image(path, (height, width, channels)) for path in images])
-    scores = session.run(None, {feed.name: batch.astype(np.float32)})[0].reshape(len(images), -1)
+    if len(feed.shape) == 3:
+        names, scores = _score_sequences(model, session, files)
+    else:
+        names, scores = _score_images(model, session, files)
     if classes is not None and len(classes) != scores.shape[1]:
         raise error("P004", f"{model}: the '{CLASSES_KEY}' metadata names {len(classes)} "
                             f"class{'es' if len(classes) != 1 else ''}, but the model scores {scores.shape[1]}",
@@ -45,11 +45,64 @@ def predict_onnx(model: Path, images: list[Path]) -> list[dict[str, Any]]:
         exponent = np.exp(scores - scores.max(axis=1, keepdims=True))
         scores = exponent / exponent.sum(axis=1, keepdims=True)
     results = []
-    for path, row in zip(images, scores):
+    for name, row in zip(names, scores):
         index = int(row.argmax())
-        name = classes[index] if classes else str(index)
-        results.append({"image": str(path), "class": name, "probability": float(row[index])})
+        results.append({"image": name, "class": classes[index] if classes else str(index),
+                        "probability": float(row[index])})
     return results
+
+
+def _score_images(model: Path, session, images: list[Path]) -> tuple[list[str], np.ndarray]:
+    """The images' names and scores, (images, classes), in one batch."""
+    from ..images import read_image
+
+    feed = session.get_inputs()[0]
+    dims = feed.shape
+    if len(dims) != 4 or not all(isinstance(d, int) for d in dims[1:]):
+        raise error("P003", f"{model} takes neither images nor sequences (its input is {dims})")
+    channels, height, width = dims[1:]
+    batch = np.stack([read_image(path, (height, width, channels)) for path in images])
+    scores = session.run(None, {feed.name: batch.astype(np.float32)})[0].reshape(len(images), -1)
+    return [str(path) for path in images], scores
+
+
+def _score_sequences(model: Path, session, files: list[Path]) -> tuple[list[str], np.ndarray]:
+    """The sequences' names and scores, (rows, classes): each sequence runs alone, at its own
+    length (so no padding changes what a recurrent layer sees); a network that classifies every
+    time step gives a row per step, named `origin@step` (from 1, as MATLAB counts)."""
+    from ..datasets.sequences import SequenceDataset, check_sequences, is_sequence_file, read_sequence_csv, read_ts
+
+    feed = session.get_inputs()[0]
+    channels, length = feed.shape[1:]
+    sequences, origins = [], []
+    for path in files:
+        if is_sequence_file(path):
+            dataset = read_ts(path)
+            sequences += dataset.sequences
+            origins += dataset.origins
+        elif path.suffix.lower() == ".csv":
+            sequences.append(read_sequence_csv(path))
+            origins.append(str(path))
+        else:
+            raise error("P005", f"{model} takes sequences (a CSV file of one, or a .ts file); {path} is neither",
+                        hint="give CSV files of T rows × C columns, or a .ts file")
+    check_sequences(SequenceDataset(sequences, np.zeros(len(sequences), dtype=np.int64), [], origins), channels, 1,
+                    what="the model takes")
+    names: list[str] = []
+    scores: list[np.ndarray] = []
+    for sequence, origin in zip(sequences, origins):
+        if isinstance(length, int) and len(sequence) != length:
+            raise error("P005", f"{model} takes sequences of exactly {length} time steps (it was exported at a "
+                                f"fixed length); {origin} has {len(sequence)}",
+                        hint="export the spec without a fixed sequence length, or give sequences of that length")
+        output = session.run(None, {feed.name: sequence.T[None].astype(np.float32)})[0][0]
+        if output.ndim == 2:  # (classes, T): a class per time step
+            names += [f"{origin}@{step}" for step in range(1, output.shape[1] + 1)]
+            scores.append(output.T)
+        else:
+            names.append(origin)
+            scores.append(output.reshape(1, -1))
+    return names, np.concatenate(scores)
 
 
 def _classes(model: Path, metadata: dict[str, str]) -> list[str] | None:

@@ -194,11 +194,12 @@ PredictFormat = format_option(*PREDICT_FORMATS)
 
 def predict(
     model: Annotated[Path, typer.Argument(metavar="MODEL", help="Run folder, checkpoint (.pt) or ONNX model (.onnx).")],
-    images: Annotated[list[Path], typer.Argument(metavar="IMAGE", help="Image files.")],
+    images: Annotated[list[Path], typer.Argument(metavar="FILE", help="Image files; for a sequence network, CSV "
+                                                                      "files (one sequence each) or .ts files.")],
     format: PredictFormat = "text",
     as_json: JsonOption = False,
 ) -> None:
-    """Class and probability for each image."""
+    """Class and probability for each image or sequence."""
     from ..text import printable
 
     output = Output.of(format, PREDICT_FORMATS, as_json=as_json)
