@@ -16,7 +16,7 @@ import math
 from torch import nn
 
 from .. import __version__
-from ..ir import Network
+from ..ir import SEQUENCE, Network
 from ..text import printable
 from . import torch as lowering
 from .torch import module_name, to_torch
@@ -105,6 +105,14 @@ def _variables(model: lowering.GraphModule) -> dict[str, str]:
     return variables
 
 
+def _layout(model: lowering.GraphModule) -> str:
+    """What the module takes, in its docstring: images (N, C, H, W) as MATLAB feeds them, or
+    sequences (N, C, T) of any length T."""
+    if all(len(size) == SEQUENCE.rank for size in model.input_sizes):
+        return "Layout: sequences are (N, C, T), C channels at each of T time steps; the first"
+    return "Layout: images are (N, C, H, W) with pixel values 0-255, as MATLAB feeds them; the first"
+
+
 def to_source(network: Network, classes: list[str] | None = None) -> str:
     """The module's source. Spec text reaches it only as literals (`_literal`, `repr`), escaped
     docstring text or `module_name` keys, so no layer name, class or path can become code."""
@@ -113,7 +121,7 @@ def to_source(network: Network, classes: list[str] | None = None) -> str:
         f'"""{_docstring_text(network.source or network.name)}, as a standalone PyTorch module '
         f'(netspec {__version__}).',
         "",
-        "Layout: images are (N, C, H, W) with pixel values 0-255, as MATLAB feeds them; the first",
+        _layout(model),
         "layer applies the spec's input normalization. Load trained weights with",
         "    model.load_state_dict(torch.load('model.pt', weights_only=True))",
         '"""',
