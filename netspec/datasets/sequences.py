@@ -22,7 +22,7 @@ import numpy as np
 from ..diagnostics import Span, error
 
 __all__ = ["SequenceDataset", "read_ts", "read_sequence_csv", "read_csv_folder", "japanese_vowels",
-           "load_sequences", "test_file_beside", "pad_batch", "split_windows", "is_sequence_file",
+           "load_sequences", "test_file_beside", "pad_batch", "pad_to", "split_windows", "is_sequence_file",
            "check_sequences", "BUILTIN"]
 
 BUILTIN = "builtin"
@@ -301,7 +301,12 @@ def pad_batch(sequences: list[np.ndarray], length: str | int = "longest", direct
     caller then splits it: split_windows). 'right' pads or truncates at the end, 'left' at the start
     (so that the sequences end at the same time step)."""
     lengths = [len(s) for s in sequences]
-    steps = min(lengths) if length == "shortest" else max(lengths)
+    return pad_to(sequences, min(lengths) if length == "shortest" else max(lengths), direction, value)
+
+
+def pad_to(sequences: list[np.ndarray], steps: int, direction: str = "right", value: float = 0.0) -> np.ndarray:
+    """(N, C, steps) float32: each sequence padded with `value` or truncated to `steps` time steps,
+    at the end ('right') or at the start ('left')."""
     channels = sequences[0].shape[1]
     batch = np.full((len(sequences), channels, steps), value, dtype=np.float32)
     for i, sequence in enumerate(sequences):
