@@ -1692,8 +1692,9 @@ layers = [imageInputLayer([28 28 2])
     ),
     "D006": Code(
         "no such data folder",
-        "`--data` names a folder (or `mnist:DIR`) that does not exist.",
-        "Give an image folder with one sub-folder per class, `mnist:DIR`, or `builtin`.",
+        "`--data` names a folder (or `mnist:DIR`, or a .ts file) that does not exist.",
+        "Give an image folder with one sub-folder per class, `mnist:DIR`, or `builtin` (for a sequence "
+        "network: a .ts file or a folder of per-class CSV folders).",
         example=DIGITS,
         command="netspec train example.net --data digits",
     ),
@@ -1738,6 +1739,57 @@ layers = [imageInputLayer([28 28 2])
         "Shrink the image first, e.g. `magick IMAGE -resize 4096x4096 SMALLER.png`.",
         command="netspec predict runs/mnist huge.png",
         needs="a trained run `runs/mnist` and an image of more than 179 megapixels",
+    ),
+    "D012": Code(
+        "sequence file unreadable",
+        "A sequence data file cannot be read: a .ts file (the time-series archive format) without @data or "
+        "declared class labels, a case with another number of dimensions or an undeclared label, a value "
+        "that is not a number, dimensions of a case with different lengths; or a CSV file whose rows have "
+        "different numbers of values. The message names the file and line.",
+        "Fix the line the message names: in .ts, dimensions are separated by ':', values by ',', '?' marks "
+        "a missing value and the class label ends the line.",
+        command="netspec train japanese_vowels_bilstm.net --data broken_TRAIN.ts",
+        needs="a spec of a sequence network and a .ts file with a malformed line",
+    ),
+    "D013": Code(
+        "missing values in sequences",
+        "A sequence to train on or predict holds a missing value ('?' in .ts, an empty, NaN or ? cell in CSV), "
+        "which no network can take.",
+        "Fill the missing values first (MATLAB's fillmissing), or remove the sequence.",
+        command="netspec train japanese_vowels_bilstm.net --data gaps_TRAIN.ts",
+        needs="a spec of a sequence network and a .ts file with a '?' inside a sequence",
+    ),
+    "D014": Code(
+        "sequence channels differ from the input",
+        "sequenceInputLayer(C) takes sequences of C channels (features per time step); a sequence of the data "
+        "has another number (or, in a CSV folder, the files differ in their numbers of columns).",
+        "Set sequenceInputLayer's InputSize to the data's channels, or give data of that many channels.",
+        example="""\
+layers = [sequenceInputLayer(3)
+    convolution1dLayer(3, 8, 'Padding', 'same')
+    reluLayer
+    globalAveragePooling1dLayer
+    fullyConnectedLayer(9)
+    softmaxLayer
+    classificationLayer];
+""",
+        command=TRAIN,
+    ),
+    "D015": Code(
+        "sequence shorter than MinLength",
+        "sequenceInputLayer's MinLength is the fewest time steps the network takes (MATLAB throws an error for "
+        "shorter data); a sequence of the data has fewer.",
+        "Lower MinLength to the data's shortest sequence, or remove or pad the short sequences.",
+        example="""\
+layers = [sequenceInputLayer(12, 'MinLength', 30)
+    convolution1dLayer(3, 8, 'Padding', 'same')
+    reluLayer
+    globalAveragePooling1dLayer
+    fullyConnectedLayer(9)
+    softmaxLayer
+    classificationLayer];
+""",
+        command=TRAIN,
     ),
     # -- R: training and evaluation runs -------------------------------------------------------------
     "R001": Code(
@@ -1804,10 +1856,10 @@ layers = [imageInputLayer([H W 1])
         command=TRAIN,
     ),
     "R006": Code(
-        "training needs an image input",
-        "`netspec train` reads images, and the network has no imageInputLayer. Sequence and feature networks "
-        "can be analyzed and exported; training them is not supported yet.",
-        "Train an image network, or export this one and train it elsewhere.",
+        "training needs an image or sequence input",
+        "`netspec train` reads images (imageInputLayer) and sequences (sequenceInputLayer); the network has "
+        "neither. Feature networks can be analyzed and exported; training them is not supported yet.",
+        "Train an image or sequence network, or export this one and train it elsewhere.",
         example="""\
 layers = [featureInputLayer(4)
     fullyConnectedLayer(10)
@@ -1815,6 +1867,22 @@ layers = [featureInputLayer(4)
     classificationLayer];
 """,
         command=TRAIN,
+    ),
+    "R015": Code(
+        "augmentation of sequences",
+        "`--augment` transforms images (reflections, rotations, scaling, translations); the network reads "
+        "sequences.",
+        "Train without --augment.",
+        example="""\
+layers = [sequenceInputLayer(12)
+    convolution1dLayer(3, 8, 'Padding', 'same')
+    reluLayer
+    globalAveragePooling1dLayer
+    fullyConnectedLayer(9)
+    softmaxLayer
+    classificationLayer];
+""",
+        command="netspec train example.net --augment RandXReflection",
     ),
     "R007": Code(
         "invalid training option",

@@ -60,6 +60,11 @@ class TrainingOptions(BaseModel):
     output_network: Annotated[Literal["last-iteration", "best-validation-loss"], Lower] = "last-iteration"
     reset_input_normalization: bool = True
     batch_normalization_statistics: Annotated[Literal["population", "moving"], Lower] = "population"
+    sequence_length: Annotated[Literal["longest", "shortest"], Lower] | PositiveInt = "longest"
+    """Mini-batches of sequences: padded to the longest, truncated to the shortest, or padded and split
+    into windows of this many time steps."""
+    sequence_padding_direction: Annotated[Literal["right", "left"], Lower] = "right"
+    sequence_padding_value: float = 0.0
     span: Span | None = None
 
     @model_validator(mode="before")

@@ -32,7 +32,7 @@ Library = Callable[["Interpreter", list[Arg], int, Span | None], "Value | list[V
 LIBRARY: dict[str, Library] = {}
 
 IGNORED_TRAINING_OPTIONS = frozenset(option_key(name) for name in """
-SequenceLength SequencePaddingValue SequencePaddingDirection DispatchInBackground WorkerLoad OutputFcn
+DispatchInBackground WorkerLoad OutputFcn
 Acceleration Metrics ObjectiveMetricName InputDataFormats TargetDataFormats PreprocessingEnvironment
 CheckpointFrequency LearnRateScheduleSettings
 """.split())

@@ -29,7 +29,6 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
-from torch.utils.data import DataLoader, TensorDataset
 
 from ..analysis import analyze
 from ..backends.torch import GraphModule, module_name, to_torch
@@ -40,7 +39,9 @@ from ..ir.input_output import PixelOutputLayer
 from ..ir.base import InputLayer
 from . import checkpoint
 from .augment import Augmenter
+from ..datasets.sequences import SequenceDataset
 from .data import Dataset
+from .feed import ImageFeed, SequenceFeed, Step, feed_for, inference_batches, inputs_of, statistics_input
 from .events import CheckpointSaved, EventHandler, RunFinished, RunStarted, StepDone, ValidationDone, ignore
 from .state import RunState
 
@@ -57,8 +58,8 @@ RUN_FILES = ["spec.net", "network.json", "options.json", "metrics.csv", "last.pt
 class TrainConfig:
     network: Network
     options: TrainingOptions
-    train: Dataset
-    validation: Dataset | None
+    train: Dataset | SequenceDataset
+    validation: Dataset | SequenceDataset | None
     out: Path
     spec_text: str = ""
     seed: int = 0
@@ -163,15 +164,26 @@ def _clip(model: nn.Module, options: TrainingOptions) -> None:
     if options.gradient_threshold_method == "global-l2norm":
         torch.nn.utils.clip_grad_norm_(parameters, threshold)
     elif options.gradient_threshold_method == "l2norm":
-        for parameter in parameters:  # MATLAB clips each learnable's gradient on its own
-            torch.nn.utils.clip_grad_norm_([parameter], threshold)
+        for learnable in _matlab_learnables(model):  # MATLAB clips each learnable's gradient on its own
+            torch.nn.utils.clip_grad_norm_(learnable, threshold)
     else:
         torch.nn.utils.clip_grad_value_(parameters, threshold)
 
 
-def _normalization_statistics(model: GraphModule, network: Network, images: np.ndarray) -> None:
-    """MATLAB computes the input layer's statistics from the training data, per channel."""
-    data = torch.from_numpy(images).float()
+def _matlab_learnables(model: nn.Module) -> list[list[nn.Parameter]]:
+    """The parameters with a gradient, grouped as MATLAB's learnables: a bidirectional layer's two
+    directions (PyTorch's `*_reverse` parameters) are one learnable in MATLAB (bilstmLayer's
+    InputWeights are 8*H-by-C), so their gradient norm is taken together."""
+    groups: dict[str, list[nn.Parameter]] = {}
+    for name, parameter in model.named_parameters():
+        if parameter.grad is not None:
+            groups.setdefault(name.replace("_reverse", ""), []).append(parameter)
+    return list(groups.values())
+
+
+def _normalization_statistics(model: GraphModule, network: Network, data: Tensor) -> None:
+    """MATLAB computes the input layer's statistics from the training data, per channel
+    (`data`: every image, or every time step of the sequences: feed.statistics_input)."""
     dims = [0, *range(2, data.ndim)]
     for layer in network.layers:
         if not isinstance(layer, InputLayer) or module_name(layer.name) not in model.layers:
@@ -199,25 +211,30 @@ def _load_matching(model: GraphModule, path: Path) -> list[str]:
     return sorted({k.split(".")[1] for k in copied if k.startswith("layers.")})
 
 
-def predict_batches(model: GraphModule, images: Tensor, logits_layer: str | None, device: torch.device,
-                    batch: int = 256) -> Tensor:
-    """Class scores (logits where the network has them) for uint8 images, in eval mode."""
-    outputs = []
+def predict_batches(model: GraphModule, inputs: Tensor | SequenceDataset, logits_layer: str | None,
+                    device: torch.device, batch: int = 256) -> Tensor:
+    """Class scores (logits where the network has them), in eval mode, in the order of `inputs`:
+    uint8 images, or sequences (run unpadded, those of one length together: feed.inference_batches)."""
+    outputs, order = [], []
     model.eval()
     with torch.no_grad():
-        for start in range(0, len(images), batch):
-            x = images[start:start + batch].to(device).float()
-            kept = model.run(x, capture={logits_layer} if logits_layer else None)
+        for indices, x in inference_batches(inputs, batch):
+            kept = model.run(x.to(device).float(), capture={logits_layer} if logits_layer else None)
             y = kept[logits_layer] if logits_layer else next(iter(kept.values()))
             outputs.append(y.flatten(1).float().cpu())
-    return torch.cat(outputs) if outputs else torch.empty(0)
+            order.append(torch.from_numpy(np.asarray(indices)))
+    if not outputs:
+        return torch.empty(0)
+    scores = torch.empty_like(torch.cat(outputs))
+    scores[torch.cat(order)] = torch.cat(outputs)
+    return scores
 
 
 BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 
-def _population_statistics(model: GraphModule, images: Tensor, batch: int, device: torch.device,
-                           channels_last: bool) -> None:
+def _population_statistics(model: GraphModule, inputs: Tensor | SequenceDataset, batch: int,
+                           device: torch.device, channels_last: bool) -> None:
     """MATLAB's default BatchNormalizationStatistics 'population': after training, one more pass
     over the training data sets each batch normalization's mean and variance to those of all its
     inputs (the running averages of training only approximate them). Every layer normalizes with
@@ -244,8 +261,8 @@ def _population_statistics(model: GraphModule, images: Tensor, batch: int, devic
         m.train()
     try:
         with torch.no_grad():
-            for start in range(0, len(images), batch):
-                x = images[start:start + batch].to(device).float()
+            for _, x in inference_batches(inputs, batch):
+                x = x.to(device).float()
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
                 model(x)
@@ -331,9 +348,9 @@ class _Run:
     """The model, wrapped for DDP when several processes share each mini-batch."""
     loss_kind: str
     logits_layer: str | None
-    images: Tensor
-    labels: Tensor
-    validation: Dataset | None
+    feed: ImageFeed | SequenceFeed
+    """The training data, as the epochs' steps and their mini-batches."""
+    validation: Dataset | SequenceDataset | None
     """None without validation images."""
     channels_last: bool
     bf16: bool
@@ -354,13 +371,13 @@ class _Run:
     def distributed(self) -> bool:
         return self.world > 1
 
-    @property
-    def steps_per_epoch(self) -> int:
-        return max(1, len(self.labels) // self.config.options.mini_batch_size)
+    def plan(self, order: Tensor) -> list[Step]:
+        """The steps of the epoch whose data order is `order` (this process's share of each)."""
+        return self.feed.plan(order, self.config.options.mini_batch_size, self.rank, self.world)
 
-    @property
-    def total_steps(self) -> int:
-        return self.steps_per_epoch * self.config.options.max_epochs
+    def total_steps(self, order: Tensor) -> int:
+        """Exact, but where SequenceLength N splits mini-batches that a new order pads to other lengths."""
+        return len(self.plan(order)) * self.config.options.max_epochs
 
 
 def train(config: TrainConfig) -> dict[str, Any]:
@@ -369,7 +386,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
     finished does no iteration and redoes the finishing, which writes the same files again."""
     run, state = _set_up(config)
     options = config.options
-    run.report(RunStarted(total_steps=run.total_steps, epochs=options.max_epochs, steps_per_epoch=run.steps_per_epoch,
+    run.report(RunStarted(total_steps=run.total_steps(state.order), epochs=options.max_epochs,
+                          steps_per_epoch=len(run.plan(state.order)),
                           epoch=state.epoch + 1, resumed_at=state.iteration if config.resume is not None else None))
     out_of_patience = state.stale >= options.validation_patience  # a resumed run that had stopped
     state.model.train()
@@ -389,7 +407,7 @@ def _set_up(config: TrainConfig) -> tuple[_Run, RunState]:
     model, initialized, channels_last = _build_model(config, device, loss_kind, logits_layer)
     optimizer = _optimizer(_parameter_groups(model, config.network, options), options)
     generator = torch.Generator().manual_seed(config.seed)
-    count = len(config.train.labels)
+    count = len(config.train)
     order = torch.randperm(count, generator=generator) if options.shuffle != "never" else torch.arange(count)
     state = RunState(model, optimizer, generator, order)
     if config.resume is not None:
@@ -411,8 +429,8 @@ def _set_up(config: TrainConfig) -> tuple[_Run, RunState]:
         writer = _Writer(config.out / "metrics.csv", state.iteration if config.resume is not None else None)
     validation = config.validation if config.validation is not None and len(config.validation) else None
     run = _Run(config=config, device=device, rank=rank, world=world, trained=trained, loss_kind=loss_kind,
-               logits_layer=logits_layer, images=torch.from_numpy(config.train.images),
-               labels=torch.from_numpy(config.train.labels), validation=validation, channels_last=channels_last,
+               logits_layer=logits_layer, feed=feed_for(config.train, options), validation=validation,
+               channels_last=channels_last,
                bf16=device.type == "cuda" and torch.cuda.is_bf16_supported(), initialized=initialized,
                writer=writer, report=config.on_event if rank == 0 else ignore,
                started=time.perf_counter() - state.elapsed)
@@ -444,21 +462,22 @@ def _build_model(config: TrainConfig, device: torch.device, loss_kind: str,
         if config.init is not None:
             initialized = _load_matching(model, config.init)
         if config.options.reset_input_normalization or config.init is None:
-            _normalization_statistics(model, network, config.train.images)
+            _normalization_statistics(model, network, statistics_input(config.train))
     model.to(device)
-    channels_last = device.type == "cuda" and config.train.images.ndim == 4
+    channels_last = device.type == "cuda" and isinstance(config.train, Dataset) and config.train.images.ndim == 4
     if channels_last:
         model.to(memory_format=torch.channels_last)
     return model, initialized, channels_last
 
 
-def _check_classes(model: GraphModule, data: Dataset, logits_layer: str | None) -> None:
+def _check_classes(model: GraphModule, data: Dataset | SequenceDataset, logits_layer: str | None) -> None:
     """A classifier needs two classes or more, and one output per class."""
     classes = data.classes
     if len(classes) < 2:
         raise error("R013", f"the data has one class ({classes[0]}): classification needs at least 2",
                     hint="add a sub-folder of images for each other class")
-    outputs = model.run(torch.zeros(1, *data.images.shape[1:]), capture={logits_layer})[logits_layer]
+    example = feed_for(data, TrainingOptions(solver="sgdm")).example()
+    outputs = model.run(example, capture={logits_layer})[logits_layer]
     if outputs[0].numel() != len(classes):
         raise error("R003", f"the data has {len(classes)} classes but the network ends with "
                     f"{outputs[0].numel()} outputs", hint="set the last fullyConnectedLayer's OutputSize to "
@@ -470,12 +489,13 @@ def _train_epoch(run: _Run, state: RunState) -> bool:
     validation patience ran out."""
     config, options = run.config, run.config.options
     _set_learn_rate(state.optimizer, _learn_rate(options, state.epoch))
-    for step, (x, y) in _batches(run, state):
+    plan = run.plan(state.order)
+    for step, (x, y) in _batches(run, state, plan):
         _step(run, state, step, x, y)
         run.report(StepDone(epoch=state.epoch + 1, iteration=state.iteration, loss=state.last_loss,
                             accuracy=state.last_accuracy, images_per_second=state.seen / max(state.elapsed, 1e-9)))
         row = _row(state)
-        if _validation_due(run, state):
+        if _validation_due(run, state, last=state.epoch + 1 == options.max_epochs and step + 1 == len(plan)):
             _validate(run, state, row)
         if run.writer is not None:
             run.writer.add(row)
@@ -486,16 +506,10 @@ def _train_epoch(run: _Run, state: RunState) -> bool:
     return False
 
 
-def _batches(run: _Run, state: RunState) -> Iterator[tuple[int, list[Tensor]]]:
+def _batches(run: _Run, state: RunState, plan: list[Step]) -> Iterator[tuple[int, list[Tensor]]]:
     """(step, this process's slice of the step's mini-batch) for the rest of the epoch."""
-    batch = run.config.options.mini_batch_size
-    steps = list(range(state.position, run.steps_per_epoch))
-    # the loader gets its own generator: making an iterator must not consume the global
-    # random stream (augmentation and dropout draw from it, and --resume replays it)
-    loader = DataLoader(TensorDataset(run.images, run.labels), generator=torch.Generator(),
-                        batch_sampler=[state.order[i * batch:(i + 1) * batch][run.rank::run.world].tolist()
-                                       for i in steps])
-    return zip(steps, loader)
+    steps = range(state.position, len(plan))
+    return zip(steps, run.feed.loader(plan[state.position:]))
 
 
 def _step(run: _Run, state: RunState, step: int, x: Tensor, y: Tensor) -> None:
@@ -520,7 +534,7 @@ def _step(run: _Run, state: RunState, step: int, x: Tensor, y: Tensor) -> None:
     state.optimizer.step()
     state.iteration += 1
     state.position = step + 1
-    state.seen += min(options.mini_batch_size, len(run.labels))
+    state.seen += min(options.mini_batch_size, len(run.feed.labels))
     state.last_loss, state.last_accuracy = loss.item(), accuracy
     state.elapsed = time.perf_counter() - run.started
 
@@ -546,17 +560,16 @@ def _row(state: RunState) -> dict[str, Any]:
             "learn_rate": f"{group['lr'] / group.get('lr_factor', 1):.6g}", "seconds": f"{state.elapsed:.3f}"}
 
 
-def _validation_due(run: _Run, state: RunState) -> bool:
-    """Every ValidationFrequency iterations, and at the run's last one."""
-    return run.validation is not None and (state.iteration % run.config.options.validation_frequency == 0
-                                           or state.iteration == run.total_steps)
+def _validation_due(run: _Run, state: RunState, last: bool) -> bool:
+    """Every ValidationFrequency iterations, and at the run's `last` one."""
+    return run.validation is not None and (state.iteration % run.config.options.validation_frequency == 0 or last)
 
 
 def _validate(run: _Run, state: RunState, row: dict[str, Any]) -> None:
     """The lead scores the validation images into the row and keeps the best weights (best.pt);
     then every process takes the lead's patience count, so that all stop at the same iteration."""
     if run.lead:
-        scores = predict_batches(state.model, torch.from_numpy(run.validation.images), run.logits_layer, run.device)
+        scores = predict_batches(state.model, inputs_of(run.validation), run.logits_layer, run.device)
         state.model.train()
         loss_tensor, accuracy = loss_and_accuracy(run.loss_kind, scores, torch.from_numpy(run.validation.labels))
         loss = loss_tensor.item()
@@ -589,7 +602,7 @@ def _end_epoch(run: _Run, state: RunState) -> None:
     state.epoch += 1
     state.position = 0
     if run.config.options.shuffle == "every-epoch":
-        state.order = torch.randperm(len(run.labels), generator=state.generator)
+        state.order = torch.randperm(len(run.feed.labels), generator=state.generator)
     if run.lead:
         _save(run, state, "last.pt")
 
@@ -615,7 +628,8 @@ def _final_checkpoints(run: _Run, state: RunState) -> None:
     options, out = run.config.options, run.config.out
     population = options.batch_normalization_statistics == "population"
     if population:
-        _population_statistics(state.model, run.images, options.mini_batch_size, run.device, run.channels_last)
+        _population_statistics(state.model, inputs_of(run.config.train), options.mini_batch_size, run.device,
+                               run.channels_last)
     _save(run, state, "last.pt")
     if run.validation is None or not (out / "best.pt").exists():
         _save(run, state, "best.pt")
@@ -623,7 +637,8 @@ def _final_checkpoints(run: _Run, state: RunState) -> None:
         best = checkpoint.load(out / "best.pt")
         kept = copy.deepcopy(state.model)
         kept.load_state_dict(best["model"])
-        _population_statistics(kept, run.images, options.mini_batch_size, run.device, run.channels_last)
+        _population_statistics(kept, inputs_of(run.config.train), options.mini_batch_size, run.device,
+                               run.channels_last)
         checkpoint.save(out / "best.pt", {**{k: v for k, v in best.items() if k != "path"},
                                          "model": kept.state_dict()})
         run.report(CheckpointSaved(path=out / "best.pt", iteration=best["iteration"]))

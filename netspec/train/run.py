@@ -15,18 +15,21 @@ import numpy as np
 import torch
 
 from ..analysis.limits import check_buildable
+from ..datasets import sequences
+from ..datasets.sequences import SequenceDataset
 from ..diagnostics import error, render
 from ..files import check_writable, write_text, writing
 from ..images import read_image
 from ..ir import Network, TrainingOptions
 from . import checkpoint, plots
 from .augment import parse_augmentation
-from .data import BUILTIN, Dataset, load_source, validation_warning
+from .data import BUILTIN, Dataset, load_source, split_per_label, validation_warning
 from .events import EventHandler, ignore
+from .feed import inputs_of
 from .loop import (EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, loss_and_accuracy,
                    predict_batches, refuse_pixel_labels, train)
 
-__all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size"]
+__all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size", "sequence_input"]
 
 OVERRIDES = {"epochs": "max_epochs", "batch_size": "mini_batch_size", "lr": "initial_learn_rate",
              "solver": "solver", "execution_environment": "execution_environment",
@@ -34,6 +37,13 @@ OVERRIDES = {"epochs": "max_epochs", "batch_size": "mini_batch_size", "lr": "ini
              "l2": "l2_regularization", "shuffle": "shuffle", "momentum": "momentum"}
 
 PRINTED_CONFUSION = 20  # classes; above, the confusion matrix goes to a CSV file only
+
+
+def sequence_input(network: Network):
+    """The network's sequenceInputLayer, or None: then it trains on images."""
+    from ..ir import SequenceInputLayer
+
+    return next((layer for layer in network.layers if isinstance(layer, SequenceInputLayer)), None)
 
 
 def image_input_size(network: Network) -> tuple[int, int, int]:
@@ -46,8 +56,9 @@ def image_input_size(network: Network) -> tuple[int, int, int]:
                 raise error("R005", f"'{layer.name}' has a symbolic size {size}; training needs numbers",
                             layer.span)
             return size  # type: ignore[return-value]
-    raise error("R006", f"netspec train reads images, but '{network.name}' has no imageInputLayer",
-                hint="1-D and feature networks can be analyzed and exported; training them is not supported yet")
+    raise error("R006", f"netspec train reads images and sequences, but '{network.name}' has no imageInputLayer "
+                "or sequenceInputLayer", hint="feature networks can be analyzed and exported; training them is not "
+                                              "supported yet")
 
 
 def _absolute(source: str) -> str:
@@ -141,8 +152,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
         out = out or default_run_folder(spec_path or Path(network.name))
         _check_run_folder(out, overwrite)
     check_buildable(network)  # before the data is read at the input layer's size
-    size = image_input_size(network)
-    training, validation, test = load_source(data, size, split=split, seed=seed)
+    training, validation, test = _training_data(network, data, split, seed, augment)
     if len(training) == 0:
         raise error("D009", f"the data source '{data}' has no training images")
     if resume is None and (warning := validation_warning(validation, split)) is not None:
@@ -174,10 +184,40 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
     return {**summary, "folder": str(out)}
 
 
-def _evaluate(payload: dict[str, Any], dataset: Dataset) -> dict[str, Any]:
+def _training_data(network: Network, data: str, split: float, seed: int, augment: str | None
+                   ) -> tuple[Dataset | SequenceDataset, Dataset | SequenceDataset, Dataset | SequenceDataset | None]:
+    """(training, validation, test-or-None) at the input layer's size: images, or sequences checked
+    against sequenceInputLayer (channels, MinLength, no missing value)."""
+    layer = sequence_input(network)
+    if layer is None:
+        return load_source(data, image_input_size(network), split=split, seed=seed)
+    if augment:
+        raise error("R015", "--augment transforms images; this network reads sequences", layer.span,
+                    hint="train without --augment")
+    train, test = sequences.load_sequences(data)
+    for dataset in (train, test) if test is not None else (train,):
+        sequences.check_sequences(dataset, layer.input_size, layer.min_length)
+    training, validation = split_per_label(train, split, seed)
+    return training, validation, test
+
+
+def _sequences_to_score(network: Network, data: str) -> SequenceDataset:
+    """evaluate's sequences: the bundled test set (builtin), the .ts file itself, or a CSV folder."""
+    layer = sequence_input(network)
+    if data == BUILTIN:
+        dataset = sequences.japanese_vowels()[1]
+    elif sequences.is_sequence_file(data):
+        dataset = sequences.read_ts(Path(data).expanduser())
+    else:
+        dataset = sequences.read_csv_folder(Path(data).expanduser())
+    sequences.check_sequences(dataset, layer.input_size, layer.min_length)
+    return dataset
+
+
+def _evaluate(payload: dict[str, Any], dataset: Dataset | SequenceDataset) -> dict[str, Any]:
     network, model = checkpoint.model_of(payload)
     kind, logits_layer, _ = classifier_parts(network)
-    scores = predict_batches(model, torch.from_numpy(dataset.images), logits_layer, torch.device("cpu"))
+    scores = predict_batches(model, inputs_of(dataset), logits_layer, torch.device("cpu"))
     loss, accuracy = loss_and_accuracy(kind, scores, torch.from_numpy(dataset.labels))
     if kind != "classification":  # accuracy is NaN
         return {"accuracy": accuracy, "loss": loss.item(), "confusion": np.zeros((0, 0), dtype=np.int64)}
@@ -192,10 +232,12 @@ def run_evaluate(source: Path, data: str, out: Path | None) -> dict[str, Any]:
     a CSV file instead; `out` names a picture of it to draw."""
     payload = checkpoint.load(source)
     network = checkpoint.network_of(payload)
-    size = image_input_size(network)
-    folder = data != BUILTIN and not data.startswith("mnist:")
-    training, validation, test = load_source(data, size, split=1.0 if folder else 0.8)
-    dataset = test if test is not None else training
+    if sequence_input(network) is not None:
+        dataset = _sequences_to_score(network, data)
+    else:
+        folder = data != BUILTIN and not data.startswith("mnist:")
+        training, validation, test = load_source(data, image_input_size(network), split=1.0 if folder else 0.8)
+        dataset = test if test is not None else training
     classes = payload["classes"]
     if dataset.classes != classes:
         raise error("R008", f"the data's classes {dataset.classes[:6]} differ from the network's {classes[:6]}",
@@ -241,17 +283,39 @@ def _class_scores(classes: list[str], matrix: np.ndarray) -> list[dict[str, Any]
             for i, name in enumerate(classes)]
 
 
+def _sequences_to_predict(network: Network, paths: list[Path]) -> SequenceDataset:
+    """Every case of each .ts file (named file:line), and the one sequence of each CSV file."""
+    layer = sequence_input(network)
+    found, origins = [], []
+    for path in paths:
+        if sequences.is_sequence_file(path):
+            cases = sequences.read_ts(path)
+            found += cases.sequences
+            origins += cases.origins
+        else:
+            found.append(sequences.read_sequence_csv(path))
+            origins.append(str(path))
+    dataset = SequenceDataset(found, np.zeros(len(found), dtype=np.int64), [], origins)
+    sequences.check_sequences(dataset, layer.input_size, layer.min_length)
+    return dataset
+
+
 def run_predict(source: Path, images: list[Path]) -> list[dict[str, Any]]:
+    """Class and probability of each image, or of each sequence (a CSV file, or every case of a .ts file)."""
     payload = checkpoint.load(source)
     network, model = checkpoint.model_of(payload)
-    size = image_input_size(network)
-    batch = np.stack([read_image(path, size) for path in images])
+    if sequence_input(network) is not None:
+        dataset = _sequences_to_predict(network, images)
+        inputs, names = dataset, dataset.origins
+    else:
+        size = image_input_size(network)
+        inputs, names = torch.from_numpy(np.stack([read_image(path, size) for path in images])), list(map(str, images))
     kind, logits_layer, _ = classifier_parts(network)
-    scores = predict_batches(model, torch.from_numpy(batch), logits_layer, torch.device("cpu"))
+    scores = predict_batches(model, inputs, logits_layer, torch.device("cpu"))
     probabilities = torch.softmax(scores, dim=1) if kind == "classification" else scores
     results = []
-    for path, row in zip(images, probabilities):
+    for name, row in zip(names, probabilities):
         index = int(row.argmax())
-        results.append({"image": str(path), "class": payload["classes"][index],
+        results.append({"image": name, "class": payload["classes"][index],
                         "probability": float(row[index])})
     return results
