@@ -1981,11 +1981,11 @@ layers = [sequenceInputLayer(12)
     ),
     "P005": Code(
         "sequences the ONNX model cannot take",
-        "The model was exported from a sequence network and takes sequences: CSV files (T rows × C columns, "
-        "one sequence each) or time-series archive .ts files. A file given is neither, or a sequence's "
-        "length differs from the fixed length the model was exported at (`--sequence-length`).",
-        "Give sequence files; to predict sequences of any length, export the spec without a fixed sequence "
-        "length.",
+        "The model was exported from a sequence network at a fixed length (its input's time axis is a "
+        "number), and a sequence given has another length; or a sequence is too short for a layer of the "
+        "model (a convolution or pooling without padding).",
+        "Give sequences the model takes; to predict sequences of any length, export the spec without a fixed "
+        "sequence length.",
         command="netspec predict model.onnx digit.png",
         needs="an ONNX model exported from a sequence network",
     ),

@@ -70,32 +70,25 @@ def _score_sequences(model: Path, session, files: list[Path]) -> tuple[list[str]
     """The sequences' names and scores, (rows, classes): each sequence runs alone, at its own
     length (so no padding changes what a recurrent layer sees); a network that classifies every
     time step gives a row per step, named `origin@step` (from 1, as MATLAB counts)."""
-    from ..datasets.sequences import SequenceDataset, check_sequences, is_sequence_file, read_sequence_csv, read_ts
+    from ..datasets.sequences import check_sequences, read_sequence_files
 
     feed = session.get_inputs()[0]
     channels, length = feed.shape[1:]
-    sequences, origins = [], []
-    for path in files:
-        if is_sequence_file(path):
-            dataset = read_ts(path)
-            sequences += dataset.sequences
-            origins += dataset.origins
-        elif path.suffix.lower() == ".csv":
-            sequences.append(read_sequence_csv(path))
-            origins.append(str(path))
-        else:
-            raise error("P005", f"{model} takes sequences (a CSV file of one, or a .ts file); {path} is neither",
-                        hint="give CSV files of T rows × C columns, or a .ts file")
-    check_sequences(SequenceDataset(sequences, np.zeros(len(sequences), dtype=np.int64), [], origins), channels, 1,
-                    what="the model takes")
+    dataset = read_sequence_files(files)
+    check_sequences(dataset, channels, 1, what="the model takes")
     names: list[str] = []
     scores: list[np.ndarray] = []
-    for sequence, origin in zip(sequences, origins):
+    for sequence, origin in zip(dataset.sequences, dataset.origins):
         if isinstance(length, int) and len(sequence) != length:
             raise error("P005", f"{model} takes sequences of exactly {length} time steps (it was exported at a "
                                 f"fixed length); {origin} has {len(sequence)}",
                         hint="export the spec without a fixed sequence length, or give sequences of that length")
-        output = session.run(None, {feed.name: sequence.T[None].astype(np.float32)})[0][0]
+        try:
+            output = session.run(None, {feed.name: sequence.T[None].astype(np.float32)})[0][0]
+        except Exception as exc:  # onnxruntime's own types: a sequence too short for a layer's window
+            raise error("P005", f"{model} cannot take {origin} ({len(sequence)} time steps): {exc}",
+                        hint="a convolution or pooling without padding needs sequences of its window or "
+                             "longer") from None
         if output.ndim == 2:  # (classes, T): a class per time step
             names += [f"{origin}@{step}" for step in range(1, output.shape[1] + 1)]
             scores.append(output.T)

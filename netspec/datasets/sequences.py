@@ -23,7 +23,7 @@ from ..diagnostics import Span, error
 
 __all__ = ["SequenceDataset", "read_ts", "read_sequence_csv", "read_csv_folder", "japanese_vowels",
            "load_sequences", "test_file_beside", "pad_batch", "pad_to", "split_windows", "is_sequence_file",
-           "check_sequences", "BUILTIN"]
+           "check_sequences", "read_sequence_files", "BUILTIN"]
 
 BUILTIN = "builtin"
 MISSING = {"", "?", "nan", "NaN", "NAN"}
@@ -316,3 +316,18 @@ def pad_to(sequences: list[np.ndarray], steps: int, direction: str = "right", va
         else:
             batch[i, :, steps - len(kept):] = kept.T
     return batch
+
+
+def read_sequence_files(paths: list[Path]) -> SequenceDataset:
+    """The sequences to predict: every case of each .ts file (named file:line) and the one sequence
+    of each other (CSV) file, unlabelled."""
+    found, origins = [], []
+    for path in paths:
+        if is_sequence_file(path):
+            cases = read_ts(path)
+            found += cases.sequences
+            origins += cases.origins
+        else:
+            found.append(read_sequence_csv(path))
+            origins.append(str(path))
+    return SequenceDataset(found, np.zeros(len(found), dtype=np.int64), [], origins)

@@ -278,7 +278,7 @@ def test_predict_gives_a_class_per_time_step_of_a_sequence_to_sequence_network(t
 
 
 @pytest.mark.parametrize("files, code, words", [
-    (["x.png"], "P005", "neither"),
+    (["x.png"], "D012", "no time step"),
     (["five_channels.csv"], "D014", "5 channels"),
 ], ids=["not-a-sequence-file", "other-channels"])
 def test_predict_refuses_what_a_sequence_model_cannot_take(tmp_path, files, code, words):
