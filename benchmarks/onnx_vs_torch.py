@@ -3,8 +3,8 @@
     python benchmarks/onnx_vs_torch.py [--repeat 20] [--specs mnist_matlab resnet50 ...]
 
 For each spec, the lowered PyTorch module and its `netspec export` ONNX model (same
-weights) run on the same inputs at batch 1 and 32; the timed calls alternate between the
-two so machine load hits both alike. Target (issue 5): onnxruntime no slower than
+weights) run on the same inputs at batch 1 and 32 (sequences: 29 time steps); the timed
+calls alternate between the two so machine load hits both alike. Target (issue 5): onnxruntime no slower than
 PyTorch eager at batch 1.
 """
 
@@ -29,7 +29,10 @@ import netspec  # noqa: E402
 from netspec.backends.onnx import to_onnx  # noqa: E402
 from netspec.backends.torch import to_torch  # noqa: E402
 
-DEFAULT_SPECS = ["mnist_matlab", "lenet5", "alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "mobilenet_v2"]
+DEFAULT_SPECS = ["mnist_matlab", "lenet5", "alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "mobilenet_v2",
+                 "japanese_vowels_bilstm", "japanese_vowels_gru"]
+SEQUENCE_LENGTH = 29
+"""Time steps fed to a sequence network (its ONNX time axis is dynamic): Japanese Vowels' longest."""
 
 
 def median_ms(run, repeat: int) -> float:
@@ -61,7 +64,8 @@ def main() -> None:
                                                providers=["CPUExecutionProvider"])
         feed = session.get_inputs()[0]
         for batch in (1, 32):
-            x = torch.rand(batch, *[int(d) for d in feed.shape[1:]]) * 255
+            sizes = [d if isinstance(d, int) else SEQUENCE_LENGTH for d in feed.shape[1:]]
+            x = torch.rand(batch, *sizes) * (255 if len(sizes) == 3 else 1)  # images: pixel values
             array = x.numpy()
             with torch.no_grad():
                 reference = model(x).numpy()

@@ -15,7 +15,8 @@ import io
 import json
 import re
 import warnings
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 import onnx
@@ -28,7 +29,7 @@ from ..ir import IMAGE, SEQUENCE, Network
 from ..ir.shape import Shape, is_known
 from ..text import printable
 from . import MIN_OPSET
-from .torch import GraphModule, MaxPoolIndices, module_name, output_key, to_torch
+from .torch import GraphModule, MaxPoolIndices, Recurrent, module_name, output_key, to_torch
 
 __all__ = ["to_onnx", "MIN_OPSET"]
 
@@ -81,20 +82,115 @@ def _dynamic_axes(context: Context, model: GraphModule, batch: str | int) -> dic
     return axes
 
 
-def _drop_zero_initial_states(proto: onnx.ModelProto) -> None:
-    """LSTM and GRU nodes start from zeros when given no initial state; PyTorch's export passes
-    zeros it builds from the input's shape, which only clutters the graph."""
+class _LayerBoundary(torch.autograd.Function):
+    """The identity on a layer's output while exporting. PyTorch's exporter fuses consecutive
+    Transposes, so a layer that ends with one (back to N×C×T) and a next that starts with one
+    would leave no tensor of the layer's output in between; this node keeps them apart and is
+    taken out after export (`_remove_boundaries`)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        return x.view_as(x)
+
+    @staticmethod
+    def symbolic(g, x):
+        return g.op("Identity", x, netspec_boundary_i=1)
+
+
+@contextmanager
+def _layer_boundaries(model: GraphModule) -> Iterator[None]:
+    """Every layer's outputs pass through `_LayerBoundary` while the model is traced."""
+
+    def mark(module, inputs, output):
+        if isinstance(output, tuple):
+            return tuple(_LayerBoundary.apply(o) if isinstance(o, torch.Tensor) else o for o in output)
+        return _LayerBoundary.apply(output)
+
+    hooks = [module.register_forward_hook(mark) for module in model.layers.values()]
+    try:
+        yield
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+def _remove_boundaries(proto: onnx.ModelProto) -> None:
+    """The `_LayerBoundary` nodes out: their readers read what they read, and where one wrote a
+    graph output, the tensor before it takes the output's name (left as a plain Identity when that
+    tensor is a graph input or output itself)."""
     graph = proto.graph
-    producers = {output: node for node in graph.node for output in node.output}
-    for node in graph.node:
-        if node.op_type not in ("LSTM", "GRU", "RNN"):
+    outputs = {o.name for o in graph.output}
+    named = outputs | {i.name for i in graph.input}
+    for boundary in [n for n in graph.node if n.op_type == "Identity" and n.attribute]:
+        if not any(a.name == "netspec_boundary" for a in boundary.attribute):
             continue
-        for index in (5, 6):  # initial_h, initial_c
-            producer = producers.get(node.input[index]) if index < len(node.input) else None
-            if producer is not None and producer.op_type == "ConstantOfShape" and not any(
-                    onnx.numpy_helper.to_array(a.t).any() for a in producer.attribute if a.name == "value"):
+        before, after = boundary.input[0], boundary.output[0]
+        if after in outputs and before in named:
+            del boundary.attribute[:]
+            continue
+        old, new = (before, after) if after in outputs else (after, before)
+        graph.node.remove(boundary)
+        for node in graph.node:
+            node.input[:] = [new if name == old else name for name in node.input]
+            node.output[:] = [new if name == old else name for name in node.output]
+        for info in graph.value_info:
+            if info.name == old:
+                info.name = new
+
+
+ONNX_ACTIVATIONS = {"sigmoid": "Sigmoid", "hard-sigmoid": "HardSigmoid", "tanh": "Tanh", "softsign": "Softsign",
+                    "relu": "Relu"}
+"""MATLAB's gate and state activations as ONNX's RNN operators name them. ONNX's HardSigmoid has
+MATLAB's alpha 0.2 and beta 0.5 by default."""
+
+
+@contextmanager
+def _fused_recurrences(model: GraphModule) -> Iterator[None]:
+    """Every recurrent layer traced through nn.LSTM / nn.GRU, which PyTorch exports as ONNX's LSTM
+    and GRU operators (a step-by-step loop would be unrolled at the traced length);
+    `_recurrent_attributes` then sets what these modules fix (activations, the reset gate's place)."""
+    recurrences = [m for m in model.modules() if isinstance(m, Recurrent)]
+    fused = [m.fused for m in recurrences]
+    for module in recurrences:
+        module.fused = True
+    try:
+        yield
+    finally:
+        for module, was in zip(recurrences, fused):
+            module.fused = was
+
+
+def _layer_modules(proto: onnx.ModelProto, model: GraphModule, kind: type) -> Iterator[tuple[onnx.NodeProto, Any]]:
+    """Each node of the exported graph that a module of `kind` wrote, with that module (the layer
+    whose scope the node's name starts with)."""
+    scope = re.compile(r"^/([^/]+)/")
+    for node in proto.graph.node:
+        match = scope.match(node.name)
+        module = model.layers[match.group(1)] if match and match.group(1) in model.layers else None
+        if isinstance(module, kind):
+            yield node, module
+
+
+def _recurrent_attributes(proto: onnx.ModelProto, model: GraphModule) -> None:
+    """Each LSTM/GRU node gets its layer's activations (f, g, h per direction: gate, state, state)
+    and a GRU its reset gate's place (MATLAB's 'before-multiplication' is ONNX's
+    linear_before_reset 0); an all-zero initial state is left out (ONNX's default)."""
+    for node, module in _layer_modules(proto, model, Recurrent):
+        if node.op_type not in ("LSTM", "GRU"):
+            continue
+        per_direction = [module.gate_activation, module.state_activation] + \
+            ([module.state_activation] if node.op_type == "LSTM" else [])
+        replaced = {"activations": [ONNX_ACTIVATIONS[a] for a in per_direction] * (2 if module.bidirectional else 1)}
+        if node.op_type == "GRU":
+            replaced["linear_before_reset"] = int(module.reset_gate_mode != "before-multiplication")
+        for attribute in [a for a in node.attribute if a.name in replaced]:
+            node.attribute.remove(attribute)
+        node.attribute.extend(onnx.helper.make_attribute(name, value) for name, value in replaced.items())
+        states = [module.h0] + ([module.c0] if node.op_type == "LSTM" else [])
+        for index, state in zip((5, 6), states):  # initial_h, initial_c
+            if index < len(node.input) and not state.any():
                 node.input[index] = ""
-    _drop_dead_nodes(graph)
+    _drop_dead_nodes(proto.graph)
 
 
 def _fold_padding(proto: onnx.ModelProto, model: GraphModule) -> None:
@@ -205,9 +301,10 @@ def _rename_by_layer(model_proto: onnx.ModelProto, layer_names: dict[str, str]) 
     rename: dict[str, str] = {}
     for layer, nodes in by_layer.items():
         # the layer's (first) output is computed by the first node whose output leaves the layer;
-        # nodes after it compute its other outputs (a max pooling's indices)
-        result = next((node for node in nodes if node.output[0] in graph_outputs
-                       or consumers.get(node.output[0], set()) - {layer}), nodes[-1])
+        # nodes after it compute its other outputs (a max pooling's indices); a constant the
+        # exporter shared with another layer (an index) is none of them
+        result = next((node for node in nodes if node.op_type != "Constant" and (
+            node.output[0] in graph_outputs or consumers.get(node.output[0], set()) - {layer})), nodes[-1])
         for index, node in enumerate(nodes):
             node.name = layer if node is result else f"{layer}/{node.op_type}_{index}"
         produced = result.output[0]
@@ -235,15 +332,16 @@ def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, c
     outputs = list(model.output_names)
     axes = _dynamic_axes(context, model, batch) or None
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _fused_recurrences(model), _layer_boundaries(model):
         warnings.simplefilter("ignore")
         torch.onnx.export(model, example, buffer, dynamo=False, input_names=inputs, output_names=outputs,
                           dynamic_axes=axes, opset_version=opset, do_constant_folding=True,
                           training=torch.onnx.TrainingMode.PRESERVE)
     proto = onnx.load_from_string(buffer.getvalue())
+    _remove_boundaries(proto)
     _fold_padding(proto, model)
     _static_pads(proto, model)
-    _drop_zero_initial_states(proto)
+    _recurrent_attributes(proto, model)
     _rename_by_layer(proto, {module_name(layer.name): layer.name for layer in network.layers})
     _name_identities(proto, network, model)
     proto.producer_name = "netspec"

@@ -74,6 +74,8 @@ def _score_sequences(model: Path, session, files: list[Path]) -> tuple[list[str]
 
     feed = session.get_inputs()[0]
     channels, length = feed.shape[1:]
+    produced = session.get_outputs()[0].shape
+    per_step = len(produced) == 3 and produced[2] != 1  # (N, classes, T), not a pooled (N, classes, 1)
     dataset = read_sequence_files(files)
     check_sequences(dataset, channels, 1, what="the model takes")
     names: list[str] = []
@@ -89,7 +91,7 @@ def _score_sequences(model: Path, session, files: list[Path]) -> tuple[list[str]
             raise error("P005", f"{model} cannot take {origin} ({len(sequence)} time steps): {exc}",
                         hint="a convolution or pooling without padding needs sequences of its window or "
                              "longer") from None
-        if output.ndim == 2:  # (classes, T): a class per time step
+        if per_step:
             names += [f"{origin}@{step}" for step in range(1, output.shape[1] + 1)]
             scores.append(output.T)
         else:

@@ -52,9 +52,10 @@ def with_layer_outputs(proto: onnx.ModelProto, layers: list[str]) -> onnx.ModelP
     return model
 
 
-def exciting_input(proto: onnx.ModelProto, batch: int) -> torch.Tensor:
-    """Pixel values spread over 0-255, as MATLAB feeds them (the input layer normalizes them)."""
-    dims = [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim[1:]]
+def exciting_input(proto: onnx.ModelProto, batch: int, length: int = 29) -> torch.Tensor:
+    """Pixel values spread over 0-255, as MATLAB feeds them (the input layer normalizes them);
+    `length` steps where a sequence's length is symbolic."""
+    dims = [d.dim_value or length for d in proto.graph.input[0].type.tensor_type.shape.dim[1:]]
     return torch.rand(batch, *dims, generator=torch.Generator().manual_seed(batch)) * 255
 
 

@@ -21,9 +21,10 @@ from netspec.analysis import analyze
 from netspec.backends.onnx import to_onnx
 from netspec.backends.pytorch_source import to_source
 from netspec.backends.torch import to_torch
+from netspec.ir import recurrent
 from netspec.language import load_source
 
-from .test_onnx import assert_onnx_matches_torch, inferred_shapes
+from .test_onnx import ATOL_OF_MAX, RTOL, assert_onnx_matches_torch, inferred_shapes
 
 LENGTHS = (1, 7, 29)
 CHANNELS = 3
@@ -63,7 +64,57 @@ layers = [sequenceInputLayer(3,'Name','in')
 """
 """The length shrinks: floor((T - 3)/2) + 1, then halved again; needs T >= 5."""
 
-NETWORKS = {"conv1d": CONV1D, "conv1d-to-sequence": CONV1D_TO_SEQUENCE, "strided": STRIDED}
+BILSTM_LAST = """
+layers = [sequenceInputLayer(3,'Name','in')
+    bilstmLayer(6,'OutputMode','last','Name','bilstm')
+    fullyConnectedLayer(4,'Name','fc')
+    softmaxLayer('Name','sm')
+    classificationLayer('Name','out')];
+"""
+"""MATLAB's sequence classification example, small."""
+
+LSTM_SEQUENCE = """
+layers = [sequenceInputLayer(3,'Name','in')
+    lstmLayer(5,'OutputMode','sequence','Name','lstm')
+    dropoutLayer(0.2,'Name','drop')
+    fullyConnectedLayer(4,'Name','fc')
+    softmaxLayer('Name','sm')
+    classificationLayer('Name','out')];
+"""
+
+GRU = """
+layers = [sequenceInputLayer(3,'Name','in')
+    gruLayer(5,'OutputMode','sequence','Name','gru_seq')
+    gruLayer(4,'OutputMode','last','Name','gru_last')
+    fullyConnectedLayer(3,'Name','fc')];
+"""
+
+VARIANTS = """
+layers = [sequenceInputLayer(3,'Name','in')
+    lstmLayer(5,'StateActivationFunction','softsign','GateActivationFunction','hard-sigmoid','Name','softsign')
+    bilstmLayer(4,'StateActivationFunction','relu','Name','relu')
+    gruLayer(4,'ResetGateMode','before-multiplication','Name','before')
+    gruLayer(3,'ResetGateMode','recurrent-bias-after-multiplication','GateActivationFunction','hard-sigmoid', ...
+        'OutputMode','last','Name','recurrent_bias')
+    fullyConnectedLayer(2,'Name','fc')];
+"""
+"""The activations and reset-gate modes that PyTorch's LSTM and GRU do not have (the lowering runs
+them step by step): the export writes them as attributes of ONNX's operators."""
+
+CNN_LSTM = """
+layers = [sequenceInputLayer(3,'Name','in')
+    convolution1dLayer(3,6,'Stride',2,'Name','strided')
+    reluLayer('Name','relu')
+    bilstmLayer(4,'OutputMode','sequence','Name','bilstm')
+    gruLayer(4,'OutputMode','last','Name','gru')
+    fullyConnectedLayer(2,'Name','fc')];
+"""
+"""A recurrence over a length the convolution shortened: floor((T - 3)/2) + 1."""
+
+NETWORKS = {"conv1d": CONV1D, "conv1d-to-sequence": CONV1D_TO_SEQUENCE, "strided": STRIDED,
+            "bilstm-last": BILSTM_LAST, "lstm-sequence": LSTM_SEQUENCE, "gru": GRU, "variants": VARIANTS,
+            "cnn-lstm": CNN_LSTM}
+RECURRENT = ["bilstm-last", "lstm-sequence", "gru", "variants", "cnn-lstm"]
 
 
 def network_of(name: str):
@@ -72,7 +123,8 @@ def network_of(name: str):
 
 def randomized(network, seed: int) -> torch.nn.Module:
     """The lowered module with non-trivial normalization statistics (zero means and unit
-    variances would hide a statistic the export dropped)."""
+    variances would hide a statistic the export dropped) and, in the recurrent variants, initial
+    states (the others start from zeros, which the export leaves to ONNX's default)."""
     model = to_torch(network, seed=seed).eval()
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -80,6 +132,10 @@ def randomized(network, seed: int) -> torch.nn.Module:
             if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
                 module.running_mean.copy_(torch.rand(module.num_features, generator=generator) - 0.5)
                 module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
+        if "softsign" in model.layers:
+            for name, state in model.named_buffers():
+                if name.endswith(("h0", "c0")):
+                    state.copy_(torch.rand(state.shape, generator=generator) - 0.5)
     return model
 
 
@@ -90,16 +146,26 @@ def exported(request):
     return network, model, to_onnx(network, model.state_dict())
 
 
-def length_symbol(network) -> sympy.Symbol:
-    (symbol,) = analyze(network).layers[0].output_dims[0][0].free_symbols
-    return symbol
+TIME = sympy.Symbol("T")
+"""The analyzer's symbolic length, as its report and the exported model write it."""
+
+
+def analyzed(network) -> dict[str, list]:
+    """Each layer's first output in torch's layout (C, T): ints and sympy expressions in T."""
+    return {row.name: [sympy.sympify(d) for d in (row.output_dims[0][-1], *row.output_dims[0][:-1])]
+            for row in analyze(network).layers if row.output_dims}
+
+
+def takes(network, length: int) -> bool:
+    """Whether every layer's output has a time step at this length."""
+    return all(d.subs(TIME, length) >= 1 for dims in analyzed(network).values() for d in dims)
 
 
 def test_checker_accepts_the_model_and_batch_and_time_are_dynamic(exported):
-    network, _, proto = exported
+    _, _, proto = exported
     onnx.checker.check_model(proto, full_check=True)
     dims = proto.graph.input[0].type.tensor_type.shape.dim
-    assert [dims[0].dim_param, dims[1].dim_value, dims[2].dim_param] == ["batch", CHANNELS, str(length_symbol(network))]
+    assert [dims[0].dim_param, dims[1].dim_value, dims[2].dim_param] == ["batch", CHANNELS, "T"]
 
 
 def symbolic_dims(proto: onnx.ModelProto) -> dict[str, list]:
@@ -111,74 +177,90 @@ def symbolic_dims(proto: onnx.ModelProto) -> dict[str, list]:
                      for d in v.type.tensor_type.shape.dim] for v in values}
 
 
-def same_dim(inferred, analyzed, symbol: sympy.Symbol) -> bool:
-    """Equal as functions of the length, wherever the network takes it (every layer's length >= 1)."""
-    inferred = inferred.subs(sympy.Symbol(str(symbol)), symbol) if isinstance(inferred, sympy.Basic) else inferred
-    values = [(sympy.sympify(inferred).subs(symbol, t), sympy.sympify(analyzed).subs(symbol, t))
-              for t in range(1, 100)]
-    return all(a == b for a, b in values if b >= 1)
+def same_function_of_length(inferred, expected) -> bool:
+    """Equal at every length the network takes (where the analyzer's size is at least 1)."""
+    pairs = [(sympy.sympify(inferred).subs(TIME, t), expected.subs(TIME, t)) for t in range(1, 100)]
+    return all(a == b for a, b in pairs if b >= 1)
 
 
 def test_symbolic_shape_inference_gives_the_analyzer_shape_of_every_layer(exported):
     network, _, proto = exported
-    symbol = length_symbol(network)
-    dims = symbolic_dims(proto)
-    rows = [row for row in analyze(network).layers if row.output_dims]
-    for row in rows:
-        analyzed = row.output_dims[0]
-        inferred = dims[row.name]
-        assert isinstance(inferred[0], sympy.Symbol) and str(inferred[0]) == "batch", row.name
-        expected = [analyzed[-1], *analyzed[:-1]]  # (C, T) in torch's layout
-        assert len(inferred) == 1 + len(expected), row.name
-        assert all(same_dim(i, e, symbol) for i, e in zip(inferred[1:], expected)), (row.name, inferred, expected)
-    assert any(not isinstance(row.output_dims[0][0], int) for row in rows)
+    inferred = symbolic_dims(proto)
+    expected = analyzed(network)
+    for name, dims in expected.items():
+        assert str(inferred[name][0]) == "batch", name
+        assert len(inferred[name]) == 1 + len(dims), name
+        assert all(same_function_of_length(i, e) for i, e in zip(inferred[name][1:], dims)), \
+            (name, inferred[name], dims)
+    assert any(d.free_symbols for dims in expected.values() for d in dims)
 
 
 def test_onnx_shape_inference_keeps_the_symbolic_length_where_the_layer_keeps_it(exported):
     """ONNX's own inference (strict: a conflict with a declared size fails) works no arithmetic on
-    named dims, so only layers that pass the length on unchanged keep the name 'T'; every fixed
-    size equals the analyzer's."""
+    named dims: every fixed size equals the analyzer's, the batch stays symbolic, and a length the
+    analyzer says is T is 'T' or not inferred, never another name or a number."""
     network, _, proto = exported
-    symbol = length_symbol(network)
     shapes = inferred_shapes(proto)
-    for row in analyze(network).layers:
-        if not row.output_dims:
-            continue
-        analyzed = row.output_dims[0]
-        expected = [analyzed[-1], *analyzed[:-1]]
-        for inferred, want in zip(shapes[row.name][1:], expected):
-            if isinstance(want, int):
-                assert inferred == want, row.name
-            elif want == symbol and inferred != str(symbol):
-                assert inferred.startswith("unk__"), (row.name, inferred)  # not inferred; never a wrong name
-    outputs = {o.name: [d.dim_value or d.dim_param for d in o.type.tensor_type.shape.dim] for o in proto.graph.output}
-    for name, dims in outputs.items():
-        assert dims[0] == "batch", name
+    for name, dims in analyzed(network).items():
+        assert isinstance(shapes[name][0], str), name
+        for inferred, want in zip(shapes[name][1:], dims):
+            if want.is_Integer:
+                assert inferred == int(want), name
+            elif want == TIME:
+                assert inferred == "T" or inferred.startswith("unk__"), (name, inferred)
 
 
 @pytest.mark.parametrize("batch", [1, 3])
 @pytest.mark.parametrize("length", LENGTHS)
 def test_onnxruntime_equals_pytorch_at_every_layer(exported, length, batch):
     network, model, proto = exported
-    symbol = length_symbol(network)
-    if any(isinstance(d, sympy.Basic) and d.subs(symbol, length) < 1
-           for row in analyze(network).layers for d in (row.output_dims[0] if row.output_dims else [])):
-        pytest.skip(f"{network.name} takes no sequence of {length} steps")
+    if not takes(network, length):
+        pytest.skip(f"the network takes no sequence of {length} steps")
     x = torch.randn(batch, CHANNELS, length, generator=torch.Generator().manual_seed(length)) * 3
     layers = [name for name, sources in model.plan if sources]
     expected = assert_onnx_matches_torch(model, proto, x, layers)
+    # the output varies far beyond the tolerance, so one that is constant or ignores the input cannot pass
     final = expected[model.output_names[0]]
-    assert np.abs(final).max() > 0 and final.std() > 1e-3  # an output that ignores the input cannot pass
+    assert final.std() > 10 * (RTOL + ATOL_OF_MAX) * np.abs(final).max()
 
 
 def test_the_time_axis_of_an_output_is_named_by_the_analyzer_formula():
     network = network_of("strided")
     proto = to_onnx(network)
     (output,) = proto.graph.output
-    symbol = length_symbol(network)
-    time = sympy.sympify(output.type.tensor_type.shape.dim[2].dim_param).subs(sympy.Symbol(str(symbol)), symbol)
-    analyzed = next(row for row in analyze(network).layers if row.name == "fc").output_dims[0][0]
-    assert [time.subs(symbol, t) for t in range(5, 40)] == [analyzed.subs(symbol, t) for t in range(5, 40)]
+    time = sympy.sympify(output.type.tensor_type.shape.dim[2].dim_param)
+    assert time.free_symbols == {TIME} and time.equals(analyzed(network)["fc"][1])
+
+
+@pytest.mark.parametrize("name", RECURRENT)
+def test_each_recurrent_layer_is_one_onnx_rnn_operator(name):
+    """No loop unrolled at the traced length: one LSTM or GRU node per layer, in its direction, with
+    the layer's activations, and the initial states only where they are not zero."""
+    network = network_of(name)
+    model = randomized(network, seed=2)
+    proto = to_onnx(network, model.state_dict())
+    layers = [layer for layer in network.layers if isinstance(layer, recurrent.RecurrentLayer)]
+    nodes = [node for node in proto.graph.node if node.op_type in ("LSTM", "GRU", "RNN", "Loop", "Scan")]
+    assert len(nodes) == len(layers)
+    for layer, node in zip(layers, nodes):
+        attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        assert node.op_type == ("GRU" if isinstance(layer, recurrent.GruLayer) else "LSTM"), layer.name
+        direction = b"bidirectional" if isinstance(layer, recurrent.BilstmLayer) else b"forward"
+        assert attributes.get("direction", b"forward") == direction, layer.name
+        assert attributes["hidden_size"] == layer.num_hidden_units
+        module = model.layers[layer.name]
+        gate, state = {"sigmoid": b"Sigmoid", "hard-sigmoid": b"HardSigmoid"}[module.gate_activation], \
+            {"tanh": b"Tanh", "softsign": b"Softsign", "relu": b"Relu"}[module.state_activation]
+        per_direction = [gate, state, state][:3 if node.op_type == "LSTM" else 2]
+        if "activations" in attributes:
+            assert attributes["activations"] == per_direction * (2 if module.bidirectional else 1), layer.name
+        else:
+            assert (gate, state) == (b"Sigmoid", b"Tanh"), layer.name  # ONNX's defaults
+        if node.op_type == "GRU":
+            assert attributes["linear_before_reset"] == int(layer.reset_gate_mode != "before-multiplication")
+        has_state = bool(module.h0.any())
+        assert (len(node.input) > 5 and node.input[5] != "") == has_state, layer.name
+    assert name != "variants" or all("activations" in {a.name for a in node.attribute} for node in nodes)
 
 
 def test_a_fixed_length_exports_a_fixed_time_axis():
