@@ -385,3 +385,35 @@ def test_predict_refuses_another_length_than_a_fixed_length_model_takes(tmp_path
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 1 and "error[P005]" in result.stderr and "exactly 4 time steps" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_trained_recurrent_network_predicts_the_same_through_onnx_as_through_pytorch(tmp_path):
+    """train -> export --weights -> predict: the ONNX model, run without torch, gives the run's
+    classes and probabilities for every case of a .ts file (sequences of 4 to 30 steps)."""
+    spec = tmp_path / "tiny.net"
+    spec.write_text("layers = [sequenceInputLayer(3)\n bilstmLayer(8,'OutputMode','last')\n fullyConnectedLayer(2)\n"
+                    " softmaxLayer\n classificationLayer];\n"
+                    "options = trainingOptions('adam','MaxEpochs',3,'MiniBatchSize',8,'Verbose',false);\n")
+    rng = np.random.default_rng(2)
+    for part, count in (("TRAIN", 24), ("TEST", 10)):
+        labels = ["up", "down"] * (count // 2)
+        sequences = [np.cumsum(rng.normal(0.5 if label == "up" else -0.5, 1, size=(int(rng.integers(4, 31)),
+                                                                                   CHANNELS)), axis=0)
+                     for label in labels]
+        write_ts(tmp_path / f"tiny_{part}.ts", sequences, labels)
+    run, model_file, test = tmp_path / "run", tmp_path / "tiny.onnx", tmp_path / "tiny_TEST.ts"
+    netspec_cli = [sys.executable, "-m", "netspec.cli"]
+    for command in (["train", str(spec), "--data", str(tmp_path / "tiny_TRAIN.ts"), "--out", str(run), "--quiet"],
+                    ["export", str(spec), "--weights", str(run), "-o", str(model_file)]):
+        result = subprocess.run(netspec_cli + command, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+    via_torch = subprocess.run(netspec_cli + ["predict", str(run), "--json", str(test)], capture_output=True,
+                               text=True, timeout=600)
+    via_onnx = subprocess.run([sys.executable, "-c", NO_TORCH, str(model_file), str(test), "--json"],
+                              capture_output=True, text=True, timeout=600)
+    assert via_torch.returncode == 0 and via_onnx.returncode == 0, via_torch.stderr + via_onnx.stderr
+    torch_rows, onnx_rows = json.loads(via_torch.stdout), json.loads(via_onnx.stdout)
+    assert [r["image"] for r in onnx_rows] == [r["image"] for r in torch_rows] and len(onnx_rows) == 10
+    assert [r["class"] for r in onnx_rows] == [r["class"] for r in torch_rows]
+    assert all(abs(a["probability"] - b["probability"]) < 1e-4 for a, b in zip(onnx_rows, torch_rows))
+    assert {r["class"] for r in onnx_rows} == {"up", "down"}  # it learned something: not one class for all
