@@ -1868,22 +1868,6 @@ layers = [featureInputLayer(4)
 """,
         command=TRAIN,
     ),
-    "R015": Code(
-        "augmentation of sequences",
-        "`--augment` transforms images (reflections, rotations, scaling, translations); the network reads "
-        "sequences.",
-        "Train without --augment.",
-        example="""\
-layers = [sequenceInputLayer(12)
-    convolution1dLayer(3, 8, 'Padding', 'same')
-    reluLayer
-    globalAveragePooling1dLayer
-    fullyConnectedLayer(9)
-    softmaxLayer
-    classificationLayer];
-""",
-        command="netspec train example.net --augment RandXReflection",
-    ),
     "R007": Code(
         "invalid training option",
         "A training option given on the command line (or resolved with the spec's trainingOptions) is out "
@@ -1948,6 +1932,22 @@ layers = [sequenceInputLayer(12)
     pixelClassificationLayer];
 """,
         command="netspec train example.net --data builtin",
+    ),
+    "R015": Code(
+        "augmentation of sequences",
+        "`--augment` transforms images (reflections, rotations, scaling, translations); the network reads "
+        "sequences.",
+        "Train without --augment.",
+        example="""\
+layers = [sequenceInputLayer(12)
+    convolution1dLayer(3, 8, 'Padding', 'same')
+    reluLayer
+    globalAveragePooling1dLayer
+    fullyConnectedLayer(9)
+    softmaxLayer
+    classificationLayer];
+""",
+        command="netspec train example.net --augment RandXReflection",
     ),
     # -- P: prediction with an ONNX model ------------------------------------------------------------
     "P001": Code(

@@ -22,7 +22,7 @@ import numpy as np
 from ..diagnostics import Span, error
 
 __all__ = ["SequenceDataset", "read_ts", "read_sequence_csv", "read_csv_folder", "japanese_vowels",
-           "load_sequences", "test_file_beside", "pad_batch", "pad_to", "split_windows", "is_sequence_file",
+           "load_sequences", "companion_test_file", "pad_batch", "pad_to", "split_windows", "is_sequence_file",
            "check_sequences", "BUILTIN"]
 
 BUILTIN = "builtin"
@@ -251,7 +251,7 @@ def is_sequence_file(path: Path | str) -> bool:
     return name.endswith(".ts") or name.endswith(".ts.gz")
 
 
-def test_file_beside(path: Path) -> Path | None:
+def companion_test_file(path: Path) -> Path | None:
     """X_TEST.ts beside X_TRAIN.ts (the archive's naming), when there is one."""
     name = path.name
     for train, test in (("TRAIN", "TEST"), ("Train", "Test"), ("train", "test")):
@@ -269,7 +269,7 @@ def load_sequences(source: str) -> tuple[SequenceDataset, SequenceDataset | None
         return japanese_vowels()
     path = Path(source).expanduser()
     if is_sequence_file(path):
-        test = test_file_beside(path)
+        test = companion_test_file(path)
         train = read_ts(path)
         return train, (_same_classes(read_ts(test), train) if test is not None else None)
     return read_csv_folder(path), None
