@@ -16,8 +16,9 @@ import pytest
 import torch
 from torch import nn
 
-from netspec.datasets.sequences import (SequenceDataset, companion_test_file, japanese_vowels, pad_batch,
-                                        read_csv_folder, read_sequence_csv, read_ts, split_windows)
+from netspec.datasets import sequences
+from netspec.datasets.sequences import (SequenceDataset, japanese_vowels, pad_batch, read_csv_folder,
+                                        read_sequence_csv, read_ts, split_windows)
 from netspec.diagnostics import NetspecError
 from netspec.ir import TrainingOptions
 from netspec.language import load_source
@@ -176,9 +177,9 @@ def test_csv_folder_classes_and_channel_check(tmp_path):
 
 def test_the_test_file_beside_the_training_file(tmp_path):
     (tmp_path / "Some_TRAIN.ts").write_text("")
-    assert companion_test_file(tmp_path / "Some_TRAIN.ts") is None
+    assert sequences.test_file_beside(tmp_path / "Some_TRAIN.ts") is None
     (tmp_path / "Some_TEST.ts").write_text("")
-    assert companion_test_file(tmp_path / "Some_TRAIN.ts") == tmp_path / "Some_TEST.ts"
+    assert sequences.test_file_beside(tmp_path / "Some_TRAIN.ts") == tmp_path / "Some_TEST.ts"
 
 
 def test_japanese_vowels_is_bundled_as_the_uci_split():

@@ -22,8 +22,8 @@ import numpy as np
 from ..diagnostics import Span, error
 
 __all__ = ["SequenceDataset", "read_ts", "read_sequence_csv", "read_csv_folder", "japanese_vowels",
-           "load_sequences", "companion_test_file", "pad_batch", "pad_to", "split_windows", "is_sequence_file",
-           "check_sequences", "BUILTIN"]
+           "load_sequences", "test_file_beside", "pad_batch", "pad_to", "split_windows", "is_sequence_file",
+           "check_sequences", "read_sequence_files", "BUILTIN"]
 
 BUILTIN = "builtin"
 MISSING = {"", "?", "nan", "NaN", "NAN"}
@@ -251,7 +251,7 @@ def is_sequence_file(path: Path | str) -> bool:
     return name.endswith(".ts") or name.endswith(".ts.gz")
 
 
-def companion_test_file(path: Path) -> Path | None:
+def test_file_beside(path: Path) -> Path | None:
     """X_TEST.ts beside X_TRAIN.ts (the archive's naming), when there is one."""
     name = path.name
     for train, test in (("TRAIN", "TEST"), ("Train", "Test"), ("train", "test")):
@@ -269,7 +269,7 @@ def load_sequences(source: str) -> tuple[SequenceDataset, SequenceDataset | None
         return japanese_vowels()
     path = Path(source).expanduser()
     if is_sequence_file(path):
-        test = companion_test_file(path)
+        test = test_file_beside(path)
         train = read_ts(path)
         return train, (_same_classes(read_ts(test), train) if test is not None else None)
     return read_csv_folder(path), None
@@ -316,3 +316,18 @@ def pad_to(sequences: list[np.ndarray], steps: int, direction: str = "right", va
         else:
             batch[i, :, steps - len(kept):] = kept.T
     return batch
+
+
+def read_sequence_files(paths: list[Path]) -> SequenceDataset:
+    """The sequences to predict: every case of each .ts file (named file:line) and the one sequence
+    of each other (CSV) file, unlabelled."""
+    found, origins = [], []
+    for path in paths:
+        if is_sequence_file(path):
+            cases = read_ts(path)
+            found += cases.sequences
+            origins += cases.origins
+        else:
+            found.append(read_sequence_csv(path))
+            origins.append(str(path))
+    return SequenceDataset(found, np.zeros(len(found), dtype=np.int64), [], origins)

@@ -286,16 +286,7 @@ def _class_scores(classes: list[str], matrix: np.ndarray) -> list[dict[str, Any]
 def _sequences_to_predict(network: Network, paths: list[Path]) -> SequenceDataset:
     """Every case of each .ts file (named file:line), and the one sequence of each CSV file."""
     layer = sequence_input(network)
-    found, origins = [], []
-    for path in paths:
-        if sequences.is_sequence_file(path):
-            cases = sequences.read_ts(path)
-            found += cases.sequences
-            origins += cases.origins
-        else:
-            found.append(sequences.read_sequence_csv(path))
-            origins.append(str(path))
-    dataset = SequenceDataset(found, np.zeros(len(found), dtype=np.int64), [], origins)
+    dataset = sequences.read_sequence_files(paths)
     sequences.check_sequences(dataset, layer.input_size, layer.min_length)
     return dataset
 
