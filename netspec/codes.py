@@ -1950,6 +1950,14 @@ layers = [sequenceInputLayer(12)
         command="netspec train example.net --augment RandXReflection",
     ),
     # -- P: prediction with an ONNX model ------------------------------------------------------------
+    "R016": Code(
+        "sorting images by length",
+        "`--sort-by-length` orders the training sequences shortest first; the network reads images, which have "
+        "no length.",
+        "Train without --sort-by-length.",
+        example=DIGITS,
+        command="netspec train example.net --sort-by-length",
+    ),
     "P001": Code(
         "no such model",
         "The .onnx file given to `netspec predict` does not exist.",

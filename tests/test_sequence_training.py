@@ -338,3 +338,18 @@ def test_a_malformed_ts_line_is_located(tmp_path):
     (tmp_path / "tiny.net").write_text(TINY.format(input_options="", options=""))
     status, _, err = netspec("train", "tiny.net", "--data", "broken_TRAIN.ts", cwd=tmp_path)
     assert status == 1 and "error[D012]" in err and "broken_TRAIN.ts:10:1" in err
+
+
+def test_sort_by_length_trains_shortest_first(data):
+    """MATLAB's sequence-classification example sorts the training sequences by length before
+    trainNetwork; --sort-by-length does the same (and the summary records it for --resume)."""
+    (data / "plain.net").write_text(TINY.format(input_options="", options=",'Shuffle','never','MaxEpochs',1"))
+    status, _, err = netspec("train", data / "plain.net", "--data", data / "gen_TRAIN.ts", "--out", data / "sorted",
+                             "--split", "1", "--sort-by-length", "--quiet")
+    assert status == 0, err
+    assert json.loads((data / "sorted" / "summary.json").read_text())["run"]["sort_by_length"] is True
+    from netspec.train.run import _sorted_by_length
+
+    network = load_source(TINY.format(input_options="", options=""), "t.net").network
+    ordered = _sorted_by_length(network, read_ts(data / "gen_TRAIN.ts"))
+    assert ordered.lengths.tolist() == sorted(read_ts(data / "gen_TRAIN.ts").lengths.tolist())

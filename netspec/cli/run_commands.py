@@ -23,8 +23,10 @@ __all__ = ["train_command", "evaluate", "predict", "export"]
 
 def train_command(
     file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="A .net file (not needed with --resume).")] = None,
-    data: Annotated[str, typer.Option(help="builtin (MNIST subset shipped with netspec), mnist:DIR, or an "
-                                           "image folder with one sub-folder per class.")] = "builtin",
+    data: Annotated[str, typer.Option(help="builtin (MNIST subset shipped with netspec; Japanese Vowels for a "
+                                           "sequence network), mnist:DIR, or an image folder with one sub-folder "
+                                           "per class; for a sequence network a .ts file (the _TEST.ts beside it is "
+                                           "the test set) or a folder of per-class CSV folders.")] = "builtin",
     out: Annotated[Optional[str], typer.Option("--out", "-o", metavar="FOLDER",
                                                help="Run folder, new or empty (default runs/SPEC).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Train into --out even when it holds a run or other files: "
@@ -44,6 +46,9 @@ def train_command(
     init: Annotated[Optional[Path], typer.Option(help="Checkpoint or run folder: copy layers whose name and "
                                                      "shape match (transfer learning).")] = None,
     resume: Annotated[Optional[Path], typer.Option(help="Run folder of a stopped run to continue.")] = None,
+    sort_by_length: Annotated[bool, typer.Option(help="Sequences: train on them shortest first (MATLAB's "
+                                                      "sequence-classification example sorts them so; with "
+                                                      "--shuffle never, mini-batches pad little).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary table "
                                                               "(summary.json has the numbers).")] = False,
     net: NetOption = None,
@@ -73,7 +78,7 @@ def train_command(
     with output.training_progress() as progress:
         summary = run_train(network, text, file, data=data, out=output_path(out, "--out"), overrides=overrides,
                             seed=seed, init=init, resume=resume, augment=augment, split=split, bindings=set_,
-                            overwrite=overwrite, on_event=progress)
+                            overwrite=overwrite, sort_by_length=sort_by_length, on_event=progress)
     if summary is not None:
         output.status(_summary_table(summary))
 
