@@ -87,12 +87,13 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     """What `run_train` returns (summary.json and the run folder) as `netspec train` shows it."""
     from rich.table import Table
 
+    unit = summary.get("unit", "images")  # images, or sequences
     table = Table(title=f"netspec train — {summary['folder']}", show_header=False, title_style="bold")
     table.add_column(justify="right", style="bold")
     table.add_column()
     rows = [("iterations", f"{summary['iterations']:,} ({summary['epochs']} epochs, stopped: {summary['stopped']})"),
             ("time", f"{summary['seconds']:.1f} s on {summary.get('device_name', summary['device'])}"),
-            ("throughput", f"{summary['images_per_second']:,.0f} images/s"
+            ("throughput", f"{summary['images_per_second']:,.0f} {unit}/s"
              + (f", {summary['achieved_flops_per_second'] / 1e9:,.2f} GFLOP/s achieved"
                 if summary.get("achieved_flops_per_second") else "")
              + (f", MFU {100 * summary['mfu']:.1f}%" if summary.get("mfu") else "")),
@@ -103,7 +104,7 @@ def _summary_table(summary: dict[str, Any]) -> Table:
         if key in summary:
             accuracy = summary[key]["accuracy"]
             rows.append((key, (f"accuracy {100 * accuracy:.2f}% on " if accuracy is not None else "")
-                         + f"{summary[key]['images']:,} images (loss {summary[key]['loss']:.4f})"))
+                         + f"{summary[key]['images']:,} {unit} (loss {summary[key]['loss']:.4f})"))
     rows.append(("files", ", ".join(summary["files"])))
     for key, value in rows:
         table.add_row(key, value)

@@ -652,6 +652,7 @@ def _summary(run: _Run, state: RunState, stopped: str) -> dict[str, Any]:
         "network": run.config.network.name, "iterations": state.iteration,
         "epochs": state.epoch + (stopped == "validation-patience"), "stopped": stopped,
         "images_per_second": seen / elapsed if elapsed > 0 else None, "seconds": elapsed,
+        "unit": "sequences" if isinstance(run.config.train, SequenceDataset) else "images",
         "final_loss": _finite(state.last_loss), "final_accuracy": _finite(state.last_accuracy),
         "best_validation_loss": state.best_loss if math.isfinite(state.best_loss) else None,
         "best_iteration": state.best_iteration, "device": str(device), "world_size": run.world, "bf16": run.bf16,
