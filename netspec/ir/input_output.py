@@ -7,7 +7,7 @@ from pydantic import BeforeValidator, Field, PositiveInt, field_validator, model
 
 from .base import InputLayer, Lower, OutputLayer
 from .data_kind import IMAGE
-from .shape import Shape, symbol
+from .shape import TIME, Shape, symbol
 
 __all__ = ["ImageInputLayer", "FeatureInputLayer", "SequenceInputLayer", "ClassificationLayer",
            "RegressionLayer", "PixelClassificationLayer", "DicePixelClassificationLayer", "PixelOutputLayer",
@@ -77,7 +77,9 @@ class FeatureInputLayer(_NormalizedInput):
 
 
 class SequenceInputLayer(_NormalizedInput):
-    """1-D signals: `input_size` channels; `min_length` is the length shapes are computed at."""
+    """1-D signals: `input_size` channels over T time steps. T is the symbol `T` (shapes and costs
+    are formulas in it) unless 'MinLength' fixes it (MATLAB's default is 1, the shortest sequence
+    a network must take; netspec computes the shapes at the length given)."""
 
     kind: Literal["sequence_input"] = "sequence_input"
     matlab = "sequenceInputLayer"
@@ -90,10 +92,11 @@ class SequenceInputLayer(_NormalizedInput):
     ignored_options = frozenset({"splitcomplexinputs"})
 
     input_size: PositiveInt
-    min_length: PositiveInt = 1
+    min_length: PositiveInt | None = Field(None, description="the length shapes are computed at; "
+                                           "not given, the length is the symbol T")
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
-        return [Shape.sequence(self.min_length, self.input_size)]
+        return [Shape.sequence(symbol(TIME) if self.min_length is None else self.min_length, self.input_size)]
 
 
 Classes = Literal["auto"] | list[str]

@@ -140,6 +140,11 @@ LABELS = {
     "depthToSpace2dLayer(2)": "depth to space 2×2, dcr",
     "depthToSpace2dLayer([2 1],'Mode','CRD')": "depth to space 2×1, crd",
     "spaceToDepthLayer(4)": "space to depth 4×4",
+    "lstmLayer(100)": "LSTM 100",
+    "bilstmLayer(100,'OutputMode','last')": "BiLSTM 100, last",
+    "gruLayer(64)": "GRU 64",
+    "gruLayer(8,'ResetGateMode','before-multiplication')": "GRU 8, reset before ×",
+    "gruLayer(8,'ResetGateMode','recurrent-bias-after-multiplication')": "GRU 8, recurrent bias",
 }
 
 
