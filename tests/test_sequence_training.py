@@ -353,3 +353,35 @@ def test_sort_by_length_trains_shortest_first(data):
     network = load_source(TINY.format(input_options="", options=""), "t.net").network
     ordered = _sorted_by_length(network, read_ts(data / "gen_TRAIN.ts"))
     assert ordered.lengths.tolist() == sorted(read_ts(data / "gen_TRAIN.ts").lengths.tolist())
+
+
+def test_recurrent_learnables_take_their_own_matlab_factors():
+    """InputWeights, RecurrentWeights and Bias each take their factors (BiasL2Factor is 0 by default)."""
+    from netspec.backends.torch import to_torch
+    from netspec.train.loop import _parameter_groups
+
+    text = ("layers = [sequenceInputLayer(2)\n"
+            "    lstmLayer(4,'OutputMode','last','InputWeightsLearnRateFactor',0,'RecurrentWeightsLearnRateFactor',2)\n"
+            "    fullyConnectedLayer(3)\n    softmaxLayer\n    classificationLayer];\n")
+    network = load_source(text, "t.net").network
+    model = to_torch(network)
+    options = TrainingOptions(solver="adam", l2_regularization=0.5)
+    groups = _parameter_groups(model, network, options)
+    core = model.layers["lstm"].core
+    assert not core.weight_ih_l0.requires_grad  # factor 0 freezes
+    by_parameter = {id(p): (g["lr_factor"], g["weight_decay"]) for g in groups for p in g["params"]}
+    assert by_parameter[id(core.weight_hh_l0)] == (2.0, 0.5)
+    assert by_parameter[id(core.bias_ih_l0)] == (1.0, 0.0)
+
+
+def test_an_lstm_padded_on_the_left_learns(data, tmp_path):
+    """OutputMode 'last' reads the last time step of the padded mini-batch (as MATLAB does):
+    padding on the left puts every sequence's own end there."""
+    text = (TINY.format(input_options="", options=",'SequencePaddingDirection','left'")
+            .replace("    convolution1dLayer(3,8,'Padding','same')\n    reluLayer\n    globalAveragePooling1dLayer\n",
+                     "    lstmLayer(8,'OutputMode','last')\n"))
+    (tmp_path / "lstm.net").write_text(text)
+    status, _, err = netspec("train", tmp_path / "lstm.net", "--data", data / "gen_TRAIN.ts", "--out", tmp_path / "run",
+                             "--split", "1", "--quiet")
+    assert status == 0, err
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["test"]["accuracy"] >= 0.8
