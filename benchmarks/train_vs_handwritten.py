@@ -168,18 +168,11 @@ def in_order_keys(netspec: GraphModule, hand: nn.Module) -> dict[str, str]:
 
 def bilstm_keys(ours: GraphModule, hand: nn.Module) -> dict[str, str | None]:
     """netspec's recurrent module keeps nn.LSTM as `core` (its recurrent biases are zero buffers,
-    the hand-written LSTM's are frozen zero parameters); the input layer's unused statistics and the
-    zero initial states have no counterpart."""
-    mapping: dict[str, str | None] = {}
-    for key in ours.state_dict():
-        tensor = key.rsplit(".", 1)[-1]
-        if ".core." in key:
-            mapping[key] = f"lstm.{tensor}"
-        elif key.endswith(("linear.weight", "linear.bias")):
-            mapping[key] = f"fc.{tensor}"
-        else:
-            mapping[key] = None
-    return mapping
+    the hand-written LSTM's frozen zero parameters), its fully connected layer as `linear`; the
+    input layer's unused statistics and the zero initial states have no counterpart."""
+    return {key: (f"lstm.{key.rsplit('.', 1)[-1]}" if ".core." in key else
+                  f"fc.{key.rsplit('.', 1)[-1]}" if key.endswith(("linear.weight", "linear.bias")) else None)
+            for key in ours.state_dict()}
 
 
 # -- the cases ---------------------------------------------------------------------------------------
