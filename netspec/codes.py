@@ -1869,22 +1869,6 @@ layers = [featureInputLayer(4)
 """,
         command=TRAIN,
     ),
-    "R015": Code(
-        "augmentation of sequences",
-        "`--augment` transforms images (reflections, rotations, scaling, translations); the network reads "
-        "sequences.",
-        "Train without --augment.",
-        example="""\
-layers = [sequenceInputLayer(12)
-    convolution1dLayer(3, 8, 'Padding', 'same')
-    reluLayer
-    globalAveragePooling1dLayer
-    fullyConnectedLayer(9)
-    softmaxLayer
-    classificationLayer];
-""",
-        command="netspec train example.net --augment RandXReflection",
-    ),
     "R007": Code(
         "invalid training option",
         "A training option given on the command line (or resolved with the spec's trainingOptions) is out "
@@ -1950,7 +1934,45 @@ layers = [sequenceInputLayer(12)
 """,
         command="netspec train example.net --data builtin",
     ),
+    "R015": Code(
+        "augmentation of sequences",
+        "`--augment` transforms images (reflections, rotations, scaling, translations); the network reads "
+        "sequences.",
+        "Train without --augment.",
+        example="""\
+layers = [sequenceInputLayer(12)
+    convolution1dLayer(3, 8, 'Padding', 'same')
+    reluLayer
+    globalAveragePooling1dLayer
+    fullyConnectedLayer(9)
+    softmaxLayer
+    classificationLayer];
+""",
+        command="netspec train example.net --augment RandXReflection",
+    ),
     # -- P: prediction with an ONNX model ------------------------------------------------------------
+    "R016": Code(
+        "sorting images by length",
+        "`--sort-by-length` orders the training sequences shortest first; the network reads images, which have "
+        "no length.",
+        "Train without --sort-by-length.",
+        example=DIGITS,
+        command="netspec train example.net --sort-by-length",
+    ),
+    "R017": Code(
+        "learn-rate or L2 factor per gate",
+        "A recurrent layer gives its gates different learn-rate or L2 factors (MATLAB's 1-by-4 or 1-by-3 "
+        "vectors); netspec train takes one factor per learnable (InputWeights, RecurrentWeights, Bias).",
+        "Give one factor for all gates, e.g. 'InputWeightsLearnRateFactor', 2.",
+        example="""\
+layers = [sequenceInputLayer(12)
+    lstmLayer(10, 'OutputMode', 'last', 'InputWeightsLearnRateFactor', [1 2 1 1])
+    fullyConnectedLayer(9)
+    softmaxLayer
+    classificationLayer];
+""",
+        command=TRAIN,
+    ),
     "P001": Code(
         "no such model",
         "The .onnx file given to `netspec predict` does not exist.",

@@ -23,8 +23,10 @@ __all__ = ["train_command", "evaluate", "predict", "export"]
 
 def train_command(
     file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="A .net file (not needed with --resume).")] = None,
-    data: Annotated[str, typer.Option(help="builtin (MNIST subset shipped with netspec), mnist:DIR, or an "
-                                           "image folder with one sub-folder per class.")] = "builtin",
+    data: Annotated[str, typer.Option(help="builtin (MNIST subset shipped with netspec; Japanese Vowels for a "
+                                           "sequence network), mnist:DIR, or an image folder with one sub-folder "
+                                           "per class; for a sequence network a .ts file (the _TEST.ts beside it is "
+                                           "the test set) or a folder of per-class CSV folders.")] = "builtin",
     out: Annotated[Optional[str], typer.Option("--out", "-o", metavar="FOLDER",
                                                help="Run folder, new or empty (default runs/SPEC).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Train into --out even when it holds a run or other files: "
@@ -44,6 +46,9 @@ def train_command(
     init: Annotated[Optional[Path], typer.Option(help="Checkpoint or run folder: copy layers whose name and "
                                                      "shape match (transfer learning).")] = None,
     resume: Annotated[Optional[Path], typer.Option(help="Run folder of a stopped run to continue.")] = None,
+    sort_by_length: Annotated[bool, typer.Option(help="Sequences: train on them shortest first (MATLAB's "
+                                                      "sequence-classification example sorts them so; with "
+                                                      "--shuffle never, mini-batches pad little).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary table "
                                                               "(summary.json has the numbers).")] = False,
     net: NetOption = None,
@@ -73,7 +78,7 @@ def train_command(
     with output.training_progress() as progress:
         summary = run_train(network, text, file, data=data, out=output_path(out, "--out"), overrides=overrides,
                             seed=seed, init=init, resume=resume, augment=augment, split=split, bindings=set_,
-                            overwrite=overwrite, on_event=progress)
+                            overwrite=overwrite, sort_by_length=sort_by_length, on_event=progress)
     if summary is not None:
         output.status(_summary_table(summary))
 
@@ -82,12 +87,13 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     """What `run_train` returns (summary.json and the run folder) as `netspec train` shows it."""
     from rich.table import Table
 
+    unit = summary.get("unit", "images")  # images, or sequences
     table = Table(title=f"netspec train — {summary['folder']}", show_header=False, title_style="bold")
     table.add_column(justify="right", style="bold")
     table.add_column()
     rows = [("iterations", f"{summary['iterations']:,} ({summary['epochs']} epochs, stopped: {summary['stopped']})"),
             ("time", f"{summary['seconds']:.1f} s on {summary.get('device_name', summary['device'])}"),
-            ("throughput", f"{summary['images_per_second']:,.0f} images/s"
+            ("throughput", f"{summary['images_per_second']:,.0f} {unit}/s"
              + (f", {summary['achieved_flops_per_second'] / 1e9:,.2f} GFLOP/s achieved"
                 if summary.get("achieved_flops_per_second") else "")
              + (f", MFU {100 * summary['mfu']:.1f}%" if summary.get("mfu") else "")),
@@ -98,7 +104,7 @@ def _summary_table(summary: dict[str, Any]) -> Table:
         if key in summary:
             accuracy = summary[key]["accuracy"]
             rows.append((key, (f"accuracy {100 * accuracy:.2f}% on " if accuracy is not None else "")
-                         + f"{summary[key]['images']:,} images (loss {summary[key]['loss']:.4f})"))
+                         + f"{summary[key]['images']:,} {unit} (loss {summary[key]['loss']:.4f})"))
     rows.append(("files", ", ".join(summary["files"])))
     for key, value in rows:
         table.add_row(key, value)

@@ -215,10 +215,11 @@ def read_csv_folder(folder: Path) -> SequenceDataset:
     return dataset
 
 
-def check_sequences(dataset: SequenceDataset, channels: int, min_length: int, *,
+def check_sequences(dataset: SequenceDataset, channels: int, min_length: int | None, *,
                     what: str = "the input layer's") -> None:
     """Every sequence has `channels` channels, `min_length` steps or more (MATLAB's MinLength
-    error) and no missing value: the first that does not is named."""
+    error; None: 1) and no missing value: the first that does not is named."""
+    min_length = min_length or 1
     for sequence, origin in zip(dataset.sequences, dataset.origins or [""] * len(dataset)):
         where = origin or "a sequence"
         if sequence.shape[1] != channels:

@@ -124,8 +124,8 @@ def resolve_options(network: Network, overrides: dict[str, Any]) -> TrainingOpti
 
 def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data: str, out: Path | None,
               overrides: dict[str, Any], seed: int, init: Path | None, resume: Path | None, augment: str | None,
-              split: float, bindings: list[str] | None = None,
-              overwrite: bool = False, on_event: EventHandler = ignore) -> dict[str, Any] | None:
+              split: float, bindings: list[str] | None = None, overwrite: bool = False,
+              sort_by_length: bool = False, on_event: EventHandler = ignore) -> dict[str, Any] | None:
     """Train into a new run folder (an occupied one only with `overwrite`), or continue the run
     `resume` names: its training where it stopped, or its finishing where a kill cut it short.
     `on_event` is told what the training does (netspec.train.events). Returns the run's summary
@@ -140,7 +140,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
         extra = json.loads(resumed.get("run", "{}"))
         data, split, seed, augment = extra.get("data", data), extra.get("split", split), \
             resumed.get("seed", seed), extra.get("augment", augment)
-        bindings = extra.get("set", [])
+        bindings, sort_by_length = extra.get("set", []), extra.get("sort_by_length", False)
         out = Path(resumed["path"]).parent
         finished = _finished(out)
         if finished is not None:
@@ -153,6 +153,8 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
         _check_run_folder(out, overwrite)
     check_buildable(network)  # before the data is read at the input layer's size
     training, validation, test = _training_data(network, data, split, seed, augment)
+    if sort_by_length:
+        training = _sorted_by_length(network, training)
     if len(training) == 0:
         raise error("D009", f"the data source '{data}' has no training images")
     if resume is None and (warning := validation_warning(validation, split)) is not None:
@@ -162,7 +164,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
                          augmenter=parse_augmentation(augment), on_event=on_event,
                          checkpoint_every=max(1, min(options.validation_frequency, 50)),
                          extra={"data": _absolute(data), "split": split, "augment": augment,
-                                "set": list(bindings or [])})
+                                "set": list(bindings or []), "sort_by_length": sort_by_length})
     summary = train(config)
     if int(os.environ.get("RANK", "0")) != 0:
         return None
@@ -199,6 +201,15 @@ def _training_data(network: Network, data: str, split: float, seed: int, augment
         sequences.check_sequences(dataset, layer.input_size, layer.min_length)
     training, validation = split_per_label(train, split, seed)
     return training, validation, test
+
+
+def _sorted_by_length(network: Network, training: Dataset | SequenceDataset) -> SequenceDataset:
+    """The training sequences shortest first, as MATLAB's sequence-classification example sorts them
+    before trainNetwork: with Shuffle 'never', each mini-batch then pads little."""
+    if not isinstance(training, SequenceDataset):
+        raise error("R016", "--sort-by-length orders sequences; this network reads images",
+                    hint="train without --sort-by-length")
+    return training.subset(np.argsort(training.lengths, kind="stable"))
 
 
 def _sequences_to_score(network: Network, data: str) -> SequenceDataset:
