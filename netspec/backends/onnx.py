@@ -25,10 +25,12 @@ import torch
 from .. import __version__
 from ..analysis.context import Context
 from ..analysis.limits import check_buildable
-from ..ir import IMAGE, SEQUENCE, Network
+from ..diagnostics import NetspecError
+from ..ir import IMAGE, SEQUENCE, Network, SequenceInputLayer
 from ..ir.shape import Shape, is_known
 from ..text import printable
 from . import MIN_OPSET
+from .onnx_predict import MIN_LENGTH_KEY
 from .torch import GraphModule, MaxPoolIndices, Recurrent, module_name, output_key, to_torch
 
 __all__ = ["to_onnx", "MIN_OPSET"]
@@ -317,16 +319,37 @@ def _rename_by_layer(model_proto: onnx.ModelProto, layer_names: dict[str, str]) 
         info.name = rename.get(info.name, info.name)
 
 
+def _any_length(network: Network) -> Network:
+    """The network with every sequence input's length symbolic: 'MinLength' is the shortest
+    sequence a MATLAB network takes, not the only one, and the analysis computes at it."""
+    layers = [layer.model_copy(update={"min_length": None}) if isinstance(layer, SequenceInputLayer) else layer
+              for layer in network.layers]
+    return network.model_copy(update={"layers": layers})
+
+
+def _lowered_at_any_length(network: Network, seed: int) -> tuple[GraphModule, Context]:
+    """The lowered module and the shapes it was built from: at any sequence length where no module
+    depends on it (the ONNX time axis is then dynamic), else at the length the analysis fixed
+    (a 'same' padding with a stride needs it: the ONNX model takes that length only)."""
+    symbolic = _any_length(network)
+    try:
+        return to_torch(symbolic, seed=seed), check_buildable(symbolic)
+    except NetspecError as exc:
+        fixed = any(isinstance(layer, SequenceInputLayer) and layer.min_length is not None for layer in network.layers)
+        if not fixed or any(d.code != "T001" for d in exc.diagnostics):
+            raise
+    return to_torch(network, seed=seed), check_buildable(network)
+
+
 def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, classes: list[str] | None = None,
             opset: int = MIN_OPSET, batch: str | int = "dynamic", seed: int = 0) -> onnx.ModelProto:
     """The network (with `state`, a lowered module's state_dict, or seeded initial weights) as ONNX."""
     if opset < MIN_OPSET:
         raise ValueError(f"opset {opset} is below {MIN_OPSET}")
-    model = to_torch(network, seed=seed)
+    model, context = _lowered_at_any_length(network, seed)
     if state is not None:
         model.load_state_dict(state)
     model.eval()
-    context = check_buildable(network)
     example = _example_input(context, model, 1 if batch == "dynamic" else int(batch))
     inputs = list(model.input_names)
     outputs = list(model.output_names)
@@ -356,6 +379,9 @@ def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, c
                           "pixel values 0-255 as MATLAB feeds them",
         "netspec.classes": json.dumps(classes) if classes is not None else "",
     }
+    lengths = [layer.min_length for layer in network.layers if isinstance(layer, SequenceInputLayer)]
+    if lengths:
+        metadata[MIN_LENGTH_KEY] = str(lengths[0] or 1)
     for key, value in metadata.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value

@@ -16,6 +16,8 @@ from ..diagnostics import error
 __all__ = ["predict_onnx"]
 
 CLASSES_KEY = "netspec.classes"
+MIN_LENGTH_KEY = "netspec.min_length"
+"""A sequence network's metadata: the fewest time steps it takes (sequenceInputLayer's MinLength)."""
 REEXPORT = "export the model again: `netspec export SPEC --weights RUN -o MODEL.onnx`"
 
 
@@ -31,10 +33,11 @@ def predict_onnx(model: Path, files: list[Path]) -> list[dict[str, Any]]:
         session = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnx and onnxruntime raise their own types for a bad file
         raise error("P002", f"{model} is not a loadable ONNX model: {exc}") from None
-    classes = _classes(model, {entry.key: entry.value for entry in proto.metadata_props})
+    metadata = {entry.key: entry.value for entry in proto.metadata_props}
+    classes = _classes(model, metadata)
     feed = session.get_inputs()[0]
     if len(feed.shape) == 3:
-        names, scores = _score_sequences(model, session, files)
+        names, scores = _score_sequences(model, session, files, int(metadata.get(MIN_LENGTH_KEY) or 1))
     else:
         names, scores = _score_images(model, session, files)
     if classes is not None and len(classes) != scores.shape[1]:
@@ -66,10 +69,11 @@ def _score_images(model: Path, session, images: list[Path]) -> tuple[list[str], 
     return [str(path) for path in images], scores
 
 
-def _score_sequences(model: Path, session, files: list[Path]) -> tuple[list[str], np.ndarray]:
+def _score_sequences(model: Path, session, files: list[Path], min_length: int) -> tuple[list[str], np.ndarray]:
     """The sequences' names and scores, (rows, classes): each sequence runs alone, at its own
     length (so no padding changes what a recurrent layer sees); a network that classifies every
-    time step gives a row per step, named `origin@step` (from 1, as MATLAB counts)."""
+    time step gives a row per step, named `origin@step` (from 1, as MATLAB counts). Sequences
+    shorter than the network's MinLength are refused, as in MATLAB."""
     from ..datasets.sequences import check_sequences, read_sequence_files
 
     feed = session.get_inputs()[0]
@@ -77,7 +81,7 @@ def _score_sequences(model: Path, session, files: list[Path]) -> tuple[list[str]
     produced = session.get_outputs()[0].shape
     per_step = len(produced) == 3 and produced[2] != 1  # (N, classes, T), not a pooled (N, classes, 1)
     dataset = read_sequence_files(files)
-    check_sequences(dataset, channels, 1, what="the model takes")
+    check_sequences(dataset, channels, min_length, what="the model takes")
     names: list[str] = []
     scores: list[np.ndarray] = []
     for sequence, origin in zip(dataset.sequences, dataset.origins):

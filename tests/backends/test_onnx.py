@@ -12,14 +12,16 @@ import numpy as np
 import onnx
 import onnxruntime
 import pytest
+import sympy
 import torch
+from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference
 from PIL import Image
 
 import netspec
 from netspec.analysis import analyze
 from netspec.backends.onnx import to_onnx
 from netspec.backends.torch import GraphModule, to_torch
-from netspec.ir import SoftmaxLayer
+from netspec.ir import SequenceInputLayer, SoftmaxLayer
 from netspec.language import load_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +36,42 @@ def inferred_shapes(proto: onnx.ModelProto) -> dict[str, list]:
     graph = onnx.shape_inference.infer_shapes(proto, strict_mode=True).graph
     values = list(graph.value_info) + list(graph.output) + list(graph.input)
     return {v.name: [d.dim_value or d.dim_param for d in v.type.tensor_type.shape.dim] for v in values}
+
+
+TIME = sympy.Symbol("T")
+"""The analyzer's symbolic sequence length, as its report and the exported model write it."""
+
+
+def symbolic_dims(proto: onnx.ModelProto) -> dict[str, list]:
+    """onnxruntime's symbolic shape inference (sympy arithmetic on named dims, Conv's and
+    pooling's length formulas included): tensor -> dims, each an int or a sympy expression."""
+    inferred = SymbolicShapeInference.infer_shapes(proto, auto_merge=False, guess_output_rank=False)
+    values = list(inferred.graph.value_info) + list(inferred.graph.output) + list(inferred.graph.input)
+    return {v.name: [d.dim_value if d.HasField("dim_value") else sympy.sympify(d.dim_param)
+                     for d in v.type.tensor_type.shape.dim] for v in values}
+
+
+def assert_analyzer_shapes(network, proto: onnx.ModelProto) -> None:
+    """Every layer has a tensor of its name with the analyzer's shape, the batch axis symbolic.
+    A model with a named time axis is read with onnxruntime's symbolic inference (ONNX's own works
+    no arithmetic on named dims), compared at every length the analyzer's formula takes (1 to 99)
+    or, where 'MinLength' fixed the analyzer's length, at that length."""
+    timed = any(d.dim_param for d in proto.graph.input[0].type.tensor_type.shape.dim[1:])
+    shapes = symbolic_dims(proto) if timed else inferred_shapes(proto)
+    fixed = {TIME: layer.min_length for layer in network.layers
+             if isinstance(layer, SequenceInputLayer) and layer.min_length is not None}
+    for row in analyze(network).layers:
+        if not row.output_dims:
+            continue  # a loss layer has no output tensor
+        assert row.name in shapes, f"no tensor named after layer {row.name}"
+        found, dims = shapes[row.name], row.output_dims[0]
+        assert isinstance(found[0], (str, sympy.Symbol)), row.name  # the batch axis stays symbolic
+        expected = [sympy.sympify(d) for d in (dims[-1], *dims[:-1])]
+        assert len(found) == 1 + len(expected), row.name
+        for inferred, want in zip(found[1:], expected):
+            inferred = sympy.sympify(inferred).subs(fixed)
+            lengths = [t for t in range(1, 100) if want.subs(TIME, t) >= 1] if want.free_symbols else [1]
+            assert all(inferred.subs(TIME, t) == want.subs(TIME, t) for t in lengths), (row.name, found, dims)
 
 
 RTOL = 1e-4
@@ -103,18 +141,7 @@ def test_checker_accepts_the_model_with_full_check(exported):
 
 def test_shape_inference_gives_the_analyzer_shape_for_every_layer(exported):
     network, _, proto = exported
-    shapes = inferred_shapes(proto)
-    analysis = analyze(network)
-    checked = 0
-    for row in analysis.layers:
-        if not row.output_dims:
-            continue  # a loss layer has no output tensor
-        assert row.name in shapes, f"no tensor named after layer {row.name}"
-        dims = row.output_dims[0]
-        assert isinstance(shapes[row.name][0], str), row.name  # the batch axis stays symbolic
-        assert shapes[row.name][1:] == [dims[-1], *dims[:-1]], row.name
-        checked += 1
-    assert checked == sum(1 for row in analysis.layers if row.output_dims)
+    assert_analyzer_shapes(network, proto)
 
 
 @pytest.mark.parametrize("batch", [1, 7])
@@ -242,11 +269,7 @@ def test_every_layer_kind_exports_exactly(text):
                 module.running_var.uniform_(0.5, 2)
     proto = to_onnx(network, model.state_dict())
     onnx.checker.check_model(proto, full_check=True)
-    shapes = inferred_shapes(proto)
-    for row in analyze(network).layers:
-        if row.output_dims:
-            dims = row.output_dims[0]
-            assert shapes[row.name][1:] == [dims[-1], *dims[:-1]], row.name
+    assert_analyzer_shapes(network, proto)
     # every layer but the input one (its normalized output has no tensor of its name: the graph input has it)
     assert_onnx_matches_torch(model, proto, exciting_input(proto, 3), [name for name, sources in model.plan if sources])
 

@@ -15,16 +15,16 @@ import onnx
 import pytest
 import sympy
 import torch
-from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference
 
 from netspec.analysis import analyze
 from netspec.backends.onnx import to_onnx
 from netspec.backends.pytorch_source import to_source
 from netspec.backends.torch import to_torch
+from netspec.diagnostics import NetspecError
 from netspec.ir import recurrent
 from netspec.language import load_source
 
-from .test_onnx import ATOL_OF_MAX, RTOL, assert_onnx_matches_torch, inferred_shapes
+from .test_onnx import ATOL_OF_MAX, RTOL, TIME, assert_analyzer_shapes, assert_onnx_matches_torch, inferred_shapes
 
 LENGTHS = (1, 7, 29)
 CHANNELS = 3
@@ -146,10 +146,6 @@ def exported(request):
     return network, model, to_onnx(network, model.state_dict())
 
 
-TIME = sympy.Symbol("T")
-"""The analyzer's symbolic length, as its report and the exported model write it."""
-
-
 def analyzed(network) -> dict[str, list]:
     """Each layer's first output in torch's layout (C, T): ints and sympy expressions in T."""
     return {row.name: [sympy.sympify(d) for d in (row.output_dims[0][-1], *row.output_dims[0][:-1])]
@@ -168,31 +164,10 @@ def test_checker_accepts_the_model_and_batch_and_time_are_dynamic(exported):
     assert [dims[0].dim_param, dims[1].dim_value, dims[2].dim_param] == ["batch", CHANNELS, "T"]
 
 
-def symbolic_dims(proto: onnx.ModelProto) -> dict[str, list]:
-    """onnxruntime's symbolic shape inference (sympy arithmetic on named dims, Conv's and
-    pooling's length formulas included): tensor -> dims, each an int or a sympy expression."""
-    inferred = SymbolicShapeInference.infer_shapes(proto, auto_merge=False, guess_output_rank=False)
-    values = list(inferred.graph.value_info) + list(inferred.graph.output) + list(inferred.graph.input)
-    return {v.name: [d.dim_value if d.HasField("dim_value") else sympy.sympify(d.dim_param)
-                     for d in v.type.tensor_type.shape.dim] for v in values}
-
-
-def same_function_of_length(inferred, expected) -> bool:
-    """Equal at every length the network takes (where the analyzer's size is at least 1)."""
-    pairs = [(sympy.sympify(inferred).subs(TIME, t), expected.subs(TIME, t)) for t in range(1, 100)]
-    return all(a == b for a, b in pairs if b >= 1)
-
-
 def test_symbolic_shape_inference_gives_the_analyzer_shape_of_every_layer(exported):
     network, _, proto = exported
-    inferred = symbolic_dims(proto)
-    expected = analyzed(network)
-    for name, dims in expected.items():
-        assert str(inferred[name][0]) == "batch", name
-        assert len(inferred[name]) == 1 + len(dims), name
-        assert all(same_function_of_length(i, e) for i, e in zip(inferred[name][1:], dims)), \
-            (name, inferred[name], dims)
-    assert any(d.free_symbols for dims in expected.values() for d in dims)
+    assert_analyzer_shapes(network, proto)
+    assert any(d.free_symbols for dims in analyzed(network).values() for d in dims)
 
 
 def test_onnx_shape_inference_keeps_the_symbolic_length_where_the_layer_keeps_it(exported):
@@ -263,13 +238,39 @@ def test_each_recurrent_layer_is_one_onnx_rnn_operator(name):
     assert name != "variants" or all("activations" in {a.name for a in node.attribute} for node in nodes)
 
 
-def test_a_fixed_length_exports_a_fixed_time_axis():
-    network = load_source(CONV1D.replace("sequenceInputLayer(3,", "sequenceInputLayer(3,'MinLength',9,"),
-                          "fixed.net").network
-    proto = to_onnx(network)
+def with_min_length(text: str, length: int):
+    return load_source(text.replace("sequenceInputLayer(3,", f"sequenceInputLayer(3,'MinLength',{length},"),
+                       "min_length.net").network
+
+
+def dims_of(value: onnx.ValueInfoProto) -> list:
+    return [d.dim_value or d.dim_param for d in value.type.tensor_type.shape.dim]
+
+
+def test_min_length_leaves_the_time_axis_dynamic():
+    """MinLength is the shortest sequence a MATLAB network takes (the analysis computes at it):
+    the model takes longer ones too, and says the shortest in its metadata."""
+    network = with_min_length(CONV1D, 9)
+    model = randomized(network, seed=3)
+    proto = to_onnx(network, model.state_dict())
     onnx.checker.check_model(proto, full_check=True)
-    assert [d.dim_value or d.dim_param for d in proto.graph.input[0].type.tensor_type.shape.dim] == \
-        ["batch", CHANNELS, 9]
+    assert dims_of(proto.graph.input[0]) == ["batch", CHANNELS, "T"]
+    assert {e.key: e.value for e in proto.metadata_props}["netspec.min_length"] == "9"
+    assert_analyzer_shapes(network, proto)
+    assert_onnx_matches_torch(model, proto, torch.randn(2, CHANNELS, 40), [name for name, _ in model.plan[1:]])
+
+
+STRIDED_SAME = STRIDED.replace("convolution1dLayer(3,4,'Stride',2,", "convolution1dLayer(3,4,'Stride',2,'Padding','same',")
+"""'same' padding with a stride pads by the length (the odd step at the end or not)."""
+
+
+def test_a_padding_that_depends_on_the_length_exports_the_fixed_length():
+    proto = to_onnx(with_min_length(STRIDED_SAME, 9))
+    onnx.checker.check_model(proto, full_check=True)
+    assert dims_of(proto.graph.input[0]) == ["batch", CHANNELS, 9]
+    with pytest.raises(NetspecError) as refused:  # no length to export at
+        to_onnx(load_source(STRIDED_SAME, "strided_same.net").network)
+    assert refused.value.diagnostics[0].code == "T001"
 
 
 @pytest.mark.parametrize("name", list(NETWORKS))
@@ -374,17 +375,20 @@ def test_predict_refuses_what_a_sequence_model_cannot_take(tmp_path, files, code
     assert "Traceback" not in result.stderr
 
 
-def test_predict_refuses_another_length_than_a_fixed_length_model_takes(tmp_path):
-    network = load_source(CONV1D.replace("sequenceInputLayer(3,", "sequenceInputLayer(3,'MinLength',4,"),
-                          "fixed.net").network
+@pytest.mark.parametrize("text, steps, code, words", [
+    (STRIDED_SAME, 5, "P005", "exactly 4 time steps"),
+    (CONV1D, 3, "D015", "MinLength is 4"),
+], ids=["fixed-length", "shorter-than-min-length"])
+def test_predict_refuses_a_length_the_model_does_not_take(tmp_path, text, steps, code, words):
     model_file = tmp_path / "fixed.onnx"
-    model_file.write_bytes(to_onnx(network).SerializeToString())
+    model_file.write_bytes(to_onnx(with_min_length(text, 4)).SerializeToString())
     csv_file = tmp_path / "s.csv"
-    csv_file.write_text("1,2,3\n4,5,6\n")
+    csv_file.write_text("1,2,3\n" * steps)
     result = subprocess.run([sys.executable, "-m", "netspec.cli", "predict", str(model_file), str(csv_file)],
                             capture_output=True, text=True, timeout=300)
-    assert result.returncode == 1 and "error[P005]" in result.stderr and "exactly 4 time steps" in result.stderr
+    assert result.returncode == 1 and f"error[{code}]" in result.stderr and words in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
 
 
 def test_a_trained_recurrent_network_predicts_the_same_through_onnx_as_through_pytorch(tmp_path):
