@@ -260,7 +260,7 @@ def test_min_length_leaves_the_time_axis_dynamic():
     assert_onnx_matches_torch(model, proto, torch.randn(2, CHANNELS, 40), [name for name, _ in model.plan[1:]])
 
 
-STRIDED_SAME = STRIDED.replace("convolution1dLayer(3,4,'Stride',2,", "convolution1dLayer(3,4,'Stride',2,'Padding','same',")
+STRIDED_SAME = STRIDED.replace("'Stride',2,'Name','strided'", "'Stride',2,'Padding','same','Name','strided'")
 """'same' padding with a stride pads by the length (the odd step at the end or not)."""
 
 
