@@ -374,3 +374,33 @@ def test_cli_sequence_length():
     assert "BiLSTM 100, last" in drawing and "7×12" in drawing
     refused = cli("analyze", "specs/japanese_vowels_bilstm.net", "--sequence-length", "0")
     assert refused.returncode == 2 and "positive whole number" in refused.stderr
+
+
+def test_the_pytorch_source_export_runs_recurrent_layers():
+    from netspec.backends.pytorch_source import to_source
+
+    net = network("bilstmLayer(5,'StateActivationFunction','softsign')\n"
+                  "gruLayer(4,'ResetGateMode','recurrent-bias-after-multiplication','OutputMode','last')\n"
+                  "fullyConnectedLayer(2)", channels=3)
+    model = to_torch(net, seed=3).eval()
+    namespace: dict = {}
+    exec(compile(to_source(net), "generated.py", "exec"), namespace)
+    generated = namespace["Net"]().eval()
+    generated.load_state_dict(model.state_dict())  # the same keys, the fixed-zero biases included
+    x = torch.randn(2, 3, 11)
+    with torch.no_grad():
+        assert torch.equal(generated(x), model(x))
+
+
+def test_training_takes_each_learnables_factors():
+    from netspec.backends.torch import parameter_factors
+
+    net = network("lstmLayer(4,'InputWeightsLearnRateFactor',2,'RecurrentWeightsL2Factor',0.5,"
+                  "'BiasLearnRateFactor',[3 3 3 3])\ngruLayer(2,'InputWeightsL2Factor',[1 2 1])")
+    lstm, gru = net.layers[1], net.layers[2]
+    module = to_torch(net).layers["lstm"]
+    factors = {name: parameter_factors(lstm, name) for name, _ in module.named_parameters()}
+    assert factors == {"core.weight_ih_l0": (2.0, 1.0), "core.weight_hh_l0": (1.0, 0.5), "core.bias_ih_l0": (3.0, 0.0)}
+    with pytest.raises(NetspecError) as caught:
+        parameter_factors(gru, "core.weight_ih_l0")
+    assert caught.value.diagnostics[0].code == "R007" and "InputWeightsL2Factor" in caught.value.diagnostics[0].message

@@ -32,7 +32,8 @@ from ..ir import conv, input_output, norm, pool, recurrent, structure
 from ..ir.base import Layer
 from ..ir.shape import Shape, is_known
 
-__all__ = ["to_torch", "GraphModule", "LOWER", "UNSUPPORTED", "module_name", "output_key"]
+__all__ = ["to_torch", "GraphModule", "LOWER", "UNSUPPORTED", "module_name", "output_key", "parameter_factors",
+           "Recurrent"]
 
 Lowering = Callable[[Layer, list[Shape], list[Shape]], nn.Module]
 LOWER: dict[type[Layer], Lowering] = {}
@@ -475,6 +476,31 @@ GIVEN: dict[type[Layer], dict[str, tuple[TensorNames, Layout]]] = {
 """Per layer type: learnable field -> (the module's tensor, or the tensors its rows fill in turn;
 MATLAB's array -> that tensor's layout). MATLAB's layouts: a convolution's weights h×w×C×F, a
 transposed one's h×w×F×C, 1-D FilterSize×C×F, a recurrent layer's gates stacked in rows."""
+
+
+_RECURRENT_FACTORS = {"weight_ih": "input_weights", "weight_hh": "recurrent_weights", "bias": "bias"}
+"""A recurrent module's tensors (`core.weight_ih_l0`...) -> the MATLAB learnable whose factors they take."""
+
+
+def parameter_factors(layer: Layer, parameter: str) -> tuple[float, float]:
+    """MATLAB's (learn-rate factor, L2 factor) for the parameter `parameter` of `layer`'s module:
+    'WeightLearnRateFactor'/'BiasL2Factor'..., a normalization's scale and offset factors, a
+    recurrent layer's input weights, recurrent weights and bias factors (1 when the layer has none)."""
+    tensor = parameter.rsplit(".", 1)[-1]
+    if isinstance(layer, recurrent.RecurrentLayer):
+        learnable = next(field for prefix, field in _RECURRENT_FACTORS.items() if tensor.startswith(prefix))
+        factors = (getattr(layer, f"{learnable}_learn_rate_factor"), getattr(layer, f"{learnable}_l2_factor"))
+        for factor, kind in zip(factors, ("LearnRateFactor", "L2Factor")):
+            if isinstance(factor, tuple) and len(set(factor)) > 1:
+                option = f"{layer.matlab_option(learnable)}{kind}"
+                raise error("R007", f"'{layer.name}': {option} gives each gate its own factor "
+                            f"({' '.join(f'{f:g}' for f in factor)}); netspec train applies one per weight matrix",
+                            layer.span, hint=f"give {option} as one number")
+        return tuple(float(f[0] if isinstance(f, tuple) else f) for f in factors)  # type: ignore[return-value]
+    is_bias = tensor.endswith("bias")
+    prefix = ("offset" if is_bias else "scale") if hasattr(layer, "scale_learn_rate_factor") else \
+        ("bias" if is_bias else "weight")
+    return (float(getattr(layer, f"{prefix}_learn_rate_factor", 1.0)), float(getattr(layer, f"{prefix}_l2_factor", 1.0)))
 
 
 def _fill(module: nn.Module, names: tuple[str, ...], value: Tensor) -> None:
