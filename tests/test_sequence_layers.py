@@ -404,3 +404,21 @@ def test_training_takes_each_learnables_factors():
     with pytest.raises(NetspecError) as caught:
         parameter_factors(gru, "core.weight_ih_l0")
     assert caught.value.diagnostics[0].code == "R007" and "InputWeightsL2Factor" in caught.value.diagnostics[0].message
+
+
+@pytest.mark.parametrize("layer", ["convolution1dLayer(4,3,'Stride',3,'Padding','same','DilationFactor',2)",
+                                   "maxPooling1dLayer(3,'Stride',2,'Padding','same')",
+                                   "averagePooling1dLayer(2,'Stride',3,'Padding','same')"])
+def test_strided_same_windows_take_any_length(layer):
+    """MATLAB's 'same' with a stride pads by the length; over the symbol T the module works it out per
+    sequence, and equals the module built for that fixed length."""
+    open_ended = to_torch(network(layer, channels=2), seed=1).eval()
+    for length in (1, 7, 29, 30):
+        fixed_net = network(layer, channels=2, length=f",'MinLength',{length}")
+        fixed = to_torch(fixed_net, seed=1).eval()
+        x = torch.randn(2, 2, length)
+        expected = analyze(fixed_net).layers[1].output_dims[0]
+        with torch.no_grad():
+            y = open_ended(x)
+            assert tuple(y.shape) == (2, expected[1], expected[0])
+            torch.testing.assert_close(y, fixed(x))

@@ -87,6 +87,24 @@ class Pad(nn.Module):
         return f"pads={self.pads}, value={self.value}"
 
 
+class SamePad1d(nn.Module):
+    """MATLAB's 'same' padding of a strided 1-D window, worked out for each sequence's length T:
+    ceil(T/S) outputs, total padding max(0, (ceil(T/S) - 1)·S + extent - T), the odd step at the
+    end. (Stride 1 pads extent - 1 whatever T is; the lowering then pads in the layer itself.)"""
+
+    def __init__(self, extent: int, stride: int, value: float | str = 0.0):
+        super().__init__()
+        self.extent, self.stride, self.value = extent, stride, value
+
+    def forward(self, x: Tensor) -> Tensor:
+        length = x.shape[-1]
+        total = max(0, (-(-length // self.stride) - 1) * self.stride + self.extent - length)
+        pads = (total // 2, total - total // 2)
+        if isinstance(self.value, str):
+            return F.pad(x, pads, mode="replicate" if self.value == "replicate" else "reflect")
+        return F.pad(x, pads, value=self.value)
+
+
 class Crop(nn.Module):
     """MATLAB's transposed-convolution 'Cropping': keep `size` pixels from (top, left).
 
@@ -633,6 +651,16 @@ def _torch_pads(pads: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(result)
 
 
+def _padded_1d(layer: Layer, shape: Shape, core: nn.Module, kernel: int, stride: int, dilation: int,
+               value: float | str) -> nn.Module:
+    """A 1-D convolution or pooling after its padding: fixed, or a strided 'same' over a sequence
+    whose length is the symbol T, worked out per sequence (`SamePad1d`)."""
+    if layer.padding == "same" and stride != 1 and not is_known(shape.spatial[0]):
+        return nn.Sequential(SamePad1d((kernel - 1) * dilation + 1, stride, value), core)
+    pads = _explicit_padding(layer, shape, (kernel,), (stride,), (dilation,), layer.padding)
+    return _with_padding(core, pads, value)
+
+
 def _with_padding(core: nn.Module, pads: tuple[int, ...], value: float | str = 0.0) -> nn.Module:
     """Symmetric zero padding goes into the layer itself; anything else is a Pad in front."""
     if not any(pads):
@@ -670,9 +698,8 @@ def _conv1d(layer, inputs, outputs) -> nn.Module:
     shape = inputs[0]
     core = nn.Conv1d(int(shape.channels), layer.num_filters, layer.filter_size, stride=layer.stride,
                      dilation=layer.dilation_factor, bias=layer.bias_term)
-    pads = _explicit_padding(layer, shape, (layer.filter_size,), (layer.stride,), (layer.dilation_factor,),
-                             layer.padding)
-    return _with_padding(_init(core, layer, inputs), pads, layer.padding_value)
+    return _padded_1d(layer, shape, _init(core, layer, inputs), layer.filter_size, layer.stride, layer.dilation_factor,
+                      layer.padding_value)
 
 
 @lowers(conv.TransposedConv2dLayer)
@@ -743,10 +770,11 @@ def _pool2d(layer, inputs, outputs) -> nn.Module:
 
 @lowers(pool.MaxPooling1dLayer, pool.AveragePooling1dLayer)
 def _pool1d(layer, inputs, outputs) -> nn.Module:
-    pads = _explicit_padding(layer, inputs[0], (layer.pool_size,), (layer.stride,), (1,), layer.padding)
     if isinstance(layer, pool.MaxPooling1dLayer):
-        return _with_padding(nn.MaxPool1d(layer.pool_size, layer.stride), pads, -math.inf)
-    return _with_padding(nn.AvgPool1d(layer.pool_size, layer.stride, count_include_pad=True), pads, 0.0)
+        return _padded_1d(layer, inputs[0], nn.MaxPool1d(layer.pool_size, layer.stride), layer.pool_size, layer.stride,
+                          1, -math.inf)
+    return _padded_1d(layer, inputs[0], nn.AvgPool1d(layer.pool_size, layer.stride, count_include_pad=True),
+                      layer.pool_size, layer.stride, 1, 0.0)
 
 
 @lowers(pool.GlobalAveragePooling2dLayer, pool.GlobalMaxPooling2dLayer,
