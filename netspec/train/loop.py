@@ -34,7 +34,7 @@ from ..analysis import analyze
 from ..backends.torch import GraphModule, module_name, parameter_factors, to_torch
 from ..diagnostics import error
 from ..files import remove_temporaries, write_text, writing
-from ..ir import ClassificationLayer, Layer, Network, RegressionLayer, SoftmaxLayer, TrainingOptions
+from ..ir import ClassificationLayer, Network, RegressionLayer, SoftmaxLayer, TrainingOptions
 from ..ir.input_output import PixelOutputLayer
 from ..ir.base import InputLayer
 from . import checkpoint
