@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 import warnings
 from contextlib import contextmanager
@@ -25,13 +26,12 @@ import torch
 from .. import __version__
 from ..analysis.context import Context
 from ..analysis.limits import check_buildable
-from ..diagnostics import NetspecError
 from ..ir import IMAGE, SEQUENCE, Network, SequenceInputLayer
 from ..ir.shape import Shape, is_known
 from ..text import printable
 from . import MIN_OPSET
 from .onnx_predict import MIN_LENGTH_KEY
-from .torch import GraphModule, MaxPoolIndices, Recurrent, module_name, output_key, to_torch
+from .torch import GraphModule, MaxPoolIndices, Pad, Recurrent, SamePad1d, module_name, output_key, to_torch
 
 __all__ = ["to_onnx", "MIN_OPSET"]
 
@@ -164,10 +164,10 @@ def _fused_recurrences(model: GraphModule) -> Iterator[None]:
 
 def _layer_modules(proto: onnx.ModelProto, model: GraphModule, kind: type) -> Iterator[tuple[onnx.NodeProto, Any]]:
     """Each node of the exported graph that a module of `kind` wrote, with that module (the layer
-    whose scope the node's name starts with)."""
+    whose scope the node's name, or its output's, starts with)."""
     scope = re.compile(r"^/([^/]+)/")
     for node in proto.graph.node:
-        match = scope.match(node.name)
+        match = scope.match(node.name) or scope.match(node.output[0])
         module = model.layers[match.group(1)] if match and match.group(1) in model.layers else None
         if isinstance(module, kind):
             yield node, module
@@ -195,11 +195,17 @@ def _recurrent_attributes(proto: onnx.ModelProto, model: GraphModule) -> None:
     _drop_dead_nodes(proto.graph)
 
 
+FOLDED_PAD_VALUES = {"Conv": 0.0, "AveragePool": 0.0, "MaxPool": -math.inf}
+"""What each ONNX node pads with itself: only a Pad of that value folds into it."""
+
+
 def _fold_padding(proto: onnx.ModelProto, model: GraphModule) -> None:
-    """Pad + Conv/MaxPool/AveragePool -> one node with asymmetric `pads`, as ONNX allows.
+    """Pad + Conv/MaxPool/AveragePool -> one node with asymmetric `pads`, as ONNX allows; a strided
+    'same' padding over a sequence of any length (`SamePad1d`) -> `auto_pad` SAME_UPPER, which is
+    MATLAB's 'same' (the odd step at the end).
 
     PyTorch pads asymmetrically with an explicit F.pad, which exports as a Pad fed by a
-    small shape computation; ONNX's own `pads` attribute says the same thing statically,
+    small shape computation; ONNX's own attributes say the same thing statically,
     so shape inference sees every size and the graph reads like the spec.
     """
     graph = proto.graph
@@ -207,28 +213,23 @@ def _fold_padding(proto: onnx.ModelProto, model: GraphModule) -> None:
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    scope = re.compile(r"^/([^/]+)/")
-    for pad in [n for n in graph.node if n.op_type == "Pad"]:
+    for pad, module in list(_layer_modules(proto, model, torch.nn.Sequential)):
         users = consumers.get(pad.output[0], [])
-        match = scope.match(pad.name) or scope.match(pad.output[0])
-        module = model.layers[match.group(1)] if match and match.group(1) in model.layers else None
         mode = next((onnx.helper.get_attribute_value(a) for a in pad.attribute if a.name == "mode"), b"constant")
-        if len(users) != 1 or module is None or not isinstance(module, torch.nn.Sequential) or mode != b"constant":
+        padding = module[0]
+        if pad.op_type != "Pad" or len(users) != 1 or not isinstance(padding, (Pad, SamePad1d)) or mode != b"constant":
             continue
         user = users[0]
-        if user.op_type not in ("Conv", "MaxPool", "AveragePool"):
+        if user.op_type not in FOLDED_PAD_VALUES or padding.value != FOLDED_PAD_VALUES[user.op_type]:
             continue
-        torch_pads = module[0].pads  # F.pad order: last axis first, (begin, end) pairs
-        pairs = [torch_pads[i:i + 2] for i in range(0, len(torch_pads), 2)][::-1]
-        pads = [p[0] for p in pairs] + [p[1] for p in pairs]
-        for attribute in list(user.attribute):
-            if attribute.name == "pads":
-                user.attribute.remove(attribute)
-        user.attribute.append(onnx.helper.make_attribute("pads", pads))
+        for attribute in [a for a in user.attribute if a.name in ("pads", "auto_pad", "count_include_pad")]:
+            user.attribute.remove(attribute)
+        if isinstance(padding, SamePad1d):
+            user.attribute.append(onnx.helper.make_attribute("auto_pad", "SAME_UPPER"))
+        else:
+            pairs = [padding.pads[i:i + 2] for i in range(0, len(padding.pads), 2)][::-1]  # F.pad: last axis first
+            user.attribute.append(onnx.helper.make_attribute("pads", [p[0] for p in pairs] + [p[1] for p in pairs]))
         if user.op_type == "AveragePool":
-            for attribute in list(user.attribute):
-                if attribute.name == "count_include_pad":
-                    user.attribute.remove(attribute)
             user.attribute.append(onnx.helper.make_attribute("count_include_pad", 1))
         user.input[0] = pad.input[0]
     _drop_dead_nodes(graph)
@@ -327,26 +328,13 @@ def _any_length(network: Network) -> Network:
     return network.model_copy(update={"layers": layers})
 
 
-def _lowered_at_any_length(network: Network, seed: int) -> tuple[GraphModule, Context]:
-    """The lowered module and the shapes it was built from: at any sequence length where no module
-    depends on it (the ONNX time axis is then dynamic), else at the length the analysis fixed
-    (a 'same' padding with a stride needs it: the ONNX model takes that length only)."""
-    symbolic = _any_length(network)
-    try:
-        return to_torch(symbolic, seed=seed), check_buildable(symbolic)
-    except NetspecError as exc:
-        fixed = any(isinstance(layer, SequenceInputLayer) and layer.min_length is not None for layer in network.layers)
-        if not fixed or any(d.code != "T001" for d in exc.diagnostics):
-            raise
-    return to_torch(network, seed=seed), check_buildable(network)
-
-
 def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, classes: list[str] | None = None,
             opset: int = MIN_OPSET, batch: str | int = "dynamic", seed: int = 0) -> onnx.ModelProto:
     """The network (with `state`, a lowered module's state_dict, or seeded initial weights) as ONNX."""
     if opset < MIN_OPSET:
         raise ValueError(f"opset {opset} is below {MIN_OPSET}")
-    model, context = _lowered_at_any_length(network, seed)
+    lengthless = _any_length(network)
+    model, context = to_torch(lengthless, seed=seed), check_buildable(lengthless)
     if state is not None:
         model.load_state_dict(state)
     model.eval()

@@ -98,7 +98,10 @@ class SamePad1d(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         length = x.shape[-1]
-        total = max(0, (-(-length // self.stride) - 1) * self.stride + self.extent - length)
+        # a tensor clamp, not max(), and no floor division of a negative number (ONNX's integer Div
+        # truncates): an ONNX export traced at one length keeps the padding a function of T
+        steps = (length + self.stride - 1) // self.stride
+        total = torch.clamp(torch.as_tensor((steps - 1) * self.stride + self.extent - length), min=0)
         pads = (total // 2, total - total // 2)
         if isinstance(self.value, str):
             return F.pad(x, pads, mode="replicate" if self.value == "replicate" else "reflect")
