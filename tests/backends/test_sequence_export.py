@@ -115,7 +115,8 @@ layers = [sequenceInputLayer(3,'Name','in')
 """
 """A recurrence over a length the convolution shortened: floor((T - 3)/2) + 1."""
 
-NETWORKS = {"conv1d": CONV1D, "conv1d-to-sequence": CONV1D_TO_SEQUENCE, "strided": STRIDED, "strided-same": STRIDED_SAME,
+NETWORKS = {"conv1d": CONV1D, "conv1d-to-sequence": CONV1D_TO_SEQUENCE, "strided": STRIDED,
+            "strided-same": STRIDED_SAME,
             "bilstm-last": BILSTM_LAST, "lstm-sequence": LSTM_SEQUENCE, "gru": GRU, "variants": VARIANTS,
             "cnn-lstm": CNN_LSTM}
 RECURRENT = ["bilstm-last", "lstm-sequence", "gru", "variants", "cnn-lstm"]
