@@ -202,7 +202,7 @@ FOLDED_PAD_VALUES = {"Conv": 0.0, "AveragePool": 0.0, "MaxPool": -math.inf}
 def _fold_padding(proto: onnx.ModelProto, model: GraphModule) -> None:
     """Pad + Conv/MaxPool/AveragePool -> one node with asymmetric `pads`, as ONNX allows; a strided
     'same' padding over a sequence of any length (`SamePad1d`) -> `auto_pad` SAME_UPPER, which is
-    MATLAB's 'same' (the odd step at the end).
+    MATLAB's 'same' (the odd step at the end) where the window is at least the stride.
 
     PyTorch pads asymmetrically with an explicit F.pad, which exports as a Pad fed by a
     small shape computation; ONNX's own attributes say the same thing statically,
@@ -222,6 +222,8 @@ def _fold_padding(proto: onnx.ModelProto, model: GraphModule) -> None:
         user = users[0]
         if user.op_type not in FOLDED_PAD_VALUES or padding.value != FOLDED_PAD_VALUES[user.op_type]:
             continue
+        if isinstance(padding, SamePad1d) and padding.extent < padding.stride:
+            continue  # onnxruntime's SAME_UPPER then works out a negative padding (MATLAB's is 0)
         for attribute in [a for a in user.attribute if a.name in ("pads", "auto_pad", "count_include_pad")]:
             user.attribute.remove(attribute)
         if isinstance(padding, SamePad1d):

@@ -65,8 +65,15 @@ layers = [sequenceInputLayer(3,'Name','in')
 """
 """The length shrinks: floor((T - 3)/2) + 1, then halved again; needs T >= 5."""
 
-STRIDED_SAME = STRIDED.replace("'Stride',2,'Name','strided'", "'Stride',2,'Padding','same','Name','strided'")
-"""'same' padding with a stride pads by the length (the odd step at the end or not): ceil(T/2)."""
+STRIDED_SAME = """
+layers = [sequenceInputLayer(3,'Name','in')
+    convolution1dLayer(3,4,'Stride',2,'Padding','same','Name','strided')
+    maxPooling1dLayer(3,'Stride',2,'Padding','same','Name','max')
+    averagePooling1dLayer(2,'Stride',3,'Padding','same','Name','avg')
+    fullyConnectedLayer(2,'Name','fc')];
+"""
+"""'same' padding with a stride pads by the length (the odd step at the end or not): ceil(T/S)
+steps; a window shorter than its stride pads nothing or one step."""
 
 BILSTM_LAST = """
 layers = [sequenceInputLayer(3,'Name','in')
