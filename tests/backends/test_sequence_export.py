@@ -21,11 +21,11 @@ from netspec.analysis import analyze
 from netspec.backends.onnx import to_onnx
 from netspec.backends.pytorch_source import to_source
 from netspec.backends.torch import to_torch
-from netspec.ir import recurrent
+from netspec.ir import SequenceInputLayer, recurrent
 from netspec.language import load_source
 
-from .test_onnx import (ATOL_OF_MAX, RTOL, TIME, assert_analyzer_shapes, assert_onnx_matches_torch, inferred_shapes,
-                        with_layer_outputs)
+from .test_onnx import (ATOL_OF_MAX, RTOL, SPECS, TIME, assert_analyzer_shapes, assert_onnx_matches_torch,
+                        inferred_shapes, load, with_layer_outputs)
 
 LENGTHS = (1, 7, 29)
 CHANNELS = 3
@@ -164,6 +164,10 @@ def analyzed(network) -> dict[str, list]:
             for row in analyze(network).layers if row.output_dims}
 
 
+def dims_of(value: onnx.ValueInfoProto) -> list:
+    return [d.dim_value or d.dim_param for d in value.type.tensor_type.shape.dim]
+
+
 def takes(network, length: int) -> bool:
     """Whether every layer's output has a time step at this length."""
     return all(d.subs(TIME, length) >= 1 for dims in analyzed(network).values() for d in dims)
@@ -239,6 +243,28 @@ def test_the_time_axis_of_an_output_is_named_by_the_analyzer_formula():
     assert time.free_symbols == {TIME} and time.equals(analyzed(network)["fc"][1])
 
 
+SEQUENCE_SPECS = [path for path in SPECS if "sequenceInputLayer" in path.read_text()]
+
+
+@pytest.mark.parametrize("spec", SEQUENCE_SPECS, ids=[path.stem for path in SEQUENCE_SPECS])
+def test_every_sequence_spec_exports_exactly_at_every_length(spec):
+    """Each sequence network of specs/, every layer, for T in {1, 7, 29} and batch 1 and 3 (from
+    MinLength on, and at MinLength and past it, where a spec sets one)."""
+    network = load(spec)
+    (shortest,) = [layer.min_length or 1 for layer in network.layers if isinstance(layer, SequenceInputLayer)]
+    model = randomized(network, seed=5)
+    proto = to_onnx(network, model.state_dict())
+    onnx.checker.check_model(proto, full_check=True)
+    dims = dims_of(proto.graph.input[0])
+    assert dims[0] == "batch" and "T" in dims
+    layers = [name for name, sources in model.plan if sources]
+    for length in sorted({t for t in (*LENGTHS, shortest, 2 * shortest + 1) if t >= shortest and takes(network, t)}):
+        for batch in (1, 3):
+            size = [batch, *(d if isinstance(d, int) else length for d in dims[1:])]
+            x = torch.randn(*size, generator=torch.Generator().manual_seed(length))
+            assert_onnx_matches_torch(model, proto, x, layers)
+
+
 @pytest.mark.parametrize("name", RECURRENT)
 def test_each_recurrent_layer_is_one_onnx_rnn_operator(name):
     """No loop unrolled at the traced length: one LSTM or GRU node per layer, in its direction, with
@@ -273,10 +299,6 @@ def test_each_recurrent_layer_is_one_onnx_rnn_operator(name):
 def with_min_length(text: str, length: int):
     return load_source(text.replace("sequenceInputLayer(3,", f"sequenceInputLayer(3,'MinLength',{length},"),
                        "min_length.net").network
-
-
-def dims_of(value: onnx.ValueInfoProto) -> list:
-    return [d.dim_value or d.dim_param for d in value.type.tensor_type.shape.dim]
 
 
 def test_min_length_leaves_the_time_axis_dynamic():
