@@ -297,4 +297,6 @@ def export(
     proto = to_onnx(network, state, classes=classes, opset=opset,
                     batch="dynamic" if batch == "dynamic" else int(batch), seed=seed)
     write_atomically(out, lambda stream: stream.write(proto.SerializeToString()))
-    output.wrote(out, f"ONNX opset {opset}, {len(proto.graph.node)} nodes, batch {batch}")
+    lengths = [d.dim_param for d in proto.graph.input[0].type.tensor_type.shape.dim[1:] if d.dim_param]
+    output.wrote(out, f"ONNX opset {opset}, {len(proto.graph.node)} nodes, batch {batch}"
+                      + "".join(f", length {name} dynamic" for name in lengths))
