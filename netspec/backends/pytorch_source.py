@@ -25,7 +25,8 @@ __all__ = ["to_source"]
 
 HELPERS = (lowering.Pad, lowering.Crop, lowering.InputNormalization, lowering.Linear, lowering.Add,
            lowering.Concat, lowering.Softmax, lowering.Resize, lowering.Multiply, lowering.ChannelShuffle,
-           lowering.CropTo, lowering.MaxPoolIndices, lowering.MaxUnpool, lowering.DepthToSpace, lowering.SpaceToDepth)
+           lowering.CropTo, lowering.MaxPoolIndices, lowering.MaxUnpool, lowering.DepthToSpace, lowering.SpaceToDepth,
+           lowering.Recurrent, lowering.SamePad1d)
 
 
 def _literal(value: object) -> str:

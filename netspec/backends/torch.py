@@ -10,7 +10,9 @@ padded with -inf, average pooling counting padded zeros, pooling stride default 
 (already in the IR), Glorot-uniform weights and zero biases, LRN's alpha/N, channel-wise
 input normalization with statistics stored as buffers (so they travel in checkpoints), and
 learnable values the spec gives ('Weights', 'Bias', BN's 'TrainedMean', ...) moved from
-MATLAB's layout to PyTorch's (`GIVEN`).
+MATLAB's layout to PyTorch's (`GIVEN`), and recurrent layers with one bias per gate set and
+MATLAB's initializers (`Recurrent`). A sequence's length may stay the symbol T: every sequence
+module takes any length.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from ..ir import conv, input_output, norm, pool, recurrent, structure
 from ..ir.base import Layer
 from ..ir.shape import Shape, is_known
 
-__all__ = ["to_torch", "GraphModule", "LOWER", "UNSUPPORTED", "module_name", "output_key"]
+__all__ = ["to_torch", "GraphModule", "LOWER", "UNSUPPORTED", "module_name", "output_key", "parameter_factors",
+           "Recurrent"]
 
 Lowering = Callable[[Layer, list[Shape], list[Shape]], nn.Module]
 LOWER: dict[type[Layer], Lowering] = {}
@@ -84,6 +87,24 @@ class Pad(nn.Module):
 
     def extra_repr(self) -> str:
         return f"pads={self.pads}, value={self.value}"
+
+
+class SamePad1d(nn.Module):
+    """MATLAB's 'same' padding of a strided 1-D window, worked out for each sequence's length T:
+    ceil(T/S) outputs, total padding max(0, (ceil(T/S) - 1)·S + extent - T), the odd step at the
+    end. (Stride 1 pads extent - 1 whatever T is; the lowering then pads in the layer itself.)"""
+
+    def __init__(self, extent: int, stride: int, value: float | str = 0.0):
+        super().__init__()
+        self.extent, self.stride, self.value = extent, stride, value
+
+    def forward(self, x: Tensor) -> Tensor:
+        length = x.shape[-1]
+        total = max(0, (-(-length // self.stride) - 1) * self.stride + self.extent - length)
+        pads = (total // 2, total - total // 2)
+        if isinstance(self.value, str):
+            return F.pad(x, pads, mode="replicate" if self.value == "replicate" else "reflect")
+        return F.pad(x, pads, value=self.value)
 
 
 class Crop(nn.Module):
@@ -477,6 +498,31 @@ MATLAB's array -> that tensor's layout). MATLAB's layouts: a convolution's weigh
 transposed one's h×w×F×C, 1-D FilterSize×C×F, a recurrent layer's gates stacked in rows."""
 
 
+_RECURRENT_FACTORS = {"weight_ih": "input_weights", "weight_hh": "recurrent_weights", "bias": "bias"}
+"""A recurrent module's tensors (`core.weight_ih_l0`...) -> the MATLAB learnable whose factors they take."""
+
+
+def parameter_factors(layer: Layer, parameter: str) -> tuple[float, float]:
+    """MATLAB's (learn-rate factor, L2 factor) for the parameter `parameter` of `layer`'s module:
+    'WeightLearnRateFactor'/'BiasL2Factor'..., a normalization's scale and offset factors, a
+    recurrent layer's input weights, recurrent weights and bias factors (1 when the layer has none)."""
+    tensor = parameter.rsplit(".", 1)[-1]
+    if isinstance(layer, recurrent.RecurrentLayer):
+        learnable = next(field for prefix, field in _RECURRENT_FACTORS.items() if tensor.startswith(prefix))
+        factors = (getattr(layer, f"{learnable}_learn_rate_factor"), getattr(layer, f"{learnable}_l2_factor"))
+        for factor, kind in zip(factors, ("LearnRateFactor", "L2Factor")):
+            if isinstance(factor, tuple) and len(set(factor)) > 1:
+                option = f"{layer.matlab_option(learnable)}{kind}"
+                raise error("R007", f"'{layer.name}': {option} gives each gate its own factor "
+                            f"({' '.join(f'{f:g}' for f in factor)}); netspec train applies one per weight matrix",
+                            layer.span, hint=f"give {option} as one number")
+        return tuple(float(f[0] if isinstance(f, tuple) else f) for f in factors)  # type: ignore[return-value]
+    is_bias = tensor.endswith("bias")
+    prefix = ("offset" if is_bias else "scale") if hasattr(layer, "scale_learn_rate_factor") else \
+        ("bias" if is_bias else "weight")
+    return (float(getattr(layer, f"{prefix}_learn_rate_factor", 1.0)), float(getattr(layer, f"{prefix}_l2_factor", 1.0)))
+
+
 def _fill(module: nn.Module, names: tuple[str, ...], value: Tensor) -> None:
     """Copy `value` into the named tensors of `module`, its rows split evenly between them."""
     tensors = module.state_dict(keep_vars=True)
@@ -522,6 +568,130 @@ def _init(module: nn.Module, layer: conv.WeightedLayer, inputs: list[Shape]) -> 
             {"zeros": nn.init.zeros_, "ones": nn.init.ones_,
              "narrow-normal": lambda b: nn.init.normal_(b, 0.0, 0.01)}[layer.bias_initializer](module.bias)
     return _load_given(module, layer, inputs)
+
+
+def _concrete(layer: Layer, sizes: tuple) -> tuple[int, ...]:
+    """Sizes a module is built with: PyTorch needs numbers, not the analysis's formulas."""
+    for size in sizes:
+        if not is_known(size):
+            raise error("T001", f"'{layer.name}': PyTorch needs a concrete input size, not {size}", layer.span,
+                        hint="give the input layer numbers, or --input-size")
+    return tuple(int(size) for size in sizes)
+
+
+def _explicit_padding(layer: Layer, shape: Shape, kernel, stride, dilation, padding) -> tuple[int, ...]:
+    """Per-axis (begin, end) from the IR, resolving MATLAB's 'same' and 'causal'."""
+    from ..ir.shape import same_padding
+
+    pads: list[int] = []
+    strided = padding == "same" and any(s != 1 for s in stride)  # only then does 'same' depend on the size
+    for axis, size in enumerate(_concrete(layer, shape.spatial) if strided else shape.spatial):
+        k, s, d = kernel[axis], stride[axis], dilation[axis]
+        if padding == "same":
+            pads += list(same_padding(size, k, s, d))
+        elif padding == "causal":
+            pads += [(k - 1) * d, 0]
+        else:
+            pads += [padding[2 * axis], padding[2 * axis + 1]]
+    return tuple(pads)
+
+
+def _torch_pads(pads: tuple[int, ...]) -> tuple[int, ...]:
+    """(t, b, l, r) / (l, r) in MATLAB's axis order -> F.pad's last-axis-first order."""
+    result: list[int] = []
+    for axis in reversed(range(len(pads) // 2)):
+        result += [pads[2 * axis], pads[2 * axis + 1]]
+    return tuple(result)
+
+
+def _padded_1d(layer: Layer, shape: Shape, core: nn.Module, kernel: int, stride: int, dilation: int,
+               value: float | str) -> nn.Module:
+    """A 1-D convolution or pooling after its padding: fixed, or a strided 'same' over a sequence
+    whose length is the symbol T, worked out per sequence (`SamePad1d`)."""
+    if layer.padding == "same" and stride != 1 and not is_known(shape.spatial[0]):
+        return nn.Sequential(SamePad1d((kernel - 1) * dilation + 1, stride, value), core)
+    pads = _explicit_padding(layer, shape, (kernel,), (stride,), (dilation,), layer.padding)
+    return _with_padding(core, pads, value)
+
+
+def _with_padding(core: nn.Module, pads: tuple[int, ...], value: float | str = 0.0) -> nn.Module:
+    """Symmetric zero padding goes into the layer itself; anything else is a Pad in front."""
+    if not any(pads):
+        return core
+    symmetric = all(pads[i] == pads[i + 1] for i in range(0, len(pads), 2))
+    if symmetric and value == 0.0 and hasattr(core, "padding") and not isinstance(core, (nn.MaxPool1d, nn.MaxPool2d)):
+        core.padding = tuple(pads[0::2])
+        return core
+    return nn.Sequential(Pad(_torch_pads(pads), value), core)
+
+
+# -- the table ---------------------------------------------------------------------------------
+
+@lowers(input_output.ImageInputLayer, input_output.FeatureInputLayer, input_output.SequenceInputLayer)
+def _input(layer, inputs, outputs) -> nn.Module:
+    (shape,) = layer.output_shapes([])
+    stats = {k: getattr(layer, k) for k in ("mean", "standard_deviation", "min", "max")}
+    return InputNormalization(layer.normalization, int(shape.channels), len(shape.spatial), stats)
+
+
+@lowers(conv.Convolution2dLayer, conv.GroupedConvolution2dLayer)
+def _conv2d(layer, inputs, outputs) -> nn.Module:
+    """Output channels from the IR's own fields (`out_channels`: NumFilters, or groups ×
+    NumFiltersPerGroup); only the input channels come from the analysis."""
+    shape = inputs[0]
+    groups = int(layer.groups(inputs)) if isinstance(layer, conv.GroupedConvolution2dLayer) else 1
+    core = nn.Conv2d(int(shape.channels), int(layer.out_channels(inputs)), layer.filter_size, stride=layer.stride,
+                     dilation=layer.dilation_factor, groups=groups, bias=layer.bias_term)
+    pads = _explicit_padding(layer, shape, layer.filter_size, layer.stride, layer.dilation_factor, layer.padding)
+    return _with_padding(_init(core, layer, inputs), pads, layer.padding_value)
+
+
+@lowers(conv.Convolution1dLayer)
+def _conv1d(layer, inputs, outputs) -> nn.Module:
+    shape = inputs[0]
+    core = nn.Conv1d(int(shape.channels), layer.num_filters, layer.filter_size, stride=layer.stride,
+                     dilation=layer.dilation_factor, bias=layer.bias_term)
+    return _padded_1d(layer, shape, _init(core, layer, inputs), layer.filter_size, layer.stride, layer.dilation_factor,
+                      layer.padding_value)
+
+
+@lowers(conv.TransposedConv2dLayer)
+def _transposed(layer, inputs, outputs) -> nn.Module:
+    core = _init(nn.ConvTranspose2d(int(inputs[0].channels), layer.num_filters, layer.filter_size,
+                                    stride=layer.stride, bias=layer.bias_term), layer, inputs)
+    crops = layer.crops()
+    if not any(crops):
+        return core
+    if crops[0] == crops[1] and crops[2] == crops[3]:
+        core.padding = (crops[0], crops[2])
+        return core
+    height, width, _ = outputs[0].dims
+    return nn.Sequential(core, Crop(crops[0], crops[2], (int(height), int(width))))
+
+
+@lowers(conv.FullyConnectedLayer)
+def _fully_connected(layer, inputs, outputs) -> nn.Module:
+    kind = inputs[0].kind
+    module = Linear(int(layer.in_features(inputs)), layer.output_size, layer.bias_term, kind.time, kind.spatial_dims)
+    _init(module.linear, layer, inputs)
+    return module
+
+
+@lowers(norm.BatchNormalizationLayer)
+def _batch_norm(layer, inputs, outputs) -> nn.Module:
+    cls = nn.BatchNorm2d if inputs[0].kind.spatial_dims == 2 else nn.BatchNorm1d  # 1d takes (N, C) and (N, C, T)
+    return _load_given(cls(int(inputs[0].channels), eps=layer.epsilon, momentum=layer.mean_decay), layer, inputs)
+
+
+@lowers(norm.LayerNormalizationLayer)
+def _layer_norm(layer, inputs, outputs) -> nn.Module:
+    """Normalize over all of C×H×W with a scale and offset per channel: GroupNorm with one group."""
+    return _load_given(nn.GroupNorm(1, int(inputs[0].channels), eps=layer.epsilon), layer, inputs)
+
+
+@lowers(norm.CrossChannelNormalizationLayer)
+def _lrn(layer, inputs, outputs) -> nn.Module:
+    return nn.LocalResponseNorm(layer.window_channel_size, alpha=layer.alpha, beta=layer.beta, k=layer.k)
 
 
 def _recurrent_initial(rule: str, rows: int, columns: int, fan_out: int) -> Tensor:
@@ -573,121 +743,6 @@ def _recurrent(layer, inputs, outputs) -> nn.Module:
     return _load_given(module, layer, inputs)
 
 
-def _concrete(layer: Layer, sizes: tuple) -> tuple[int, ...]:
-    """Sizes a module is built with: PyTorch needs numbers, not the analysis's formulas."""
-    for size in sizes:
-        if not is_known(size):
-            raise error("T001", f"'{layer.name}': PyTorch needs a concrete input size, not {size}", layer.span,
-                        hint="give the input layer numbers, or --input-size")
-    return tuple(int(size) for size in sizes)
-
-
-def _explicit_padding(layer: Layer, shape: Shape, kernel, stride, dilation, padding) -> tuple[int, ...]:
-    """Per-axis (begin, end) from the IR, resolving MATLAB's 'same' and 'causal'."""
-    from ..ir.shape import same_padding
-
-    pads: list[int] = []
-    strided = padding == "same" and any(s != 1 for s in stride)  # only then does 'same' depend on the size
-    for axis, size in enumerate(_concrete(layer, shape.spatial) if strided else shape.spatial):
-        k, s, d = kernel[axis], stride[axis], dilation[axis]
-        if padding == "same":
-            pads += list(same_padding(size, k, s, d))
-        elif padding == "causal":
-            pads += [(k - 1) * d, 0]
-        else:
-            pads += [padding[2 * axis], padding[2 * axis + 1]]
-    return tuple(pads)
-
-
-def _torch_pads(pads: tuple[int, ...]) -> tuple[int, ...]:
-    """(t, b, l, r) / (l, r) in MATLAB's axis order -> F.pad's last-axis-first order."""
-    result: list[int] = []
-    for axis in reversed(range(len(pads) // 2)):
-        result += [pads[2 * axis], pads[2 * axis + 1]]
-    return tuple(result)
-
-
-def _with_padding(core: nn.Module, pads: tuple[int, ...], value: float | str = 0.0) -> nn.Module:
-    """Symmetric zero padding goes into the layer itself; anything else is a Pad in front."""
-    if not any(pads):
-        return core
-    symmetric = all(pads[i] == pads[i + 1] for i in range(0, len(pads), 2))
-    if symmetric and value == 0.0 and hasattr(core, "padding") and not isinstance(core, (nn.MaxPool1d, nn.MaxPool2d)):
-        core.padding = tuple(pads[0::2])
-        return core
-    return nn.Sequential(Pad(_torch_pads(pads), value), core)
-
-
-# -- the table ---------------------------------------------------------------------------------
-
-@lowers(input_output.ImageInputLayer, input_output.FeatureInputLayer, input_output.SequenceInputLayer)
-def _input(layer, inputs, outputs) -> nn.Module:
-    (shape,) = layer.output_shapes([])
-    stats = {k: getattr(layer, k) for k in ("mean", "standard_deviation", "min", "max")}
-    return InputNormalization(layer.normalization, int(shape.channels), len(shape.spatial), stats)
-
-
-@lowers(conv.Convolution2dLayer, conv.GroupedConvolution2dLayer)
-def _conv2d(layer, inputs, outputs) -> nn.Module:
-    """Output channels from the IR's own fields (`out_channels`: NumFilters, or groups ×
-    NumFiltersPerGroup); only the input channels come from the analysis."""
-    shape = inputs[0]
-    groups = int(layer.groups(inputs)) if isinstance(layer, conv.GroupedConvolution2dLayer) else 1
-    core = nn.Conv2d(int(shape.channels), int(layer.out_channels(inputs)), layer.filter_size, stride=layer.stride,
-                     dilation=layer.dilation_factor, groups=groups, bias=layer.bias_term)
-    pads = _explicit_padding(layer, shape, layer.filter_size, layer.stride, layer.dilation_factor, layer.padding)
-    return _with_padding(_init(core, layer, inputs), pads, layer.padding_value)
-
-
-@lowers(conv.Convolution1dLayer)
-def _conv1d(layer, inputs, outputs) -> nn.Module:
-    shape = inputs[0]
-    core = nn.Conv1d(int(shape.channels), layer.num_filters, layer.filter_size, stride=layer.stride,
-                     dilation=layer.dilation_factor, bias=layer.bias_term)
-    pads = _explicit_padding(layer, shape, (layer.filter_size,), (layer.stride,), (layer.dilation_factor,),
-                             layer.padding)
-    return _with_padding(_init(core, layer, inputs), pads, layer.padding_value)
-
-
-@lowers(conv.TransposedConv2dLayer)
-def _transposed(layer, inputs, outputs) -> nn.Module:
-    core = _init(nn.ConvTranspose2d(int(inputs[0].channels), layer.num_filters, layer.filter_size,
-                                    stride=layer.stride, bias=layer.bias_term), layer, inputs)
-    crops = layer.crops()
-    if not any(crops):
-        return core
-    if crops[0] == crops[1] and crops[2] == crops[3]:
-        core.padding = (crops[0], crops[2])
-        return core
-    height, width, _ = outputs[0].dims
-    return nn.Sequential(core, Crop(crops[0], crops[2], (int(height), int(width))))
-
-
-@lowers(conv.FullyConnectedLayer)
-def _fully_connected(layer, inputs, outputs) -> nn.Module:
-    kind = inputs[0].kind
-    module = Linear(int(layer.in_features(inputs)), layer.output_size, layer.bias_term, kind.time, kind.spatial_dims)
-    _init(module.linear, layer, inputs)
-    return module
-
-
-@lowers(norm.BatchNormalizationLayer)
-def _batch_norm(layer, inputs, outputs) -> nn.Module:
-    cls = nn.BatchNorm2d if inputs[0].kind.spatial_dims == 2 else nn.BatchNorm1d  # 1d takes (N, C) and (N, C, T)
-    return _load_given(cls(int(inputs[0].channels), eps=layer.epsilon, momentum=layer.mean_decay), layer, inputs)
-
-
-@lowers(norm.LayerNormalizationLayer)
-def _layer_norm(layer, inputs, outputs) -> nn.Module:
-    """Normalize over all of C×H×W with a scale and offset per channel: GroupNorm with one group."""
-    return _load_given(nn.GroupNorm(1, int(inputs[0].channels), eps=layer.epsilon), layer, inputs)
-
-
-@lowers(norm.CrossChannelNormalizationLayer)
-def _lrn(layer, inputs, outputs) -> nn.Module:
-    return nn.LocalResponseNorm(layer.window_channel_size, alpha=layer.alpha, beta=layer.beta, k=layer.k)
-
-
 ACTIVATIONS: dict[type[Layer], Callable[[Layer], nn.Module]] = {
     act.ReluLayer: lambda l: nn.ReLU(),
     act.LeakyReluLayer: lambda l: nn.LeakyReLU(l.scale),
@@ -717,10 +772,11 @@ def _pool2d(layer, inputs, outputs) -> nn.Module:
 
 @lowers(pool.MaxPooling1dLayer, pool.AveragePooling1dLayer)
 def _pool1d(layer, inputs, outputs) -> nn.Module:
-    pads = _explicit_padding(layer, inputs[0], (layer.pool_size,), (layer.stride,), (1,), layer.padding)
     if isinstance(layer, pool.MaxPooling1dLayer):
-        return _with_padding(nn.MaxPool1d(layer.pool_size, layer.stride), pads, -math.inf)
-    return _with_padding(nn.AvgPool1d(layer.pool_size, layer.stride, count_include_pad=True), pads, 0.0)
+        return _padded_1d(layer, inputs[0], nn.MaxPool1d(layer.pool_size, layer.stride), layer.pool_size, layer.stride,
+                          1, -math.inf)
+    return _padded_1d(layer, inputs[0], nn.AvgPool1d(layer.pool_size, layer.stride, count_include_pad=True),
+                      layer.pool_size, layer.stride, 1, 0.0)
 
 
 @lowers(pool.GlobalAveragePooling2dLayer, pool.GlobalMaxPooling2dLayer,

@@ -31,10 +31,10 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from ..analysis import analyze
-from ..backends.torch import GraphModule, module_name, to_torch
+from ..backends.torch import GraphModule, module_name, parameter_factors, to_torch
 from ..diagnostics import error
 from ..files import remove_temporaries, write_text, writing
-from ..ir import ClassificationLayer, Layer, Network, RegressionLayer, SoftmaxLayer, TrainingOptions
+from ..ir import ClassificationLayer, Network, RegressionLayer, SoftmaxLayer, TrainingOptions
 from ..ir.input_output import PixelOutputLayer
 from ..ir.base import InputLayer
 from . import checkpoint
@@ -121,44 +121,13 @@ def _parameter_groups(model: GraphModule, network: Network, options: TrainingOpt
         if key not in model.layers:
             continue
         for pname, parameter in model.layers[key].named_parameters():
-            prefix = _factor_prefix(layer, pname)
-            lr_factor = _factor(layer, f"{prefix}_learn_rate_factor")
-            l2_factor = _factor(layer, f"{prefix}_l2_factor")
+            lr_factor, l2_factor = parameter_factors(layer, pname)
             if lr_factor == 0:
                 parameter.requires_grad_(False)
                 continue
             groups.setdefault((lr_factor, l2_factor), []).append(parameter)
     return [{"params": params, "lr": options.initial_learn_rate * lr, "lr_factor": lr,
              "weight_decay": options.l2_regularization * l2} for (lr, l2), params in groups.items()]
-
-
-RECURRENT_PARAMETERS = {"weight_ih": "input_weights", "weight_hh": "recurrent_weights", "bias_ih": "bias"}
-"""PyTorch's LSTM/GRU parameters -> the MATLAB learnable whose factors they take."""
-
-
-def _factor_prefix(layer: Layer, pname: str) -> str:
-    """Which of the layer's MATLAB factors (`PREFIX_learn_rate_factor`, `PREFIX_l2_factor`) a
-    lowered parameter takes: Weight/Bias, Scale/Offset (normalizations), or InputWeights,
-    RecurrentWeights and Bias (recurrent layers)."""
-    leaf = pname.rsplit(".", 1)[-1]
-    if hasattr(layer, "recurrent_weights_learn_rate_factor"):
-        return next((prefix for start, prefix in RECURRENT_PARAMETERS.items() if leaf.startswith(start)), "bias")
-    is_bias = pname.endswith("bias")
-    if hasattr(layer, "scale_learn_rate_factor"):
-        return "offset" if is_bias else "scale"
-    return "bias" if is_bias else "weight"
-
-
-def _factor(layer: Layer, field: str) -> float:
-    """A learn-rate or L2 factor (1 when the layer has none); one per gate only when all are equal."""
-    value = getattr(layer, field, 1.0)
-    if isinstance(value, (tuple, list)):
-        if len(set(value)) > 1:
-            raise error("R017", f"'{layer.name}' gives its gates different {field.replace('_', ' ')}s "
-                        f"{list(value)}; netspec train takes one factor per learnable", layer.span,
-                        hint="give one factor for all gates")
-        value = value[0]
-    return float(value)
 
 
 def _optimizer(groups: list[dict[str, Any]], options: TrainingOptions) -> torch.optim.Optimizer:
