@@ -295,6 +295,14 @@ def test_a_tiny_sequence_network_learns(run):
     assert summary["iterations"] == 12 * (60 // 10)
     assert summary["test"]["images"] == 30
     assert summary["test"]["accuracy"] >= 0.8  # chance: 1/3
+    # the achieved FLOP/s count each sequence at the training sequences' mean length (T is a symbol)
+    from netspec.analysis import analyze
+
+    network = load_source((run / "spec.net").read_text(), "spec.net").network
+    mean_length = round(float(np.mean([len(s) for s in read_ts(run.parent / "gen_TRAIN.ts").sequences])))
+    macs = analyze(network, sequence_length=mean_length).totals.macs
+    seen = summary["images_per_second"] * summary["seconds"]
+    assert summary["achieved_flops_per_second"] == pytest.approx(6 * macs * seen / summary["seconds"], rel=1e-6)
 
 
 def test_zscore_statistics_come_from_every_time_step_of_the_training_data(run, data):
