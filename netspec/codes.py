@@ -1959,20 +1959,6 @@ layers = [sequenceInputLayer(12)
         example=DIGITS,
         command="netspec train example.net --sort-by-length",
     ),
-    "R017": Code(
-        "learn-rate or L2 factor per gate",
-        "A recurrent layer gives its gates different learn-rate or L2 factors (MATLAB's 1-by-4 or 1-by-3 "
-        "vectors); netspec train takes one factor per learnable (InputWeights, RecurrentWeights, Bias).",
-        "Give one factor for all gates, e.g. 'InputWeightsLearnRateFactor', 2.",
-        example="""\
-layers = [sequenceInputLayer(12)
-    lstmLayer(10, 'OutputMode', 'last', 'InputWeightsLearnRateFactor', [1 2 1 1])
-    fullyConnectedLayer(9)
-    softmaxLayer
-    classificationLayer];
-""",
-        command=TRAIN,
-    ),
     "P001": Code(
         "no such model",
         "The .onnx file given to `netspec predict` does not exist.",

@@ -295,6 +295,14 @@ def test_a_tiny_sequence_network_learns(run):
     assert summary["iterations"] == 12 * (60 // 10)
     assert summary["test"]["images"] == 30
     assert summary["test"]["accuracy"] >= 0.8  # chance: 1/3
+    # the achieved FLOP/s count each sequence at the training sequences' mean length (T is a symbol)
+    from netspec.analysis import analyze
+
+    network = load_source((run / "spec.net").read_text(), "spec.net").network
+    mean_length = round(float(np.mean([len(s) for s in read_ts(run.parent / "gen_TRAIN.ts").sequences])))
+    macs = analyze(network, sequence_length=mean_length).totals.macs
+    seen = summary["images_per_second"] * summary["seconds"]
+    assert summary["achieved_flops_per_second"] == pytest.approx(6 * macs * seen / summary["seconds"], rel=1e-6)
 
 
 def test_zscore_statistics_come_from_every_time_step_of_the_training_data(run, data):
@@ -385,3 +393,19 @@ def test_an_lstm_padded_on_the_left_learns(data, tmp_path):
                              "--split", "1", "--quiet")
     assert status == 0, err
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["test"]["accuracy"] >= 0.8
+
+
+def test_sequence_length_n_makes_extra_iterations(data, tmp_path):
+    """SequenceLength 5: each mini-batch, padded to its longest sequence L, trains as ceil(L/5)
+    iterations (MATLAB's extra mini-batches)."""
+    (tmp_path / "split.net").write_text(TINY.format(input_options="",
+                                                    options=",'SequenceLength',5,'Shuffle','never','MaxEpochs',2"))
+    status, _, err = netspec("train", tmp_path / "split.net", "--data", data / "gen_TRAIN.ts", "--out", tmp_path / "run",
+                             "--split", "1", "--quiet")
+    assert status == 0, err
+    lengths = read_ts(data / "gen_TRAIN.ts").lengths
+    per_epoch = sum(-(-int(lengths[i:i + 10].max()) // 5) for i in range(0, 60, 10))
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["iterations"] == 2 * per_epoch > 2 * 6
+    rows = (tmp_path / "run" / "metrics.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + 2 * per_epoch

@@ -640,10 +640,18 @@ def _final_checkpoints(run: _Run, state: RunState) -> None:
         run.report(CheckpointSaved(path=out / "best.pt", iteration=best["iteration"]))
 
 
+def _macs_per_example(config: TrainConfig) -> object:
+    """The analyzer's MACs of one training example: for sequences, at their mean length (the
+    time axis is a symbol otherwise)."""
+    data = config.train
+    length = round(float(data.lengths.mean())) if isinstance(data, SequenceDataset) and len(data) else None
+    return analyze(config.network, sequence_length=length).totals.macs
+
+
 def _summary(run: _Run, state: RunState, stopped: str) -> dict[str, Any]:
     """What summary.json says of the training (run_train adds the evaluation and the file list)."""
     device, seen, elapsed = run.device, state.seen, state.elapsed
-    macs = analyze(run.config.network).totals.macs
+    macs = _macs_per_example(run.config)
     summary = {
         "network": run.config.network.name, "iterations": state.iteration,
         "epochs": state.epoch + (stopped == "validation-patience"), "stopped": stopped,
