@@ -403,7 +403,7 @@ def test_training_takes_each_learnables_factors():
     assert factors == {"core.weight_ih_l0": (2.0, 1.0), "core.weight_hh_l0": (1.0, 0.5), "core.bias_ih_l0": (3.0, 0.0)}
     with pytest.raises(NetspecError) as caught:
         parameter_factors(gru, "core.weight_ih_l0")
-    assert caught.value.diagnostics[0].code == "R017" and "InputWeightsL2Factor" in caught.value.diagnostics[0].message
+    assert caught.value.diagnostics[0].code == "R007" and "InputWeightsL2Factor" in caught.value.diagnostics[0].message
 
 
 @pytest.mark.parametrize("layer", ["convolution1dLayer(4,3,'Stride',3,'Padding','same','DilationFactor',2)",

@@ -516,7 +516,7 @@ def parameter_factors(layer: Layer, parameter: str) -> tuple[float, float]:
         for factor, kind in zip(factors, ("LearnRateFactor", "L2Factor")):
             if isinstance(factor, tuple) and len(set(factor)) > 1:
                 option = f"{layer.matlab_option(learnable)}{kind}"
-                raise error("R017", f"'{layer.name}': {option} gives each gate its own factor "
+                raise error("R007", f"'{layer.name}': {option} gives each gate its own factor "
                             f"({' '.join(f'{f:g}' for f in factor)}); netspec train applies one per weight matrix",
                             layer.span, hint=f"give {option} as one number")
         return tuple(float(f[0] if isinstance(f, tuple) else f) for f in factors)  # type: ignore[return-value]
