@@ -76,8 +76,16 @@ class FeatureInputLayer(_NormalizedInput):
         return [Shape.feature(self.input_size)]
 
 
+def _sequence_size(value):
+    """`[C]` is `C`: a vector sequence; `[H W C]` an image sequence."""
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        return value[0]
+    return value
+
+
 class SequenceInputLayer(_NormalizedInput):
-    """1-D signals: `input_size` channels; `min_length` is the length shapes are computed at."""
+    """Vector sequences (`input_size` C channels) or image sequences (`input_size` [H W C]);
+    `min_length` is the length shapes are computed at."""
 
     kind: Literal["sequence_input"] = "sequence_input"
     matlab = "sequenceInputLayer"
@@ -89,11 +97,17 @@ class SequenceInputLayer(_NormalizedInput):
     required = 1
     ignored_options = frozenset({"splitcomplexinputs"})
 
-    input_size: PositiveInt
+    input_size: Annotated[PositiveInt | tuple[PositiveInt, PositiveInt, PositiveInt], BeforeValidator(_sequence_size)]
     min_length: PositiveInt = 1
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
-        return [Shape.sequence(self.min_length, self.input_size)]
+        return [self.sequence_of(self.min_length)]
+
+    def sequence_of(self, steps) -> Shape:
+        """A sample of `steps` time steps: T×C, or T×H×W×C for an image sequence."""
+        if isinstance(self.input_size, tuple):
+            return Shape.image_sequence(steps, *self.input_size)
+        return Shape.sequence(steps, self.input_size)
 
 
 Classes = Literal["auto"] | list[str]
