@@ -28,7 +28,7 @@ from ..analysis.limits import check_buildable
 from ..diagnostics import error
 from ..ir import IMAGE, Network
 from ..ir import activation as act
-from ..ir import conv, input_output, norm, pool, structure
+from ..ir import conv, input_output, norm, pool, sequence, structure
 from ..ir.base import Layer
 from ..ir.shape import Shape, is_known
 
@@ -151,8 +151,8 @@ class Linear(nn.Module):
         self.spatial_dims = spatial_dims
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.per_step:  # (N, C, T): the same weights at every time step
-            return self.linear(x.transpose(1, 2)).transpose(1, 2)
+        if self.per_step:  # (N, C, T) or (N, C, T, H, W): the same weights at every time step
+            return self.linear(x.transpose(1, 2).flatten(2)).transpose(1, 2)
         y = self.linear(x.flatten(1))
         for _ in range(self.spatial_dims):
             y = y.unsqueeze(-1)
@@ -302,6 +302,121 @@ class SpaceToDepth(nn.Module):
         return x.reshape(-1, bh * bw * channels, rows, cols)
 
 
+class SequenceFold(nn.Module):
+    """sequenceFoldingLayer: image sequences (N, C, T, H, W) -> the images of every step
+    (N·T, C, H, W), and the 'miniBatchSize' port: each sample's number of steps (N values; the
+    unfolding reads N from its length, so an exported graph keeps N and T dynamic)."""
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        return x.transpose(1, 2).flatten(0, 1), x.new_ones(x.shape[0]) * x.shape[2]
+
+
+class SequenceUnfold(nn.Module):
+    """sequenceUnfoldingLayer: (N·T, C, H, W) images -> (N, C, T, H, W) sequences."""
+
+    def forward(self, x: Tensor, steps: Tensor) -> Tensor:
+        return x.unflatten(0, (steps.shape[0], -1)).transpose(1, 2)
+
+
+class FlattenSteps(nn.Module):
+    """flattenLayer on image sequences: (N, C, T, H, W) -> (N, C·H·W, T), each step's image
+    flattened as nn.Flatten flattens an image."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.transpose(1, 2).flatten(2).transpose(1, 2)
+
+
+class SelfAttention(nn.Module):
+    """selfAttentionLayer on (N, C, T): queries, keys and values by fully connected maps, the
+    channels split into `heads` contiguous blocks, each head softmax(QKᵀ/√d)·V with d its key
+    channels (future steps masked when `causal`), the heads side by side, then the output map.
+    Plain matrix products, so FlopCounterMode sees both T² products."""
+
+    def __init__(self, channels: int, heads: int, key_channels: int, value_channels: int, output_size: int,
+                 causal: bool, dropout_probability: float):
+        super().__init__()
+        self.channels, self.heads, self.key_channels, self.value_channels = channels, heads, key_channels, \
+            value_channels
+        self.output_size, self.causal, self.dropout_probability = output_size, causal, dropout_probability
+        self.query = nn.Linear(channels, key_channels)
+        self.key = nn.Linear(channels, key_channels)
+        self.value = nn.Linear(channels, value_channels)
+        self.output = nn.Linear(value_channels, output_size)
+        self.dropout = nn.Dropout(dropout_probability)
+
+    def _heads(self, y: Tensor) -> Tensor:
+        """(N, T, K) -> (N, heads, T, K/heads)."""
+        return y.unflatten(2, (self.heads, -1)).transpose(1, 2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        steps = x.transpose(1, 2)
+        queries, keys, values = (self._heads(project(steps)) for project in (self.query, self.key, self.value))
+        scores = queries @ keys.transpose(2, 3) / (self.key_channels // self.heads) ** 0.5
+        if self.causal:
+            length = scores.shape[-1]
+            future = torch.ones(length, length, dtype=torch.bool, device=x.device).triu(1)
+            scores = scores.masked_fill(future, float("-inf"))
+        attended = self.dropout(torch.softmax(scores, dim=-1)) @ values
+        return self.output(attended.transpose(1, 2).flatten(2)).transpose(1, 2)
+
+
+class PositionEmbedding(nn.Module):
+    """positionEmbeddingLayer: (N, C, T) -> the first T columns of the learned (OutputSize,
+    MaxPosition) weights, for every sample."""
+
+    def __init__(self, output_size: int, max_position: int):
+        super().__init__()
+        self.output_size, self.max_position = output_size, max_position
+        self.weight = nn.Parameter(torch.empty(output_size, max_position))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.weight[:, :x.shape[2]].unsqueeze(0).expand(x.shape[0], -1, -1)
+
+
+class SinusoidalEncoding(nn.Module):
+    """sinusoidalPositionEncodingLayer: (N, C, T) -> (N, OutputSize, T), channel 2i of step p
+    sin(p/10000^(2i/d)) and channel 2i+1 its cosine."""
+
+    def __init__(self, output_size: int):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        size = self.output_size
+        positions = torch.arange(x.shape[2], dtype=x.dtype, device=x.device)
+        rates = torch.pow(10000.0, -torch.arange(0, size, 2, dtype=x.dtype, device=x.device) / size)
+        angles = rates[:, None] * positions[None, :]
+        encoding = torch.stack((angles.sin(), angles.cos()), dim=1).reshape(size, -1)
+        return encoding.unsqueeze(0).expand(x.shape[0], -1, -1)
+
+
+class TimeStep(nn.Module):
+    """indexing1dLayer: (N, C, T) -> (N, C), the first or the last step."""
+
+    def __init__(self, last: bool):
+        super().__init__()
+        self.last = last
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x[:, :, -1] if self.last else x[:, :, 0]
+
+
+class WordEmbedding(nn.Module):
+    """wordEmbeddingLayer: (N, 1, T) word indices from 1 -> (N, Dimension, T). An index past
+    NumWords reads the last vector ('map-to-last'), or is an error (`oov_error`)."""
+
+    def __init__(self, num_words: int, dimension: int, oov_error: bool):
+        super().__init__()
+        self.num_words, self.dimension, self.oov_error = num_words, dimension, oov_error
+        self.embedding = nn.Embedding(num_words, dimension)
+
+    def forward(self, x: Tensor) -> Tensor:
+        index = x[:, 0].round().long() - 1
+        if self.oov_error and bool(((index < 0) | (index >= self.num_words)).any()):
+            raise ValueError(f"a word index is outside 1 to {self.num_words} (OOVMode 'error')")
+        return self.embedding(index.clamp(0, self.num_words - 1)).transpose(1, 2)
+
+
 # -- given learnable values: MATLAB's layout -> PyTorch's --------------------------------------
 
 Layout = Callable[[np.ndarray, list[Shape]], np.ndarray]
@@ -327,9 +442,10 @@ def _fc_weights(array: np.ndarray, inputs: list[Shape]) -> np.ndarray:
     """O×I, whose I runs over MATLAB's column-major H×W×C, -> O×I over PyTorch's flattened C×H×W
     (a sequence's features are its channels: nothing to reorder)."""
     shape = inputs[0]
-    if shape.kind.time or not shape.spatial:
+    step = shape.dims[1:] if shape.kind.time else shape.dims
+    if len(step) == 1:
         return array
-    sizes = tuple(int(d) for d in (*shape.spatial, shape.channels))
+    sizes = tuple(int(d) for d in step)
     ranked = array.reshape((array.shape[0], *sizes), order="F")
     axes = (0, len(sizes), *range(1, len(sizes)))
     return ranked.transpose(axes).reshape(array.shape[0], -1)
@@ -346,6 +462,11 @@ GIVEN: dict[type[Layer], dict[str, tuple[str, Layout]]] = {
                                    "trained_mean": ("running_mean", _flat),
                                    "trained_variance": ("running_var", _flat)},
     norm.LayerNormalizationLayer: {"offset": ("bias", _flat), "scale": ("weight", _flat)},
+    sequence.SelfAttentionLayer: {
+        **{f"{part}_weights": (f"{part}.weight", lambda a, _: a) for part in ("query", "key", "value", "output")},
+        **{f"{part}_bias": (f"{part}.bias", _flat) for part in ("query", "key", "value", "output")}},
+    sequence.PositionEmbeddingLayer: {"weights": ("weight", lambda a, _: a)},
+    sequence.WordEmbeddingLayer: {"weights": ("embedding.weight", lambda a, _: a.T)},
 }
 """Per layer type: learnable field -> (the module's tensor, MATLAB's array -> that tensor's layout).
 MATLAB's layouts: a convolution's weights h×w×C×F, a transposed one's h×w×F×C, 1-D FilterSize×C×F."""
@@ -361,7 +482,8 @@ def _load_given(module: nn.Module, layer: Layer, inputs: list[Shape]) -> nn.Modu
             continue
         size = tuple(int(d) for d in sizes[field])
         array = np.asarray(given.numbers(), dtype=np.float32).reshape(size, order="F")
-        target = getattr(module, tensor_name)
+        owner, _, attribute = tensor_name.rpartition(".")
+        target = getattr(module.get_submodule(owner), attribute)
         with torch.no_grad():
             target.copy_(torch.from_numpy(np.ascontiguousarray(layout(array, inputs))).reshape(target.shape))
     return module
@@ -370,8 +492,16 @@ def _load_given(module: nn.Module, layer: Layer, inputs: list[Shape]) -> nn.Modu
 def _init(module: nn.Module, layer: conv.WeightedLayer, inputs: list[Shape]) -> nn.Module:
     """MATLAB's initializers: Glorot-uniform weights and zero biases unless told otherwise;
     then the values the spec gives."""
-    weight = module.weight
-    rule = layer.weights_initializer
+    _initialize(module.weight, layer.weights_initializer)
+    if module.bias is not None:
+        with torch.no_grad():
+            {"zeros": nn.init.zeros_, "ones": nn.init.ones_,
+             "narrow-normal": lambda b: nn.init.normal_(b, 0.0, 0.01)}[layer.bias_initializer](module.bias)
+    return _load_given(module, layer, inputs)
+
+
+def _initialize(weight: Tensor, rule: str) -> None:
+    """One of MATLAB's weight initializers ('WeightsInitializer')."""
     with torch.no_grad():
         if rule == "glorot":
             nn.init.xavier_uniform_(weight)
@@ -385,10 +515,6 @@ def _init(module: nn.Module, layer: conv.WeightedLayer, inputs: list[Shape]) -> 
             nn.init.ones_(weight)
         elif rule == "orthogonal":
             nn.init.orthogonal_(weight)
-        if module.bias is not None:
-            {"zeros": nn.init.zeros_, "ones": nn.init.ones_,
-             "narrow-normal": lambda b: nn.init.normal_(b, 0.0, 0.01)}[layer.bias_initializer](module.bias)
-    return _load_given(module, layer, inputs)
 
 
 def _concrete(layer: Layer, sizes: tuple) -> tuple[int, ...]:
@@ -490,7 +616,8 @@ def _fully_connected(layer, inputs, outputs) -> nn.Module:
 
 @lowers(norm.BatchNormalizationLayer)
 def _batch_norm(layer, inputs, outputs) -> nn.Module:
-    cls = nn.BatchNorm2d if inputs[0].kind.spatial_dims == 2 else nn.BatchNorm1d  # 1d takes (N, C) and (N, C, T)
+    # 1d takes (N, C) and (N, C, T); 3d an image sequence's (N, C, T, H, W)
+    cls = {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}.get(inputs[0].kind.spatial_dims, nn.BatchNorm1d)
     return _load_given(cls(int(inputs[0].channels), eps=layer.epsilon, momentum=layer.mean_decay), layer, inputs)
 
 
@@ -579,7 +706,53 @@ def _space_to_depth(layer, inputs, outputs) -> nn.Module:
 
 @lowers(structure.FlattenLayer)
 def _flatten(layer, inputs, outputs) -> nn.Module:
-    return nn.Flatten() if layer.folds(inputs[0]) else nn.Identity()
+    if not layer.folds(inputs[0]):
+        return nn.Identity()
+    return FlattenSteps() if inputs[0].kind.time else nn.Flatten()
+
+
+@lowers(sequence.SequenceFoldingLayer)
+def _fold(layer, inputs, outputs) -> nn.Module:
+    return SequenceFold()
+
+
+@lowers(sequence.SequenceUnfoldingLayer)
+def _unfold(layer, inputs, outputs) -> nn.Module:
+    return SequenceUnfold()
+
+
+@lowers(sequence.SelfAttentionLayer)
+def _self_attention(layer, inputs, outputs) -> nn.Module:
+    module = SelfAttention(int(inputs[0].channels), layer.num_heads, layer.num_key_channels, layer.value_channels,
+                           int(outputs[0].channels), layer.attention_mask == "causal", layer.dropout_probability)
+    for projection in (module.query, module.key, module.value, module.output):
+        _initialize(projection.weight, layer.weights_initializer)
+        _initialize(projection.bias, layer.bias_initializer)
+    return _load_given(module, layer, inputs)
+
+
+@lowers(sequence.PositionEmbeddingLayer)
+def _position_embedding(layer, inputs, outputs) -> nn.Module:
+    module = PositionEmbedding(layer.output_size, layer.max_position)
+    _initialize(module.weight, layer.weights_initializer)
+    return _load_given(module, layer, inputs)
+
+
+@lowers(sequence.SinusoidalPositionEncodingLayer)
+def _sinusoidal(layer, inputs, outputs) -> nn.Module:
+    return SinusoidalEncoding(layer.output_size)
+
+
+@lowers(sequence.Indexing1dLayer)
+def _indexing(layer, inputs, outputs) -> nn.Module:
+    return TimeStep(layer.index == "last")
+
+
+@lowers(sequence.WordEmbeddingLayer)
+def _word_embedding(layer, inputs, outputs) -> nn.Module:
+    module = WordEmbedding(layer.num_words, layer.dimension, layer.oov_mode == "error")
+    _initialize(module.embedding.weight, layer.weights_initializer)
+    return _load_given(module, layer, inputs)
 
 
 @lowers(structure.AdditionLayer)
