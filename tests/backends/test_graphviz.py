@@ -140,6 +140,17 @@ LABELS = {
     "depthToSpace2dLayer(2)": "depth to space 2×2, dcr",
     "depthToSpace2dLayer([2 1],'Mode','CRD')": "depth to space 2×1, crd",
     "spaceToDepthLayer(4)": "space to depth 4×4",
+    "sequenceInputLayer([28 28 1])": "input T×28×28×1",
+    "sequenceFoldingLayer": "fold steps",
+    "sequenceUnfoldingLayer": "unfold steps",
+    "selfAttentionLayer(4,64)": "attention 4 heads, 64 keys",
+    "selfAttentionLayer(2,8,'NumValueChannels',6,'OutputSize',5,'AttentionMask','causal')":
+        "attention 2 heads, 8 keys, 6 values, out 5, causal",
+    "positionEmbeddingLayer(64,100)": "position embedding 64, ≤100",
+    "sinusoidalPositionEncodingLayer(64)": "sinusoidal positions 64",
+    "indexing1dLayer": "first step",
+    "indexing1dLayer('last')": "last step",
+    "wordEmbeddingLayer(300,5000)": "word embedding 300, 5000 words",
 }
 
 
