@@ -45,7 +45,8 @@ class SequenceFoldingLayer(Layer):
 
 class SequenceUnfoldingLayer(Layer):
     """The images of a sequenceFoldingLayer ('in', after the layers between) -> image sequences
-    again, as its 'miniBatchSize' says."""
+    again, as its 'miniBatchSize' says; vectors made of them (a flattenLayer, fully connected
+    layer or global pooling between) become vector sequences."""
 
     kind: Literal["sequence_unfolding"] = "sequence_unfolding"
     matlab = "sequenceUnfoldingLayer"
@@ -66,17 +67,17 @@ class SequenceUnfoldingLayer(Layer):
                              "'miniBatchSize'", hint="connect it: connectLayers(lgraph, 'fold/miniBatchSize', "
                              f"'{self.name}/miniBatchSize')", code="A104")
         (length,) = steps.dims
-        if images.kind is not IMAGE or images.repeat != length:
+        if images.kind.time or images.repeat != length:
             raise ShapeError(f"sequenceUnfoldingLayer unfolds {images}, which are not the images of the "
                              f"sequence folding whose 'miniBatchSize' it takes ({length} steps)",
-                             hint="the layers between a sequenceFoldingLayer and its sequenceUnfoldingLayer "
-                                  "must keep its images apart (convolution, pooling, normalization, activations)",
-                             code="A107")
-        return [Shape.image_sequence(length, *images.dims)]
+                             hint="connect its 'in' to the layers after that sequenceFoldingLayer", code="A107")
+        if images.kind is IMAGE:
+            return [Shape.image_sequence(length, *images.dims)]
+        return [Shape.sequence(length, images.step_numel)]
 
     def field_axes(self, inputs: list[Shape]):
-        """Time comes back: each output step sees its own image only."""
-        return (None, 0, 1)
+        """Time comes back, each output step seeing its own image only; an image's H and W go on."""
+        return (None, *range(len(inputs[0].spatial)))
 
 
 def _divides(heads: int, channels: object, option: str) -> None:
