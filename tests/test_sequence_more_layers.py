@@ -151,7 +151,7 @@ def test_folding_acts_on_each_step_alone_and_unfolding_restores_the_sequence():
     x = torch.randn(2, 3, 7, 12, 10)
     with torch.no_grad():
         values = model.run(x, capture={"fold", "fold/miniBatchSize", "conv", "unfold"})
-        assert torch.equal(values["fold/miniBatchSize"], torch.tensor([7.0, 7.0]))
+        assert torch.equal(values["fold/miniBatchSize"], torch.full((2, 7), 7.0))  # each sample's T, per step
         conv = model.layers["conv"]
         per_step = torch.stack([conv(x[:, :, t]) for t in range(7)], dim=2)  # the convolution, step by step
         by_sample = values["conv"].unflatten(0, (2, 7)).transpose(1, 2)
@@ -356,8 +356,8 @@ def test_sinusoidal_encoding_is_sin_and_cos_of_position_over_10000_powers():
     position = np.arange(9)
     for i in range(3):
         angle = position / 10000 ** (2 * i / 6)
-        np.testing.assert_allclose(y[2 * i], np.sin(angle), atol=1e-6)
-        np.testing.assert_allclose(y[2 * i + 1], np.cos(angle), atol=1e-6)
+        np.testing.assert_allclose(y[2 * i], np.sin(angle), atol=1e-5)
+        np.testing.assert_allclose(y[2 * i + 1], np.cos(angle), atol=1e-5)
     with pytest.raises(NetspecError) as info:
         network("layers = sinusoidalPositionEncodingLayer(5);")
     assert info.value.diagnostic.code == "E206" and "even" in info.value.diagnostic.message

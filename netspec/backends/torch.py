@@ -152,7 +152,8 @@ class Linear(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if self.per_step:  # (N, C, T) or (N, C, T, H, W): the same weights at every time step
-            return self.linear(x.transpose(1, 2).flatten(2)).transpose(1, 2)
+            steps = x.transpose(1, 2)
+            return self.linear(steps.flatten(2) if steps.dim() > 3 else steps).transpose(1, 2)
         y = self.linear(x.flatten(1))
         for _ in range(self.spatial_dims):
             y = y.unsqueeze(-1)
@@ -304,18 +305,24 @@ class SpaceToDepth(nn.Module):
 
 class SequenceFold(nn.Module):
     """sequenceFoldingLayer: image sequences (N, C, T, H, W) -> the images of every step
-    (N·T, C, H, W), and the 'miniBatchSize' port: each sample's number of steps (N values; the
-    unfolding reads N from its length, so an exported graph keeps N and T dynamic)."""
+    (N·T, C, H, W) of `size` (C, H, W), and the 'miniBatchSize' port: each sample's length T at
+    each of its steps (N×T; the unfolding reads N and T from its size, so they stay open in an
+    export)."""
+
+    def __init__(self, size: tuple[int, int, int]):
+        super().__init__()
+        self.size = size
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        return x.transpose(1, 2).flatten(0, 1), x.new_ones(x.shape[0]) * x.shape[2]
+        return x.transpose(1, 2).reshape(-1, *self.size), x[:, 0, :, 0, 0] * 0 + x.shape[2]
 
 
 class SequenceUnfold(nn.Module):
-    """sequenceUnfoldingLayer: (N·T, C, H, W) images -> (N, C, T, H, W) sequences."""
+    """sequenceUnfoldingLayer: (N·T, C, H, W) images -> (N, C, T, H, W) sequences, N and T read
+    from the size of the folding's 'miniBatchSize' (N×T: each sample's length at each step)."""
 
     def forward(self, x: Tensor, steps: Tensor) -> Tensor:
-        return x.unflatten(0, (steps.shape[0], -1)).transpose(1, 2)
+        return x.reshape(steps.shape[0], steps.shape[1], *x.shape[1:]).transpose(1, 2)
 
 
 class FlattenSteps(nn.Module):
@@ -323,7 +330,11 @@ class FlattenSteps(nn.Module):
     flattened as nn.Flatten flattens an image."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.transpose(1, 2).flatten(2).transpose(1, 2)
+        """A reshape on each side of the transpose: an exporter fuses no transposes across layers,
+        and every size stays known."""
+        batch, channels, steps, height, width = x.shape
+        pixels = x.reshape(batch, channels, steps, height * width).transpose(2, 3)
+        return pixels.reshape(batch, channels * height * width, steps)
 
 
 class SelfAttention(nn.Module):
@@ -344,20 +355,26 @@ class SelfAttention(nn.Module):
         self.output = nn.Linear(value_channels, output_size)
         self.dropout = nn.Dropout(dropout_probability)
 
-    def _heads(self, y: Tensor) -> Tensor:
-        """(N, T, K) -> (N, heads, T, K/heads)."""
-        return y.unflatten(2, (self.heads, -1)).transpose(1, 2)
-
     def forward(self, x: Tensor) -> Tensor:
+        """Each head on its own block of channels (slices, not reshapes: an exported graph keeps
+        every size known)."""
         steps = x.transpose(1, 2)
-        queries, keys, values = (self._heads(project(steps)) for project in (self.query, self.key, self.value))
-        scores = queries @ keys.transpose(2, 3) / (self.key_channels // self.heads) ** 0.5
+        queries, keys, values = self.query(steps), self.key(steps), self.value(steps)
+        key_size, value_size = self.key_channels // self.heads, self.value_channels // self.heads
+        future = None
         if self.causal:
-            length = scores.shape[-1]
+            length = steps.shape[1]
             future = torch.ones(length, length, dtype=torch.bool, device=x.device).triu(1)
-            scores = scores.masked_fill(future, float("-inf"))
-        attended = self.dropout(torch.softmax(scores, dim=-1)) @ values
-        return self.output(attended.transpose(1, 2).flatten(2)).transpose(1, 2)
+        heads = []
+        for head in range(self.heads):
+            q = queries[:, :, head * key_size:(head + 1) * key_size]
+            k = keys[:, :, head * key_size:(head + 1) * key_size]
+            scores = q @ k.transpose(1, 2) / key_size ** 0.5
+            if future is not None:
+                scores = scores.masked_fill(future, float("-inf"))
+            v = values[:, :, head * value_size:(head + 1) * value_size]
+            heads.append(self.dropout(torch.softmax(scores, dim=-1)) @ v)
+        return self.output(torch.cat(heads, dim=2)).transpose(1, 2)
 
 
 class PositionEmbedding(nn.Module):
@@ -370,7 +387,9 @@ class PositionEmbedding(nn.Module):
         self.weight = nn.Parameter(torch.empty(output_size, max_position))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.weight[:, :x.shape[2]].unsqueeze(0).expand(x.shape[0], -1, -1)
+        """The columns gathered at positions counted along the input, so N and T stay open in an export."""
+        positions = (torch.cumsum(x[:, 0] * 0 + 1, dim=1) - 1).long()
+        return self.weight.T[positions].transpose(1, 2)
 
 
 class SinusoidalEncoding(nn.Module):
@@ -380,14 +399,16 @@ class SinusoidalEncoding(nn.Module):
     def __init__(self, output_size: int):
         super().__init__()
         self.output_size = output_size
+        channel = torch.arange(output_size)
+        self.register_buffer("rates", torch.pow(10000.0, -(channel - channel % 2) / output_size)[:, None],
+                             persistent=False)
+        self.register_buffer("phases", (channel % 2 * torch.pi / 2)[:, None], persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        size = self.output_size
-        positions = torch.arange(x.shape[2], dtype=x.dtype, device=x.device)
-        rates = torch.pow(10000.0, -torch.arange(0, size, 2, dtype=x.dtype, device=x.device) / size)
-        angles = rates[:, None] * positions[None, :]
-        encoding = torch.stack((angles.sin(), angles.cos()), dim=1).reshape(size, -1)
-        return encoding.unsqueeze(0).expand(x.shape[0], -1, -1)
+        """cos(a) as sin(a + π/2): one broadcast over (N, 1, T) positions, so an exported graph
+        keeps N and T open."""
+        positions = torch.cumsum(x[:, :1] * 0 + 1, dim=2) - 1
+        return torch.sin(positions * self.rates + self.phases)
 
 
 class TimeStep(nn.Module):
@@ -713,7 +734,7 @@ def _flatten(layer, inputs, outputs) -> nn.Module:
 
 @lowers(sequence.SequenceFoldingLayer)
 def _fold(layer, inputs, outputs) -> nn.Module:
-    return SequenceFold()
+    return SequenceFold(_concrete(layer, IMAGE.torch_order(outputs[0].dims)))
 
 
 @lowers(sequence.SequenceUnfoldingLayer)
