@@ -184,7 +184,10 @@ def test_spec_nodes_edges_and_shapes(path):
     labelled = Counter((s, d, a["label"]) for s, d, a in edges)
     expected = Counter()
     for c in network.connections:
-        label = reports[c.source].output_shapes[network.layer(c.source).output_names.index(c.source_port)]
+        ports = network.layer(c.source).output_names
+        label = reports[c.source].output_shapes[ports.index(c.source_port)]
+        if len(ports) > 1:  # a layer with several outputs: which one
+            label = f"{c.source_port}: {label}"
         if len(network.layer(c.destination).input_names) > 1:  # merges: which port
             label += f" → {c.destination_port}"
         expected[(c.source, c.destination, label)] += 1
