@@ -1553,7 +1553,8 @@ layers = [imageInputLayer([28 28 1])
         "PyTorch needs a concrete input size",
         "The input size is symbolic (`imageInputLayer([H W 3])`), which analysis handles with formulas, "
         "but building the model needs numbers: the padding of convolution and pooling layers is computed "
-        "from the input size.",
+        "from the input size. Only a sequence's length may stay the symbol T (every sequence layer takes "
+        "any length), unless a strided 'same' window needs it.",
         "Give the input layer numbers.",
         example="""\
 layers = [imageInputLayer([H W 1])

@@ -26,15 +26,18 @@ def bytes_per_element(dtype: str) -> int:
     return DTYPES[dtype]
 
 
-def analyze(network: Network, *, input_size: tuple | None = None, dtype: str = "float32") -> Analysis:
+def analyze(network: Network, *, input_size: tuple | None = None, dtype: str = "float32",
+            sequence_length: int | None = None) -> Analysis:
     """Shapes, learnables, MACs/FLOPs, memory, receptive fields, 1×1 savings and diagnostics.
 
     `input_size` replaces the network input's size (H W C, T C or C; entries may be
-    symbol names such as 'H' to get formulas).
+    symbol names such as 'H' to get formulas); `sequence_length` fixes the time steps of
+    every sequence input (otherwise 'MinLength', or the symbol T).
     """
     size = bytes_per_element(dtype)
     with collector.paused():
-        context = Context(network, input_size=input_size, dtype=dtype, bytes_per_element=size)
+        context = Context(network, input_size=input_size, dtype=dtype, bytes_per_element=size,
+                          sequence_length=sequence_length)
         for run in PASSES:
             run(context)
         return context.report()

@@ -63,9 +63,12 @@ class AxisRF(tuple):
 
 
 class Context:
-    def __init__(self, network: Network, *, input_size: tuple | None, dtype: str, bytes_per_element: int):
+    def __init__(self, network: Network, *, input_size: tuple | None, dtype: str, bytes_per_element: int,
+                 sequence_length: int | None = None):
         self.network = network
         self.input_size = input_size
+        self.sequence_length = sequence_length
+        """Time steps of every sequence input (--sequence-length); None keeps the input's own."""
         self.dtype = dtype
         self.bytes_per_element = bytes_per_element
         self.layers: dict[str, Layer] = {layer.name: layer for layer in network.layers}
@@ -151,6 +154,7 @@ class Context:
                                  "saved_macs": number(direct - pair)}
         size = list(self.input_size) if self.input_size is not None else None
         return Analysis(network=network.name, source=network.source, dtype=self.dtype,
+                        sequence_length=self.sequence_length,
                         bytes_per_element=self.bytes_per_element,
                         input_size=[number(d) if not isinstance(d, str) else d for d in size] if size else None,
                         layers=rows, totals=summary, bottlenecks=self.bottlenecks,

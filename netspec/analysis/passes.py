@@ -77,6 +77,14 @@ def _on_cycles(ctx: Context, remaining: set[str]) -> list[str]:
     return [name for name in ctx.layers if name in remaining]
 
 
+def _input_shapes(ctx: Context, layer: InputLayer) -> list[Shape]:
+    """The input layer's shape, or --input-size's; a sequence over --sequence-length steps."""
+    found = _input_override(ctx, layer) or layer.output_shapes([])
+    if ctx.sequence_length is None:
+        return found
+    return [shape.with_time(ctx.sequence_length) for shape in found]
+
+
 def _input_override(ctx: Context, layer: InputLayer) -> list[Shape] | None:
     size = ctx.input_size
     if size is None:
@@ -99,7 +107,7 @@ def shapes(ctx: Context) -> None:
     for name in ctx.order:
         layer = ctx.layers[name]
         if isinstance(layer, InputLayer):
-            ctx.shapes[name] = _input_override(ctx, layer) or layer.output_shapes([])
+            ctx.shapes[name] = _input_shapes(ctx, layer)
             ctx.input_shapes[name] = []
             continue
         edges = ctx.sources(name)

@@ -26,8 +26,8 @@ def grouped(value: Number) -> str:
 
 def human(value: Number, unit: str = "", binary: bool = False) -> str:
     """4,089,184,256 -> '4.09 G'; bytes with binary=True -> '97.7 MiB'."""
-    if not isinstance(value, int):
-        return str(value)
+    if not isinstance(value, int):  # a formula: in the unit, unscaled
+        return f"{value} {unit}".strip()
     base, prefixes = (1024.0, ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]) if binary else \
         (1000.0, ["", "K", "M", "G", "T", "P", "E"])
     size = float(value)
@@ -79,16 +79,26 @@ def as_table(analysis: Analysis, convention: Convention = "macs", show_all: bool
     return layer_table(table, len(layers), cells, show_all=show_all)
 
 
+SAMPLES = {"sequenceInputLayer": "sequence", "featureInputLayer": "observation"}
+"""What one sample of a network's input is called, by its input layer (an image otherwise)."""
+
+
+def sample_name(analysis: Analysis) -> str:
+    """'image', 'sequence' or 'observation': what the costs are counted per."""
+    return next((SAMPLES[row.type] for row in analysis.layers if row.type in SAMPLES), "image")
+
+
 def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[str]:
     title, field = CONVENTIONS[convention]
     t = analysis.totals
+    per = sample_name(analysis)
     lines = [
         f"learnables {grouped(t.learnables)} ({human(t.learnables)})"
         + (f", states {grouped(t.states)}" if t.states else ""),
         f"{title} {grouped(getattr(t, field))} ({human(getattr(t, field))})"
-        f" per image; MACs {human(t.macs)}, FLOPs {human(t.flops)}, torch FLOPs {human(t.torch_flops)}",
+        f" per {per}; MACs {human(t.macs)}, FLOPs {human(t.flops)}, torch FLOPs {human(t.torch_flops)}",
         f"memory ({analysis.dtype}): parameters {human(t.parameter_bytes, 'B', True)}, activations "
-        f"{human(t.activation_bytes, 'B', True)} per image, training ≈ {human(t.training_memory_bytes, 'B', True)} "
+        f"{human(t.activation_bytes, 'B', True)} per {per}, training ≈ {human(t.training_memory_bytes, 'B', True)} "
         f"({t.solver}, batch {t.batch_size})",
     ]
     if analysis.bottleneck_totals:

@@ -113,6 +113,8 @@ class Analysis:
     bottlenecks: list[Bottleneck]
     bottleneck_totals: dict[str, Number] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    sequence_length: Annotated[int | None, Field(description="--sequence-length: the time steps every sequence "
+                                                 "input was analyzed at (null: its own, T when not fixed)")] = None
 
     @property
     def has_errors(self) -> bool:

@@ -23,7 +23,7 @@ import graphviz
 
 from ..analysis import Analysis, analyze
 from ..files import write_atomically
-from ..ir import Layer, Network, activation, conv, input_output, norm, pool, sequence, structure
+from ..ir import Layer, Network, activation, conv, input_output, norm, pool, recurrent, sequence, structure
 from ..ir.base import Family
 from ..text import printable
 
@@ -133,6 +133,18 @@ def _resize(layer) -> str:
     return f"resize ×{scale}, {layer.method}"
 
 
+_RESET_GATES = {"before-multiplication": "reset before ×", "recurrent-bias-after-multiplication": "recurrent bias"}
+
+
+def _recurrent(name: str) -> Callable[[Layer], str]:
+    """'LSTM 100', then what is not MATLAB's default: ', last', a GRU's reset gate mode."""
+    def label(layer: Layer) -> str:
+        notes = ["last"] if layer.output_mode == "last" else []
+        notes += [_RESET_GATES[mode]] if (mode := getattr(layer, "reset_gate_mode", "")) in _RESET_GATES else []
+        return ", ".join([f"{name} {layer.num_hidden_units}", *notes])
+    return label
+
+
 # -- the table -----------------------------------------------------------------------
 
 LABELS: dict[type[Layer], Callable[[Layer], str]] = {
@@ -198,6 +210,10 @@ LABELS: dict[type[Layer], Callable[[Layer], str]] = {
     sequence.SinusoidalPositionEncodingLayer: lambda layer: f"sinusoidal positions {layer.output_size}",
     sequence.Indexing1dLayer: lambda layer: f"{layer.index} step",
     sequence.WordEmbeddingLayer: lambda layer: f"word embedding {layer.dimension}, {layer.num_words} words",
+    # recurrent
+    recurrent.LstmLayer: _recurrent("LSTM"),
+    recurrent.BilstmLayer: _recurrent("BiLSTM"),
+    recurrent.GruLayer: _recurrent("GRU"),
 }
 """IR layer class -> its label function; the class's `family` trait picks the style. Every class in
 `netspec.ir.LAYERS` has a row."""
@@ -212,6 +228,7 @@ FAMILIES: dict[Family, dict[str, str]] = {
     "merge": {"fillcolor": "#f8b4b4", "color": "#b22222", "penwidth": "1.6", "shape": "hexagon",
               "style": "filled", "margin": "0,0"},
     "other": {"fillcolor": "#ffffff", "color": "#808080", "style": "rounded,filled,dashed"},
+    "recurrent": {"fillcolor": "#d4eee8", "color": "#2a8a78", "penwidth": "1.4"},
 }
 """Node attributes per family; inputs and outputs also get their own outline (see `_node_attrs`)."""
 

@@ -31,7 +31,7 @@ __all__ = ["to_onnx", "MIN_OPSET"]
 
 
 def _example_input(model: GraphModule, batch: int) -> tuple[torch.Tensor, ...]:
-    return tuple(torch.zeros(batch, *size) for size in model.input_sizes)
+    return tuple(torch.zeros(batch, *(1 if d is None else d for d in size)) for size in model.input_sizes)
 
 
 def _fold_padding(proto: onnx.ModelProto, model: GraphModule) -> None:

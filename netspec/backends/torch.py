@@ -28,7 +28,7 @@ from ..analysis.limits import check_buildable
 from ..diagnostics import error
 from ..ir import IMAGE, Network
 from ..ir import activation as act
-from ..ir import conv, input_output, norm, pool, sequence, structure
+from ..ir import conv, input_output, norm, pool, recurrent, sequence, structure
 from ..ir.base import Layer
 from ..ir.shape import Shape, is_known
 
@@ -436,6 +436,102 @@ class WordEmbedding(nn.Module):
         if self.oov_error and bool(((index < 0) | (index >= self.num_words)).any()):
             raise ValueError(f"a word index is outside 1 to {self.num_words} (OOVMode 'error')")
         return self.embedding(index.clamp(0, self.num_words - 1)).transpose(1, 2)
+class Recurrent(nn.Module):
+    """MATLAB's lstmLayer, bilstmLayer and gruLayer on (N, C, T) sequences: (N, D·H, T) out, or the
+    last time step's (N, D·H) with `last`.
+
+    MATLAB's parameterisation: one bias per gate set, so the recurrent biases (`bias_hh_*`) are
+    zero buffers, not trained, unless `reset_gate_mode` is 'recurrent-bias-after-multiplication'
+    (PyTorch's own GRU). MATLAB's gate order is PyTorch's (LSTM input, forget, cell candidate,
+    output; GRU reset, update, candidate), so the weights are stacked alike. With tanh and sigmoid
+    and the reset gate after the multiplication, nn.LSTM / nn.GRU run (their fused kernels); other
+    activations and 'before-multiplication' run the same parameters step by step. The initial
+    states `h0` (and `c0`) are buffers, (D, H), zeros unless the spec gives them."""
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, bidirectional: bool = False,
+                 last: bool = False, state_activation: str = "tanh", gate_activation: str = "sigmoid",
+                 reset_gate_mode: str = "after-multiplication"):
+        super().__init__()
+        self.cell, self.input_size, self.hidden_size = cell, input_size, hidden_size
+        self.bidirectional, self.last = bidirectional, last
+        self.state_activation, self.gate_activation = state_activation, gate_activation
+        self.reset_gate_mode = reset_gate_mode
+        directions = 2 if bidirectional else 1
+        rnn = nn.LSTM if cell == "lstm" else nn.GRU
+        self.core = rnn(input_size, hidden_size, batch_first=True, bidirectional=bidirectional)
+        if reset_gate_mode != "recurrent-bias-after-multiplication":
+            for name in [name for name, _ in self.core.named_parameters() if name.startswith("bias_hh")]:
+                zeros = torch.zeros_like(getattr(self.core, name)).detach()
+                delattr(self.core, name)
+                self.core.register_buffer(name, zeros)
+                setattr(self.core, name, zeros)  # nn.LSTM keeps its list of weights in step
+        self.register_buffer("h0", torch.zeros(directions, hidden_size))
+        if cell == "lstm":
+            self.register_buffer("c0", torch.zeros(directions, hidden_size))
+        self.fused = (state_activation, gate_activation) == ("tanh", "sigmoid") and \
+            reset_gate_mode != "before-multiplication"
+
+    def _state(self, x: Tensor) -> Tensor:
+        if self.state_activation == "tanh":
+            return torch.tanh(x)
+        if self.state_activation == "softsign":
+            return F.softsign(x)
+        return torch.relu(x)
+
+    def _gate(self, x: Tensor) -> Tensor:
+        """MATLAB's hard sigmoid is 0.2x + 0.5 clipped to [0, 1] (not PyTorch's x/6 + 1/2)."""
+        return torch.sigmoid(x) if self.gate_activation == "sigmoid" else torch.clamp(0.2 * x + 0.5, 0.0, 1.0)
+
+    def _step(self, x_t: Tensor, state: tuple[Tensor, ...], w_hh: Tensor, b_hh: Tensor) -> tuple[Tensor, ...]:
+        """One time step from the step's input projection `x_t` (bias included)."""
+        if self.cell == "lstm":
+            h, c = state
+            i, f, g, o = (x_t + F.linear(h, w_hh, b_hh)).chunk(4, 1)
+            c = self._gate(f) * c + self._gate(i) * self._state(g)
+            return self._gate(o) * self._state(c), c
+        (h,) = state
+        x_r, x_z, x_n = x_t.chunk(3, 1)
+        size = self.hidden_size
+        if self.reset_gate_mode == "before-multiplication":
+            h_r, h_z = F.linear(h, w_hh[:2 * size], b_hh[:2 * size]).chunk(2, 1)
+            r, z = self._gate(x_r + h_r), self._gate(x_z + h_z)
+            n = self._state(x_n + F.linear(r * h, w_hh[2 * size:], b_hh[2 * size:]))
+        else:
+            h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, 1)
+            r, z = self._gate(x_r + h_r), self._gate(x_z + h_z)
+            n = self._state(x_n + r * h_n)
+        return ((1 - z) * n + z * h,)
+
+    def _steps(self, x: Tensor, states: tuple[Tensor, ...]) -> Tensor:
+        """The recurrence step by step, each direction from its own weights; (N, T, D·H)."""
+        outputs = []
+        for direction in range(2 if self.bidirectional else 1):
+            suffix = "_reverse" if direction else ""
+            weights = [getattr(self.core, f"{kind}_l0{suffix}") for kind in ("weight_ih", "weight_hh", "bias_ih",
+                                                                               "bias_hh")]
+            projected = F.linear(x, weights[0], weights[2])  # every step's input product at once
+            state = tuple(s[direction] for s in states)
+            steps = range(x.shape[1] - 1, -1, -1) if direction else range(x.shape[1])
+            hidden = []
+            for t in steps:
+                state = self._step(projected[:, t], state, weights[1], weights[3])
+                hidden.append(state[0])
+            outputs.append(torch.stack(hidden[::-1] if direction else hidden, 1))
+        return torch.cat(outputs, 2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.transpose(1, 2)  # (N, T, C), batch first
+        batch = x.shape[0]
+        states = tuple(s.unsqueeze(1).expand(-1, batch, -1).contiguous()
+                       for s in ((self.h0, self.c0) if self.cell == "lstm" else (self.h0,)))
+        if self.fused:
+            y = self.core(x, states if self.cell == "lstm" else states[0])[0]
+        else:
+            y = self._steps(x, states)
+        return y[:, -1] if self.last else y.transpose(1, 2)
+
+    def extra_repr(self) -> str:
+        return f"{self.cell}, last={self.last}, fused={self.fused}"
 
 
 # -- given learnable values: MATLAB's layout -> PyTorch's --------------------------------------
@@ -472,7 +568,31 @@ def _fc_weights(array: np.ndarray, inputs: list[Shape]) -> np.ndarray:
     return ranked.transpose(axes).reshape(array.shape[0], -1)
 
 
-GIVEN: dict[type[Layer], dict[str, tuple[str, Layout]]] = {
+def _recurrent_tensors(field: str) -> Callable[[Layer], tuple[str, ...]]:
+    """The tensors of a `Recurrent` module that one MATLAB learnable fills, in row order: a
+    bidirectional layer's forward rows, then its backward ones; a GRU's 6H bias with
+    'recurrent-bias-after-multiplication', the input bias, then the recurrent one."""
+    def names(layer: Layer) -> tuple[str, ...]:
+        if field in ("hidden_state", "cell_state"):
+            return ("h0" if field == "hidden_state" else "c0",)
+        kind = {"input_weights": "weight_ih", "recurrent_weights": "weight_hh", "bias": "bias_ih"}[field]
+        if field == "bias" and getattr(layer, "recurrent_bias", False):
+            return ("core.bias_ih_l0", "core.bias_hh_l0")
+        return (f"core.{kind}_l0", *((f"core.{kind}_l0_reverse",) if layer.directions == 2 else ()))
+    return names
+
+
+def _rows(array: np.ndarray, inputs: list[Shape]) -> np.ndarray:
+    """MATLAB's stacked gate rows are PyTorch's: nothing to reorder."""
+    return array
+
+
+_RECURRENT = {field: (_recurrent_tensors(field), _rows)
+              for field in ("input_weights", "recurrent_weights", "bias", "hidden_state")}
+_LSTM = {**_RECURRENT, "cell_state": (_recurrent_tensors("cell_state"), _rows)}
+
+TensorNames = str | Callable[[Layer], tuple[str, ...]]
+GIVEN: dict[type[Layer], dict[str, tuple[TensorNames, Layout]]] = {
     conv.Convolution2dLayer: {"weights": ("weight", lambda a, _: a.transpose(3, 2, 0, 1)), "bias": ("bias", _flat)},
     conv.GroupedConvolution2dLayer: {"weights": ("weight", _grouped_weights), "bias": ("bias", _grouped_bias)},
     conv.TransposedConv2dLayer: {"weights": ("weight", lambda a, _: a.transpose(3, 2, 0, 1)),
@@ -488,9 +608,21 @@ GIVEN: dict[type[Layer], dict[str, tuple[str, Layout]]] = {
         **{f"{part}_bias": (f"{part}.bias", _flat) for part in ("query", "key", "value", "output")}},
     sequence.PositionEmbeddingLayer: {"weights": ("weight", lambda a, _: a)},
     sequence.WordEmbeddingLayer: {"weights": ("embedding.weight", lambda a, _: a.T)},
+    recurrent.LstmLayer: _LSTM,
+    recurrent.BilstmLayer: _LSTM,
+    recurrent.GruLayer: _RECURRENT,
 }
-"""Per layer type: learnable field -> (the module's tensor, MATLAB's array -> that tensor's layout).
-MATLAB's layouts: a convolution's weights h×w×C×F, a transposed one's h×w×F×C, 1-D FilterSize×C×F."""
+"""Per layer type: learnable field -> (the module's tensor, or the tensors its rows fill in turn;
+MATLAB's array -> that tensor's layout). MATLAB's layouts: a convolution's weights h×w×C×F, a
+transposed one's h×w×F×C, 1-D FilterSize×C×F, a recurrent layer's gates stacked in rows."""
+
+
+def _fill(module: nn.Module, names: tuple[str, ...], value: Tensor) -> None:
+    """Copy `value` into the named tensors of `module`, its rows split evenly between them."""
+    tensors = module.state_dict(keep_vars=True)
+    with torch.no_grad():
+        for name, part in zip(names, value.chunk(len(names))):
+            tensors[name].copy_(part.reshape(tensors[name].shape))
 
 
 def _load_given(module: nn.Module, layer: Layer, inputs: list[Shape]) -> nn.Module:
@@ -503,10 +635,8 @@ def _load_given(module: nn.Module, layer: Layer, inputs: list[Shape]) -> nn.Modu
             continue
         size = tuple(int(d) for d in sizes[field])
         array = np.asarray(given.numbers(), dtype=np.float32).reshape(size, order="F")
-        owner, _, attribute = tensor_name.rpartition(".")
-        target = getattr(module.get_submodule(owner), attribute)
-        with torch.no_grad():
-            target.copy_(torch.from_numpy(np.ascontiguousarray(layout(array, inputs))).reshape(target.shape))
+        names = tensor_name(layer) if callable(tensor_name) else (tensor_name,)
+        _fill(module, names, torch.from_numpy(np.ascontiguousarray(layout(array, inputs))))
     return module
 
 
@@ -538,6 +668,55 @@ def _initialize(weight: Tensor, rule: str) -> None:
             nn.init.orthogonal_(weight)
 
 
+def _recurrent_initial(rule: str, rows: int, columns: int, fan_out: int) -> Tensor:
+    """A recurrent layer's weights in MATLAB's rows×columns layout, as its initializers make them:
+    'glorot' uniform with variance 2/(InputSize + fan_out), fan_out counting every gate and
+    direction (4H for lstmLayer, 8H for bilstmLayer); 'he' normal with variance 2/InputSize;
+    'orthogonal' the Q of a QR decomposition of a unit-normal matrix."""
+    weight = torch.empty(rows, columns)
+    if rule == "glorot":
+        bound = math.sqrt(6 / (columns + fan_out))
+        return nn.init.uniform_(weight, -bound, bound)
+    if rule == "he":
+        return nn.init.normal_(weight, 0.0, math.sqrt(2 / columns))
+    if rule == "orthogonal":
+        return nn.init.orthogonal_(weight)
+    if rule == "narrow-normal":
+        return nn.init.normal_(weight, 0.0, 0.01)
+    return weight.fill_(1.0 if rule == "ones" else 0.0)
+
+
+def _recurrent_bias(layer: recurrent.RecurrentLayer) -> Tensor:
+    """'unit-forget-gate': ones for the forget gate's rows (the second H of each direction's 4H), zeros
+    elsewhere; 'narrow-normal' N(0, 0.01); 'zeros'; 'ones'."""
+    rows = layer.bias_rows
+    if layer.bias_initializer == "narrow-normal":
+        return torch.randn(rows) * 0.01
+    bias = torch.full((rows,), 1.0 if layer.bias_initializer == "ones" else 0.0)
+    if layer.bias_initializer == "unit-forget-gate":
+        hidden = layer.num_hidden_units
+        for start in range(hidden, rows, layer.gates * hidden):
+            bias[start:start + hidden] = 1.0
+    return bias
+
+
+@lowers(recurrent.LstmLayer, recurrent.BilstmLayer, recurrent.GruLayer)
+def _recurrent(layer, inputs, outputs) -> nn.Module:
+    """MATLAB's initializers for the stacked weights, then the values the spec gives."""
+    channels, hidden = int(layer.input_channels(inputs)), layer.num_hidden_units
+    module = Recurrent("lstm" if layer.gates == 4 else "gru", channels, hidden, bidirectional=layer.directions == 2,
+                       last=layer.output_mode == "last", state_activation=layer.state_activation_function,
+                       gate_activation=layer.gate_activation_function,
+                       reset_gate_mode=getattr(layer, "reset_gate_mode", "after-multiplication"))
+    rows = layer.directions * layer.gates * hidden
+    initial = {"input_weights": _recurrent_initial(layer.input_weights_initializer, rows, channels, rows),
+               "recurrent_weights": _recurrent_initial(layer.recurrent_weights_initializer, rows, hidden, rows),
+               "bias": _recurrent_bias(layer)}
+    for field, value in initial.items():
+        _fill(module, _recurrent_tensors(field)(layer), value)
+    return _load_given(module, layer, inputs)
+
+
 def _concrete(layer: Layer, sizes: tuple) -> tuple[int, ...]:
     """Sizes a module is built with: PyTorch needs numbers, not the analysis's formulas."""
     for size in sizes:
@@ -552,7 +731,8 @@ def _explicit_padding(layer: Layer, shape: Shape, kernel, stride, dilation, padd
     from ..ir.shape import same_padding
 
     pads: list[int] = []
-    for axis, size in enumerate(_concrete(layer, shape.spatial)):
+    strided = padding == "same" and any(s != 1 for s in stride)  # only then does 'same' depend on the size
+    for axis, size in enumerate(_concrete(layer, shape.spatial) if strided else shape.spatial):
         k, s, d = kernel[axis], stride[axis], dilation[axis]
         if padding == "same":
             pads += list(same_padding(size, k, s, d))
@@ -819,11 +999,12 @@ class GraphModule(nn.Module):
     `layer_names[i]` is the MATLAB name of `self.layers[module_name(...)]`; `plan` lists, per
     layer, the `output_key` of the output feeding each input port; `extra_outputs` names the keys
     of a multi-output layer's outputs after its first; `input_sizes` gives each input's size per
-    sample in torch's layout (C, H, W), from the analysis the lowering ran.
+    sample in torch's layout (C, H, W), from the analysis the lowering ran: None for a size the
+    module takes at any length (a sequence's T when nothing fixed it).
     """
 
     def __init__(self, network: Network, modules: dict[str, nn.Module], plan: list[tuple[str, list[str]]],
-                 outputs: list[str], inputs: list[str], input_sizes: list[tuple[int, ...]],
+                 outputs: list[str], inputs: list[str], input_sizes: list[tuple[int | None, ...]],
                  extra_outputs: dict[str, list[str]] | None = None):
         super().__init__()
         self.network_name = network.name
@@ -873,6 +1054,9 @@ def to_torch(network: Network, *, seed: int | None = 0) -> GraphModule:
     """Lower a network; weights initialized as MATLAB does (reproducible with `seed`). A network
     too large to build is refused first, with the analyzer's figure (`check_buildable`)."""
     context = check_buildable(network)
+    for name in context.order:  # the modules take a sequence of any length, but no other symbolic size
+        if not context.layers[name].input_names:
+            _concrete(context.layers[name], context.shapes[name][0].with_time(1).dims)
     if seed is not None:
         torch.manual_seed(seed)
     modules: dict[str, nn.Module] = {}
@@ -903,5 +1087,5 @@ def to_torch(network: Network, *, seed: int | None = 0) -> GraphModule:
             outputs.append(name)
     inputs = [name for name in context.order if not context.layers[name].input_names]
     shapes = [context.shapes[name][0] for name in inputs]
-    sizes = [shape.kind.torch_order(tuple(int(d) for d in shape.dims)) for shape in shapes]  # lowering refused symbols
+    sizes = [shape.kind.torch_order(tuple(int(d) if is_known(d) else None for d in shape.dims)) for shape in shapes]
     return GraphModule(network, modules, plan, outputs, inputs, sizes, extra_outputs)

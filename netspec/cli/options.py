@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .output import Output
 
 __all__ = ["NetOption", "SetOption", "ArgsOption", "MaxFileSizeOption", "PathOption", "AllOption", "JsonOption", "QuietOption",
-           "format_option", "SpecOptions", "is_whole_number", "output_path"]
+           "format_option", "SpecOptions", "is_whole_number", "output_path", "SequenceLengthOption"]
 
 
 def _byte_size(text: str) -> int:
@@ -102,3 +102,18 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print no resul
                                                                  "diagnostics and the exit code.")]
 AllOption = Annotated[bool, typer.Option("--all", help=f"Show every layer (a table of more than {SHOWN_ROWS} "
                                          f"layers shows its first and last {SHOWN_ROWS // 2} by default).")]
+
+
+# -- sizes ---------------------------------------------------------------------------------------
+
+def _sequence_length(text: str) -> int:
+    """--sequence-length: a positive whole number of time steps."""
+    if not is_whole_number(text.strip()) or int(text) == 0:
+        raise typer.BadParameter(f"'{text}' is not a number of time steps: give a positive whole number")
+    return int(text)
+
+
+SequenceLengthOption = Annotated[Optional[int], typer.Option(
+    "--sequence-length", metavar="N", parser=_sequence_length, show_default=False,
+    help="Time steps of every sequence input (default: the input's MinLength, else the symbol T, so shapes "
+         "and costs are formulas in T).")]

@@ -10,7 +10,7 @@ import typer
 
 from .. import collector
 from .options import (AllOption, ArgsOption, JsonOption, MaxFileSizeOption, NetOption, PathOption, QuietOption,
-                      SetOption, SpecOptions, format_option, is_whole_number)
+                      SequenceLengthOption, SetOption, SpecOptions, format_option, is_whole_number)
 from ..text import printable
 from .output import Output, choose
 
@@ -147,6 +147,7 @@ def analyze(
     input_size: Annotated[Optional[str], typer.Option(
         "--input-size", metavar="H W C", help="Override the input size (numbers, or symbols such as H W 3 "
         "for formulas).")] = None,
+    sequence_length: SequenceLengthOption = None,
     dtype: Annotated[str, typer.Option(parser=_dtype, help="Element type for memory: float32, float16, bfloat16, "
                                                            "float64, int8.")] = "float32",
     convention: Annotated[str, typer.Option(help="Cost column: macs (multiply-accumulates), flops (netspec's "
@@ -169,7 +170,7 @@ def analyze(
     result = SpecOptions(net, set_, max_file_size, path, args).load(file, out)
     if result.network is None:
         raise typer.Exit(1)
-    analysis = run_analysis(result.network, input_size=size, dtype=dtype)
+    analysis = run_analysis(result.network, input_size=size, dtype=dtype, sequence_length=sequence_length)
     if out.json:
         out.document(render.as_json(analysis))
     elif out.format == "markdown":
@@ -198,6 +199,7 @@ def graph(
         "--output", "-o", help="File to write: .dot, .svg, .png or .pdf (default: DOT on stdout).")] = None,
     format: Annotated[Optional[str], typer.Option(
         "--format", "-f", help="dot, svg, png or pdf (default: from the -o suffix).")] = None,
+    sequence_length: SequenceLengthOption = None,
     quiet: QuietOption = False,
     net: NetOption = None,
     set_: SetOption = None,
@@ -228,7 +230,7 @@ def graph(
     result = SpecOptions(net, set_, max_file_size, path, args).load(file, out)
     if result.network is None:
         raise typer.Exit(1)
-    analysis = run_analysis(result.network)
+    analysis = run_analysis(result.network, sequence_length=sequence_length)
     drawing = backend.to_dot(result.network, analysis)
     if output is None:
         out.text(drawing.source, newline=False)

@@ -31,6 +31,7 @@ from .network import Connection, Network
 from .norm import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .sequence import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
 from .structure import *  # noqa: F401,F403
 from .training import TrainingOptions
 

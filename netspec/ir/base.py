@@ -117,7 +117,7 @@ _OPTION_FIELDS: dict[type, dict[str, str]] = {}
 LAYERS: dict[str, type["Layer"]] = {}
 """Every concrete layer model, keyed by its `kind` discriminator."""
 
-Family = Literal["io", "conv", "fc", "norm", "activation", "pool", "merge", "other"]
+Family = Literal["io", "conv", "fc", "norm", "activation", "pool", "merge", "other", "recurrent"]
 """The group a layer is drawn with (the graph's colour and outline)."""
 
 TRAITS = ("elementwise", "family", "torch_counted")

@@ -7,7 +7,7 @@ from pydantic import BeforeValidator, Field, PositiveInt, field_validator, model
 
 from .base import InputLayer, Lower, OutputLayer
 from .data_kind import IMAGE
-from .shape import Shape, symbol
+from .shape import TIME, Shape, symbol
 
 __all__ = ["ImageInputLayer", "FeatureInputLayer", "SequenceInputLayer", "ClassificationLayer",
            "RegressionLayer", "PixelClassificationLayer", "DicePixelClassificationLayer", "PixelOutputLayer",
@@ -84,8 +84,10 @@ def _sequence_size(value):
 
 
 class SequenceInputLayer(_NormalizedInput):
-    """Vector sequences (`input_size` C channels) or image sequences (`input_size` [H W C]);
-    `min_length` is the length shapes are computed at."""
+    """Vector sequences (`input_size` C channels) or image sequences (`input_size` [H W C]) over
+    T time steps. T is the symbol `T` (shapes and costs are formulas in it) unless 'MinLength'
+    fixes it (MATLAB's default is 1, the shortest sequence a network must take; netspec computes
+    the shapes at the length given)."""
 
     kind: Literal["sequence_input"] = "sequence_input"
     matlab = "sequenceInputLayer"
@@ -98,10 +100,11 @@ class SequenceInputLayer(_NormalizedInput):
     ignored_options = frozenset({"splitcomplexinputs"})
 
     input_size: Annotated[PositiveInt | tuple[PositiveInt, PositiveInt, PositiveInt], BeforeValidator(_sequence_size)]
-    min_length: PositiveInt = 1
+    min_length: PositiveInt | None = Field(None, description="the length shapes are computed at; "
+                                           "not given, the length is the symbol T")
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
-        return [self.sequence_of(self.min_length)]
+        return [self.sequence_of(symbol(TIME) if self.min_length is None else self.min_length)]
 
     def sequence_of(self, steps) -> Shape:
         """A sample of `steps` time steps: T×C, or T×H×W×C for an image sequence."""

@@ -16,7 +16,10 @@ if TYPE_CHECKING:
     from ..diagnostics import Span
 
 __all__ = ["Shape", "Dim", "ShapeError", "Window", "floordiv", "ceildiv", "dim_max", "is_known",
-           "conv_output", "same_padding", "slide", "symbol", "GLOBAL"]
+           "conv_output", "same_padding", "slide", "symbol", "GLOBAL", "TIME", "format_dim"]
+
+TIME = "T"
+"""The symbol of a sequence's length when nothing fixes it (`--sequence-length`, 'MinLength')."""
 
 GLOBAL = "global"
 """A layer whose every output sees the whole input (global pooling, fully connected)."""
@@ -101,10 +104,17 @@ class Shape:
         """Every spatial axis shrunk to 1 (global pooling; a fully connected layer on an image)."""
         return self.with_spatial(tuple(1 for _ in self.spatial))
 
+    def with_time(self, length: Dim) -> "Shape":
+        """The same shape over `length` time steps (unchanged for a kind without a time axis)."""
+        if "T" not in self.kind.axes:
+            return self
+        axis = self.kind.axes.index("T")
+        return Shape(self.kind, (*self.dims[:axis], length, *self.dims[axis + 1:]))
+
     def __str__(self) -> str:
         if self.kind.holds_size:  # the numbers themselves, as MATLAB writes a size
             return "[" + " ".join(str(d) for d in self.dims) + "]"
-        shown = "×".join(str(d) for d in self.dims)
+        shown = str(self.dims[0]) if len(self.dims) == 1 else "×".join(format_dim(d) for d in self.dims)
         return shown if is_known(self.repeat) and self.repeat == 1 else f"{shown} ({self.repeat} images)"
 
 
@@ -113,6 +123,13 @@ def _product(dims: tuple[Dim, ...]) -> Dim:
     for d in dims:
         total = total * d
     return total
+
+
+def format_dim(value: Dim) -> str:
+    """A size as one factor of a product: a formula of several terms in parentheses, so that
+    (H - 2)×(W - 2)×8 does not read as H - 2×W - 2×8."""
+    text = str(value)
+    return f"({text})" if not is_known(value) and (value.is_Add or value.is_Mul or value.is_Pow) else text
 
 
 @dataclass(frozen=True)
@@ -143,12 +160,18 @@ def is_known(value: Dim) -> bool:
     return isinstance(value, int)
 
 
+def _settled(value: Dim) -> Dim:
+    """A formula that came out a number is that int ('same' padding of a stride-1 window over T
+    is k - 1 whatever T is), so the backends can build from it."""
+    return int(value) if getattr(value, "is_Integer", False) else value
+
+
 def floordiv(a: Dim, b: Dim) -> Dim:
     if isinstance(a, int) and isinstance(b, int):
         return a // b
     import sympy
 
-    return sympy.floor(sympy.Rational(1, 1) * a / b)
+    return _settled(sympy.floor(sympy.Rational(1, 1) * a / b))
 
 
 def ceildiv(a: Dim, b: Dim) -> Dim:
@@ -156,7 +179,7 @@ def ceildiv(a: Dim, b: Dim) -> Dim:
         return -((-a) // b)
     import sympy
 
-    return sympy.ceiling(sympy.Rational(1, 1) * a / b)
+    return _settled(sympy.ceiling(sympy.Rational(1, 1) * a / b))
 
 
 def dim_max(a: Dim, b: Dim) -> Dim:
@@ -164,7 +187,7 @@ def dim_max(a: Dim, b: Dim) -> Dim:
         return max(a, b)
     import sympy
 
-    return sympy.Max(a, b)
+    return _settled(sympy.Max(a, b))
 
 
 def same_padding(size: Dim, kernel: int, stride: int, dilation: int = 1) -> tuple[Dim, Dim]:

@@ -151,6 +151,11 @@ LABELS = {
     "indexing1dLayer": "first step",
     "indexing1dLayer('last')": "last step",
     "wordEmbeddingLayer(300,5000)": "word embedding 300, 5000 words",
+    "lstmLayer(100)": "LSTM 100",
+    "bilstmLayer(100,'OutputMode','last')": "BiLSTM 100, last",
+    "gruLayer(64)": "GRU 64",
+    "gruLayer(8,'ResetGateMode','before-multiplication')": "GRU 8, reset before ×",
+    "gruLayer(8,'ResetGateMode','recurrent-bias-after-multiplication')": "GRU 8, recurrent bias",
 }
 
 

@@ -3,7 +3,10 @@
 Per spec in `specs/` (numClasses = 4):
   * every layer's forward output shape (batch 2) = the analyzer's `output_dims`, in torch layout;
   * parameters (model and per layer) = learnables, BN running statistics = states;
-  * `FlopCounterMode` (batch 1) = the analyzer's MACs (total / 2) and `torch_flops` per layer;
+  * `FlopCounterMode` (batch 1) = the analyzer's MACs (total / 2) and `torch_flops` per layer (with
+    oneDNN's fused RNN kernel off, so torch runs an LSTM as the matrix products FlopCounterMode sees;
+    see tests/test_sequence_layers.py);
+A sequence input without 'MinLength' is analyzed and fed at SEQUENCE_LENGTH steps.
   * receptive fields = the footprint of an output unit's input gradient.
 
 The first three compare netspec with itself on channel counts (the lowering sizes its modules from the
@@ -30,8 +33,10 @@ a stride, hides those pixels from the footprint: the tiny cases below avoid that
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -46,13 +51,15 @@ import netspec
 from netspec.analysis import analyze
 from netspec.analysis.report import Analysis, LayerReport
 from netspec.backends.torch import LOWER, UNSUPPORTED, GraphModule, Pad, module_name, to_torch
-from netspec.ir import LAYERS, Network, conv, input_output, norm, sequence
+from netspec.ir import LAYERS, Network, conv, input_output, norm, recurrent, sequence
 from netspec.ir.shape import Shape
 from netspec.language import load_source
 
 SPECS = Path(__file__).parents[2] / "specs"
 SPEC_FILES = sorted(SPECS.glob("*.net"))
 BINDINGS = {"numClasses": "4"}
+SEQUENCE_LENGTH = 7
+"""Time steps of a sequence input that 'MinLength' does not fix (its length is the symbol T)."""
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -86,9 +93,21 @@ class Built:
 
 
 def build(network: Network, name: str = "t") -> Built:
-    analysis = analyze(network)
+    open_ended = any(isinstance(layer, input_output.SequenceInputLayer) and layer.min_length is None
+                     for layer in network.layers)
+    analysis = analyze(network, sequence_length=SEQUENCE_LENGTH if open_ended else None)
     assert not analysis.has_errors, analysis.diagnostics
     return Built(name, network, analysis, to_torch(network, seed=0).eval())
+
+
+@contextlib.contextmanager
+def native_kernels():
+    """torch's own CPU kernels: oneDNN's fused LSTM is one op FlopCounterMode has no formula for (it
+    counts 0); torch's native LSTM runs the matrix products it counts."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the flags' note about oneDNN TF32 on Intel GPUs
+        with torch.backends.mkldnn.flags(enabled=False):
+            yield
 
 
 def tiny(text: str) -> Built:
@@ -142,7 +161,7 @@ def test_learnables_and_states_match_analyzer(spec: Built):
         module = model.layers[key]
         assert sum(p.numel() for p in module.parameters()) == report.learnables, report.name
         stats = sum(b.numel() for n, b in module.named_buffers()
-                    if n.rsplit(".", 1)[-1] in ("running_mean", "running_var"))
+                    if n.rsplit(".", 1)[-1] in ("running_mean", "running_var", "h0", "c0"))
         assert stats == report.states, report.name
         states_total += stats
     assert states_total == spec.analysis.totals.states
@@ -160,7 +179,8 @@ class Expected:
     parameters: int
 
 
-WEIGHTED_CORES = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm)
+WEIGHTED_CORES = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm,
+                  nn.LSTM, nn.GRU)
 
 
 def ir_input(layer) -> torch.Tensor:
@@ -172,7 +192,7 @@ def ir_input(layer) -> torch.Tensor:
         height, width, channels = layer.input_size
         return torch.randn(1, channels, layer.min_length, height, width)
     if isinstance(layer, input_output.SequenceInputLayer):
-        return torch.randn(1, layer.input_size, layer.min_length)
+        return torch.randn(1, layer.input_size, layer.min_length or SEQUENCE_LENGTH)
     return torch.randn(1, layer.input_size)
 
 
@@ -223,6 +243,14 @@ def ir_expectation(layer, x: torch.Tensor) -> Expected | None:
         out = channels if layer.output_size == "auto" else layer.output_size
         return Expected({"in_features": values, "out_features": out}, out,
                         (2 * keys + values) * (channels + 1) + out * (values + 1))
+    if isinstance(layer, recurrent.RecurrentLayer):  # MATLAB: G gates × D directions, one bias per gate set
+        declared(layer.input_size, channels, "InputSize")
+        hidden, bidirectional = layer.num_hidden_units, isinstance(layer, recurrent.BilstmLayer)
+        gates = 3 if isinstance(layer, recurrent.GruLayer) else 4
+        biases = 2 if getattr(layer, "reset_gate_mode", "") == "recurrent-bias-after-multiplication" else 1
+        rows = (2 if bidirectional else 1) * gates * hidden
+        return Expected({"input_size": channels, "hidden_size": hidden, "bidirectional": bidirectional},
+                        rows // gates, rows * (channels + hidden) + biases * rows)
     return None
 
 
@@ -287,7 +315,7 @@ def test_convolutions_size_their_outputs_from_the_ir_fields_not_the_analysis(lay
 # -- 3. MACs = FlopCounterMode / 2 -----------------------------------------------------------------
 
 def test_macs_match_flop_counter(spec: Built):
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+    with torch.no_grad(), native_kernels(), FlopCounterMode(display=False) as counter:
         spec.model(*spec.inputs(1))
     total = counter.get_total_flops()
     assert total % 2 == 0 and total // 2 == spec.analysis.totals.macs
@@ -424,7 +452,27 @@ def assert_fields_are_gradient_footprints(built: Built, layers: list[LayerReport
     return checks
 
 
+def assert_global_fields_see_every_step(built: Built) -> int:
+    """A 'global' field on a sequence: the last time step's output (or the whole 'last' output of a
+    recurrent layer) has a gradient from every input step. Returns the layers checked."""
+    (input_name,) = built.model.input_names
+    x = torch.randn(1, *torch_shape(built.reports[input_name].output_dims[0])).requires_grad_(True)
+    global_layers = [r for r in built.analysis.layers if r.output_dims and r.receptive_field is not None
+                     and r.receptive_field.is_global]
+    outputs = built.model.run(x, capture={r.name for r in global_layers})
+    for report in global_layers:
+        y = outputs[report.name]
+        unit = y[..., -1] if y.dim() == 3 else y
+        weights = torch.arange(1.0, unit.shape[1] + 1)  # not a plain sum, which a softmax holds at 1
+        (gradient,) = torch.autograd.grad((unit * weights).sum(), x, retain_graph=True)
+        assert (gradient[0].abs().sum(0) > 0).all(), report.name
+    return len(global_layers)
+
+
 def test_receptive_fields_are_gradient_footprints(spec: Built):
+    if not any("onvolution" in r.type or "ooling" in r.type for r in spec.analysis.layers):
+        assert assert_global_fields_see_every_step(spec) >= 2  # a recurrent network: 'global' from the start
+        return
     layers = _pick_layers(spec)
     if spec.name == "cnn_lstm_folding.net":  # its windows act on folded images: the unfolding sees them again
         assert [r.name for r in layers] == ["unfold"]

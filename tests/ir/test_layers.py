@@ -19,6 +19,15 @@ WEIGHTED = {
     "bias_learn_rate_factor": 1.0, "weight_l2_factor": 1.0, "bias_l2_factor": 0.0, "bias_term": True,
     "weights": None, "bias": None,
 }
+RECURRENT = {  # MATLAB's defaults of lstmLayer, bilstmLayer and gruLayer (their documentation pages)
+    "output_mode": "sequence", "has_state_inputs": False, "has_state_outputs": False, "input_size": "auto",
+    "state_activation_function": "tanh", "gate_activation_function": "sigmoid",
+    "input_weights_initializer": "glorot", "recurrent_weights_initializer": "orthogonal",
+    "input_weights_learn_rate_factor": 1.0, "recurrent_weights_learn_rate_factor": 1.0,
+    "bias_learn_rate_factor": 1.0, "input_weights_l2_factor": 1.0, "recurrent_weights_l2_factor": 1.0,
+    "bias_l2_factor": 0.0, "input_weights": None, "recurrent_weights": None, "bias": None, "hidden_state": None,
+}
+LSTM = {**RECURRENT, "bias_initializer": "unit-forget-gate", "cell_state": None}
 AFFINE_NORM = {
     "epsilon": 1e-5, "num_channels": "auto", "scale_learn_rate_factor": 1.0, "offset_learn_rate_factor": 1.0,
     "scale_l2_factor": 1.0, "offset_l2_factor": 1.0, "offset": None, "scale": None,
@@ -56,7 +65,7 @@ CASES: dict[str, tuple[str, str, dict]] = {
     "feature_input": ("featureInputLayer(12)", "input", {
         "input_size": 12, "normalization": "none", **INPUT_STATS}),
     "sequence_input": ("sequenceInputLayer(3)", "sequenceinput", {
-        "input_size": 3, "min_length": 1, "normalization": "none", **INPUT_STATS}),
+        "input_size": 3, "min_length": None, "normalization": "none", **INPUT_STATS}),
     "classification": ("classificationLayer", "classoutput", {"classes": "auto", "class_weights": "none"}),
     "regression": ("regressionLayer", "regressionoutput", {"response_names": []}),
     "pixel_classification": ("pixelClassificationLayer", "classoutput", {"classes": "auto", "class_weights": "none"}),
@@ -108,6 +117,10 @@ CASES: dict[str, tuple[str, str, dict]] = {
     "word_embedding": ("wordEmbeddingLayer(300, 5000)", "wordembed", {
         "dimension": 300, "num_words": 5000, "oov_mode": "map-to-last", "weights_initializer": "narrow-normal",
         "weight_learn_rate_factor": 1.0, "weight_l2_factor": 1.0, "weights": None}),
+    "lstm": ("lstmLayer(100)", "lstm", {"num_hidden_units": 100, **LSTM}),
+    "bilstm": ("bilstmLayer(100)", "bilstm", {"num_hidden_units": 100, **LSTM}),
+    "gru": ("gruLayer(100)", "gru", {"num_hidden_units": 100, **RECURRENT, "bias_initializer": "zeros",
+                                     "reset_gate_mode": "after-multiplication"}),
     # resize2dLayer has no required positional argument but needs Scale or OutputSize
     "resize2d": ("resize2dLayer('Scale', 2)", "resize", {
         "scale": (2.0, 2.0), "output_size": None, "method": "nearest", "geometric_transform_mode": "half-pixel",
@@ -146,12 +159,13 @@ def test_trait_values():
         "dropout", "spatial_dropout"}
     assert {k for k, cls in LAYERS.items() if cls.torch_counted} == {
         "convolution2d", "grouped_convolution2d", "transposed_conv2d", "convolution1d", "fully_connected",
-        "self_attention"}
+        "self_attention", "lstm", "bilstm", "gru"}
     families = {}
     for kind, cls in LAYERS.items():
         families.setdefault(cls.family, set()).add(kind)
     assert families["merge"] == {"addition", "depth_concatenation", "concatenation", "multiplication"}
     assert families["fc"] == {"fully_connected", "self_attention"}
+    assert families["recurrent"] == {"lstm", "bilstm", "gru"}
     assert families["other"] == {"flatten", "dropout", "resize2d", "channel_shuffling", "spatial_dropout", "crop2d",
                                  "depth_to_space2d", "space_to_depth", "sequence_folding", "sequence_unfolding",
                                  "position_embedding", "sinusoidal_position_encoding", "indexing1d", "word_embedding"}
