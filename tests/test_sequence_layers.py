@@ -374,3 +374,51 @@ def test_cli_sequence_length():
     assert "BiLSTM 100, last" in drawing and "7×12" in drawing
     refused = cli("analyze", "specs/japanese_vowels_bilstm.net", "--sequence-length", "0")
     assert refused.returncode == 2 and "positive whole number" in refused.stderr
+
+
+def test_the_pytorch_source_export_runs_recurrent_layers():
+    from netspec.backends.pytorch_source import to_source
+
+    net = network("bilstmLayer(5,'StateActivationFunction','softsign')\n"
+                  "gruLayer(4,'ResetGateMode','recurrent-bias-after-multiplication','OutputMode','last')\n"
+                  "fullyConnectedLayer(2)", channels=3)
+    model = to_torch(net, seed=3).eval()
+    namespace: dict = {}
+    exec(compile(to_source(net), "generated.py", "exec"), namespace)
+    generated = namespace["Net"]().eval()
+    generated.load_state_dict(model.state_dict())  # the same keys, the fixed-zero biases included
+    x = torch.randn(2, 3, 11)
+    with torch.no_grad():
+        assert torch.equal(generated(x), model(x))
+
+
+def test_training_takes_each_learnables_factors():
+    from netspec.backends.torch import parameter_factors
+
+    net = network("lstmLayer(4,'InputWeightsLearnRateFactor',2,'RecurrentWeightsL2Factor',0.5,"
+                  "'BiasLearnRateFactor',[3 3 3 3])\ngruLayer(2,'InputWeightsL2Factor',[1 2 1])")
+    lstm, gru = net.layers[1], net.layers[2]
+    module = to_torch(net).layers["lstm"]
+    factors = {name: parameter_factors(lstm, name) for name, _ in module.named_parameters()}
+    assert factors == {"core.weight_ih_l0": (2.0, 1.0), "core.weight_hh_l0": (1.0, 0.5), "core.bias_ih_l0": (3.0, 0.0)}
+    with pytest.raises(NetspecError) as caught:
+        parameter_factors(gru, "core.weight_ih_l0")
+    assert caught.value.diagnostics[0].code == "R007" and "InputWeightsL2Factor" in caught.value.diagnostics[0].message
+
+
+@pytest.mark.parametrize("layer", ["convolution1dLayer(4,3,'Stride',3,'Padding','same','DilationFactor',2)",
+                                   "maxPooling1dLayer(3,'Stride',2,'Padding','same')",
+                                   "averagePooling1dLayer(2,'Stride',3,'Padding','same')"])
+def test_strided_same_windows_take_any_length(layer):
+    """MATLAB's 'same' with a stride pads by the length; over the symbol T the module works it out per
+    sequence, and equals the module built for that fixed length."""
+    open_ended = to_torch(network(layer, channels=2), seed=1).eval()
+    for length in (1, 7, 29, 30):
+        fixed_net = network(layer, channels=2, length=f",'MinLength',{length}")
+        fixed = to_torch(fixed_net, seed=1).eval()
+        x = torch.randn(2, 2, length)
+        expected = analyze(fixed_net).layers[1].output_dims[0]
+        with torch.no_grad():
+            y = open_ended(x)
+            assert tuple(y.shape) == (2, expected[1], expected[0])
+            torch.testing.assert_close(y, fixed(x))

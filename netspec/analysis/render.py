@@ -88,15 +88,18 @@ def sample_name(analysis: Analysis) -> str:
     return next((SAMPLES[row.type] for row in analysis.layers if row.type in SAMPLES), "image")
 
 
+def _both(value: Number) -> str:
+    """'4,754,176 (4.75 M)'; a formula once."""
+    return f"{grouped(value)} ({human(value)})" if isinstance(value, int) else str(value)
+
+
 def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[str]:
     title, field = CONVENTIONS[convention]
     t = analysis.totals
     per = sample_name(analysis)
     lines = [
-        f"learnables {grouped(t.learnables)} ({human(t.learnables)})"
-        + (f", states {grouped(t.states)}" if t.states else ""),
-        f"{title} {grouped(getattr(t, field))} ({human(getattr(t, field))})"
-        f" per {per}; MACs {human(t.macs)}, FLOPs {human(t.flops)}, torch FLOPs {human(t.torch_flops)}",
+        f"learnables {_both(t.learnables)}" + (f", states {grouped(t.states)}" if t.states else ""),
+        f"{title} {_both(getattr(t, field))} per {per}; MACs {human(t.macs)}, FLOPs {human(t.flops)}, torch FLOPs {human(t.torch_flops)}",
         f"memory ({analysis.dtype}): parameters {human(t.parameter_bytes, 'B', True)}, activations "
         f"{human(t.activation_bytes, 'B', True)} per {per}, training ≈ {human(t.training_memory_bytes, 'B', True)} "
         f"({t.solver}, batch {t.batch_size})",

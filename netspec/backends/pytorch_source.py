@@ -27,7 +27,8 @@ HELPERS = (lowering.Pad, lowering.Crop, lowering.InputNormalization, lowering.Li
            lowering.Concat, lowering.Softmax, lowering.Resize, lowering.Multiply, lowering.ChannelShuffle,
            lowering.CropTo, lowering.MaxPoolIndices, lowering.MaxUnpool, lowering.DepthToSpace, lowering.SpaceToDepth,
            lowering.SequenceFold, lowering.SequenceUnfold, lowering.FlattenSteps, lowering.SelfAttention,
-           lowering.PositionEmbedding, lowering.SinusoidalEncoding, lowering.TimeStep, lowering.WordEmbedding)
+           lowering.PositionEmbedding, lowering.SinusoidalEncoding, lowering.TimeStep, lowering.WordEmbedding,
+           lowering.Recurrent, lowering.SamePad1d)
 
 
 def _literal(value: object) -> str:

@@ -32,7 +32,8 @@ from ..ir import conv, input_output, norm, pool, recurrent, sequence, structure
 from ..ir.base import Layer
 from ..ir.shape import Shape, is_known
 
-__all__ = ["to_torch", "GraphModule", "LOWER", "UNSUPPORTED", "module_name", "output_key"]
+__all__ = ["to_torch", "GraphModule", "LOWER", "UNSUPPORTED", "module_name", "output_key", "parameter_factors",
+           "Recurrent"]
 
 Lowering = Callable[[Layer, list[Shape], list[Shape]], nn.Module]
 LOWER: dict[type[Layer], Lowering] = {}
@@ -84,6 +85,24 @@ class Pad(nn.Module):
 
     def extra_repr(self) -> str:
         return f"pads={self.pads}, value={self.value}"
+
+
+class SamePad1d(nn.Module):
+    """MATLAB's 'same' padding of a strided 1-D window, worked out for each sequence's length T:
+    ceil(T/S) outputs, total padding max(0, (ceil(T/S) - 1)·S + extent - T), the odd step at the
+    end. (Stride 1 pads extent - 1 whatever T is; the lowering then pads in the layer itself.)"""
+
+    def __init__(self, extent: int, stride: int, value: float | str = 0.0):
+        super().__init__()
+        self.extent, self.stride, self.value = extent, stride, value
+
+    def forward(self, x: Tensor) -> Tensor:
+        length = x.shape[-1]
+        total = max(0, (-(-length // self.stride) - 1) * self.stride + self.extent - length)
+        pads = (total // 2, total - total // 2)
+        if isinstance(self.value, str):
+            return F.pad(x, pads, mode="replicate" if self.value == "replicate" else "reflect")
+        return F.pad(x, pads, value=self.value)
 
 
 class Crop(nn.Module):
@@ -617,6 +636,31 @@ MATLAB's array -> that tensor's layout). MATLAB's layouts: a convolution's weigh
 transposed one's h×w×F×C, 1-D FilterSize×C×F, a recurrent layer's gates stacked in rows."""
 
 
+_RECURRENT_FACTORS = {"weight_ih": "input_weights", "weight_hh": "recurrent_weights", "bias": "bias"}
+"""A recurrent module's tensors (`core.weight_ih_l0`...) -> the MATLAB learnable whose factors they take."""
+
+
+def parameter_factors(layer: Layer, parameter: str) -> tuple[float, float]:
+    """MATLAB's (learn-rate factor, L2 factor) for the parameter `parameter` of `layer`'s module:
+    'WeightLearnRateFactor'/'BiasL2Factor'..., a normalization's scale and offset factors, a
+    recurrent layer's input weights, recurrent weights and bias factors (1 when the layer has none)."""
+    tensor = parameter.rsplit(".", 1)[-1]
+    if isinstance(layer, recurrent.RecurrentLayer):
+        learnable = next(field for prefix, field in _RECURRENT_FACTORS.items() if tensor.startswith(prefix))
+        factors = (getattr(layer, f"{learnable}_learn_rate_factor"), getattr(layer, f"{learnable}_l2_factor"))
+        for factor, kind in zip(factors, ("LearnRateFactor", "L2Factor")):
+            if isinstance(factor, tuple) and len(set(factor)) > 1:
+                option = f"{layer.matlab_option(learnable)}{kind}"
+                raise error("R007", f"'{layer.name}': {option} gives each gate its own factor "
+                            f"({' '.join(f'{f:g}' for f in factor)}); netspec train applies one per weight matrix",
+                            layer.span, hint=f"give {option} as one number")
+        return tuple(float(f[0] if isinstance(f, tuple) else f) for f in factors)  # type: ignore[return-value]
+    is_bias = tensor.endswith("bias")
+    prefix = ("offset" if is_bias else "scale") if hasattr(layer, "scale_learn_rate_factor") else \
+        ("bias" if is_bias else "weight")
+    return (float(getattr(layer, f"{prefix}_learn_rate_factor", 1.0)), float(getattr(layer, f"{prefix}_l2_factor", 1.0)))
+
+
 def _fill(module: nn.Module, names: tuple[str, ...], value: Tensor) -> None:
     """Copy `value` into the named tensors of `module`, its rows split evenly between them."""
     tensors = module.state_dict(keep_vars=True)
@@ -751,6 +795,16 @@ def _torch_pads(pads: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(result)
 
 
+def _padded_1d(layer: Layer, shape: Shape, core: nn.Module, kernel: int, stride: int, dilation: int,
+               value: float | str) -> nn.Module:
+    """A 1-D convolution or pooling after its padding: fixed, or a strided 'same' over a sequence
+    whose length is the symbol T, worked out per sequence (`SamePad1d`)."""
+    if layer.padding == "same" and stride != 1 and not is_known(shape.spatial[0]):
+        return nn.Sequential(SamePad1d((kernel - 1) * dilation + 1, stride, value), core)
+    pads = _explicit_padding(layer, shape, (kernel,), (stride,), (dilation,), layer.padding)
+    return _with_padding(core, pads, value)
+
+
 def _with_padding(core: nn.Module, pads: tuple[int, ...], value: float | str = 0.0) -> nn.Module:
     """Symmetric zero padding goes into the layer itself; anything else is a Pad in front."""
     if not any(pads):
@@ -788,9 +842,8 @@ def _conv1d(layer, inputs, outputs) -> nn.Module:
     shape = inputs[0]
     core = nn.Conv1d(int(shape.channels), layer.num_filters, layer.filter_size, stride=layer.stride,
                      dilation=layer.dilation_factor, bias=layer.bias_term)
-    pads = _explicit_padding(layer, shape, (layer.filter_size,), (layer.stride,), (layer.dilation_factor,),
-                             layer.padding)
-    return _with_padding(_init(core, layer, inputs), pads, layer.padding_value)
+    return _padded_1d(layer, shape, _init(core, layer, inputs), layer.filter_size, layer.stride, layer.dilation_factor,
+                      layer.padding_value)
 
 
 @lowers(conv.TransposedConv2dLayer)
@@ -862,10 +915,11 @@ def _pool2d(layer, inputs, outputs) -> nn.Module:
 
 @lowers(pool.MaxPooling1dLayer, pool.AveragePooling1dLayer)
 def _pool1d(layer, inputs, outputs) -> nn.Module:
-    pads = _explicit_padding(layer, inputs[0], (layer.pool_size,), (layer.stride,), (1,), layer.padding)
     if isinstance(layer, pool.MaxPooling1dLayer):
-        return _with_padding(nn.MaxPool1d(layer.pool_size, layer.stride), pads, -math.inf)
-    return _with_padding(nn.AvgPool1d(layer.pool_size, layer.stride, count_include_pad=True), pads, 0.0)
+        return _padded_1d(layer, inputs[0], nn.MaxPool1d(layer.pool_size, layer.stride), layer.pool_size, layer.stride,
+                          1, -math.inf)
+    return _padded_1d(layer, inputs[0], nn.AvgPool1d(layer.pool_size, layer.stride, count_include_pad=True),
+                      layer.pool_size, layer.stride, 1, 0.0)
 
 
 @lowers(pool.GlobalAveragePooling2dLayer, pool.GlobalMaxPooling2dLayer,

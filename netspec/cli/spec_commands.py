@@ -151,7 +151,8 @@ def analyze(
     dtype: Annotated[str, typer.Option(parser=_dtype, help="Element type for memory: float32, float16, bfloat16, "
                                                            "float64, int8.")] = "float32",
     convention: Annotated[str, typer.Option(help="Cost column: macs (multiply-accumulates), flops (netspec's "
-                                                 "table), torch (what FlopCounterMode counts).")] = "macs",
+                                                 "table), torch (what FlopCounterMode counts; recurrent layers as torch's native kernel runs "
+                                                 "them).")] = "macs",
     show_all: AllOption = False,
     net: NetOption = None,
     set_: SetOption = None,

@@ -32,7 +32,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from ..analysis import analyze
-from ..backends.torch import GraphModule, module_name, to_torch
+from ..backends.torch import GraphModule, module_name, parameter_factors, to_torch
 from ..diagnostics import error
 from ..files import remove_temporaries, write_text, writing
 from ..ir import ClassificationLayer, Network, RegressionLayer, SoftmaxLayer, TrainingOptions
@@ -120,11 +120,7 @@ def _parameter_groups(model: GraphModule, network: Network, options: TrainingOpt
         if key not in model.layers:
             continue
         for pname, parameter in model.layers[key].named_parameters():
-            is_bias = pname.endswith("bias")
-            prefix = ("offset" if is_bias else "scale") if hasattr(layer, "scale_learn_rate_factor") else \
-                ("bias" if is_bias else "weight")
-            lr_factor = float(getattr(layer, f"{prefix}_learn_rate_factor", 1.0))
-            l2_factor = float(getattr(layer, f"{prefix}_l2_factor", 1.0))
+            lr_factor, l2_factor = parameter_factors(layer, pname)
             if lr_factor == 0:
                 parameter.requires_grad_(False)
                 continue

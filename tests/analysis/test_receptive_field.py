@@ -44,6 +44,9 @@ WINDOWED_1D = {"convolution1d", "max_pooling1d", "average_pooling1d"}
 GLOBAL_POOLS = {"global_average_pooling2d", "global_max_pooling2d", "global_average_pooling1d",
                 "global_max_pooling1d"}
 
+SEQUENCE_LENGTH = 7
+"""Time steps of a sequence input that 'MinLength' does not fix (the analysis's symbol T)."""
+
 
 POSITIONS = {"sinusoidal_position_encoding", "position_embedding", "word_embedding"}
 """Layers whose output at a time step is the vector of that step (its position, its word)."""
@@ -107,7 +110,7 @@ class BruteForce:
                 self.sizes[name] = tuple(layer.input_size[:2])
             elif kind == "sequence_input":  # time, then an image sequence's H and W
                 image = layer.input_size[:2] if isinstance(layer.input_size, tuple) else ()
-                self.sizes[name] = (layer.min_length, *image)
+                self.sizes[name] = (layer.min_length or SEQUENCE_LENGTH, *image)
             else:  # feature input: no spatial axis
                 self.sizes[name] = ()
             return
@@ -155,6 +158,9 @@ class BruteForce:
         elif kind in GLOBAL_POOLS:
             self.global_[name] = True
             self.sizes[name] = tuple(1 for _ in size_in)
+        elif kind in ("lstm", "bilstm", "gru"):  # the state carries every earlier step (and later, backwards)
+            self.global_[name] = True
+            self.sizes[name] = () if layer.output_mode == "last" else size_in
         elif kind == "fully_connected":
             if len(size_in) == 1:  # a sequence: applied per time step, element-wise along time
                 self.sizes[name] = size_in
@@ -233,7 +239,8 @@ class BruteForce:
 def analyzed(network: Network):
     from netspec.analysis import analyze  # the system under test, not used by the brute force
 
-    return analyze(network)
+    open_ended = any(getattr(layer, "min_length", 0) is None for layer in network.layers)
+    return analyze(network, sequence_length=SEQUENCE_LENGTH if open_ended else None)
 
 
 def assert_fields_agree(network: Network, *, skip: frozenset[str] = frozenset()) -> int:
