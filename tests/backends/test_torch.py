@@ -190,7 +190,7 @@ def ir_input(layer) -> torch.Tensor:
         return torch.randn(1, channels, height, width)
     if isinstance(layer, input_output.SequenceInputLayer) and isinstance(layer.input_size, tuple):
         height, width, channels = layer.input_size
-        return torch.randn(1, channels, layer.min_length, height, width)
+        return torch.randn(1, channels, layer.min_length or SEQUENCE_LENGTH, height, width)
     if isinstance(layer, input_output.SequenceInputLayer):
         return torch.randn(1, layer.input_size, layer.min_length or SEQUENCE_LENGTH)
     return torch.randn(1, layer.input_size)
