@@ -1446,6 +1446,44 @@ layers = [imageInputLayer([28 28 1])
 """,
         command=ANALYZE,
     ),
+    "A107": Code(
+        "unfolding what its folding did not fold",
+        "A sequenceUnfoldingLayer turns the images of a sequenceFoldingLayer (one per time step, or the "
+        "vectors the layers after the folding made of them) back into sequences, as the folding's "
+        "'miniBatchSize' output says. Its 'in' input here is something else: a sequence from before the "
+        "folding, or the images of another folding.",
+        "Connect the unfolding's 'in' to the layers after the folding whose 'miniBatchSize' it takes.",
+        example="""\
+layers = [sequenceInputLayer([28 28 1], 'Name', 'in')
+    sequenceFoldingLayer('Name', 'fold')
+    convolution2dLayer(5, 8, 'Name', 'conv')
+    sequenceUnfoldingLayer('Name', 'unfold')
+    flattenLayer
+    fullyConnectedLayer(10)
+    softmaxLayer
+    classificationLayer];
+lgraph = layerGraph(layers);
+lgraph = disconnectLayers(lgraph, 'conv', 'unfold/in');
+lgraph = connectLayers(lgraph, 'in', 'unfold/in');
+lgraph = connectLayers(lgraph, 'fold/miniBatchSize', 'unfold/miniBatchSize');
+""",
+        command=ANALYZE,
+        also=("A005",),
+    ),
+    "A108": Code(
+        "sequence longer than the position embedding",
+        "positionEmbeddingLayer learns one vector per position, up to its MaxPosition; its input has more time "
+        "steps than that, so the later steps have no vector (MATLAB stops there too).",
+        "Raise MaxPosition to the longest sequence the network will see, or shorten the sequences.",
+        example="""\
+layers = [sequenceInputLayer(12, 'MinLength', 40)
+    positionEmbeddingLayer(16, 32)
+    fullyConnectedLayer(9)
+    softmaxLayer
+    classificationLayer];
+""",
+        command=ANALYZE,
+    ),
     # -- A2xx: receptive fields ----------------------------------------------------------------------
     "A201": Code(
         "merged paths not centred alike",

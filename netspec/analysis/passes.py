@@ -117,7 +117,7 @@ def shapes(ctx: Context) -> None:
             continue
         ctx.input_shapes[name] = inputs  # type: ignore[assignment]
         try:
-            ctx.shapes[name] = layer.output_shapes(inputs)  # type: ignore[arg-type]
+            ctx.shapes[name] = _still_folded(layer.output_shapes(inputs), inputs[0])  # type: ignore[arg-type]
         except ShapeError as exc:
             ctx.shapes[name] = None
             ctx.add(ERROR, exc.code, f"'{name}': {exc}", name, hint=exc.hint)
@@ -126,6 +126,14 @@ def shapes(ctx: Context) -> None:
             layer.check_learnables(inputs)  # type: ignore[arg-type]
         except ShapeError as exc:
             ctx.add(ERROR, exc.code, f"'{name}': {exc}", name, hint=exc.hint, span=exc.span)
+
+
+def _still_folded(outputs: list[Shape], first: Shape) -> list[Shape]:
+    """Images folded out of a sequence stay folded (T per sample) through every layer until one
+    gives a sequence back (sequenceUnfoldingLayer)."""
+    if is_known(first.repeat) and first.repeat == 1:
+        return outputs
+    return [shape if shape.kind.time or shape.kind.holds_size else shape.repeated(first.repeat) for shape in outputs]
 
 
 def costs(ctx: Context) -> None:
@@ -194,6 +202,9 @@ def receptive_fields(ctx: Context) -> None:
                         notes=[f"{edge.source}: " + ", ".join(f"r={a.size} j={a.jump} p={a.padding}" for a in f)
                                for edge, f in zip(edges, fields) if edge],
                         hint="the reported field is the largest one")
+        axes = layer.field_axes(ctx.input_shapes[name])
+        if axes is not None:
+            field = tuple(AxisRF(1, 1, 0) if axis is None else field[axis] for axis in axes)
         windows = layer.windows(ctx.input_shapes[name])
         if windows == GLOBAL:
             ctx.receptive[name] = GLOBAL

@@ -23,7 +23,7 @@ import graphviz
 
 from ..analysis import Analysis, analyze
 from ..files import write_atomically
-from ..ir import Layer, Network, activation, conv, input_output, norm, pool, recurrent, structure
+from ..ir import Layer, Network, activation, conv, input_output, norm, pool, recurrent, sequence, structure
 from ..ir.base import Family
 from ..text import printable
 
@@ -113,6 +113,18 @@ def _image_input(layer) -> str:
     return f"input {_size(layer.input_size)}"
 
 
+def _attention(layer) -> str:
+    """`attention 4 heads, 64 keys` (values, output size and causal mask when given)."""
+    parts = [f"attention {layer.num_heads} heads, {layer.num_key_channels} keys"]
+    if layer.num_value_channels != "auto":
+        parts.append(f"{layer.num_value_channels} values")
+    if layer.output_size != "auto":
+        parts.append(f"out {layer.output_size}")
+    if layer.attention_mask == "causal":
+        parts.append("causal")
+    return ", ".join(parts)
+
+
 def _resize(layer) -> str:
     if layer.output_size is not None:
         return f"resize {_size(layer.output_size)}, {layer.method}"
@@ -139,7 +151,7 @@ LABELS: dict[type[Layer], Callable[[Layer], str]] = {
     # io
     input_output.ImageInputLayer: _image_input,
     input_output.FeatureInputLayer: lambda layer: f"input {layer.input_size}",
-    input_output.SequenceInputLayer: lambda layer: f"input T×{layer.input_size}",
+    input_output.SequenceInputLayer: lambda layer: f"input T×{_size(layer.input_size)}",
     input_output.ClassificationLayer: _text("cross-entropy"),
     input_output.RegressionLayer: _text("mean squared error"),
     input_output.PixelClassificationLayer: lambda layer: "pixel cross-entropy" + (
@@ -190,6 +202,14 @@ LABELS: dict[type[Layer], Callable[[Layer], str]] = {
     f"crop at [{layer.location[0]} {layer.location[1]}]",
     structure.DepthToSpace2dLayer: lambda layer: f"depth to space {_size(layer.block_size)}, {layer.mode}",
     structure.SpaceToDepthLayer: lambda layer: f"space to depth {_size(layer.block_size)}",
+    # sequence
+    sequence.SequenceFoldingLayer: _text("fold steps"),
+    sequence.SequenceUnfoldingLayer: _text("unfold steps"),
+    sequence.SelfAttentionLayer: _attention,
+    sequence.PositionEmbeddingLayer: lambda layer: f"position embedding {layer.output_size}, ≤{layer.max_position}",
+    sequence.SinusoidalPositionEncodingLayer: lambda layer: f"sinusoidal positions {layer.output_size}",
+    sequence.Indexing1dLayer: lambda layer: f"{layer.index} step",
+    sequence.WordEmbeddingLayer: lambda layer: f"word embedding {layer.dimension}, {layer.num_words} words",
     # recurrent
     recurrent.LstmLayer: _recurrent("LSTM"),
     recurrent.BilstmLayer: _recurrent("BiLSTM"),

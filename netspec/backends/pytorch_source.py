@@ -26,6 +26,8 @@ __all__ = ["to_source"]
 HELPERS = (lowering.Pad, lowering.Crop, lowering.InputNormalization, lowering.Linear, lowering.Add,
            lowering.Concat, lowering.Softmax, lowering.Resize, lowering.Multiply, lowering.ChannelShuffle,
            lowering.CropTo, lowering.MaxPoolIndices, lowering.MaxUnpool, lowering.DepthToSpace, lowering.SpaceToDepth,
+           lowering.SequenceFold, lowering.SequenceUnfold, lowering.FlattenSteps, lowering.SelfAttention,
+           lowering.PositionEmbedding, lowering.SinusoidalEncoding, lowering.TimeStep, lowering.WordEmbedding,
            lowering.Recurrent, lowering.SamePad1d)
 
 

@@ -30,7 +30,7 @@ from ..analysis.limits import check_buildable
 from ..diagnostics import error
 from ..ir import IMAGE, Network
 from ..ir import activation as act
-from ..ir import conv, input_output, norm, pool, recurrent, structure
+from ..ir import conv, input_output, norm, pool, recurrent, sequence, structure
 from ..ir.base import Layer
 from ..ir.shape import Shape, is_known
 
@@ -175,8 +175,9 @@ class Linear(nn.Module):
         self.spatial_dims = spatial_dims
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.per_step:  # (N, C, T): the same weights at every time step
-            return self.linear(x.transpose(1, 2)).transpose(1, 2)
+        if self.per_step:  # (N, C, T) or (N, C, T, H, W): the same weights at every time step
+            steps = x.transpose(1, 2)
+            return self.linear(steps.flatten(2) if steps.dim() > 3 else steps).transpose(1, 2)
         y = self.linear(x.flatten(1))
         for _ in range(self.spatial_dims):
             y = y.unsqueeze(-1)
@@ -326,6 +327,139 @@ class SpaceToDepth(nn.Module):
         return x.reshape(-1, bh * bw * channels, rows, cols)
 
 
+class SequenceFold(nn.Module):
+    """sequenceFoldingLayer: image sequences (N, C, T, H, W) -> the images of every step
+    (N·T, C, H, W) of `size` (C, H, W), and the 'miniBatchSize' port: each sample's length T at
+    each of its steps (N×T; the unfolding reads N and T from its size, so they stay open in an
+    export)."""
+
+    def __init__(self, size: tuple[int, int, int]):
+        super().__init__()
+        self.size = size
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        return x.transpose(1, 2).reshape(-1, *self.size), x[:, 0, :, 0, 0] * 0 + x.shape[2]
+
+
+class SequenceUnfold(nn.Module):
+    """sequenceUnfoldingLayer: (N·T, C, H, W) images -> (N, C, T, H, W) sequences, N and T read
+    from the size of the folding's 'miniBatchSize' (N×T: each sample's length at each step)."""
+
+    def forward(self, x: Tensor, steps: Tensor) -> Tensor:
+        return x.reshape(steps.shape[0], steps.shape[1], *x.shape[1:]).transpose(1, 2)
+
+
+class FlattenSteps(nn.Module):
+    """flattenLayer on image sequences: (N, C, T, H, W) -> (N, C·H·W, T), each step's image
+    flattened as nn.Flatten flattens an image."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """A reshape on each side of the transpose: an exporter fuses no transposes across layers,
+        and every size stays known."""
+        batch, channels, steps, height, width = x.shape
+        pixels = x.reshape(batch, channels, steps, height * width).transpose(2, 3)
+        return pixels.reshape(batch, channels * height * width, steps)
+
+
+class SelfAttention(nn.Module):
+    """selfAttentionLayer on (N, C, T): queries, keys and values by fully connected maps, the
+    channels split into `heads` contiguous blocks, each head softmax(QKᵀ/√d)·V with d its key
+    channels (future steps masked when `causal`), the heads side by side, then the output map.
+    Plain matrix products, so FlopCounterMode sees both T² products."""
+
+    def __init__(self, channels: int, heads: int, key_channels: int, value_channels: int, output_size: int,
+                 causal: bool, dropout_probability: float):
+        super().__init__()
+        self.channels, self.heads, self.key_channels, self.value_channels = channels, heads, key_channels, \
+            value_channels
+        self.output_size, self.causal, self.dropout_probability = output_size, causal, dropout_probability
+        self.query = nn.Linear(channels, key_channels)
+        self.key = nn.Linear(channels, key_channels)
+        self.value = nn.Linear(channels, value_channels)
+        self.output = nn.Linear(value_channels, output_size)
+        self.dropout = nn.Dropout(dropout_probability)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Each head on its own block of channels (slices, not reshapes: an exported graph keeps
+        every size known)."""
+        steps = x.transpose(1, 2)
+        queries, keys, values = self.query(steps), self.key(steps), self.value(steps)
+        key_size, value_size = self.key_channels // self.heads, self.value_channels // self.heads
+        future = None
+        if self.causal:
+            length = steps.shape[1]
+            future = torch.ones(length, length, dtype=torch.bool, device=x.device).triu(1)
+        heads = []
+        for head in range(self.heads):
+            q = queries[:, :, head * key_size:(head + 1) * key_size]
+            k = keys[:, :, head * key_size:(head + 1) * key_size]
+            scores = q @ k.transpose(1, 2) / key_size ** 0.5
+            if future is not None:
+                scores = scores.masked_fill(future, float("-inf"))
+            v = values[:, :, head * value_size:(head + 1) * value_size]
+            heads.append(self.dropout(torch.softmax(scores, dim=-1)) @ v)
+        return self.output(torch.cat(heads, dim=2)).transpose(1, 2)
+
+
+class PositionEmbedding(nn.Module):
+    """positionEmbeddingLayer: (N, C, T) -> the first T columns of the learned (OutputSize,
+    MaxPosition) weights, for every sample."""
+
+    def __init__(self, output_size: int, max_position: int):
+        super().__init__()
+        self.output_size, self.max_position = output_size, max_position
+        self.weight = nn.Parameter(torch.empty(output_size, max_position))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """The columns gathered at positions counted along the input, so N and T stay open in an export."""
+        positions = (torch.cumsum(x[:, 0] * 0 + 1, dim=1) - 1).long()
+        return self.weight.T[positions].transpose(1, 2)
+
+
+class SinusoidalEncoding(nn.Module):
+    """sinusoidalPositionEncodingLayer: (N, C, T) -> (N, OutputSize, T), channel 2i of step p
+    sin(p/10000^(2i/d)) and channel 2i+1 its cosine."""
+
+    def __init__(self, output_size: int):
+        super().__init__()
+        self.output_size = output_size
+        channel = torch.arange(output_size)
+        self.register_buffer("rates", torch.pow(10000.0, -(channel - channel % 2) / output_size)[:, None],
+                             persistent=False)
+        self.register_buffer("phases", (channel % 2 * torch.pi / 2)[:, None], persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """cos(a) as sin(a + π/2): one broadcast over (N, 1, T) positions, so an exported graph
+        keeps N and T open."""
+        positions = torch.cumsum(x[:, :1] * 0 + 1, dim=2) - 1
+        return torch.sin(positions * self.rates + self.phases)
+
+
+class TimeStep(nn.Module):
+    """indexing1dLayer: (N, C, T) -> (N, C), the first or the last step."""
+
+    def __init__(self, last: bool):
+        super().__init__()
+        self.last = last
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x[:, :, -1] if self.last else x[:, :, 0]
+
+
+class WordEmbedding(nn.Module):
+    """wordEmbeddingLayer: (N, 1, T) word indices from 1 -> (N, Dimension, T). An index past
+    NumWords reads the last vector ('map-to-last'), or is an error (`oov_error`)."""
+
+    def __init__(self, num_words: int, dimension: int, oov_error: bool):
+        super().__init__()
+        self.num_words, self.dimension, self.oov_error = num_words, dimension, oov_error
+        self.embedding = nn.Embedding(num_words, dimension)
+
+    def forward(self, x: Tensor) -> Tensor:
+        index = x[:, 0].round().long() - 1
+        if self.oov_error and bool(((index < 0) | (index >= self.num_words)).any()):
+            raise ValueError(f"a word index is outside 1 to {self.num_words} (OOVMode 'error')")
+        return self.embedding(index.clamp(0, self.num_words - 1)).transpose(1, 2)
 class Recurrent(nn.Module):
     """MATLAB's lstmLayer, bilstmLayer and gruLayer on (N, C, T) sequences: (N, D·H, T) out, or the
     last time step's (N, D·H) with `last`.
@@ -449,9 +583,10 @@ def _fc_weights(array: np.ndarray, inputs: list[Shape]) -> np.ndarray:
     """O×I, whose I runs over MATLAB's column-major H×W×C, -> O×I over PyTorch's flattened C×H×W
     (a sequence's features are its channels: nothing to reorder)."""
     shape = inputs[0]
-    if shape.kind.time or not shape.spatial:
+    step = shape.dims[1:] if shape.kind.time else shape.dims
+    if len(step) == 1:
         return array
-    sizes = tuple(int(d) for d in (*shape.spatial, shape.channels))
+    sizes = tuple(int(d) for d in step)
     ranked = array.reshape((array.shape[0], *sizes), order="F")
     axes = (0, len(sizes), *range(1, len(sizes)))
     return ranked.transpose(axes).reshape(array.shape[0], -1)
@@ -492,6 +627,11 @@ GIVEN: dict[type[Layer], dict[str, tuple[TensorNames, Layout]]] = {
                                    "trained_mean": ("running_mean", _flat),
                                    "trained_variance": ("running_var", _flat)},
     norm.LayerNormalizationLayer: {"offset": ("bias", _flat), "scale": ("weight", _flat)},
+    sequence.SelfAttentionLayer: {
+        **{f"{part}_weights": (f"{part}.weight", lambda a, _: a) for part in ("query", "key", "value", "output")},
+        **{f"{part}_bias": (f"{part}.bias", _flat) for part in ("query", "key", "value", "output")}},
+    sequence.PositionEmbeddingLayer: {"weights": ("weight", lambda a, _: a)},
+    sequence.WordEmbeddingLayer: {"weights": ("embedding.weight", lambda a, _: a.T)},
     recurrent.LstmLayer: _LSTM,
     recurrent.BilstmLayer: _LSTM,
     recurrent.GruLayer: _RECURRENT,
@@ -552,8 +692,16 @@ def _load_given(module: nn.Module, layer: Layer, inputs: list[Shape]) -> nn.Modu
 def _init(module: nn.Module, layer: conv.WeightedLayer, inputs: list[Shape]) -> nn.Module:
     """MATLAB's initializers: Glorot-uniform weights and zero biases unless told otherwise;
     then the values the spec gives."""
-    weight = module.weight
-    rule = layer.weights_initializer
+    _initialize(module.weight, layer.weights_initializer)
+    if module.bias is not None:
+        with torch.no_grad():
+            {"zeros": nn.init.zeros_, "ones": nn.init.ones_,
+             "narrow-normal": lambda b: nn.init.normal_(b, 0.0, 0.01)}[layer.bias_initializer](module.bias)
+    return _load_given(module, layer, inputs)
+
+
+def _initialize(weight: Tensor, rule: str) -> None:
+    """One of MATLAB's weight initializers ('WeightsInitializer')."""
     with torch.no_grad():
         if rule == "glorot":
             nn.init.xavier_uniform_(weight)
@@ -567,10 +715,6 @@ def _init(module: nn.Module, layer: conv.WeightedLayer, inputs: list[Shape]) -> 
             nn.init.ones_(weight)
         elif rule == "orthogonal":
             nn.init.orthogonal_(weight)
-        if module.bias is not None:
-            {"zeros": nn.init.zeros_, "ones": nn.init.ones_,
-             "narrow-normal": lambda b: nn.init.normal_(b, 0.0, 0.01)}[layer.bias_initializer](module.bias)
-    return _load_given(module, layer, inputs)
 
 
 def _concrete(layer: Layer, sizes: tuple) -> tuple[int, ...]:
@@ -682,7 +826,8 @@ def _fully_connected(layer, inputs, outputs) -> nn.Module:
 
 @lowers(norm.BatchNormalizationLayer)
 def _batch_norm(layer, inputs, outputs) -> nn.Module:
-    cls = nn.BatchNorm2d if inputs[0].kind.spatial_dims == 2 else nn.BatchNorm1d  # 1d takes (N, C) and (N, C, T)
+    # 1d takes (N, C) and (N, C, T); 3d an image sequence's (N, C, T, H, W)
+    cls = {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}.get(inputs[0].kind.spatial_dims, nn.BatchNorm1d)
     return _load_given(cls(int(inputs[0].channels), eps=layer.epsilon, momentum=layer.mean_decay), layer, inputs)
 
 
@@ -821,7 +966,53 @@ def _space_to_depth(layer, inputs, outputs) -> nn.Module:
 
 @lowers(structure.FlattenLayer)
 def _flatten(layer, inputs, outputs) -> nn.Module:
-    return nn.Flatten() if layer.folds(inputs[0]) else nn.Identity()
+    if not layer.folds(inputs[0]):
+        return nn.Identity()
+    return FlattenSteps() if inputs[0].kind.time else nn.Flatten()
+
+
+@lowers(sequence.SequenceFoldingLayer)
+def _fold(layer, inputs, outputs) -> nn.Module:
+    return SequenceFold(_concrete(layer, IMAGE.torch_order(outputs[0].dims)))
+
+
+@lowers(sequence.SequenceUnfoldingLayer)
+def _unfold(layer, inputs, outputs) -> nn.Module:
+    return SequenceUnfold()
+
+
+@lowers(sequence.SelfAttentionLayer)
+def _self_attention(layer, inputs, outputs) -> nn.Module:
+    module = SelfAttention(int(inputs[0].channels), layer.num_heads, layer.num_key_channels, layer.value_channels,
+                           int(outputs[0].channels), layer.attention_mask == "causal", layer.dropout_probability)
+    for projection in (module.query, module.key, module.value, module.output):
+        _initialize(projection.weight, layer.weights_initializer)
+        _initialize(projection.bias, layer.bias_initializer)
+    return _load_given(module, layer, inputs)
+
+
+@lowers(sequence.PositionEmbeddingLayer)
+def _position_embedding(layer, inputs, outputs) -> nn.Module:
+    module = PositionEmbedding(layer.output_size, layer.max_position)
+    _initialize(module.weight, layer.weights_initializer)
+    return _load_given(module, layer, inputs)
+
+
+@lowers(sequence.SinusoidalPositionEncodingLayer)
+def _sinusoidal(layer, inputs, outputs) -> nn.Module:
+    return SinusoidalEncoding(layer.output_size)
+
+
+@lowers(sequence.Indexing1dLayer)
+def _indexing(layer, inputs, outputs) -> nn.Module:
+    return TimeStep(layer.index == "last")
+
+
+@lowers(sequence.WordEmbeddingLayer)
+def _word_embedding(layer, inputs, outputs) -> nn.Module:
+    module = WordEmbedding(layer.num_words, layer.dimension, layer.oov_mode == "error")
+    _initialize(module.embedding.weight, layer.weights_initializer)
+    return _load_given(module, layer, inputs)
 
 
 @lowers(structure.AdditionLayer)

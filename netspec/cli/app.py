@@ -49,7 +49,8 @@ OPTIONAL_PACKAGES = {"onnx": "onnx", "onnxruntime": "onnxruntime", "torch": "tor
 
 
 def _join_input_size(argv: list[str]) -> list[str]:
-    """Let `--input-size H W C` take up to three words, as the option is documented."""
+    """Let `--input-size H W C` take up to four words (T H W C of an image sequence), as the option is
+    documented."""
     out: list[str] = []
     i = 0
     while i < len(argv):
@@ -57,7 +58,7 @@ def _join_input_size(argv: list[str]) -> list[str]:
         if argv[i] == "--input-size":
             words = []
             # any script's digits join (not only is_whole_number's), so the option names the word it refuses
-            while i + 1 < len(argv) and len(words) < 3 and (argv[i + 1].isdigit() or argv[i + 1].isidentifier()):
+            while i + 1 < len(argv) and len(words) < 4 and (argv[i + 1].isdigit() or argv[i + 1].isidentifier()):
                 i += 1
                 words.append(argv[i])
             if words:

@@ -109,8 +109,9 @@ def _input_size(text: str | None) -> tuple | None:
         return None
     parts = text.replace("x", " ").replace("×", " ").replace(",", " ").split() if not any(
         c.isalpha() and c != "x" for c in text) else text.replace(",", " ").split()
-    if not 1 <= len(parts) <= 3:
-        raise typer.BadParameter("give H W C for images, T C for sequences, or C for features",
+    if not 1 <= len(parts) <= 4:
+        raise typer.BadParameter("give H W C for images, T C for sequences, T H W C for image sequences, or C for "
+                                 "features",
                                  param_hint="--input-size")
     size: list[int | str] = []
     for part in parts:

@@ -25,14 +25,15 @@ from .activation import *  # noqa: F401,F403
 from .base import LAYERS, Layer, option_key
 from .catalogue import CONSTRUCTORS, AnyLayer
 from .conv import *  # noqa: F401,F403
-from .data_kind import FEATURE, IMAGE, KINDS, SEQUENCE, DataKind
+from .data_kind import FEATURE, IMAGE, IMAGE_SEQUENCE, KINDS, SEQUENCE, DataKind
 from .input_output import *  # noqa: F401,F403
 from .network import Connection, Network
 from .norm import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
+from .sequence import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .structure import *  # noqa: F401,F403
 from .training import TrainingOptions
 
 __all__ = ["LAYERS", "CONSTRUCTORS", "AnyLayer", "Layer", "Network", "Connection", "TrainingOptions",
-           "option_key", "DataKind", "IMAGE", "SEQUENCE", "FEATURE", "KINDS"]
+           "option_key", "DataKind", "IMAGE", "SEQUENCE", "IMAGE_SEQUENCE", "FEATURE", "KINDS"]

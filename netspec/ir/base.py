@@ -269,6 +269,12 @@ class Layer(BaseModel):
         (element-wise: each output sees the same input position)."""
         return None
 
+    def field_axes(self, inputs: list[Shape]) -> "tuple[int | None, ...] | None":
+        """For a layer whose output has other axes than its input (sequence folding): per output
+        axis, the input axis whose receptive field it continues, or None for an axis whose
+        outputs each see one position. None (the default): the same axes."""
+        return None
+
     def require(self, inputs: list[Shape], *kinds: DataKind) -> Shape:
         shape = inputs[0]
         if shape.kind not in kinds:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, Field
 
-from . import activation, conv, input_output, norm, pool, recurrent, structure  # noqa: F401  (registers the layers)
+from . import activation, conv, input_output, norm, pool, recurrent, sequence, structure  # noqa: F401 (registers)
 from .base import LAYERS, Layer
 
 __all__ = ["LAYERS", "AnyLayer", "CONSTRUCTORS", "CatalogueParameter", "CatalogueEntry", "catalogue_entries",

@@ -270,9 +270,10 @@ class FullyConnectedLayer(WeightedLayer):
     input_size: NumChannels = "auto"
 
     def in_features(self, inputs: list[Shape]) -> Dim:
-        """Images and feature vectors are used whole; sequences one time step at a time."""
+        """Images and feature vectors are used whole; sequences one time step at a time (all of
+        an image sequence's H·W·C at each step)."""
         shape = inputs[0]
-        features = shape.channels if shape.kind.time else shape.numel
+        features = shape.step_numel
         if self.input_size != "auto" and is_known(features) and features != self.input_size:
             raise ShapeError(f"{self.matlab} declares InputSize {self.input_size}, but its input has "
                              f"{features} elements", code="A105")
@@ -282,7 +283,9 @@ class FullyConnectedLayer(WeightedLayer):
         """Per step: T×N; whole: 1×1×N for an image (MATLAB keeps its rank), N for a vector."""
         shape = inputs[0]
         self.in_features(inputs)
-        return [(shape if shape.kind.time else shape.with_unit_spatial()).with_channels(self.output_size)]
+        if shape.kind.time:
+            return [Shape.sequence(shape.dims[0], self.output_size)]
+        return [shape.with_unit_spatial().with_channels(self.output_size)]
 
     def windows(self, inputs: list[Shape]):
         return None if inputs[0].kind.time else GLOBAL

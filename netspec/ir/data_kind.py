@@ -1,4 +1,5 @@
-"""The kinds of data that flow between layers: images (H×W×C), sequences (T×C), feature vectors (C).
+"""The kinds of data that flow between layers: images (H×W×C), sequences (T×C), image sequences
+(T×H×W×C), feature vectors (C).
 
 Each kind is one object that answers what layers and backends ask about it (its axes, how
 MATLAB numbers them, how PyTorch lays it out), so no code switches on a kind's name and a
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["DataKind", "IMAGE", "SEQUENCE", "FEATURE", "KINDS", "SIZE"]
+__all__ = ["DataKind", "IMAGE", "SEQUENCE", "IMAGE_SEQUENCE", "FEATURE", "KINDS", "SIZE", "STEPS"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,7 +58,7 @@ class DataKind:
 
     @staticmethod
     def of_rank(rank: int) -> "DataKind | None":
-        """The kind whose size has `rank` numbers (3: image, 2: sequence, 1: feature)."""
+        """The kind whose size has `rank` numbers (4: image sequence, 3: image, 2: sequence, 1: feature)."""
         return next((kind for kind in KINDS if kind.rank == rank), None)
 
     def __str__(self) -> str:
@@ -69,9 +70,18 @@ IMAGE = DataKind("image", "an image (H×W×C)", ("H", "W", "C"), time=False, tor
 SEQUENCE = DataKind("sequence", "a sequence (T×C)", ("T", "C"), time=True, torch_layout="NCT",
                     matlab_dims={1: 1})
 """MATLAB numbers a sequence's channels first (C×T), and concatenates sequences along channels only."""
+IMAGE_SEQUENCE = DataKind("image sequence", "an image sequence (T×H×W×C)", ("T", "H", "W", "C"), time=True,
+                          torch_layout="NCTHW", matlab_dims={1: 1, 2: 2, 3: 3})
+"""MATLAB's H×W×C×T (sequenceInputLayer([H W C])), written time first as netspec writes every
+sequence (T×C). PyTorch holds it as N×C×T×H×W: channels at 1 like every other kind, time where
+Conv3d keeps depth, so a sequenceFoldingLayer is a transpose and a reshape."""
 FEATURE = DataKind("feature", "a feature vector", ("C",), time=False, torch_layout="NC", matlab_dims={1: 0})
-KINDS = (IMAGE, SEQUENCE, FEATURE)
+KINDS = (IMAGE, SEQUENCE, FEATURE, IMAGE_SEQUENCE)
 """The kinds of data a network takes and layers compute."""
 SIZE = DataKind("size", "the size of an image (a maxPooling2dLayer's 'size' output)", ("H", "W", "C"), time=False,
                 torch_layout="", matlab_dims={}, holds_size=True)
 """What maxPooling2dLayer's 'size' port carries to maxUnpooling2dLayer: its input's H×W×C."""
+STEPS = DataKind("time steps", "the time steps of a folded sequence (a sequenceFoldingLayer's 'miniBatchSize' "
+                 "output)", ("T",), time=False, torch_layout="N", matlab_dims={}, holds_size=True)
+"""What sequenceFoldingLayer's 'miniBatchSize' port tells sequenceUnfoldingLayer: how the folded
+batch of images was a batch of sequences (for the analysis: T, the steps of one sample)."""

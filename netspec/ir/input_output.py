@@ -76,10 +76,18 @@ class FeatureInputLayer(_NormalizedInput):
         return [Shape.feature(self.input_size)]
 
 
+def _sequence_size(value):
+    """`[C]` is `C`: a vector sequence; `[H W C]` an image sequence."""
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        return value[0]
+    return value
+
+
 class SequenceInputLayer(_NormalizedInput):
-    """1-D signals: `input_size` channels over T time steps. T is the symbol `T` (shapes and costs
-    are formulas in it) unless 'MinLength' fixes it (MATLAB's default is 1, the shortest sequence
-    a network must take; netspec computes the shapes at the length given)."""
+    """Vector sequences (`input_size` C channels) or image sequences (`input_size` [H W C]) over
+    T time steps. T is the symbol `T` (shapes and costs are formulas in it) unless 'MinLength'
+    fixes it (MATLAB's default is 1, the shortest sequence a network must take; netspec computes
+    the shapes at the length given)."""
 
     kind: Literal["sequence_input"] = "sequence_input"
     matlab = "sequenceInputLayer"
@@ -91,12 +99,18 @@ class SequenceInputLayer(_NormalizedInput):
     required = 1
     ignored_options = frozenset({"splitcomplexinputs"})
 
-    input_size: PositiveInt
+    input_size: Annotated[PositiveInt | tuple[PositiveInt, PositiveInt, PositiveInt], BeforeValidator(_sequence_size)]
     min_length: PositiveInt | None = Field(None, description="the length shapes are computed at; "
                                            "not given, the length is the symbol T")
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
-        return [Shape.sequence(symbol(TIME) if self.min_length is None else self.min_length, self.input_size)]
+        return [self.sequence_of(symbol(TIME) if self.min_length is None else self.min_length)]
+
+    def sequence_of(self, steps) -> Shape:
+        """A sample of `steps` time steps: T×C, or T×H×W×C for an image sequence."""
+        if isinstance(self.input_size, tuple):
+            return Shape.image_sequence(steps, *self.input_size)
+        return Shape.sequence(steps, self.input_size)
 
 
 Classes = Literal["auto"] | list[str]

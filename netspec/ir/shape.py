@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
-from .data_kind import FEATURE, IMAGE, SEQUENCE, SIZE, DataKind
+from .data_kind import FEATURE, IMAGE, IMAGE_SEQUENCE, SEQUENCE, SIZE, DataKind
 
 if TYPE_CHECKING:
     from ..diagnostics import Span
@@ -40,10 +40,14 @@ class ShapeError(Exception):
 
 @dataclass(frozen=True)
 class Shape:
-    """One sample's activation (the batch stays symbolic): H×W×C, T×C or C."""
+    """One sample's activation (the batch stays symbolic): H×W×C, T×C, T×H×W×C or C."""
 
     kind: DataKind
     dims: tuple[Dim, ...]
+    repeat: Dim = 1
+    """How many of these one sample holds: the T images of a folded image sequence, which the
+    layers between a sequenceFoldingLayer and its sequenceUnfoldingLayer see one at a time (their
+    rules read one image; the costs count all of them)."""
 
     @staticmethod
     def image(h: Dim, w: Dim, c: Dim) -> "Shape":
@@ -52,6 +56,10 @@ class Shape:
     @staticmethod
     def sequence(t: Dim, c: Dim) -> "Shape":
         return Shape(SEQUENCE, (t, c))
+
+    @staticmethod
+    def image_sequence(t: Dim, h: Dim, w: Dim, c: Dim) -> "Shape":
+        return Shape(IMAGE_SEQUENCE, (t, h, w, c))
 
     @staticmethod
     def feature(c: Dim) -> "Shape":
@@ -72,18 +80,25 @@ class Shape:
 
     @property
     def numel(self) -> Dim:
+        """Elements per sample (of every folded image)."""
         if self.kind.holds_size:
             return len(self.dims)
-        total: Dim = 1
-        for d in self.dims:
-            total = total * d
-        return total
+        return self.repeat * _product(self.dims)
+
+    @property
+    def step_numel(self) -> Dim:
+        """Elements of one time step (H·W·C of an image sequence, C of a sequence), or of the
+        whole of one image or vector: what a fully connected layer reads at once."""
+        return _product(self.dims[1:] if self.kind.time else self.dims)
+
+    def repeated(self, repeat: Dim) -> "Shape":
+        return Shape(self.kind, self.dims, repeat)
 
     def with_channels(self, channels: Dim) -> "Shape":
-        return Shape(self.kind, (*self.spatial, channels))
+        return Shape(self.kind, (*self.spatial, channels), self.repeat)
 
     def with_spatial(self, spatial: tuple[Dim, ...]) -> "Shape":
-        return Shape(self.kind, (*spatial, self.channels))
+        return Shape(self.kind, (*spatial, self.channels), self.repeat)
 
     def with_unit_spatial(self) -> "Shape":
         """Every spatial axis shrunk to 1 (global pooling; a fully connected layer on an image)."""
@@ -99,9 +114,15 @@ class Shape:
     def __str__(self) -> str:
         if self.kind.holds_size:  # the numbers themselves, as MATLAB writes a size
             return "[" + " ".join(str(d) for d in self.dims) + "]"
-        if len(self.dims) == 1:
-            return str(self.dims[0])
-        return "×".join(format_dim(d) for d in self.dims)
+        shown = str(self.dims[0]) if len(self.dims) == 1 else "×".join(format_dim(d) for d in self.dims)
+        return shown if is_known(self.repeat) and self.repeat == 1 else f"{shown} ({self.repeat} images)"
+
+
+def _product(dims: tuple[Dim, ...]) -> Dim:
+    total: Dim = 1
+    for d in dims:
+        total = total * d
+    return total
 
 
 def format_dim(value: Dim) -> str:

@@ -134,7 +134,8 @@ class ConcatenationLayer(MultiInputLayer):
 
 
 class FlattenLayer(Layer):
-    """H×W×C -> a feature vector of H·W·C (sequences keep their time axis)."""
+    """H×W×C -> a feature vector of H·W·C; sequences keep their time axis (an image sequence
+    T×H×W×C becomes a sequence T×(H·W·C))."""
 
     kind: Literal["flatten"] = "flatten"
     matlab = "flattenLayer"
@@ -145,15 +146,24 @@ class FlattenLayer(Layer):
 
     @staticmethod
     def folds(shape: Shape) -> bool:
-        """Whether the input has axes to fold into the channels (an image's H and W)."""
-        return bool(shape.spatial) and not shape.kind.time
+        """Whether the input has axes to fold into the channels (an image's H and W, also at
+        each step of an image sequence)."""
+        return len(shape.spatial) > (1 if shape.kind.time else 0)
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         shape = inputs[0]
-        return [Shape.feature(shape.numel) if self.folds(shape) else shape]
+        if not self.folds(shape):
+            return [shape]
+        if shape.kind.time:
+            return [Shape.sequence(shape.dims[0], shape.step_numel)]
+        return [Shape.feature(shape.step_numel).repeated(shape.repeat)]
 
     def windows(self, inputs: list[Shape]):
-        return GLOBAL if self.folds(inputs[0]) else None
+        return GLOBAL if self.folds(inputs[0]) and not inputs[0].kind.time else None
+
+    def field_axes(self, inputs: list[Shape]):
+        """An image sequence keeps its time axis; each step's H and W are folded away."""
+        return (0,) if self.folds(inputs[0]) and inputs[0].kind.time else None
 
 
 class DropoutLayer(Layer):

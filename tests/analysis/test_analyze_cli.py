@@ -311,8 +311,13 @@ def test_flops_minus_two_macs_follows_the_table(path):
                     "transposed_conv2d"):
             assert extra == (out if layer.bias_term else 0), layer.name
         elif kind in ("batch_normalization", "relu", "clipped_relu", "leaky_relu", "tanh", "sigmoid", "softmax",
-                      "elu", "swish", "gelu"):
+                      "elu", "swish", "gelu", "layer_normalization"):
             assert extra == out, layer.name
+        elif kind == "self_attention":  # a bias per projected element; scaling and softmax per score
+            steps, out_channels = r.output_dims[0]
+            values = layer.num_key_channels if layer.num_value_channels == "auto" else layer.num_value_channels
+            projected = 2 * layer.num_key_channels + values + out_channels
+            assert extra == steps * projected + 2 * layer.num_heads * steps * steps, layer.name
         elif kind in ("max_pooling2d", "average_pooling2d"):
             assert extra == out * layer.pool_size[0] * layer.pool_size[1], layer.name
         elif kind in ("max_pooling1d", "average_pooling1d"):
@@ -325,7 +330,8 @@ def test_flops_minus_two_macs_follows_the_table(path):
         elif kind == "cross_channel_normalization":
             assert extra == (layer.window_channel_size + 3) * out, layer.name
         elif kind in ("dropout", "depth_concatenation", "concatenation", "flatten", "classification",
-                      "regression"):
+                      "regression", "sequence_folding", "sequence_unfolding", "sinusoidal_position_encoding",
+                      "position_embedding", "indexing1d", "word_embedding"):
             assert extra == 0, layer.name
         elif kind in ("lstm", "bilstm", "gru"):  # per step and direction, the recurrent module's table
             per_unit = {"lstm": 17, "bilstm": 17, "gru": 14}[kind]

@@ -48,6 +48,15 @@ SEQUENCE_LENGTH = 7
 """Time steps of a sequence input that 'MinLength' does not fix (the analysis's symbol T)."""
 
 
+POSITIONS = {"sinusoidal_position_encoding", "position_embedding", "word_embedding"}
+"""Layers whose output at a time step is the vector of that step (its position, its word)."""
+
+
+def layer_is_image_sequence(brute: "BruteForce", name: str) -> bool:
+    """An image sequence: time, H and W (an unfolding's output, or a sequence input of images)."""
+    return len(brute.sizes[name]) == 3
+
+
 def _pair(value) -> tuple[int, ...]:
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
@@ -65,6 +74,7 @@ class BruteForce:
         self.global_: dict[str, bool] = {}
         self.windows: dict[str, list[tuple[int, int, int, int]]] = {}  # per axis (F, S, D, pad_begin)
         self.memo: dict[tuple[str, int, int], frozenset[int]] = {}
+        self.axis_of: dict[str, list[int | None]] = {}  # folding: the input axis of each output axis
         for name in self.order:
             self._setup(name)
 
@@ -98,8 +108,9 @@ class BruteForce:
             self.global_[name] = False
             if kind == "image_input":
                 self.sizes[name] = tuple(layer.input_size[:2])
-            elif kind == "sequence_input":
-                self.sizes[name] = (layer.min_length or SEQUENCE_LENGTH,)
+            elif kind == "sequence_input":  # time, then an image sequence's H and W
+                image = layer.input_size[:2] if isinstance(layer.input_size, tuple) else ()
+                self.sizes[name] = (layer.min_length or SEQUENCE_LENGTH, *image)
             else:  # feature input: no spatial axis
                 self.sizes[name] = ()
             return
@@ -156,6 +167,9 @@ class BruteForce:
             else:  # an image (1×1×out) or a feature vector: every output reads every input
                 self.global_[name] = True
                 self.sizes[name] = tuple(1 for _ in size_in)
+        elif kind == "flatten" and layer_is_image_sequence(self, srcs[0]):  # each step's image flattened
+            self.axis_of[name] = [0]
+            self.sizes[name] = size_in[:1]
         elif kind == "flatten":
             if len(size_in) == 2:  # H×W×C -> one feature vector
                 self.global_[name] = True
@@ -164,6 +178,20 @@ class BruteForce:
                 self.sizes[name] = size_in
         elif kind in ELEMENTWISE or kind in ("addition", "depth_concatenation") or isinstance(layer, OutputLayer):
             self.sizes[name] = size_in
+        elif kind in POSITIONS:  # the vector of each position, at that position
+            self.sizes[name] = size_in
+        elif kind in ("self_attention", "layer_normalization"):  # every step reads every step
+            self.global_[name] = True
+            self.sizes[name] = size_in
+        elif kind == "indexing1d":  # one step, as a vector
+            self.sizes[name] = ()
+        elif kind == "sequence_folding":  # the images of the steps: time set aside
+            self.axis_of[name] = [1, 2]
+            self.sizes[name] = size_in[1:]
+        elif kind == "sequence_unfolding":  # each step again its own image
+            self.axis_of[name] = [None, 0, 1]
+            folding = self.incoming[name]["miniBatchSize"]
+            self.sizes[name] = (self.sizes[self.sources(folding)[0]][0], *size_in)
         elif kind == "concatenation" and layer.dim == len(size_in) + 1:  # along channels
             self.sizes[name] = size_in
         else:
@@ -179,6 +207,9 @@ class BruteForce:
         layer = self.layers[name]
         if isinstance(layer, InputLayer):
             result = frozenset((p,))
+        elif name in self.axis_of:  # an axis of the first input, or a step that sees only itself
+            source_axis = self.axis_of[name][axis]
+            result = frozenset((p,)) if source_axis is None else self.depends(self.sources(name)[0], source_axis, p)
         elif name in self.windows:
             f, s, d, begin = self.windows[name][axis]
             (src,) = self.sources(name)

@@ -140,6 +140,17 @@ LABELS = {
     "depthToSpace2dLayer(2)": "depth to space 2×2, dcr",
     "depthToSpace2dLayer([2 1],'Mode','CRD')": "depth to space 2×1, crd",
     "spaceToDepthLayer(4)": "space to depth 4×4",
+    "sequenceInputLayer([28 28 1])": "input T×28×28×1",
+    "sequenceFoldingLayer": "fold steps",
+    "sequenceUnfoldingLayer": "unfold steps",
+    "selfAttentionLayer(4,64)": "attention 4 heads, 64 keys",
+    "selfAttentionLayer(2,8,'NumValueChannels',6,'OutputSize',5,'AttentionMask','causal')":
+        "attention 2 heads, 8 keys, 6 values, out 5, causal",
+    "positionEmbeddingLayer(64,100)": "position embedding 64, ≤100",
+    "sinusoidalPositionEncodingLayer(64)": "sinusoidal positions 64",
+    "indexing1dLayer": "first step",
+    "indexing1dLayer('last')": "last step",
+    "wordEmbeddingLayer(300,5000)": "word embedding 300, 5000 words",
     "lstmLayer(100)": "LSTM 100",
     "bilstmLayer(100,'OutputMode','last')": "BiLSTM 100, last",
     "gruLayer(64)": "GRU 64",
@@ -178,7 +189,10 @@ def test_spec_nodes_edges_and_shapes(path):
     labelled = Counter((s, d, a["label"]) for s, d, a in edges)
     expected = Counter()
     for c in network.connections:
-        label = reports[c.source].output_shapes[network.layer(c.source).output_names.index(c.source_port)]
+        ports = network.layer(c.source).output_names
+        label = reports[c.source].output_shapes[ports.index(c.source_port)]
+        if len(ports) > 1:  # a layer with several outputs: which one
+            label = f"{c.source_port}: {label}"
         if len(network.layer(c.destination).input_names) > 1:  # merges: which port
             label += f" → {c.destination_port}"
         expected[(c.source, c.destination, label)] += 1

@@ -33,7 +33,9 @@ def load(path: Path):
 
 
 def inferred_shapes(proto: onnx.ModelProto) -> dict[str, list]:
-    graph = onnx.shape_inference.infer_shapes(proto, strict_mode=True).graph
+    """ONNX's shape inference, with its data propagation: sizes a graph computes from its input's
+    shape (a folded sequence unfolded, a reshape keeping the batch open) are known too."""
+    graph = onnx.shape_inference.infer_shapes(proto, strict_mode=True, data_prop=True).graph
     values = list(graph.value_info) + list(graph.output) + list(graph.input)
     return {v.name: [d.dim_value or d.dim_param for d in v.type.tensor_type.shape.dim] for v in values}
 

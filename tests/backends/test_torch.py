@@ -51,7 +51,7 @@ import netspec
 from netspec.analysis import analyze
 from netspec.analysis.report import Analysis, LayerReport
 from netspec.backends.torch import LOWER, UNSUPPORTED, GraphModule, Pad, module_name, to_torch
-from netspec.ir import LAYERS, Network, conv, input_output, norm, recurrent
+from netspec.ir import LAYERS, Network, conv, input_output, norm, recurrent, sequence
 from netspec.ir.shape import Shape
 from netspec.language import load_source
 
@@ -65,10 +65,11 @@ SEQUENCE_LENGTH = 7
 # -- helpers -------------------------------------------------------------------------------------
 
 def torch_shape(dims: list) -> tuple[int, ...]:
-    """MATLAB order (H, W, C) / (T, C) / (C) -> torch's (C, H, W) / (C, T) / (C), batch excluded."""
+    """MATLAB order (H, W, C) / (T, C) / (T, H, W, C) / (C) -> torch's (C, H, W) / (C, T) / (C, T, H, W) /
+    (C), batch excluded."""
     assert all(isinstance(d, int) for d in dims), f"expected concrete sizes, got {dims}"
-    if len(dims) == 3:
-        return (dims[2], dims[0], dims[1])
+    if len(dims) in (3, 4):
+        return (dims[-1], *dims[:-1])
     if len(dims) == 2:
         return (dims[1], dims[0])
     return tuple(dims)
@@ -132,9 +133,10 @@ def test_forward_shapes_match_analyzer_at_every_layer(spec: Built):
         if not report.output_dims:  # loss layers: no module
             assert module_name(report.name) not in spec.model.layers
             continue
-        assert len(report.output_dims) == 1
-        value = values[report.name]
-        assert tuple(value.shape) == (2, *torch_shape(report.output_dims[0])), report.name
+        value = values[report.name]  # a layer's first output (a folding's images)
+        assert tuple(value.shape[1:]) == torch_shape(report.output_dims[0]), report.name
+        if len(report.output_dims) == 1:  # every element counted: folded images are T per sample
+            assert value.numel() == 2 * report.activation_elements, report.name
         assert torch.isfinite(value).all(), report.name
         checked += 1
     assert checked == len(spec.model.plan) == len(values)
@@ -186,6 +188,9 @@ def ir_input(layer) -> torch.Tensor:
     if isinstance(layer, input_output.ImageInputLayer):
         height, width, channels = layer.input_size
         return torch.randn(1, channels, height, width)
+    if isinstance(layer, input_output.SequenceInputLayer) and isinstance(layer.input_size, tuple):
+        height, width, channels = layer.input_size
+        return torch.randn(1, channels, layer.min_length or SEQUENCE_LENGTH, height, width)
     if isinstance(layer, input_output.SequenceInputLayer):
         return torch.randn(1, layer.input_size, layer.min_length or SEQUENCE_LENGTH)
     return torch.randn(1, layer.input_size)
@@ -221,7 +226,8 @@ def ir_expectation(layer, x: torch.Tensor) -> Expected | None:
                          "kernel_size": tuple(layer.filter_size), "stride": tuple(layer.stride)},
                         out, math.prod(layer.filter_size) * channels * out + out * layer.bias_term)
     if isinstance(layer, conv.FullyConnectedLayer):
-        features = channels if x.dim() == 3 else x[0].numel()  # a sequence (N, C, T) is used per time step
+        # a sequence (N, C, T) is used per time step, an image sequence (N, C, T, H, W) one image at a time
+        features = channels if x.dim() == 3 else x[0, :, 0].numel() if x.dim() == 5 else x[0].numel()
         declared(layer.input_size, features, "InputSize")
         out = layer.output_size
         return Expected({"in_features": features, "out_features": out}, out, features * out + out * layer.bias_term)
@@ -231,6 +237,12 @@ def ir_expectation(layer, x: torch.Tensor) -> Expected | None:
     if isinstance(layer, norm.LayerNormalizationLayer):
         declared(layer.num_channels, channels, "NumChannels")
         return Expected({"num_groups": 1, "num_channels": channels}, channels, 2 * channels)
+    if isinstance(layer, sequence.SelfAttentionLayer):  # its core: the output map; MATLAB's count of all four
+        keys = layer.num_key_channels
+        values = keys if layer.num_value_channels == "auto" else layer.num_value_channels
+        out = channels if layer.output_size == "auto" else layer.output_size
+        return Expected({"in_features": values, "out_features": out}, out,
+                        (2 * keys + values) * (channels + 1) + out * (values + 1))
     if isinstance(layer, recurrent.RecurrentLayer):  # MATLAB: G gates × D directions, one bias per gate set
         declared(layer.input_size, channels, "InputSize")
         hidden, bidirectional = layer.num_hidden_units, isinstance(layer, recurrent.BilstmLayer)
@@ -255,7 +267,7 @@ def assert_modules_match_the_ir(built: Built) -> None:
         if expected is None:
             continue
         module = model.layers[module_name(name)]
-        (core,) = [m for m in module.modules() if isinstance(m, WEIGHTED_CORES)]
+        *_, core = [m for m in module.modules() if isinstance(m, WEIGHTED_CORES)]  # attention: its output map
         for attribute, value in expected.attributes.items():
             assert getattr(core, attribute) == value, f"{name}: {attribute} {getattr(core, attribute)}, IR {value}"
         assert values[name].shape[1] == expected.out_channels, name
@@ -347,7 +359,9 @@ def _run_until(model: GraphModule, inputs: list[torch.Tensor], targets: set[str]
     found: dict[str, torch.Tensor] = {}
     for name, sources in model.plan:
         module = model.layers[module_name(name)]
-        values[name] = module(feed[name]) if not sources else module(*(values[s] for s in sources))
+        value = module(feed[name]) if not sources else module(*(values[s] for s in sources))
+        keys = [name, *model.extra_outputs.get(name, [])]
+        values.update(zip(keys, value) if len(keys) > 1 else [(name, value)])
         if name in targets:
             found[name] = values[name]
             if len(found) == len(targets):
@@ -359,13 +373,21 @@ def _number(text) -> Fraction:
     return Fraction(str(text))
 
 
+POSITION_ONLY = ("sinusoidalPositionEncodingLayer", "positionEmbeddingLayer")
+"""Layers whose output depends on their input's length only: no gradient footprint to measure."""
+
+
 def _pick_layers(built: Built) -> list[LayerReport]:
-    """The last layer before any 'global' field, two windowed layers a third and two thirds in, and
-    the first merge (addition / concatenation), where the field is the max over paths."""
+    """The last layer before any 'global' field, two windowed layers a third and two thirds in (any
+    layers when none slides a window), and the first merge (addition / concatenation), where the
+    field is the max over paths. Only layers on the input's own axes (not folded images)."""
+    (input_name,) = built.model.input_names
+    axes = len(built.reports[input_name].output_dims[0]) - 1
     local = [r for r in built.analysis.layers
              if r.output_dims and r.receptive_field is not None and not r.receptive_field.is_global
-             and r.receptive_field.axes and r.inputs]
-    windowed = [r for r in local if "onvolution" in r.type or "ooling" in r.type]
+             and len(r.receptive_field.axes) == axes and r.inputs and r.type not in POSITION_ONLY
+             and not r.output_shapes[0].endswith("images)")]
+    windowed = [r for r in local if "onvolution" in r.type or "ooling" in r.type] or local
     picks = {local[-1].name, windowed[len(windowed) // 3].name, windowed[2 * len(windowed) // 3].name}
     merges = [r for r in local if len(r.inputs) > 1]
     picks |= {merges[0].name} if merges else set()
@@ -452,6 +474,10 @@ def test_receptive_fields_are_gradient_footprints(spec: Built):
         assert assert_global_fields_see_every_step(spec) >= 2  # a recurrent network: 'global' from the start
         return
     layers = _pick_layers(spec)
+    if spec.name == "cnn_lstm_folding.net":  # its windows act on folded images: the unfolding sees them again
+        assert [r.name for r in layers] == ["unfold"]
+        assert assert_fields_are_gradient_footprints(spec, layers) == 9
+        return
     assert len(layers) >= 2
     assert assert_fields_are_gradient_footprints(spec, layers) >= 6
 

@@ -99,6 +99,24 @@ CASES: dict[str, tuple[str, str, dict]] = {
     # MATLAB names the Image Processing Toolbox's custom layers 'layer' when they have no name
     "depth_to_space2d": ("depthToSpace2dLayer(2)", "layer", {"block_size": (2, 2), "mode": "dcr"}),
     "space_to_depth": ("spaceToDepthLayer(2)", "layer", {"block_size": (2, 2)}),
+    "sequence_folding": ("sequenceFoldingLayer", "seqfold", {}),
+    "sequence_unfolding": ("sequenceUnfoldingLayer", "sequnfold", {}),
+    "self_attention": ("selfAttentionLayer(4, 64)", "selfattention", {
+        "num_heads": 4, "num_key_channels": 64, "num_value_channels": "auto", "output_size": "auto",
+        "has_padding_mask_input": False, "attention_mask": "none", "dropout_probability": 0.0,
+        "has_scores_output": False, "weights_initializer": "glorot", "bias_initializer": "zeros",
+        "weight_learn_rate_factor": 1.0, "bias_learn_rate_factor": 1.0, "weight_l2_factor": 1.0,
+        "bias_l2_factor": 0.0, "query_weights": None, "key_weights": None, "value_weights": None,
+        "output_weights": None, "query_bias": None, "key_bias": None, "value_bias": None, "output_bias": None}),
+    "position_embedding": ("positionEmbeddingLayer(64, 100)", "posembed", {
+        "output_size": 64, "max_position": 100, "position_dimension": "auto", "weights_initializer": "narrow-normal",
+        "weight_learn_rate_factor": 1.0, "weight_l2_factor": 1.0, "weights": None}),
+    "sinusoidal_position_encoding": ("sinusoidalPositionEncodingLayer(64)", "posenc", {
+        "output_size": 64, "positions": "auto"}),
+    "indexing1d": ("indexing1dLayer", "index1d", {"index": "first", "has_padding_mask_input": False}),
+    "word_embedding": ("wordEmbeddingLayer(300, 5000)", "wordembed", {
+        "dimension": 300, "num_words": 5000, "oov_mode": "map-to-last", "weights_initializer": "narrow-normal",
+        "weight_learn_rate_factor": 1.0, "weight_l2_factor": 1.0, "weights": None}),
     "lstm": ("lstmLayer(100)", "lstm", {"num_hidden_units": 100, **LSTM}),
     "bilstm": ("bilstmLayer(100)", "bilstm", {"num_hidden_units": 100, **LSTM}),
     "gru": ("gruLayer(100)", "gru", {"num_hidden_units": 100, **RECURRENT, "bias_initializer": "zeros",
@@ -141,15 +159,16 @@ def test_trait_values():
         "dropout", "spatial_dropout"}
     assert {k for k, cls in LAYERS.items() if cls.torch_counted} == {
         "convolution2d", "grouped_convolution2d", "transposed_conv2d", "convolution1d", "fully_connected",
-        "lstm", "bilstm", "gru"}
+        "self_attention", "lstm", "bilstm", "gru"}
     families = {}
     for kind, cls in LAYERS.items():
         families.setdefault(cls.family, set()).add(kind)
     assert families["merge"] == {"addition", "depth_concatenation", "concatenation", "multiplication"}
-    assert families["fc"] == {"fully_connected"}
+    assert families["fc"] == {"fully_connected", "self_attention"}
     assert families["recurrent"] == {"lstm", "bilstm", "gru"}
     assert families["other"] == {"flatten", "dropout", "resize2d", "channel_shuffling", "spatial_dropout", "crop2d",
-                                 "depth_to_space2d", "space_to_depth"}
+                                 "depth_to_space2d", "space_to_depth", "sequence_folding", "sequence_unfolding",
+                                 "position_embedding", "sinusoidal_position_encoding", "indexing1d", "word_embedding"}
     assert "softmax" in families["activation"] and "classification" in families["io"]
 
 
@@ -372,6 +391,8 @@ MULTI_PORT = {  # kind: (MATLAB expression, its InputNames, its OutputNames), fr
     "crop2d": ("crop2dLayer([1 1])", ["in", "ref"], ["out"]),
     "max_unpooling2d": ("maxUnpooling2dLayer", ["in", "indices", "size"], ["out"]),
     "max_pooling2d": ("maxPooling2dLayer(2, 'HasUnpoolingOutputs', true)", ["in"], ["out", "indices", "size"]),
+    "sequence_folding": ("sequenceFoldingLayer", ["in"], ["out", "miniBatchSize"]),
+    "sequence_unfolding": ("sequenceUnfoldingLayer", ["in", "miniBatchSize"], ["out"]),
 }
 
 
@@ -389,7 +410,8 @@ def test_max_pooling_has_one_output_without_unpooling_outputs():
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_single_ports(kind):
     layer = make(CASES[kind][0])
-    if kind in ("addition", "depth_concatenation", "concatenation", "multiplication", "crop2d", "max_unpooling2d"):
+    if kind in ("addition", "depth_concatenation", "concatenation", "multiplication", "crop2d", "max_unpooling2d",
+                "sequence_folding", "sequence_unfolding"):
         return  # several ports: test_port_names_of_multi_input_layers, test_ports_of_layers_with_several
     cls = LAYERS[kind]
     if kind.endswith("_input"):

@@ -68,6 +68,8 @@ REQUIRED_ARGS = {
     "nnet.shufflenet.layer.ChannelShufflingLayer": "'shuffle_8to10', 4",
     "pixelClassificationLayer": "'Classes', {'a', 'b'}, 'ClassWeights', [1 2]", "crop2dLayer": "[2 3]",
     "depthToSpace2dLayer": "[2 1], 'Mode', 'crd'", "spaceToDepthLayer": "3", "spatialDropoutLayer": "'Probability', 0.2",
+    "selfAttentionLayer": "2, 8, 'AttentionMask', 'causal', 'OutputSize', 6", "positionEmbeddingLayer": "4, 10",
+    "sinusoidalPositionEncodingLayer": "4", "indexing1dLayer": "'last'", "wordEmbeddingLayer": "4, 100",
     "lstmLayer": "8, 'OutputMode', 'last', 'InputWeightsLearnRateFactor', [1 2 3 4]", "bilstmLayer": "4",
     "gruLayer": "5, 'ResetGateMode', 'before-multiplication', 'StateActivationFunction', 'softsign'",
 }
