@@ -197,6 +197,10 @@ def graph(
         "--output", "-o", help="File to write: .dot, .svg, .png or .pdf (default: DOT on stdout).")] = None,
     format: Annotated[Optional[str], typer.Option(
         "--format", "-f", help="dot, svg, png or pdf (default: from the -o suffix).")] = None,
+    collapse: Annotated[bool, typer.Option(
+        "--collapse", help="Draw each run of repeated blocks once, in a box marked ×N.")] = False,
+    color: Annotated[str, typer.Option(
+        "--color", help="Fill by: family (default), macs or memory (each layer's share, darker is more).")] = "family",
     quiet: QuietOption = False,
     net: NetOption = None,
     set_: SetOption = None,
@@ -214,6 +218,7 @@ def graph(
     from ..backends import graphviz as backend
 
     out = Output(quiet=quiet)
+    choose(color, backend.COLORINGS, "--color")
     suffixes = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
     if format is not None:
         choose(format, backend.FORMATS, "--format")
@@ -228,7 +233,12 @@ def graph(
     if result.network is None:
         raise typer.Exit(1)
     analysis = run_analysis(result.network)
-    drawing = backend.to_dot(result.network, analysis)
+    try:
+        drawing = backend.to_dot(result.network, analysis, collapse=collapse, color=color)
+    except ValueError as exc:  # shares of a symbolic size
+        out.diagnostics(analysis.diagnostics, result.sources)
+        out.error(str(exc))
+        raise typer.Exit(1)
     if output is None:
         out.text(drawing.source, newline=False)
     else:

@@ -163,10 +163,10 @@ class Layer(BaseModel):
     ignored_options: ClassVar[frozenset[str]] = frozenset()
     """MATLAB options accepted for compatibility but not modelled (warned about)."""
     learnable_options: ClassVar[tuple[str, ...]] = ()
+    """Fields that hold given learnable values (`Learnable`): 'Weights', 'Bias', BN's 'Offset', ..."""
     data_statistics: ClassVar[tuple[str, ...]] = ()
     """Options MATLAB computes from the training data when they are not given (an input layer's
     'Mean'): a value netspec cannot compute leaves them unset, with a note."""
-    """Fields that hold given learnable values (`Learnable`): 'Weights', 'Bias', BN's 'Offset', ..."""
     size_inputs: ClassVar[frozenset[str]] = frozenset()
     """Input ports that give only a size or positions (crop2dLayer's 'ref', maxUnpooling2dLayer's
     'indices' and 'size'), not the values the output is made of: receptive fields skip them."""
