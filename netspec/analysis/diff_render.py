@@ -9,7 +9,7 @@ from .render import grouped, human
 __all__ = ["as_table", "as_markdown", "summary_lines"]
 
 MARKS = {"added": "+", "removed": "-", "changed": "~", "unchanged": ""}
-COLUMNS = ("", "layer", "type", "options (before → after)", "output", "Δ learnables", "Δ MACs", "Δ activations", "RF")
+COLUMNS = ("", "layer", "type", "options", "output", "Δ learnables", "Δ MACs", "Δ activations", "RF")
 
 
 def signed(delta: Delta, binary: bool = False) -> str:
@@ -55,10 +55,10 @@ def summary_lines(result: NetworkDiff, show_all: bool = False) -> list[str]:
     t = result.totals
     hidden = len(result.layers) - len(_shown(result, show_all))
     unchanged = sum(row.status == "unchanged" for row in result.layers)
-    lines = [f"{printable(result.before)} → {printable(result.after)}: {t.added} added, {t.removed} removed, "
-             f"{t.changed} changed, {unchanged} unchanged"
-             + (f" ({hidden} with no difference not shown; --all shows them)" if hidden else "")]
-    for label, delta in (("layers", t.layers), ("learnables", t.learnables), ("MACs", t.macs)):
+    lines = [f"{t.added} added, {t.removed} removed, {t.changed} changed, {unchanged} unchanged"
+             + (f" ({hidden} with no difference not shown: --all)" if hidden else "")]
+    lines.append(f"layers {t.layers.before} → {t.layers.after}")
+    for label, delta in (("learnables", t.learnables), ("MACs", t.macs)):
         lines.append(f"{label} {grouped(delta.before)} → {grouped(delta.after)} ({signed(delta)}{_ratio(delta)})")
     a = t.activation_bytes
     lines.append(f"activations ({result.dtype}) {human(a.before, 'B', True)} → {human(a.after, 'B', True)} per "
@@ -92,4 +92,5 @@ def as_markdown(result: NetworkDiff, show_all: bool = False) -> str:
               for row in _shown(result, show_all)]
     lines.append(f"| | **total** | | | | **{signed(t.learnables)}** | **{signed(t.macs)}** | "
                  f"**{signed(t.activation_bytes, True)}** | |")
-    return "\n".join([*lines, "", *(f"- {line}" for line in summary_lines(result, show_all))])
+    title = _markdown_cell(printable(f"{result.before} → {result.after}"))
+    return "\n".join([f"**{title}**", "", *lines, "", *(f"- {line}" for line in summary_lines(result, show_all))])

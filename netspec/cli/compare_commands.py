@@ -147,8 +147,10 @@ def profile(
     if analysis.has_errors:
         raise typer.Exit(1)
     if device == "cuda" and backend_profile.resolve_device("auto") != "cuda":
-        out.error("--device cuda: PyTorch sees no GPU here; leave out --device (or give --device cpu)")
-        raise typer.Exit(1)
+        from ..diagnostics import error
+
+        raise error("R020", "--device cuda asks for a CUDA GPU, and PyTorch sees none here",
+                    hint="leave out --device (the GPU when there is one), or give --device cpu")
     batch = batch_size or analysis.totals.batch_size
     measured = backend_profile.profile(result.network, backend=backend, batch=batch, repeat=repeat, warmup=warmup,
                                        device=device)
@@ -194,9 +196,9 @@ def _profile_table(report: ProfileReport, show_all: bool):
 
 def _profile_summary(report: ProfileReport) -> list[str]:
     forward = report.forward_ms
-    lines = [f"median of {report.repeat} runs after {report.warmup} warm-up; the whole forward pass "
-             f"{_ms(forward.median)} ms (min–max {_ms(forward.min)}–{_ms(forward.max)}), its layers "
-             f"{_ms(report.layers_ms)} ms"]
+    lines = [f"median of {report.repeat} runs after {report.warmup} warm-up runs",
+             f"whole forward pass {_ms(forward.median)} ms (min–max {_ms(forward.min)}–{_ms(forward.max)}), "
+             f"its layers {_ms(report.layers_ms)} ms"]
     if report.unattributed_ms is not None:
         lines.append(f"onnxruntime nodes of no layer: {_ms(report.unattributed_ms.median)} ms")
     return lines
