@@ -4,7 +4,7 @@ torch: forward pre- and post-hooks on each layer's module time it, with CUDA eve
 (read after one synchronization per run, so the measurement does not serialize the layers) and
 `time.perf_counter` on the CPU. onnx: onnxruntime's own profiler, with graph optimizations off so
 no node is fused across layers; every node the export names `layer` or `layer/Op_i` is that
-layer's. Both run `warmup` passes first, then `repeat` measured ones, on random input, without
+layer's (`_owners`). Both run `warmup` passes first, then `repeat` measured ones, on random input, without
 gradients. The caller turns the samples into medians and spreads.
 """
 
@@ -153,30 +153,38 @@ def _profile_onnx(network: Network, *, batch: int, repeat: int, warmup: int, dev
         for _ in range(warmup + repeat):
             session.run(None, feed)
         events = json.loads(Path(session.end_profiling()).read_text(encoding="utf-8"))
-    layers, unattributed = _node_times(events, [layer.name for layer in network.layers
-                                                if layer.output_names], warmup)
+    layers, unattributed = _node_times(events, _owners(proto, network),
+                                       [layer.name for layer in network.layers if layer.output_names], warmup)
     runs = [event["dur"] / 1e6 for event in events if event.get("name") == "model_run"][warmup:]
     device_name = "cuda" if providers[0].startswith("CUDA") else "cpu"
     return Measured("onnx", f"{device_name} (onnxruntime)", batch, warmup, repeat, layers, runs, unattributed)
 
 
-def _layer_of(node: str, names: set[str]) -> str | None:
-    """The spec layer an exported node belongs to: named `layer` or `layer/Op_i`."""
-    if node in names:
-        return node
-    head = node
-    while "/" in head:
-        head = head.rsplit("/", 1)[0]
+def _owners(proto, network: Network) -> dict[str, str]:
+    """Exported node -> the spec layer it belongs to: nodes named `layer` or `layer/Op_i`, and the
+    Identity nodes the exporter adds to share a layer's parameter (output `layers.MODULE.bias`)."""
+    from .torch import module_name
+
+    names = {layer.name for layer in network.layers}
+    by_module = {module_name(name): name for name in names}
+    owners: dict[str, str] = {}
+    for node in proto.graph.node:
+        head = node.name
+        while head not in names and "/" in head:
+            head = head.rsplit("/", 1)[0]
+        parameter = node.output[0].split(".") if node.output else []
         if head in names:
-            return head
-    return None
+            owners[node.name] = head
+        elif len(parameter) == 3 and parameter[0] == "layers" and parameter[1] in by_module:
+            owners[node.name] = by_module[parameter[1]]
+    return owners
 
 
-def _node_times(events: list[dict], names: list[str], warmup: int) -> tuple[dict[str, list[float]], list[float]]:
+def _node_times(events: list[dict], owners: dict[str, str], names: list[str], warmup: int) \
+        -> tuple[dict[str, list[float]], list[float]]:
     """Seconds per measured run of each layer's nodes, and of nodes of no layer, from onnxruntime's
     trace (a node's `NAME_kernel_time` event lies inside the `model_run` event of its run)."""
     runs = sorted((event["ts"], event["ts"] + event["dur"]) for event in events if event.get("name") == "model_run")
-    known = set(names)
     layers = {name: [0.0] * len(runs) for name in names}
     unattributed = [0.0] * len(runs)
     for event in events:
@@ -185,6 +193,6 @@ def _node_times(events: list[dict], names: list[str], warmup: int) -> tuple[dict
         index = next((i for i, (begin, end) in enumerate(runs) if begin <= event["ts"] <= end), None)
         if index is None:
             continue
-        layer = _layer_of(event["name"].removesuffix("_kernel_time"), known)
+        layer = owners.get(event["name"].removesuffix("_kernel_time"))
         (layers[layer] if layer is not None else unattributed)[index] += event["dur"] / 1e6
     return {name: samples[warmup:] for name, samples in layers.items()}, unattributed[warmup:]
