@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -121,7 +121,7 @@ class NetworkDiff:
     dtype: str
     layers: list[LayerDiff]
     totals: DiffTotals
-    matching: Annotated[str, Field(description="how layers are paired")] = field(default="")
+    matching: Annotated[str, Field(description="how layers are paired")]
 
 
 MATCHING = ("by name; layers with MATLAB's default names (conv_1, relu...) and layers left over are aligned in "
@@ -195,31 +195,38 @@ def match_layers(before: Network, after: Network) -> list[tuple[Layer | None, La
 
 def _merged_order(before: Network, after: Network, partner: dict[str, tuple[Layer, MatchedBy]]) \
         -> list[tuple[Layer | None, Layer | None, MatchedBy | None]]:
-    first_of = {other.name: (layer, how) for layer, (other, how) in
-                ((before.layer(name), value) for name, value in partner.items())}
+    """The rows in the second network's order; a removed layer follows the row of the last paired
+    layer before it in the first network (or comes first)."""
+    paired_with: dict[str, tuple[Layer, MatchedBy]] = {}  # second network's layer -> first's, how
     removed_after: dict[str | None, list[Layer]] = {}
-    previous: str | None = None  # the second network's layer the last paired first-network layer became
+    previous: str | None = None
     for layer in before.layers:
         if layer.name in partner:
-            previous = partner[layer.name][0].name
+            other, how = partner[layer.name]
+            paired_with[other.name] = (layer, how)
+            previous = other.name
         else:
             removed_after.setdefault(previous, []).append(layer)
     rows: list[tuple[Layer | None, Layer | None, MatchedBy | None]] = \
         [(layer, None, None) for layer in removed_after.get(None, [])]
     for layer in after.layers:
-        paired = first_of.get(layer.name)
-        rows.append((paired[0], layer, paired[1]) if paired else (None, layer, None))
+        first, how = paired_with.get(layer.name, (None, None))
+        rows.append((first, layer, how))
         rows += [(gone, None, None) for gone in removed_after.get(layer.name, [])]
     return rows
 
 
 # -- the numbers -------------------------------------------------------------------------------
 
+_MISSING = object()
+"""An option one of two layers of different types does not have."""
+
+
 def _given_options(layer: Layer, added: bool) -> list[OptionChange]:
     """An added (or removed) layer's options that differ from MATLAB's defaults, from (or to) '—'."""
     changes = []
     for name, value in _options(layer).items():
-        if value != _comparable(type(layer).model_fields[name].default):
+        if value != _comparable(type(layer).model_fields[name].get_default(call_default_factory=True)):
             shown = _shown(getattr(layer, name))
             changes.append(OptionChange(layer.matlab_option(name), *(("—", shown) if added else (shown, "—"))))
     return changes
@@ -234,9 +241,6 @@ def _option_changes(a: Layer, b: Layer) -> list[OptionChange]:
             changes.append(OptionChange(type(b if name in second else a).matlab_option(name),
                                         _shown(getattr(a, name, _MISSING)), _shown(getattr(b, name, _MISSING))))
     return changes
-
-
-_MISSING = object()
 
 
 def _shown(value: Any) -> str:
@@ -276,12 +280,12 @@ def _largest_field(analysis: Analysis) -> str | None:
     """The receptive field of the layer that sees most of the input without seeing all of it."""
     best: tuple[int, ReceptiveField] | None = None
     for row in analysis.layers:
-        field_ = row.receptive_field
-        if field_ is None or field_.is_global or not all(isinstance(a.size, int) for a in field_.axes):
+        seen = row.receptive_field
+        if seen is None or seen.is_global or not all(isinstance(a.size, int) for a in seen.axes):
             continue
-        size = max((int(a.size) for a in field_.axes), default=0)
+        size = max((int(a.size) for a in seen.axes), default=0)
         if best is None or size > best[0]:
-            best = (size, field_)
+            best = (size, seen)
     return best[1].display() if best else None
 
 
