@@ -45,12 +45,13 @@ class Delta:
     before: Annotated[Number | None, Field(description="null: the layer is not in the first network")] = None
     after: Annotated[Number | None, Field(description="null: the layer is not in the second network")] = None
     delta: Annotated[int | None, Field(description="after − before (a missing side counts 0); null when a "
-                                                   "side is a formula")] = None
+                                                   "side is a formula and the two differ")] = None
 
     @classmethod
     def of(cls, before: Number | None, after: Number | None) -> Delta:
-        known = [value for value in (before, after) if value is not None]
-        exact = all(isinstance(value, int) for value in known)
+        if before == after:  # the same formula too
+            return cls(before, after, 0)
+        exact = all(isinstance(value, int) for value in (before, after) if value is not None)
         return cls(before, after, (after or 0) - (before or 0) if exact else None)  # type: ignore[operator]
 
 

@@ -43,11 +43,10 @@ def _targets(files: list[Path], nets: list[str] | None) -> list[tuple[Path, str 
 
 
 def diff(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE [FILE]", help="Two .net or .m files, or one with "
-                                                                          "two --net.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Two .net or .m files, or one with two --net.")],
     format: DiffFormat = "table",
     as_json: JsonOption = False,
-    show_all: AllOption = False,
+    show_all: Annotated[bool, typer.Option("--all", help="Show the layers with no difference too.")] = False,
     nets: NetsOption = None,
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,

@@ -205,3 +205,14 @@ def test_diff_imports_neither_torch_nor_onnx():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "HEAVY \n" in result.stdout or result.stdout.rstrip().endswith("HEAVY")
+
+
+def test_symbolic_sizes_give_formulas_and_no_delta_where_they_differ():
+    text = "layers = [imageInputLayer([H W 3])\n convolution2dLayer(3, {})\n reluLayer\n fullyConnectedLayer(10)\n" \
+           " softmaxLayer\n classificationLayer];\n"
+    first, second = (load_source(text.format(n), f"{n}.net").network for n in (8, 16))
+    rows = {row.name: row for row in diff(first, second, analyze(first), analyze(second)).layers}
+    assert rows["conv"].learnables.delta == 3 * 3 * 3 * 8 + 8  # independent of the input size
+    assert rows["conv"].macs.delta is None and isinstance(rows["conv"].macs.after, str)
+    assert rows["imageinput"].activation_bytes.delta == 0 and isinstance(rows["imageinput"].activation_bytes.after,
+                                                                         str)
