@@ -1881,6 +1881,15 @@ layers = [featureInputLayer(4)
 """,
         command="netspec train example.net --data builtin",
     ),
+    "R020": Code(
+        "no GPU for `netspec profile --device cuda`",
+        "`netspec profile --device cuda` measures the network on a CUDA GPU, and this machine has none "
+        "PyTorch can use, so nothing was run.",
+        "Leave out `--device` (`auto`: the GPU when there is one, else the CPU) or pass `--device cpu`.",
+        example=DIGITS,
+        command="netspec profile example.net --device cuda",
+        needs="a machine without a CUDA GPU",
+    ),
     # -- P: prediction with an ONNX model ------------------------------------------------------------
     "P001": Code(
         "no such model",

@@ -296,7 +296,7 @@ def layers(
         out.show(table)
 
 
-REPORTING_COMMANDS = ("check", "parse", "analyze", "layers", "evaluate", "predict", "schema")
+REPORTING_COMMANDS = ("check", "parse", "analyze", "layers", "evaluate", "predict", "schema", "diff", "profile")
 """The commands that print JSON with --format json; `schema --for` publishes each one's schema."""
 SchemaFormat = format_option("json")
 
