@@ -283,15 +283,15 @@ class Layer(BaseModel):
         factors = self.learn_rate_factors()
         weights, bias = factors.get("weight", 0) > 0, factors.get("bias", 0) > 0
         if convention == "macs":
-            return macs, macs * input_gradient, macs * weights
-        if convention == "torch":
-            counted = 2 * macs if self.torch_counted else 0
-            return counted, counted * input_gradient, \
-                self.torch_weight_gradient_flops(inputs, outputs) if weights else 0
-        elements = sum((shape.numel for shape in outputs), 0)
-        backward_input = 2 * macs + self.flops_per_element * elements
-        backward_weights = (2 * macs if macs != 0 else elements) * weights + elements * bias
-        return self.flops(inputs, outputs), backward_input * input_gradient, backward_weights
+            forward, to_inputs, to_weights = macs, macs, macs if weights else 0
+        elif convention == "torch":
+            forward = to_inputs = 2 * macs if self.torch_counted else 0
+            to_weights = self.torch_weight_gradient_flops(inputs, outputs) if weights else 0
+        else:
+            elements = sum((shape.numel for shape in outputs), 0)
+            forward, to_inputs = self.flops(inputs, outputs), 2 * macs + self.flops_per_element * elements
+            to_weights = ((2 * macs if macs != 0 else elements) if weights else 0) + (elements if bias else 0)
+        return forward, to_inputs if input_gradient else 0, to_weights
 
     def windows(self, inputs: list[Shape]) -> "tuple[Window, ...] | str | None":
         """How outputs see inputs, for receptive fields: per-axis windows, GLOBAL, or None
