@@ -9,7 +9,7 @@ from typing import Literal
 from ..text import printable, terminal_text
 from .report import STEP_PARTS, Analysis, LayerReport, Number, to_json
 
-__all__ = ["CONVENTIONS", "as_table", "as_markdown", "as_csv", "as_json", "human", "training_line"]
+__all__ = ["CONVENTIONS", "as_table", "as_markdown", "as_csv", "as_json", "human", "training_lines"]
 
 Convention = Literal["macs", "flops", "torch"]
 CONVENTIONS: dict[str, tuple[str, str]] = {
@@ -94,18 +94,18 @@ def as_table(analysis: Analysis, convention: Convention = "macs", show_all: bool
     return layer_table(table, len(layers), cells, show_all=show_all)
 
 
-def training_line(analysis: Analysis) -> str:
+def training_lines(analysis: Analysis) -> list[str]:
     """One training step's work: per image and its parts, per iteration and, given a training set, per epoch."""
     t = analysis.totals
     step = t.training
-    line = (f"training step, {CONVENTIONS[step.convention][0]}: {human(step.training_step)} per image (forward "
-            f"{human(step.forward)}, backward {human(step.backward_input)} to inputs + "
-            f"{human(step.backward_weights)} to learnables), {human(step.per_iteration)} per iteration "
-            f"(batch {t.batch_size})")
+    title = CONVENTIONS[step.convention][0]
+    lines = [f"training step: {human(step.training_step)} {title} per image (forward {human(step.forward)}, "
+             f"∂inputs {human(step.backward_input)}, ∂learnables {human(step.backward_weights)}); "
+             f"batch {t.batch_size}: {human(step.per_iteration)}"]
     if step.per_epoch is not None:
-        line += (f", {human(step.per_epoch)} per epoch ({grouped(step.train_size)} samples, "
-                 f"{grouped(step.iterations_per_epoch)} iterations)")
-    return line
+        lines.append(f"training epoch: {human(step.per_epoch)} {title} ({grouped(step.train_size)} samples: "
+                     f"{grouped(step.iterations_per_epoch)} iterations of {t.batch_size})")
+    return lines
 
 
 def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[str]:
@@ -120,7 +120,7 @@ def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[s
         f"{human(t.activation_bytes, 'B', True)} per image, training ≈ {human(t.training_memory_bytes, 'B', True)} "
         f"({t.solver}, batch {t.batch_size})",
     ]
-    lines.append(training_line(analysis))
+    lines += training_lines(analysis)
     if analysis.bottleneck_totals:
         b = analysis.bottleneck_totals
         count = len(analysis.bottlenecks)
