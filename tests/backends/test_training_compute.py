@@ -212,3 +212,11 @@ def test_every_layer_counts_what_flop_counter_counts(built):
         assert _module_step(module, inputs, True, False) - forward == BATCH * row.backward_input, name
         assert _module_step(module, inputs, False, True) - forward == BATCH * row.backward_weights, name
         assert row.training_step == row.forward + row.backward_input + row.backward_weights, name
+
+
+def test_the_lowering_freezes_what_the_spec_freezes():
+    """FROZEN's learn-rate factors of 0: c1's weights and bias, bn1's scale, dw's weights."""
+    model = to_torch(_network("frozen"), seed=0)
+    frozen = {(key, name.rsplit(".", 1)[-1]) for key, module in model.layers.items()
+              for name, parameter in module.named_parameters() if not parameter.requires_grad}
+    assert frozen == {("c1", "weight"), ("c1", "bias"), ("bn1", "weight"), ("dw", "weight")}
