@@ -215,8 +215,8 @@ def test_every_layer_counts_what_flop_counter_counts(built):
 
 
 def test_the_lowering_freezes_what_the_spec_freezes():
-    """FROZEN's learn-rate factors of 0: c1's weights and bias, bn1's scale, dw's weights."""
+    """FROZEN's learn-rate factors of 0: c1's weights and bias, bn1's scale, dw's weights, fc's bias."""
     model = to_torch(_network("frozen"), seed=0)
     frozen = {(key, name.rsplit(".", 1)[-1]) for key, module in model.layers.items()
               for name, parameter in module.named_parameters() if not parameter.requires_grad}
-    assert frozen == {("c1", "weight"), ("c1", "bias"), ("bn1", "weight"), ("dw", "weight")}
+    assert frozen == {("c1", "weight"), ("c1", "bias"), ("bn1", "weight"), ("dw", "weight"), ("fc", "bias")}
