@@ -104,7 +104,8 @@ def training_lines(analysis: Analysis) -> list[str]:
              f"batch {t.batch_size}: {human(step.per_iteration)}"]
     if step.per_epoch is not None:
         lines.append(f"training epoch: {human(step.per_epoch)} {title} ({grouped(step.train_size)} samples: "
-                     f"{grouped(step.iterations_per_epoch)} iterations of {t.batch_size})")
+                     f"{grouped(step.iterations_per_epoch)} iteration{'s' if step.iterations_per_epoch != 1 else ''} "
+                     f"of {t.batch_size})")
     return lines
 
 
