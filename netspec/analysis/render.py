@@ -105,7 +105,7 @@ def training_lines(analysis: Analysis) -> list[str]:
     if step.per_epoch is not None:
         lines.append(f"training epoch: {human(step.per_epoch)} {title} ({grouped(step.train_size)} samples: "
                      f"{grouped(step.iterations_per_epoch)} iteration{'s' if step.iterations_per_epoch != 1 else ''} "
-                     f"of {t.batch_size})")
+                     f"of {min(t.batch_size, step.train_size)})")
     return lines
 
 
