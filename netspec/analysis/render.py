@@ -7,9 +7,9 @@ import io
 from typing import Literal
 
 from ..text import printable, terminal_text
-from .report import Analysis, LayerReport, Number, to_json
+from .report import STEP_PARTS, Analysis, LayerReport, Number, to_json
 
-__all__ = ["CONVENTIONS", "as_table", "as_markdown", "as_csv", "as_json", "human"]
+__all__ = ["CONVENTIONS", "as_table", "as_markdown", "as_csv", "as_json", "human", "training_lines"]
 
 Convention = Literal["macs", "flops", "torch"]
 CONVENTIONS: dict[str, tuple[str, str]] = {
@@ -51,32 +51,62 @@ def _shape(row: LayerReport) -> str:
     return ", ".join(row.output_shapes) if row.output_shapes else ("—" if row.analyzed else "?")
 
 
-def as_table(analysis: Analysis, convention: Convention = "macs", show_all: bool = False):
-    """The rich table `netspec analyze` prints; past `tables.SHOWN_ROWS` layers, only its ends unless `show_all`."""
+STEP_COLUMNS = {"forward": "forward", "backward_input": "∂inputs", "backward_weights": "∂learnables",
+                "training_step": "training step"}
+"""--training's columns: one training step per image, split as autograd runs it."""
+
+
+def as_table(analysis: Analysis, convention: Convention = "macs", show_all: bool = False, training: bool = False):
+    """The rich table `netspec analyze` prints; past `tables.SHOWN_ROWS` layers, only its ends unless `show_all`.
+    With `training`, one training step's columns (in the analysis's convention) replace the cost,
+    activation and receptive-field columns."""
     from rich.table import Table
 
     from ..tables import layer_table
 
     title, field = CONVENTIONS[convention]
     totals = analysis.totals
-    table = Table(title=terminal_text(f"{analysis.source or analysis.network} — {analysis.network}", "bold"),
-                  show_footer=True, footer_style="bold")
+    heading = f"{analysis.source or analysis.network} — {analysis.network}"
+    if training:
+        heading += f" — one training step, {CONVENTIONS[analysis.totals.training.convention][0]} per image"
+    table = Table(title=terminal_text(heading, "bold"), show_footer=True, footer_style="bold")
     table.add_column("#", justify="right", footer="")
     table.add_column("name", footer="total")
     table.add_column("type", footer=f"{totals.layers} layers")
     table.add_column("output", footer="")
     table.add_column("learnables", justify="right", footer=grouped(totals.learnables))
-    table.add_column(title, justify="right", footer=grouped(getattr(totals, field)))
-    table.add_column("activations", justify="right", footer=human(totals.activation_bytes, "B", binary=True))
-    table.add_column("RF", justify="right", footer="")
+    if training:
+        for part, column in STEP_COLUMNS.items():
+            table.add_column(column, justify="right", footer=human(getattr(totals.training, part)))
+    else:
+        table.add_column(title, justify="right", footer=grouped(getattr(totals, field)))
+        table.add_column("activations", justify="right", footer=human(totals.activation_bytes, "B", binary=True))
+        table.add_column("RF", justify="right", footer="")
     layers = analysis.layers
 
     def cells(index: int) -> list[str]:
         row = layers[index]
-        return [str(index + 1), printable(row.name), row.type, _shape(row), grouped(row.learnables),
-                grouped(_cost(row, convention)), human(row.activation_bytes, "B", binary=True), _rf(row)]
+        first = [str(index + 1), printable(row.name), row.type, _shape(row), grouped(row.learnables)]
+        if training:
+            return first + [human(getattr(row, part)) for part in STEP_COLUMNS]
+        return first + [grouped(_cost(row, convention)), human(row.activation_bytes, "B", binary=True), _rf(row)]
 
     return layer_table(table, len(layers), cells, show_all=show_all)
+
+
+def training_lines(analysis: Analysis) -> list[str]:
+    """One training step's work: per image and its parts, per iteration and, given a training set, per epoch."""
+    t = analysis.totals
+    step = t.training
+    title = CONVENTIONS[step.convention][0]
+    lines = [f"training step: {human(step.training_step)} {title} per image (forward {human(step.forward)}, "
+             f"∂inputs {human(step.backward_input)}, ∂learnables {human(step.backward_weights)}); "
+             f"batch {t.batch_size}: {human(step.per_iteration)}"]
+    if step.per_epoch is not None:
+        lines.append(f"training epoch: {human(step.per_epoch)} {title} ({grouped(step.train_size)} samples: "
+                     f"{grouped(step.iterations_per_epoch)} iteration{'s' if step.iterations_per_epoch != 1 else ''} "
+                     f"of {min(t.batch_size, step.train_size)})")
+    return lines
 
 
 def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[str]:
@@ -91,6 +121,7 @@ def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[s
         f"{human(t.activation_bytes, 'B', True)} per image, training ≈ {human(t.training_memory_bytes, 'B', True)} "
         f"({t.solver}, batch {t.batch_size})",
     ]
+    lines += training_lines(analysis)
     if analysis.bottleneck_totals:
         b = analysis.bottleneck_totals
         count = len(analysis.bottlenecks)
@@ -147,11 +178,11 @@ def as_csv(analysis: Analysis) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["index", "name", "type", "inputs", "output", "learnables", "states", "macs", "flops",
-                     "torch_flops", "activation_elements", "activation_bytes", "receptive_field"])
+                     "torch_flops", "activation_elements", "activation_bytes", "receptive_field", *STEP_PARTS])
     for index, row in enumerate(analysis.layers, start=1):
         writer.writerow([index, row.name, row.type, " ".join(row.inputs), " ".join(row.output_shapes),
                          row.learnables, row.states, row.macs, row.flops, row.torch_flops, row.activation_elements,
-                         row.activation_bytes, _rf(row)])
+                         row.activation_bytes, _rf(row), *(getattr(row, part) for part in STEP_PARTS)])
     return out.getvalue()
 
 

@@ -17,8 +17,8 @@ from ..diagnostics import Diagnostic
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
-__all__ = ["Number", "AxisField", "ReceptiveField", "LayerReport", "Totals", "Bottleneck", "Analysis",
-           "to_json", "from_json", "json_schema"]
+__all__ = ["Number", "AxisField", "ReceptiveField", "LayerReport", "Totals", "TrainingCompute", "STEP_PARTS",
+           "Bottleneck", "Analysis", "to_json", "from_json", "json_schema"]
 
 Number = int | str
 """An exact count, or a formula (text) when the input size is symbolic, or approximate text
@@ -47,6 +47,27 @@ class ReceptiveField:
         return sizes[0] if len(set(sizes)) == 1 else "×".join(sizes)
 
 
+_IN_CONVENTION = "per sample, in totals.training.convention"
+
+STEP_PARTS = ("forward", "backward_input", "backward_weights", "training_step")
+"""One training step's parts, per layer and in total."""
+
+
+@dataclass(slots=True)
+class TrainingCompute:
+    """One training step's work (forward, then backward as autograd runs it) in `convention`."""
+
+    convention: Annotated[str, Field(description="macs, flops (netspec's table) or torch (FlopCounterMode's count)")]
+    forward: Annotated[Number, Field(description="per sample")]
+    backward_input: Annotated[Number, Field(description="per sample")]
+    backward_weights: Annotated[Number, Field(description="per sample")]
+    training_step: Annotated[Number, Field(description="per sample")]
+    per_iteration: Annotated[Number, Field(description="training_step × totals.batch_size")]
+    train_size: Annotated[int | None, Field(description="training samples (--train-size)")] = None
+    iterations_per_epoch: int | None = None
+    per_epoch: Annotated[Number | None, Field(description="training_step × the samples one epoch trains on")] = None
+
+
 @dataclass(slots=True)
 class LayerReport:
     name: str
@@ -61,6 +82,12 @@ class LayerReport:
     torch_flops: Annotated[Number, Field(description="what torch.utils.flop_counter.FlopCounterMode counts")] = 0
     activation_elements: Number = 0
     activation_bytes: Number = 0
+    forward: Annotated[Number, Field(description=f"one sample's forward pass, {_IN_CONVENTION}")] = 0
+    backward_input: Annotated[Number, Field(description=
+        f"the gradient to the layer's inputs (0 where no trained layer comes before it), {_IN_CONVENTION}")] = 0
+    backward_weights: Annotated[Number, Field(description=
+        f"the gradient to its learnables (0 where their learn-rate factor is 0), {_IN_CONVENTION}")] = 0
+    training_step: Annotated[Number, Field(description=f"forward + both backwards, {_IN_CONVENTION}")] = 0
     receptive_field: ReceptiveField | None = None
     analyzed: Annotated[bool, Field(description="False when an earlier error left this layer's input unknown")] = True
 
@@ -78,8 +105,9 @@ class Totals:
     parameter_bytes: Annotated[Number, Field(description="learnables and states at the chosen dtype")]
     training_memory_bytes: Annotated[Number, Field(description=
         "weights + gradients + optimizer state + MiniBatchSize × (activations + their gradients)")]
-    batch_size: int
+    batch_size: Annotated[int, Field(description="--batch-size, else the spec's MiniBatchSize (MATLAB's 128)")]
     solver: str
+    training: TrainingCompute
 
 
 @dataclass(slots=True)

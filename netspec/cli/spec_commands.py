@@ -150,6 +150,13 @@ def analyze(
                                                            "float64, int8.")] = "float32",
     convention: Annotated[str, typer.Option(help="Cost column: macs (multiply-accumulates), flops (netspec's "
                                                  "table), torch (what FlopCounterMode counts).")] = "macs",
+    batch_size: Annotated[Optional[int], typer.Option(
+        min=1, help="Batch of the per-iteration figures (default: the spec's MiniBatchSize).")] = None,
+    train_size: Annotated[Optional[int], typer.Option(
+        min=1, metavar="N", help="Training samples: adds one epoch's training compute.")] = None,
+    training: Annotated[bool, typer.Option(
+        "--training", help="Per-layer columns of one training step: forward, backward to the inputs and to "
+        "the learnables, in --convention.")] = False,
     show_all: AllOption = False,
     net: NetOption = None,
     set_: SetOption = None,
@@ -157,8 +164,8 @@ def analyze(
     path: PathOption = None,
     args: ArgsOption = None,
 ) -> None:
-    """Per-layer shapes, learnables, MACs/FLOPs, memory and receptive fields, with totals,
-    1×1-bottleneck savings and diagnostics. Exits 1 when the network has errors."""
+    """Per-layer shapes, learnables, MACs/FLOPs, memory and receptive fields, with totals, one
+    training step's compute, 1×1-bottleneck savings and diagnostics. Exits 1 when the network has errors."""
     from ..analysis import analyze as run_analysis
     from ..analysis import render
 
@@ -168,7 +175,8 @@ def analyze(
     result = SpecOptions(net, set_, max_file_size, path, args).load(file, out)
     if result.network is None:
         raise typer.Exit(1)
-    analysis = run_analysis(result.network, input_size=size, dtype=dtype)
+    analysis = run_analysis(result.network, input_size=size, dtype=dtype, convention=convention,
+                            batch_size=batch_size, train_size=train_size)
     if out.json:
         out.document(render.as_json(analysis))
     elif out.format == "markdown":
@@ -177,7 +185,7 @@ def analyze(
         out.text(render.as_csv(analysis), newline=False)
     else:
         with collector.paused():  # a long table's rows would otherwise set off collections that walk the report
-            out.show(render.as_table(analysis, convention, show_all), crop=False)  # type: ignore[arg-type]
+            out.show(render.as_table(analysis, convention, show_all, training), crop=False)  # type: ignore[arg-type]
         for line in render.summary_lines(analysis, convention):  # type: ignore[arg-type]
             out.show(line)
         if analysis.bottlenecks:

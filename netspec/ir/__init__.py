@@ -5,7 +5,8 @@ Adding a layer (say a new activation):
 1. Its class, in the module of its family (`activation.py`, `conv.py`, ...): the `kind`
    discriminator, `matlab`, `base_name`, `positional`/`required`, MATLAB's options as fields
    with MATLAB's defaults, its rules (`output_shapes`, `learnables`, `macs`, `flops_per_element`,
-   `windows`), and its traits in its own body: `elementwise`, `family`, `torch_counted` (no
+   `windows`; `learn_rate_factors` if it has learnables; `training_costs` only where its backward
+   is not the generic rule there), and its traits in its own body: `elementwise`, `family`, `torch_counted` (no
    defaults; `tests/ir/test_layers.py` fails for a class that leaves one out). Ask data kinds
    (`data_kind.IMAGE`, ...) what you need to know about the input; do not compare names.
 2. Its row in each backend table, keyed by the class: `backends/torch.py` `LOWER` (or

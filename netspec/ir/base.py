@@ -259,6 +259,40 @@ class Layer(BaseModel):
         elements = sum((shape.numel for shape in outputs), 0)
         return 2 * self.macs(inputs, outputs) + self.flops_per_element * elements
 
+    def learn_rate_factors(self) -> dict[str, float]:
+        """Each learnable's learn-rate factor, by the name of the parameter it lowers to: 'weight'
+        (what multiplies: Weights, a norm's Scale) and 'bias' (what is added: Bias, Offset).
+        0 freezes it: the lowering sets `requires_grad` False and no gradient is computed for it."""
+        return {}
+
+    def torch_weight_gradient_flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        """What FlopCounterMode counts for the weight gradient: the forward's products once more."""
+        return 2 * self.macs(inputs, outputs) if self.torch_counted else 0
+
+    def training_costs(self, inputs: list[Shape], outputs: list[Shape], convention: str,
+                       input_gradient: bool) -> tuple[Dim, Dim, Dim]:
+        """(forward, backward to the inputs, backward to the learnables) of one sample in `convention`
+        (`analyze --convention`). The gradient to the inputs is computed only where `input_gradient`
+        (a trained layer before this one); a learnable only when its learn-rate factor is above 0.
+
+        A product's two gradients are products of the same size: MACs each (torch: 2·MACs). netspec's
+        FLOPs add, to the inputs, the derivative of each per-element operation (`flops_per_element`),
+        and, to the learnables, one operation per output element for a bias, offset or per-element
+        scale (a sum over the positions)."""
+        macs = self.macs(inputs, outputs)
+        factors = self.learn_rate_factors()
+        weights, bias = factors.get("weight", 0) > 0, factors.get("bias", 0) > 0
+        if convention == "macs":
+            forward, to_inputs, to_weights = macs, macs, macs if weights else 0
+        elif convention == "torch":
+            forward = to_inputs = 2 * macs if self.torch_counted else 0
+            to_weights = self.torch_weight_gradient_flops(inputs, outputs) if weights else 0
+        else:
+            elements = sum((shape.numel for shape in outputs), 0)
+            forward, to_inputs = self.flops(inputs, outputs), 2 * macs + self.flops_per_element * elements
+            to_weights = ((2 * macs if macs != 0 else elements) if weights else 0) + (elements if bias else 0)
+        return forward, to_inputs if input_gradient else 0, to_weights
+
     def windows(self, inputs: list[Shape]) -> "tuple[Window, ...] | str | None":
         """How outputs see inputs, for receptive fields: per-axis windows, GLOBAL, or None
         (element-wise: each output sees the same input position)."""

@@ -44,6 +44,10 @@ class WeightedLayer(Layer):
                              hint=f"remove '{option}' or fix the layers before it", code="A105")
         return channels
 
+    def learn_rate_factors(self) -> dict[str, float]:
+        factors = {"weight": self.weight_learn_rate_factor}
+        return {**factors, "bias": self.bias_learn_rate_factor} if self.bias_term else factors
+
     def _bias(self, outputs: list[Shape]) -> Dim:
         return outputs[0].channels if self.bias_term else 0
 
@@ -161,6 +165,11 @@ class GroupedConvolution2dLayer(_SlidingConvolution):
     def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         fh, fw = self.filter_size
         return outputs[0].numel * fh * fw * (inputs[0].channels // self.groups(inputs))
+
+    def torch_weight_gradient_flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        """FlopCounterMode counts a grouped weight gradient as one convolution over all the input
+        channels (torch.utils.flop_counter's `conv_backward_flop`): NumGroups × the real work."""
+        return 2 * self.macs(inputs, outputs) * self.groups(inputs)
 
 
 class TransposedConv2dLayer(WeightedLayer):

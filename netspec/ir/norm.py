@@ -43,6 +43,9 @@ class _AffineNormalization(Layer):
         """A scale and an offset per channel."""
         return 2 * inputs[0].channels
 
+    def learn_rate_factors(self) -> dict[str, float]:
+        return {"weight": self.scale_learn_rate_factor, "bias": self.offset_learn_rate_factor}
+
 
 class BatchNormalizationLayer(_AffineNormalization):
     """2C learnables (scale, offset) and 2C states (running mean and variance)."""

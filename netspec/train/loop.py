@@ -32,7 +32,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from ..analysis import analyze
-from ..backends.torch import GraphModule, module_name, to_torch
+from ..backends.torch import GraphModule, learn_rate_factor, module_name, to_torch
 from ..diagnostics import error
 from ..files import remove_temporaries, write_text, writing
 from ..ir import ClassificationLayer, Network, RegressionLayer, SoftmaxLayer, TrainingOptions
@@ -123,10 +123,9 @@ def _parameter_groups(model: GraphModule, network: Network, options: TrainingOpt
             is_bias = pname.endswith("bias")
             prefix = ("offset" if is_bias else "scale") if hasattr(layer, "scale_learn_rate_factor") else \
                 ("bias" if is_bias else "weight")
-            lr_factor = float(getattr(layer, f"{prefix}_learn_rate_factor", 1.0))
+            lr_factor = float(learn_rate_factor(layer, pname))
             l2_factor = float(getattr(layer, f"{prefix}_l2_factor", 1.0))
-            if lr_factor == 0:
-                parameter.requires_grad_(False)
+            if lr_factor == 0:  # frozen by the lowering
                 continue
             groups.setdefault((lr_factor, l2_factor), []).append(parameter)
     return [{"params": params, "lr": options.initial_learn_rate * lr, "lr_factor": lr,
