@@ -300,18 +300,28 @@ def _opaque_argument(args: list[Arg]) -> Opaque | None:
 
 
 def _unknown_statistics(ctx: "Interpreter", cls: type[Layer], bound: dict[str, Arg]) -> list[Arg]:
-    """Takes out of `bound` the data statistics (an input layer's 'Mean'...) netspec cannot compute,
-    with a note: MATLAB computes them from the training data when they are not given."""
+    """Takes out of `bound` the options that come from the training data (an input layer's 'Mean',
+    an output layer's 'Classes') when netspec cannot compute them, with a note: MATLAB computes the
+    statistics from the training data when they are not given, and neither shapes the network."""
     taken = []
-    for field in cls.data_statistics:
+    for field in (*cls.data_statistics, *cls.data_labels):
         if field in bound and isinstance(bound[field].value, Opaque):
-            statistic = bound.pop(field)
-            taken.append(statistic)
-            ctx.warn("W204", f"{cls.matlab_option(field)} of {cls.matlab} comes from "
-                     f"`{statistic.value.variable or statistic.value.origin}`, which netspec does not compute: "
-                     "it is left unset, so `netspec train` computes it from the training data", statistic.span,
-                     hint="write the numbers, or bind the variable with --set")
+            option = bound.pop(field)
+            taken.append(option)
+            origin = f"{cls.matlab_option(field)} of {cls.matlab} comes from " \
+                     f"`{option.value.variable or option.value.origin}`, which netspec does not compute"
+            if field in cls.data_statistics:
+                ctx.warn("W204", f"{origin}: it is left unset, so `netspec train` computes it from the training "
+                         "data", option.span, hint="write the numbers, or bind the variable with --set")
+            else:
+                ctx.warn("W205", f"{origin}: it is left unset ({_UNSET_LABELS[field]}); the network is analyzed "
+                         "all the same", option.span, hint="write the values, or bind the variable with --set")
     return taken
+
+
+_UNSET_LABELS = {"classes": "the classes are the training labels' categories",
+                 "class_weights": "every class weighs the same in the loss"}
+"""What an output layer's label option left unset means."""
 
 
 def construct_layer(ctx: "Interpreter", cls: type[Layer], args: list[Arg], call_span: Span | None) -> Value:

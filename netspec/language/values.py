@@ -368,6 +368,18 @@ class Opaque:
     """The numbers, column-major, of an array of more than two dimensions, which netspec's arrays
     do not have (`zeros(1,1,32)`, `reshape(w, 3, 3, 1, 8)`): a layer's given learnables."""
 
+    compared_with: tuple[str, ...] = ()
+    """Texts a condition netspec could not decide compares it with (`strcmp(poolType, 'max')`):
+    values that run a branch, for the `--set` a message suggests."""
+
+    def set_option(self, name: str) -> str:
+        """`--set NAME=VALUE` for it: with a text the code compares it with as the value when there is
+        one (quoted for a shell), since a number bound to a name compared with text runs no branch."""
+        if self.compared_with:
+            text = self.compared_with[0].replace("'", "''")
+            return f"--set \"{name}='{text}'\""
+        return f"--set {name}=VALUE"
+
     def stands_for_layers(self) -> bool:
         """Layers or a network netspec could not build (not data): one a network may be."""
         return self.structural or self.network or self.class_file is not None

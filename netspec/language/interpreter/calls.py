@@ -408,7 +408,7 @@ class Calls(State):
             notes = ([f"`{variable}` gets its value from `{value.parameter}`"]
                      if variable not in (None, value.parameter) else [])
             notes.append(f"`{value.parameter}` is a parameter of `{value.parameter_of}`, which no argument gives")
-            bind = f"--set {variable}=VALUE, or " if variable else ""
+            bind = f"{value.set_option(variable)}, or " if variable else ""
             if standing_for_network:
                 notes.append("it is a network: --set binds numbers and text, not layers")
             return error("E405", f"{what} depends on {subject}, which netspec cannot compute", value.span,
@@ -417,12 +417,12 @@ class Calls(State):
         if value.reason is not None:
             return error("E405", f"{what} depends on {subject}, which netspec cannot compute: {value.reason}",
                          value.span, label="not computed",
-                         hint=f"bind it: --set {variable}=VALUE" if variable else None)
+                         hint=f"bind it: {value.set_option(variable)}" if variable else None)
         notes = [(f"`{value.origin}` is a function netspec does not know"
                   + (f" (did you mean `{guess}`?)" if guess else "")) if value.unknown_function else
                  f"`{value.origin}` is not something netspec evaluates (data loading, plotting, ...)"]
         if variable:
-            hint = f"give it a value on the command line: --set {variable}=VALUE"
+            hint = f"give it a value on the command line: {value.set_option(variable)}"
         elif standing_for_network:
             hint = "netspec reads networks the file builds from layers, not networks loaded or computed elsewhere"
         else:
