@@ -107,3 +107,149 @@ def test_switch_cases_and_equality_are_texts_to_suggest(tmp_path):
     assert """--set "mode='wide'\"""" in error_of(caught.value).hint
     warnings = {d.hint for d in caught.value.diagnostics if d.code == "W102"}
     assert """bind it with --set "act='tanh'\"""" in warnings
+
+
+# -- MATLAB's transfer-learning helpers: lgraph.Connections, string arrays, properties ---------
+
+TRANSFER_SCRIPT = """\
+    layers = [imageInputLayer([16 16 3], 'Name', 'in')
+        convolution2dLayer(3, 8, 'Name', 'conv')
+        reluLayer('Name', 'relu')
+        dropoutLayer(0.5, 'Name', 'drop')
+        fullyConnectedLayer(5, 'Name', 'fc')
+        softmaxLayer('Name', 'prob')
+        classificationLayer('Name', 'out')];
+    lgraph = layerGraph(layers);
+    [learnable, output] = lastLearnable(lgraph);
+    lgraph = replaceLayer(lgraph, learnable.Name, fullyConnectedLayer(3, 'Name', 'fc3'));
+    layers = lgraph.Layers;
+    connections = lgraph.Connections;
+    layers(1:2) = freezeAll(layers(1:2));
+    lgraph = rebuild(layers, connections);
+    net = trainNetwork(imds, lgraph, opts);
+"""
+
+LAST_LEARNABLE = """\
+    function [learnable, output] = lastLearnable(lgraph)
+    % walks back from the output layer along string arrays of the connections' ends
+    src = string(lgraph.Connections.Source);
+    dst = string(lgraph.Connections.Destination);
+    names = string({lgraph.Layers.Name}');
+    isOutput = arrayfun(@(l) isa(l, 'nnet.cnn.layer.ClassificationOutputLayer') | ...
+        isa(l, 'nnet.layer.ClassificationLayer'), lgraph.Layers);
+    if sum(isOutput) ~= 1
+        error('one output');
+    end
+    output = lgraph.Layers(isOutput);
+    idx = find(isOutput);
+    while true
+        kind = class(lgraph.Layers(idx));
+        % ismember of two char rows tests each character (MATLAB's own helper relies on it)
+        if ismember(kind, ['nnet.cnn.layer.FullyConnectedLayer', 'nnet.cnn.layer.Convolution2DLayer'])
+            learnable = lgraph.Layers(idx);
+            return
+        end
+        d = find(names(idx) == dst);
+        idx = find(src(d) == names);
+    end
+    end
+"""
+
+REBUILD = """\
+    function lgraph = rebuild(layers, connections)
+    lgraph = layerGraph();
+    for i = 1:numel(layers)
+        lgraph = addLayers(lgraph, layers(i));
+    end
+    for c = 1:height(connections)
+        lgraph = connectLayers(lgraph, connections.Source{c}, connections.Destination{c});
+    end
+    end
+"""
+
+FREEZE = """\
+    function layers = freezeAll(layers)
+    for ii = 1:size(layers, 1)
+        props = properties(layers(ii));
+        for p = 1:numel(props)
+            propName = props{p};
+            if ~isempty(regexp(propName, 'LearnRateFactor$', 'once'))
+                layers(ii).(propName) = 0;
+            end
+        end
+    end
+    end
+"""
+
+
+def test_transfer_learning_helpers_over_the_connections_table_read_as_in_matlab(tmp_path):
+    write(tmp_path, "lastLearnable.m", LAST_LEARNABLE)
+    write(tmp_path, "rebuild.m", REBUILD)
+    write(tmp_path, "freezeAll.m", FREEZE)
+    result = load_file(write(tmp_path, "main.m", TRANSFER_SCRIPT))
+    network = result.network
+    assert [layer.name for layer in network.layers] == ["in", "conv", "relu", "drop", "fc3", "prob", "out"]
+    assert [(c.source, c.destination) for c in network.connections] == [
+        ("in", "conv"), ("conv", "relu"), ("relu", "drop"), ("drop", "fc3"), ("fc3", "prob"), ("prob", "out")]
+    conv = network.layers[1]
+    assert (conv.weight_learn_rate_factor, conv.bias_learn_rate_factor) == (0, 0)
+    assert network.layers[4].weight_learn_rate_factor == 1  # only the first two were frozen
+    assert result.choice.variable == "lgraph"
+
+
+def test_connections_name_the_port_of_a_layer_with_several():
+    result = load_source("""\
+        lgraph = layerGraph([imageInputLayer([8 8 3], 'Name', 'in'); convolution2dLayer(1, 3, 'Name', 'c')
+            additionLayer(2, 'Name', 'add')]);
+        lgraph = connectLayers(lgraph, 'in', 'add/in2');
+        t = lgraph.Connections;
+        rows = height(t); vars = width(t); dims = size(t);
+        last = t.Destination{end};
+        firstSource = t.Source{1};
+        """)
+    v = result.variables
+    assert (v["rows"].data, v["vars"].data, v["dims"].data) == ([3.0], [2.0], [3.0, 2.0])
+    assert (v["last"].text, v["firstSource"].text) == ("add/in2", "in")
+
+
+def test_string_arrays_compare_element_by_element():
+    v = load_source("""\
+        names = string({'a', 'b', 'c'}');
+        hits = find(names == "b");
+        other = ["x" "b"] ~= 'b';
+        joined = ["p" "q"] + "_1";
+        n = numel(joined);
+        layers = reluLayer;
+        """).variables
+    assert v["hits"].data == [2.0]
+    assert (v["other"].data, v["other"].logical) == ([1.0, 0.0], True)
+    assert [item.text for item in v["joined"].items] == ["p_1", "q_1"] and v["n"].data == [2.0]
+
+
+@pytest.mark.parametrize("call, expected", [
+    ("regexp('WeightLearnRateFactor', 'LearnRateFactor$', 'once')", [7.0]),
+    ("regexp('BiasL2Factor', 'LearnRateFactor$', 'once')", []),
+    ("regexp('conv_12_a', '\\d+')", [6.0]),
+    ("regexpi('ReLU', 'relu', 'once')", [1.0]),
+])
+def test_regexp_start_indices(call, expected):
+    assert load_source(f"x = {call};\nlayers = reluLayer;\n").variables["x"].data == expected
+
+
+def test_regexp_matches_and_slow_patterns():
+    v = load_source("""\
+        m = regexp('conv1_relu2', '[a-z]+\\d', 'match');
+        first = regexp('conv1_relu2', '[a-z]+', 'match', 'once');
+        slow = regexp('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab', '(a+)+$');
+        layers = reluLayer;
+        """).variables
+    assert [item.text for item in v["m"].items] == ["conv1", "relu2"] and v["first"].text == "conv"
+    assert type(v["slow"]).__name__ == "Opaque"  # a pattern that could take exponential time is not run
+
+
+def test_properties_of_a_layer_are_its_matlab_property_names():
+    v = load_source("p = properties(convolution2dLayer(3, 8));\nlayers = reluLayer;\n").variables
+    names = [item.text for item in v["p"].items]
+    assert v["p"].shape() == (len(names), 1)
+    assert {"Name", "FilterSize", "NumFilters", "WeightLearnRateFactor", "BiasLearnRateFactor",
+            "NumInputs", "InputNames"} <= set(names)
