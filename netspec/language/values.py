@@ -368,6 +368,9 @@ class Opaque:
     """The numbers, column-major, of an array of more than two dimensions, which netspec's arrays
     do not have (`zeros(1,1,32)`, `reshape(w, 3, 3, 1, 8)`): a layer's given learnables."""
 
+    stand_in: str | None = None
+    """A MATLAB expression a user could bind in its place (`alexnet().Layers` for what `load net`
+    gives a file named after AlexNet), when netspec can guess one."""
     compared_with: tuple[str, ...] = ()
     """Texts a condition netspec could not decide compares it with (`strcmp(poolType, 'max')`):
     values that run a branch, for the `--set` a message suggests."""

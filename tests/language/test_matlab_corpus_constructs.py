@@ -253,3 +253,33 @@ def test_properties_of_a_layer_are_its_matlab_property_names():
     assert v["p"].shape() == (len(names), 1)
     assert {"Name", "FilterSize", "NumFilters", "WeightLearnRateFactor", "BiasLearnRateFactor",
             "NumInputs", "InputNames"} <= set(names)
+
+
+# -- a network loaded from a .mat file the repository does not hold --------------------------
+
+LOADED_LAYERS = """\
+    load net
+    layersTransfer = net(1:end-3);
+    layers = [layersTransfer
+        fullyConnectedLayer(2, 'Name', 'fc9')
+        softmaxLayer('Name', 'softmax')
+        classificationLayer('Name', 'output')];
+    net2 = trainNetwork(imds, layers, opts);
+"""
+
+
+def test_layers_loaded_by_a_file_named_after_a_pretrained_network_suggest_its_layers(tmp_path):
+    path = write(tmp_path, "alexcheck.m", LOADED_LAYERS)
+    with pytest.raises(NetspecError) as caught:
+        load_file(path)
+    diagnostic = error_of(caught.value)
+    assert diagnostic.code == "E405" and "perhaps `load` at line 1 loads it" in diagnostic.message
+    assert diagnostic.hint.endswith('--set "net=alexnet().Layers"')
+    layers = load_file(path, bindings=parse_bindings(["net=alexnet().Layers"])).network.layers
+    assert len(layers) == 25 - 3 + 3 and layers[-3].name == "fc9"
+
+
+def test_a_loaded_network_of_a_file_not_named_after_one_suggests_no_binding(tmp_path):
+    with pytest.raises(NetspecError) as caught:
+        load_file(write(tmp_path, "check.m", LOADED_LAYERS))
+    assert "--set" not in (error_of(caught.value).hint or "")

@@ -17,7 +17,7 @@ from typing import Callable
 from ...diagnostics import NetspecError, Span, error, suggest
 from ..builtins import (BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinError, Unmodelled, size_query,
                         sized_array)
-from ..library import LIBRARY, NETWORK_POSITIONS
+from ..library import LIBRARY, NETWORK_POSITIONS, ZOO
 from ..operators import OperatorError, OperatorLimit
 from ..spans import node_span
 from ..tree import Token, Tree
@@ -280,7 +280,8 @@ class Calls(State):
                           "netspec treats it as unknown", span, hint="netspec reads no data files: if the network "
                           f"needs it, bind it: --set {name}=VALUE")
             reason = f"perhaps `load` at line {self.loaded.line} loads it (netspec reads no data files)"
-            return [Opaque(name, span, variable=name, reason=reason)] * max(nargout, 1)
+            stand_in = _pretrained_stand_in(Path(self.file).stem, indexed=not bare)
+            return [Opaque(name, span, variable=name, reason=reason, stand_in=stand_in)] * max(nargout, 1)
         if name not in self._warned_unknown:
             self._warned_unknown.add(name)
             if bare:
@@ -415,9 +416,12 @@ class Calls(State):
                          label="a parameter no argument gives", notes=notes,
                          hint=f"bind it: {bind}give `{value.parameter_of}`'s arguments with --args")
         if value.reason is not None:
+            hint = f"bind it: {value.set_option(variable)}" if variable else None
+            if standing_for_network and value.stand_in is not None:
+                hint = (f"MATLAB needs that file too; if it holds what `{value.stand_in}` gives, bind that: "
+                        f"--set \"{value.origin}={value.stand_in}\"")
             return error("E405", f"{what} depends on {subject}, which netspec cannot compute: {value.reason}",
-                         value.span, label="not computed",
-                         hint=f"bind it: {value.set_option(variable)}" if variable else None)
+                         value.span, label="not computed", hint=hint)
         notes = [(f"`{value.origin}` is a function netspec does not know"
                   + (f" (did you mean `{guess}`?)" if guess else "")) if value.unknown_function else
                  f"`{value.origin}` is not something netspec evaluates (data loading, plotting, ...)"]
@@ -429,3 +433,18 @@ class Calls(State):
             hint = "assign the unknown value to a variable, then bind it with --set NAME=VALUE"
         return error("E405", f"{what} depends on {subject}, which netspec cannot compute", value.span,
                      label="unknown value", notes=notes, hint=hint)
+
+
+_ZOO_STEMS = {name: name.removesuffix("net") or name for name in ZOO}
+"""A pretrained network's name as file names abbreviate it (`alex`, `google`, `resnet50`, `vgg16`)."""
+
+
+def _pretrained_stand_in(file_stem: str, indexed: bool) -> str | None:
+    """The pretrained network a file named after it (`alextest.m`) most likely loads from a .mat
+    file, as a binding: its layers where the file indexes what it loaded (`net(1:end-3)`)."""
+    stem = file_stem.lower()
+    name = next((name for name, short in sorted(_ZOO_STEMS.items(), key=lambda item: -len(item[1]))
+                 if short in stem), None)
+    if name is None:
+        return None
+    return f"{name}().Layers" if indexed else name
