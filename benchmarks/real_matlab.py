@@ -79,7 +79,8 @@ OK_LINE = re.compile(r": ok \((\d+) layers?")
 
 CODE_ONLY = re.compile(r"%.*$", re.M)
 PRETRAINED = (r"alexnet|googlenet|squeezenet|vgg1[69]|resnet\d+|inceptionv3|inceptionresnetv2|densenet201"
-              r"|mobilenetv2|xception|shufflenet|darknet\d+|efficientnetb0|nasnet\w*|imagePretrainedNetwork")
+              r"|mobilenetv2|xception|shufflenet|darknet\d+|efficientnetb0|nasnet\w*|imagePretrainedNetwork"
+              r"|pretrainedEncoderNetwork")
 LAYER_BUILDING = re.compile(
     r"\b\w+Layers?\b|\blayerGraph\b|\bdlnetwork\b|\bunet\b|\bencoderDecoderNetwork\b|\bblockedNetwork\b"
     rf"|\b({PRETRAINED})\b")

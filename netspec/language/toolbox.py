@@ -464,8 +464,9 @@ def _encoder_decoder_network(ctx: "Interpreter", args: list[Arg], nargout: int, 
     center crop 'encoderDecoderSkipConnectionCrop<k>' of the encoder's output and a merge
     'encoderDecoderSkipConnectionFeatureMerge<k>' (concatenation or addition) after the decoder layer."""
     unknown = _unknown(args)
-    if unknown is not None:
-        return unknown
+    if unknown is not None:  # an unknown encoder or decoder is a network: no number bound to it would do
+        network = next((arg.value for arg in args[1:3] if isinstance(arg.value, Opaque)), None)
+        return replace(network, structural=True, network=True) if network is not None else unknown
     options, passed = _arguments(ctx, _EncoderDecoderOptions, "encoderDecoderNetwork", args,
                                  ("input_size", "encoder", "decoder"), span)
     encoder, decoder = _network(passed["encoder"], "encoder", 1), _network(passed["decoder"], "decoder", 2)

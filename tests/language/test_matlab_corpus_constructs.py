@@ -1,7 +1,8 @@
 """Constructs of real public MATLAB network files that issue 14's second part reads (each test a
 minimal file of our own): class names and weights that come from pixel-label data, a text the code
 compares an unbound parameter with, MATLAB's transfer-learning helpers over `lgraph.Connections`
-(a table), string arrays, segnetLayers, a network loaded from a .mat file."""
+(a table), string arrays, a network loaded from a .mat file, an encoder netspec does not build
+(segnetLayers is tested with the other toolbox functions in test_toolbox.py)."""
 
 from __future__ import annotations
 
@@ -283,3 +284,17 @@ def test_a_loaded_network_of_a_file_not_named_after_one_suggests_no_binding(tmp_
     with pytest.raises(NetspecError) as caught:
         load_file(write(tmp_path, "check.m", LOADED_LAYERS))
     assert "--set" not in (error_of(caught.value).hint or "")
+
+
+# -- an encoder from a toolbox function netspec does not model --------------------------------
+
+def test_an_unknown_encoder_is_a_network_and_the_error_names_the_function():
+    with pytest.raises(NetspecError) as caught:
+        load_source("""\
+            [encoder, outputNames] = pretrainedEncoderNetwork('googlenet', 4);
+            decoder = blockedNetwork(@(k) [transposedConv2dLayer(2, 8, 'Stride', 2); reluLayer], 4);
+            net = encoderDecoderNetwork([224 224 3], encoder, decoder, 'OutputChannels', 3);
+            """)
+    diagnostic = error_of(caught.value)
+    assert diagnostic.code == "E406" and "`pretrainedEncoderNetwork`" in diagnostic.message
+    assert "--set" not in diagnostic.hint and "unet(imageSize, numClasses)" in diagnostic.hint

@@ -28,6 +28,13 @@ __all__ = ["Calls"]
 
 _LIBRARY_BY_LOWER_CASE = {name.lower(): name for name in LIBRARY}
 
+UNMODELLED_TOOLBOX = {
+    "pretrainedEncoderNetwork": "a toolbox function netspec does not model: MATLAB cuts a pretrained network at its "
+                                "depth-th downsampling and its features' sizes come from running it; build the encoder "
+                                "from layers (blockedNetwork), or use unet(imageSize, numClasses)",
+}
+"""Toolbox functions real files call that netspec does not model, and what to use instead."""
+
 _DERIVING = frozenset("size numel length height width ndims isempty isscalar isvector class isa".split())
 """Builtins whose result from unknown data is not that data: binding its variable to a number
 would not give the result (`numel(YTrain)`), so the result names no variable. (Layers with an
@@ -393,8 +400,8 @@ class Calls(State):
         if value.unknown_function and value.variable is None:
             return error("E406", f"{what} depends on `{value.origin}`, which is not a function netspec knows",
                          value.span, label="unknown function",
-                         hint=f"did you mean `{guess}`?" if guess else
-                         f"if `{value.origin}.m` is in another folder, pass it with --path DIR")
+                         hint=UNMODELLED_TOOLBOX.get(value.origin) or (f"did you mean `{guess}`?" if guess else
+                         f"if `{value.origin}.m` is in another folder, pass it with --path DIR"))
         if value.free_name:
             # `n = numClasses * 2`: `n` only carries the unknown; `numClasses` is what is missing
             notes = ([f"`{value.variable}` gets its value from `{value.origin}`"]
