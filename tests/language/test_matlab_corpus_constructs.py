@@ -298,3 +298,56 @@ def test_an_unknown_encoder_is_a_network_and_the_error_names_the_function():
     diagnostic = error_of(caught.value)
     assert diagnostic.code == "E406" and "`pretrainedEncoderNetwork`" in diagnostic.message
     assert "--set" not in diagnostic.hint and "unet(imageSize, numClasses)" in diagnostic.hint
+
+
+# -- a class of constants ----------------------------------------------------------------------
+
+CONSTANTS_CLASS = """\
+    classdef NetConstants
+        % sizes shared by the model files
+        properties (Constant)
+            imgSize = [32 32 3];   % height, width, channels
+            widths = [8 ...
+                      16];
+        end
+        properties (Constant = true, Access = public)
+            name = 'small';
+        end
+    end
+"""
+
+USES_CONSTANTS = """\
+    function layers = buildNet(numClasses)
+    layers = [imageInputLayer(NetConstants.imgSize, 'Name', NetConstants.name)
+        convolution2dLayer(3, NetConstants.widths(2))
+        reluLayer
+        fullyConnectedLayer(numClasses)
+        softmaxLayer
+        classificationLayer];
+    end
+"""
+
+
+def test_a_class_of_constant_properties_is_read_as_matlab_reads_it(tmp_path):
+    write(tmp_path, "NetConstants.m", CONSTANTS_CLASS)
+    layers = load_file(write(tmp_path, "buildNet.m", USES_CONSTANTS), arguments="4").network.layers
+    assert (layers[0].input_size, layers[0].name, layers[1].num_filters) == ((32, 32, 3), "small", 16)
+
+
+@pytest.mark.parametrize("extra", [
+    "    properties\n        depth = 3;\n    end\n",
+    "    methods\n        function n = count(obj)\n            n = 1;\n        end\n    end\n",
+])
+def test_a_class_with_more_than_constants_is_not_read(tmp_path, extra):
+    without_last_end = textwrap.dedent(CONSTANTS_CLASS).rstrip().removesuffix("end")
+    write(tmp_path, "NetConstants.m", without_last_end + extra + "end\n")
+    with pytest.raises(NetspecError) as caught:
+        load_file(write(tmp_path, "buildNet.m", USES_CONSTANTS), arguments="4")
+    assert error_of(caught.value).code == "E409"
+
+
+def test_a_constant_that_reads_its_own_class_is_unknown_not_endless(tmp_path):
+    write(tmp_path, "Loop.m", "classdef Loop\n    properties (Constant)\n        n = Loop.n + 1;\n    end\nend\n")
+    with pytest.raises(NetspecError) as caught:
+        load_file(write(tmp_path, "main.m", "layers = [featureInputLayer(Loop.n); reluLayer];\n"))
+    assert error_of(caught.value).code in ("E405", "E409")

@@ -246,8 +246,9 @@ class Calls(State):
         the toolbox's `alexnet`)."""
         span = self._span_of(node, self.file)
         tree, file = self._read(path, span)
-        if tree is None:  # a classdef file: the class is unknown, and says so if the network needs it
-            return [Opaque(name, span, class_file=file)] * max(nargout, 1)
+        if tree is None:  # a classdef file: its constants, or an unknown class that says so if the network needs it
+            constants = self.class_constants(file)
+            return [constants if constants is not None else Opaque(name, span, class_file=file)] * max(nargout, 1)
         table = self._file_functions.get(file)
         if table is None:
             table = self._file_functions[file] = {}
