@@ -33,15 +33,17 @@ def _defines_class(text: str) -> bool:
             return _CLASSDEF.match(code) is not None
     return False
 
-_CLASS_LINE = re.compile(r"classdef\s+(\([^)]*\)\s*)?\w+\s*(<\s*[\w.]+(\s*&\s*[\w.]+)*)?$")
+_CLASS_LINE = re.compile(r"classdef\s+(\([^)]*\)\s*)?\w+$")
+"""A class of its own: one with a superclass (a custom layer `< nnet.layer.Layer`) has more than constants."""
 _PROPERTIES_LINE = re.compile(r"properties\s*\(([^)]*)\)$", re.IGNORECASE)
 _CONSTANT = re.compile(r"\bconstant\b(?!\s*=\s*false)", re.IGNORECASE)
 
 
 def constants_script(text: str) -> str | None:
-    """A classdef text made only of `properties (Constant)` blocks, as a script that assigns them (the
-    other lines blank, so that lines keep their numbers); None for a class with anything else."""
-    lines, script, state = text.split("\n"), [], "start"
+    """A classdef text made only of `properties (Constant)` blocks (one at least, no superclass), as a
+    script that assigns them (the other lines blank, so that lines keep their numbers); None for a class
+    with anything else."""
+    lines, script, state, blocks = text.split("\n"), [], "start", 0
     for line in lines:
         code = line.split("%", 1)[0].strip()  # for the structure only: a kept line is kept whole
         kept = ""
@@ -52,7 +54,7 @@ def constants_script(text: str) -> str | None:
         elif state == "class" and code == "end":
             state = "done"
         elif state == "class" and (match := _PROPERTIES_LINE.match(code)) and _CONSTANT.search(match.group(1)):
-            state = "block"
+            state, blocks = "block", blocks + 1
         elif state == "block" and code == "end":
             state = "class"
         elif state == "block":
@@ -60,7 +62,7 @@ def constants_script(text: str) -> str | None:
         else:
             return None
         script.append(kept)
-    return "\n".join(script) if state == "done" else None
+    return "\n".join(script) if state == "done" and blocks else None
 
 
 ARGUMENTS_FILE = "--args"
