@@ -351,3 +351,10 @@ def test_a_constant_that_reads_its_own_class_is_unknown_not_endless(tmp_path):
     with pytest.raises(NetspecError) as caught:
         load_file(write(tmp_path, "main.m", "layers = [featureInputLayer(Loop.n); reluLayer];\n"))
     assert error_of(caught.value).code in ("E405", "E409")
+
+
+def test_height_and_width_written_bare_are_names_of_the_users():
+    result = load_source("layers = [imageInputLayer([height width 3]); convolution2dLayer(3, 4)];\n"
+                         "rows = height(zeros(5, 2));\n")
+    assert result.network.layers[0].input_size == ("height", "width", 3)
+    assert result.variables["rows"].data == [5.0]
