@@ -694,8 +694,8 @@ _NESTED_QUANTIFIER = re.compile(r"\)[*+?{]|\\\d")
 """A quantified group or a back-reference: patterns whose matching can take exponential time."""
 _UNBOUNDED = re.compile(r"(?<!\\)(?:[*+]|\{\d*,\})")
 MAX_REGEXP_TEXT = 256
-MAX_UNBOUNDED = 2
-"""regexp is modelled on short texts (names) with few unbounded repeats: at most 256^3 steps."""
+MAX_UNBOUNDED = 1
+"""regexp is modelled on short texts (names) with one unbounded repeat at most: about 256^2 steps."""
 
 
 def _slow_pattern(pattern: str, text: str) -> bool:
