@@ -119,8 +119,13 @@ class Files(State):
             script = constants_script(self._class_sources[file])
             if script is not None:
                 register_text(file, script + "\n")
-                constants = self._run_tree(parse(script, file), file)
-                self._class_constants[file] = Struct(dict(constants))
+                scope = Scope({}, pinned=frozenset(), sites={}, bindable=False)
+                previous, self.file = self.file, file
+                try:
+                    self._run_body(parse(script, file).children, scope)
+                finally:
+                    self.file = previous
+                self._class_constants[file] = Struct(scope.variables)
         return self._class_constants[file]
 
     def _classdef_error(self, file: str):
