@@ -360,3 +360,19 @@ def test_height_and_width_written_bare_are_names_of_the_users():
                          "rows = height(zeros(5, 2));\n")
     assert result.network.layers[0].input_size == ("height", "width", 3)
     assert result.variables["rows"].data == [5.0]
+
+
+def test_a_text_compared_with_another_variable_is_not_suggested(tmp_path):
+    path = write(tmp_path, "f.m", """\
+        function layers = f(n)
+        mode = 'wide';
+        if strcmp(mode, 'wide') && n > 3
+            w = 8;
+        end
+        layers = [featureInputLayer(3); fullyConnectedLayer(w)];
+        end
+        """)
+    with pytest.raises(NetspecError) as caught:
+        load_file(path)
+    hint = error_of(caught.value).hint
+    assert "--set n=VALUE" in hint and "'wide'" not in hint

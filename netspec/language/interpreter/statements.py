@@ -134,7 +134,7 @@ class Statements(State):
         value = self._eval(node, scope)
         if isinstance(value, Opaque):
             self.skipped += 1
-            value = replace(value, compared_with=value.compared_with + _compared_texts(node))
+            value = replace(value, compared_with=value.compared_with + _compared_texts(node, value.binding()))
             self.warn("W102", f"this `{keyword}` depends on {value.describe()}, which netspec cannot compute; "
                       "treated as false", node_span(node, self.file),
                       hint=f"bind it with {value.set_option(value.binding())}" if value.binding() else None)
@@ -157,7 +157,8 @@ class Statements(State):
         if isinstance(subject, Opaque):
             self.skipped += 1
             cases = tuple(text for clause in node.children[1:] if clause.data != "otherwise_clause"
-                          for text in _literal_texts(clause.children[0]))
+                          for text in _literal_texts(clause.children[0])) \
+                if subject.binding() is not None and _names(node.children[0], subject.binding()) else ()
             subject = replace(subject, compared_with=subject.compared_with + cases)
             self.warn("W102", f"this `switch` depends on {subject.describe()}, which netspec cannot compute; "
                       "no `case` matches it", node_span(node.children[0], self.file),
@@ -322,15 +323,21 @@ def _literal_texts(node: Tree) -> tuple[str, ...]:
     return tuple(text for child in node.children for text in _literal_texts(child))
 
 
-def _compared_texts(node: Tree) -> tuple[str, ...]:
-    """The texts a condition compares something with: the literals given to strcmp, strcmpi,
-    isequal or matches, or on a side of `==` (`strcmp(poolType, 'max')`, `mode == "fast"`)."""
-    if not isinstance(node, Tree):
+def _names(node: Tree | Token, name: str | None = None) -> bool:
+    """Whether the expression is a bare name (`name` itself, when given)."""
+    return isinstance(node, Tree) and node.data == "name" and (name is None or token_text(node) == name)
+
+
+def _compared_texts(node: Tree, name: str | None) -> tuple[str, ...]:
+    """The texts a condition compares the variable `name` with: the literals given with it to
+    strcmp, strcmpi, isequal or matches, or on the other side of `==` (`strcmp(poolType, 'max')`,
+    `mode == "fast"`). None when the condition compares no such name."""
+    if name is None or not isinstance(node, Tree):
         return ()
-    if node.data == "call" and node.children[0].data == "name" and \
-            token_text(node.children[0]) in _TEXT_COMPARISONS and len(node.children) > 1:
+    if node.data == "call" and _names(node.children[0]) and token_text(node.children[0]) in _TEXT_COMPARISONS \
+            and len(node.children) > 1 and any(_names(arg, name) for arg in node.children[1].children):
         return _literal_texts(node.children[1])
-    if node.data == "chain" and any(isinstance(c, Token) and c.type == "EQ" for c in node.children):
-        return tuple(text for child in node.children if isinstance(child, Tree) and
-                     child.data in ("char_string", "string") for text in _literal_texts(child))
-    return tuple(text for child in node.children for text in _compared_texts(child))
+    if node.data == "chain" and len(node.children) == 3 and isinstance(node.children[1], Token) \
+            and node.children[1].type == "EQ" and any(_names(side, name) for side in node.children[::2]):
+        return tuple(text for side in node.children[::2] for text in _literal_texts(side))
+    return tuple(text for child in node.children for text in _compared_texts(child, name))
