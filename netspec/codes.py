@@ -1231,6 +1231,24 @@ layers = [imageInputLayer([28 28 1], 'Mean', stats.mu)
     reluLayer];
 """,
     ),
+    "W205": Code(
+        "class names or weights not known: left unset",
+        "An output layer's 'Classes' (or 'ClassNames') or 'ClassWeights' is given, but netspec cannot "
+        "compute it: it comes from the training data (`countEachLabel(pxds)`, `categories(imds.Labels)`). "
+        "Neither shapes the network, so netspec leaves the option unset and analyzes the network all the "
+        "same: the classes are then the categories of the training labels, and every class weighs the same "
+        "in the loss.",
+        "Write the values (`'Classes', [\"sky\" \"road\"]`, `'ClassWeights', [0.3 0.7]`), or bind the variable "
+        "that holds them with `--set NAME=VALUE`.",
+        severity=WARNING,
+        example="""\
+labels = load('labels.mat');
+layers = [imageInputLayer([32 32 3])
+    convolution2dLayer(1, 2)
+    softmaxLayer
+    pixelClassificationLayer('Classes', labels.names)];
+""",
+    ),
     "W301": Code(
         "no validation images",
         "`--split` is meant to hold out a share of each class for validation, but no class has an image to "

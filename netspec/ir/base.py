@@ -167,6 +167,12 @@ class Layer(BaseModel):
     data_statistics: ClassVar[tuple[str, ...]] = ()
     """Options MATLAB computes from the training data when they are not given (an input layer's
     'Mean'): a value netspec cannot compute leaves them unset, with a note."""
+    data_labels: ClassVar[tuple[str, ...]] = ()
+    """Options about the training data's labels that do not shape the network (an output layer's
+    'Classes', 'ClassWeights'): a value netspec cannot compute (`countEachLabel(pxds)`) leaves them
+    unset, with a note, and the network is analyzed all the same."""
+    option_aliases: ClassVar[dict[str, str]] = {}
+    """Other MATLAB names of options (lower case, no underscores) -> field: the names an older release used."""
     size_inputs: ClassVar[frozenset[str]] = frozenset()
     """Input ports that give only a size or positions (crop2dLayer's 'ref', maxUnpooling2dLayer's
     'indices' and 'size'), not the values the output is made of: receptive fields skip them."""
@@ -206,6 +212,7 @@ class Layer(BaseModel):
         cached = _OPTION_FIELDS.get(cls)
         if cached is None:
             cached = {option_key(field): field for field in cls.model_fields if field not in ("kind", "span")}
+            cached.update(cls.option_aliases)
             _OPTION_FIELDS[cls] = cached
         return cached
 

@@ -114,6 +114,8 @@ class ClassificationLayer(OutputLayer):
     family = "io"
     torch_counted = False
 
+    data_labels = ("classes", "class_weights")
+
     classes: Annotated[Classes, BeforeValidator(_class_list)] = "auto"
     class_weights: ClassWeights = "none"
 
@@ -137,7 +139,8 @@ class PixelClassificationLayer(PixelOutputLayer):
     elementwise = False
     family = "io"
     torch_counted = False
-    ignored_options = frozenset({"classnames"})  # the name 'Classes' had before R2019b
+    option_aliases = {"classnames": "classes"}  # the name 'Classes' had before R2019b
+    data_labels = ("classes", "class_weights")
 
     class_weights: ClassWeights = "none"
 
@@ -157,6 +160,7 @@ class DicePixelClassificationLayer(PixelOutputLayer):
     elementwise = False
     family = "io"
     torch_counted = False
+    data_labels = ("classes",)
 
 
 class RegressionLayer(OutputLayer):
