@@ -17,7 +17,7 @@ from ..diagnostics import Diagnostic
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
-__all__ = ["Number", "AxisField", "ReceptiveField", "LayerReport", "Totals", "Bottleneck", "Analysis",
+__all__ = ["Number", "AxisField", "ReceptiveField", "LayerReport", "TrainingMemory", "Totals", "Bottleneck", "Analysis",
            "to_json", "from_json", "json_schema"]
 
 Number = int | str
@@ -61,8 +61,28 @@ class LayerReport:
     torch_flops: Annotated[Number, Field(description="what torch.utils.flop_counter.FlopCounterMode counts")] = 0
     activation_elements: Number = 0
     activation_bytes: Number = 0
+    trainable_learnables: Annotated[Number, Field(description="learnables whose learn-rate factor is not 0")] = 0
+    saved_bytes: Annotated[Number, Field(description=
+        "bytes per image autograd keeps for the backward pass that this layer is the first to keep")] = 0
+    saved_batch_bytes: Annotated[Number, Field(description="the same, held once per batch (batch statistics)")] = 0
     receptive_field: ReceptiveField | None = None
     analyzed: Annotated[bool, Field(description="False when an earlier error left this layer's input unknown")] = True
+
+
+@dataclass(slots=True)
+class TrainingMemory:
+    """One training step's memory at `batch_size`, as PyTorch holds it (`netspec.analysis.memory`)."""
+
+    batch_size: int
+    solver: str
+    weight_bytes: Annotated[Number, Field(description="learnables and states")]
+    gradient_bytes: Annotated[Number, Field(description="one gradient per trainable learnable")]
+    optimizer_bytes: Annotated[Number, Field(description="the solver's state: sgdm 1x, adam 2x, rmsprop 1x "
+                                                         "the trainable learnables")]
+    activation_bytes: Annotated[Number, Field(description="kept for the backward pass, at batch_size")]
+    total_bytes: Number
+    per_image_bytes: Annotated[Number, Field(description="activations kept per image")]
+    per_batch_bytes: Annotated[Number, Field(description="activations kept once per batch")]
 
 
 @dataclass(slots=True)
@@ -77,9 +97,12 @@ class Totals:
     activation_bytes: Number
     parameter_bytes: Annotated[Number, Field(description="learnables and states at the chosen dtype")]
     training_memory_bytes: Annotated[Number, Field(description=
-        "weights + gradients + optimizer state + MiniBatchSize × (activations + their gradients)")]
+        "weights + gradients + optimizer state + the activations kept for the backward pass at MiniBatchSize "
+        "(training_memory.total_bytes)")]
     batch_size: int
     solver: str
+    trainable_learnables: Number = 0
+    training_memory: TrainingMemory | None = None
 
 
 @dataclass(slots=True)
