@@ -13,15 +13,18 @@ tests hold the two within 10%.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..ir import ClassificationLayer, Layer, SoftmaxLayer
 from ..ir.saved import INDEX_BYTES, Kept
 from ..ir.shape import Dim, Shape, is_known
+from ..diagnostics import error
 from .context import Context, number
-from .report import TrainingMemory
+from .render import human, memory_parts
+from .report import Analysis, Fit, TrainingMemory
 
-__all__ = ["kept_activations", "training_memory", "largest_batch", "OPTIMIZER_SLOTS"]
+__all__ = ["kept_activations", "training_memory", "at_batch", "largest_batch", "fit", "OPTIMIZER_SLOTS"]
 
 OPTIMIZER_SLOTS = {"sgdm": 1, "adam": 2, "rmsprop": 1}
 """Tensors the size of the trainable parameters each solver keeps: momentum; Adam's two moments;
@@ -118,10 +121,36 @@ def training_memory(totals: dict[str, Any], *, batch_size: int, solver: str, byt
                           per_batch_bytes=number(totals["saved_batch_bytes"]))
 
 
+def at_batch(memory: TrainingMemory, batch_size: int) -> TrainingMemory:
+    """The same estimate at another batch size (the activations grow with it, nothing else does)."""
+    activations = batch_size * memory.per_image_bytes + memory.per_batch_bytes  # type: ignore[operator]
+    fixed = memory.weight_bytes + memory.gradient_bytes + memory.optimizer_bytes  # type: ignore[operator]
+    return replace(memory, batch_size=batch_size, activation_bytes=activations, total_bytes=fixed + activations)
+
+
 def largest_batch(memory: TrainingMemory, budget: int) -> int | None:
     """The largest batch whose estimate fits in `budget` bytes: 0 when not even one image fits,
-    None when the activations take nothing (any batch fits). The estimate must be numeric."""
-    fixed = memory.weight_bytes + memory.gradient_bytes + memory.optimizer_bytes + memory.per_batch_bytes  # type: ignore[operator]
+    None when nothing is kept per image (any batch fits)."""
+    fixed = at_batch(memory, 0).total_bytes
     if memory.per_image_bytes == 0:
-        return None if fixed <= budget else 0
+        return None if fixed <= budget else 0  # type: ignore[operator]
     return max(0, (budget - fixed) // memory.per_image_bytes)  # type: ignore[operator]
+
+
+def fit(analysis: Analysis, budget: int) -> Fit:
+    """`netspec analyze --fit`: the largest MiniBatchSize whose estimate fits in `budget` bytes, and
+    the estimate there. A symbolic input size has no number to fit (A401); a network whose
+    weights, gradients and optimizer state leave no room for one image fits no batch (A402)."""
+    memory = analysis.totals.training_memory
+    assert memory is not None
+    if not isinstance(memory.total_bytes, int):
+        raise error("A401", "--fit needs numbers, but the input size is symbolic: the training memory is a formula",
+                    hint="give numbers: --input-size 224 224 3, or numbers in the input layer")
+    batch = largest_batch(memory, budget)
+    if batch == 0:
+        one = at_batch(memory, 1)
+        raise error("A402", f"not even one image fits in {human(budget, 'B', True)}: training '{analysis.network}' "
+                    f"at batch 1 needs {human(one.total_bytes, 'B', True)} ({memory_parts(one)})",
+                    hint="a device with more memory, fewer or smaller layers, or frozen layers "
+                         "('WeightLearnRateFactor', 0) that need no gradients")
+    return Fit(budget_bytes=budget, batch_size=batch, memory=at_batch(memory, batch or 1))

@@ -7,7 +7,7 @@ import io
 from typing import Literal
 
 from ..text import printable, terminal_text
-from .report import Analysis, LayerReport, Number, to_json
+from .report import Analysis, LayerReport, Number, TrainingMemory, to_json
 
 __all__ = ["CONVENTIONS", "as_table", "as_markdown", "as_csv", "as_json", "human"]
 
@@ -91,6 +91,10 @@ def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[s
         f"{human(t.activation_bytes, 'B', True)} per image, training ≈ {human(t.training_memory_bytes, 'B', True)} "
         f"({t.solver}, batch {t.batch_size})",
     ]
+    if t.training_memory is not None:
+        lines.append(f"training memory at batch {t.batch_size} ({t.solver}): {memory_parts(t.training_memory)}")
+    if analysis.fit is not None:
+        lines.append(fit_line(analysis))
     if analysis.bottleneck_totals:
         b = analysis.bottleneck_totals
         count = len(analysis.bottlenecks)
@@ -118,6 +122,25 @@ def bottleneck_table(analysis: Analysis):
 def _markdown_cell(text: str) -> str:
     """Spec text in a markdown table cell: a `|` would end the cell, a control character the line."""
     return printable(text).replace("|", "\\|")
+
+
+def memory_parts(memory: TrainingMemory) -> str:
+    """What fills a training step's memory, as the summary and --fit print it."""
+    b = lambda value: human(value, "B", True)  # noqa: E731
+    return (f"weights {b(memory.weight_bytes)}, gradients {b(memory.gradient_bytes)}, optimizer "
+            f"{b(memory.optimizer_bytes)}, kept for backward {b(memory.activation_bytes)} "
+            f"({b(memory.per_image_bytes)} per image)")
+
+
+def fit_line(analysis: Analysis) -> str:
+    """`--fit`'s answer: the largest MiniBatchSize that fits, and what fills the memory then."""
+    fit = analysis.fit
+    assert fit is not None
+    budget = human(fit.budget_bytes, "B", True)
+    if fit.batch_size is None:
+        return f"fits in {budget}: any MiniBatchSize (nothing is kept per image); {memory_parts(fit.memory)}"
+    return (f"fits in {budget}: MiniBatchSize {grouped(fit.batch_size)} ({fit.memory.solver}), "
+            f"training ≈ {human(fit.memory.total_bytes, 'B', True)}: {memory_parts(fit.memory)}")
 
 
 def as_markdown(analysis: Analysis, convention: Convention = "macs") -> str:

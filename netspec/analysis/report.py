@@ -17,7 +17,7 @@ from ..diagnostics import Diagnostic
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
-__all__ = ["Number", "AxisField", "ReceptiveField", "LayerReport", "TrainingMemory", "Totals", "Bottleneck", "Analysis",
+__all__ = ["Number", "AxisField", "ReceptiveField", "LayerReport", "TrainingMemory", "Fit", "Totals", "Bottleneck", "Analysis",
            "to_json", "from_json", "json_schema"]
 
 Number = int | str
@@ -86,6 +86,15 @@ class TrainingMemory:
 
 
 @dataclass(slots=True)
+class Fit:
+    """`netspec analyze --fit SIZE`: the largest MiniBatchSize whose training memory fits."""
+
+    budget_bytes: int
+    batch_size: Annotated[int | None, Field(description="None: nothing is kept per image, any batch fits")]
+    memory: Annotated[TrainingMemory, Field(description="the estimate at batch_size (1 when None)")]
+
+
+@dataclass(slots=True)
 class Totals:
     layers: int
     learnables: Number
@@ -136,6 +145,7 @@ class Analysis:
     bottlenecks: list[Bottleneck]
     bottleneck_totals: dict[str, Number] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    fit: Annotated[Fit | None, Field(description="with --fit SIZE")] = None
 
     @property
     def has_errors(self) -> bool:

@@ -10,6 +10,7 @@ many tensors view it. `available_memory` is what `netspec train` compares the es
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from torch import Tensor, nn
 from ..backends.torch import GraphModule, to_torch
 from ..ir import Network, TrainingOptions
 
-__all__ = ["MeasuredMemory", "measure_training_memory", "available_memory"]
+__all__ = ["MeasuredMemory", "measure_training_memory", "available_memory", "refuse_beyond_memory"]
 
 
 @dataclass
@@ -138,6 +139,35 @@ def _count(model: nn.Module, optimizer: torch.optim.Optimizer, kept: dict[str, i
     optimizer_bytes = {k: v for k, v in _storages(state).items() if k not in weights and k not in gradients}
     return MeasuredMemory(weights=sum(weights.values()), gradients=sum(gradients.values()),
                           optimizer=sum(optimizer_bytes.values()), activations=sum(kept.values()), by_layer=kept)
+
+
+def refuse_beyond_memory(network: Network, options: TrainingOptions) -> None:
+    """Before anything is allocated: refuse (R015) a run whose estimated training memory, at the
+    batch each process takes, exceeds what its device has free. Symbolic sizes are left to the
+    checks that refuse them."""
+    from ..analysis import analyze
+    from ..analysis.memory import at_batch, largest_batch
+    from ..analysis.render import human, memory_parts
+    from ..diagnostics import error
+    from .loop import device_for
+
+    analysis = analyze(network.model_copy(update={"training": options}))
+    memory = analysis.totals.training_memory
+    if analysis.has_errors or memory is None or not isinstance(memory.total_bytes, int):
+        return
+    processes = int(os.environ.get("WORLD_SIZE", "1"))
+    memory = at_batch(memory, -(-options.mini_batch_size // processes))
+    device = device_for(options.execution_environment)
+    free, where = available_memory(device)
+    if memory.total_bytes <= free:
+        return
+    fits = largest_batch(memory, free)
+    raise error("R015", f"training '{network.name}' at MiniBatchSize {memory.batch_size:,} needs about "
+                f"{human(memory.total_bytes, 'B', True)} ({memory_parts(memory)}), more than the "
+                f"{human(free, 'B', True)} {where}",
+                hint=(f"MiniBatchSize {fits:,} fits: --batch-size {fits}" if fits else
+                      "not even one image fits: use a device with more memory")
+                + "; or pass --skip-memory-check to try anyway")
 
 
 def available_memory(device: torch.device) -> tuple[int, str]:
