@@ -72,9 +72,9 @@ class _Pooling1d(Layer):
 
 
 def _kept_by_global_max(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
-    """Global max pooling keeps where each channel's maximum was (global average pooling is a
-    mean, which keeps nothing)."""
-    return (Kept.new(outputs[0].numel, index=True),)
+    """Global max pooling keeps its input and where each channel's maximum was (global average
+    pooling is a mean, which keeps nothing)."""
+    return (INPUT, Kept.new(outputs[0].numel, index=True))
 
 
 class _GlobalPooling(Layer):
