@@ -21,7 +21,7 @@ from ..ir.saved import INDEX_BYTES, Kept
 from ..ir.shape import Dim, Shape, is_known
 from ..diagnostics import error
 from .context import Context, number
-from .render import human, memory_parts
+from .render import human, training_line
 from .report import Analysis, Fit, TrainingMemory
 
 __all__ = ["kept_activations", "training_memory", "at_batch", "largest_batch", "fit", "OPTIMIZER_SLOTS"]
@@ -142,15 +142,13 @@ def fit(analysis: Analysis, budget: int) -> Fit:
     the estimate there. A symbolic input size has no number to fit (A401); a network whose
     weights, gradients and optimizer state leave no room for one image fits no batch (A402)."""
     memory = analysis.totals.training_memory
-    assert memory is not None
     if not isinstance(memory.total_bytes, int):
         raise error("A401", "--fit needs numbers, but the input size is symbolic: the training memory is a formula",
                     hint="give numbers: --input-size 224 224 3, or numbers in the input layer")
     batch = largest_batch(memory, budget)
     if batch == 0:
         one = at_batch(memory, 1)
-        raise error("A402", f"not even one image fits in {human(budget, 'B', True)}: training '{analysis.network}' "
-                    f"at batch 1 needs {human(one.total_bytes, 'B', True)} ({memory_parts(one)})",
+        raise error("A402", f"not even one image fits in {human(budget, 'B', True)}: {training_line(one)}",
                     hint="a device with more memory, fewer or smaller layers, or frozen layers "
                          "('WeightLearnRateFactor', 0) that need no gradients")
     return Fit(budget_bytes=budget, batch_size=batch, memory=at_batch(memory, batch or 1))

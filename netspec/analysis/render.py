@@ -88,13 +88,12 @@ def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[s
         f"{title} {grouped(getattr(t, field))} ({human(getattr(t, field))})"
         f" per image; MACs {human(t.macs)}, FLOPs {human(t.flops)}, torch FLOPs {human(t.torch_flops)}",
         f"memory ({analysis.dtype}): parameters {human(t.parameter_bytes, 'B', True)}, activations "
-        f"{human(t.activation_bytes, 'B', True)} per image, training ≈ {human(t.training_memory_bytes, 'B', True)} "
-        f"({t.solver}, batch {t.batch_size})",
+        f"{human(t.activation_bytes, 'B', True)} per image ({human(t.training_memory.per_image_bytes, 'B', True)} "
+        "kept for backward)",
+        training_line(t.training_memory),
     ]
-    if t.training_memory is not None:
-        lines.append(f"training memory at batch {t.batch_size} ({t.solver}): {memory_parts(t.training_memory)}")
     if analysis.fit is not None:
-        lines.append(fit_line(analysis))
+        lines += fit_lines(analysis)
     if analysis.bottleneck_totals:
         b = analysis.bottleneck_totals
         count = len(analysis.bottlenecks)
@@ -124,23 +123,23 @@ def _markdown_cell(text: str) -> str:
     return printable(text).replace("|", "\\|")
 
 
-def memory_parts(memory: TrainingMemory) -> str:
-    """What fills a training step's memory, as the summary and --fit print it."""
+def training_line(memory: TrainingMemory) -> str:
+    """A training step's memory and what fills it: weights, gradients, optimizer state, and the
+    activations kept for the backward pass."""
     b = lambda value: human(value, "B", True)  # noqa: E731
-    return (f"weights {b(memory.weight_bytes)}, gradients {b(memory.gradient_bytes)}, optimizer "
-            f"{b(memory.optimizer_bytes)}, kept for backward {b(memory.activation_bytes)} "
-            f"({b(memory.per_image_bytes)} per image)")
+    return (f"training ≈ {b(memory.total_bytes)} ({memory.solver}, batch {grouped(memory.batch_size)}): weights "
+            f"{b(memory.weight_bytes)}, gradients {b(memory.gradient_bytes)}, optimizer {b(memory.optimizer_bytes)}, "
+            f"kept {b(memory.activation_bytes)}")
 
 
-def fit_line(analysis: Analysis) -> str:
+def fit_lines(analysis: Analysis) -> list[str]:
     """`--fit`'s answer: the largest MiniBatchSize that fits, and what fills the memory then."""
     fit = analysis.fit
     assert fit is not None
     budget = human(fit.budget_bytes, "B", True)
     if fit.batch_size is None:
-        return f"fits in {budget}: any MiniBatchSize (nothing is kept per image); {memory_parts(fit.memory)}"
-    return (f"fits in {budget}: MiniBatchSize {grouped(fit.batch_size)} ({fit.memory.solver}), "
-            f"training ≈ {human(fit.memory.total_bytes, 'B', True)}: {memory_parts(fit.memory)}")
+        return [f"fits in {budget}: any MiniBatchSize (no activation is kept per image)", training_line(fit.memory)]
+    return [f"fits in {budget}: MiniBatchSize {grouped(fit.batch_size)}", training_line(fit.memory)]
 
 
 def as_markdown(analysis: Analysis, convention: Convention = "macs") -> str:

@@ -110,8 +110,8 @@ class Totals:
         "(training_memory.total_bytes)")]
     batch_size: int
     solver: str
-    trainable_learnables: Number = 0
-    training_memory: TrainingMemory | None = None
+    trainable_learnables: Annotated[Number, Field(description="learnables whose learn-rate factor is not 0")]
+    training_memory: TrainingMemory
 
 
 @dataclass(slots=True)

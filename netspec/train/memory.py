@@ -147,13 +147,13 @@ def refuse_beyond_memory(network: Network, options: TrainingOptions) -> None:
     checks that refuse them."""
     from ..analysis import analyze
     from ..analysis.memory import at_batch, largest_batch
-    from ..analysis.render import human, memory_parts
+    from ..analysis.render import human, training_line
     from ..diagnostics import error
     from .loop import device_for
 
     analysis = analyze(network.model_copy(update={"training": options}))
     memory = analysis.totals.training_memory
-    if analysis.has_errors or memory is None or not isinstance(memory.total_bytes, int):
+    if analysis.has_errors or not isinstance(memory.total_bytes, int):
         return
     processes = int(os.environ.get("WORLD_SIZE", "1"))
     memory = at_batch(memory, -(-options.mini_batch_size // processes))
@@ -162,8 +162,7 @@ def refuse_beyond_memory(network: Network, options: TrainingOptions) -> None:
     if memory.total_bytes <= free:
         return
     fits = largest_batch(memory, free)
-    raise error("R015", f"training '{network.name}' at MiniBatchSize {memory.batch_size:,} needs about "
-                f"{human(memory.total_bytes, 'B', True)} ({memory_parts(memory)}), more than the "
+    raise error("R015", f"'{network.name}' would not fit: {training_line(memory)}, more than the "
                 f"{human(free, 'B', True)} {where}",
                 hint=(f"MiniBatchSize {fits:,} fits: --batch-size {fits}" if fits else
                       "not even one image fits: use a device with more memory")

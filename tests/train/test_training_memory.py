@@ -188,8 +188,8 @@ def test_fit_finds_the_largest_batch_that_fits_and_what_fills_it():
     assert at_batch(analyze(netspec.load(SPECS / "mnist_matlab.net")).totals.training_memory, 2).total_bytes == \
         pytest.approx(measured.total, rel=0.10)
     text = _analyze(SPECS / "mnist_matlab.net", "--fit", "256MiB").stdout
-    assert f"fits in 256 MiB: MiniBatchSize {batch:,} (sgdm)" in text
-    assert "weights 581 KiB, gradients 581 KiB, optimizer 581 KiB, kept for backward" in text
+    assert f"fits in 256 MiB: MiniBatchSize {batch:,}" in text
+    assert f"(sgdm, batch {batch:,}): weights 581 KiB, gradients 581 KiB, optimizer 581 KiB, kept" in text
 
 
 def test_fit_refuses_symbolic_sizes_and_a_network_that_fits_no_image(tmp_path):
@@ -207,7 +207,7 @@ def test_train_refuses_a_run_beyond_the_memory_before_allocating(tmp_path):
     batch = 10 ** 9  # 24 KiB kept per image: 22 TiB
     result = cli_netspec("train", spec, "--batch-size", batch, "--out", out)
     assert_clean_failure(result, "R015")
-    assert f"MiniBatchSize {batch:,} needs about 22.6 TiB" in result.err and "RAM available" in result.err
+    assert f"training ≈ 22.6 TiB (sgdm, batch {batch:,})" in result.err and "RAM available" in result.err
     assert "--skip-memory-check" in result.err
     assert not out.exists()
 
