@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..ir import ClassificationLayer, Layer, SoftmaxLayer
+from ..ir.base import InputLayer
 from ..ir.saved import INDEX_BYTES, Kept
 from ..ir.shape import Dim, Shape, is_known
 from ..diagnostics import error
@@ -34,8 +35,9 @@ Storage = tuple[str, ...]
 
 
 def kept_activations(ctx: Context) -> None:
-    """Per analyzed layer: its trainable learnables, and the bytes per image (`saved_bytes`) and
-    per batch (`saved_batch_bytes`) of the storages it is the first, in running order, to keep."""
+    """Per analyzed layer: its trainable learnables, an input's normalization statistics, and the
+    bytes per image (`saved_bytes`) and per batch (`saved_batch_bytes`) of the storages it is the
+    first, in running order, to keep."""
     read = _read_by_loss(ctx)
     storage: dict[tuple[str, str], Storage] = {}
     gradient: dict[str, bool] = {}
@@ -50,7 +52,7 @@ def kept_activations(ctx: Context) -> None:
         gradient[name] = any(gradient.get(source, False) for source, _ in sources) or _nonzero(trainable)
         for port in layer.output_names:
             shared = layer.shares_input_storage and port == layer.output_names[0] and sources
-            storage[(name, port)] = storage.get(sources[0], sources[0]) if shared else (name, port)
+            storage[(name, port)] = storage[sources[0]] if shared else (name, port)
         per_image: Dim = 0
         per_batch: Dim = 0
         if gradient[name] and name in read:
@@ -64,7 +66,8 @@ def kept_activations(ctx: Context) -> None:
                     per_batch += size
                 else:
                     per_image += size
-        costs.update(trainable_learnables=trainable, saved_bytes=per_image, saved_batch_bytes=per_batch)
+        costs.update(trainable_learnables=trainable, saved_bytes=per_image, saved_batch_bytes=per_batch,
+                     statistics=layer.statistics_held(outputs) if isinstance(layer, InputLayer) else 0)
 
 
 def _nonzero(value: Dim) -> bool:
@@ -106,10 +109,10 @@ def _read_by_loss(ctx: Context) -> set[str]:
 
 def training_memory(totals: dict[str, Any], *, batch_size: int, solver: str, bytes_per_element: int) \
         -> TrainingMemory:
-    """Weights (learnables and states), gradients and optimizer state of the trainable learnables,
-    and the kept activations of `batch_size` images."""
+    """Weights (learnables, states and input statistics), gradients and optimizer state of the
+    trainable learnables, and the kept activations of `batch_size` images."""
     trainable = totals["trainable_learnables"]
-    weights = (totals["learnables"] + totals["states"]) * bytes_per_element
+    weights = (totals["learnables"] + totals["states"] + totals["statistics"]) * bytes_per_element
     gradients = trainable * bytes_per_element
     optimizer = OPTIMIZER_SLOTS[solver] * gradients
     activations = batch_size * totals["saved_bytes"] + totals["saved_batch_bytes"]

@@ -65,6 +65,8 @@ class LayerReport:
     saved_bytes: Annotated[Number, Field(description=
         "bytes per image autograd keeps for the backward pass that this layer is the first to keep")] = 0
     saved_batch_bytes: Annotated[Number, Field(description="the same, held once per batch (batch statistics)")] = 0
+    statistics: Annotated[Number, Field(description="an input's normalization statistics (mean, deviation, min, "
+                                                    "max per channel) the lowered network holds")] = 0
     receptive_field: ReceptiveField | None = None
     analyzed: Annotated[bool, Field(description="False when an earlier error left this layer's input unknown")] = True
 
@@ -75,7 +77,7 @@ class TrainingMemory:
 
     batch_size: int
     solver: str
-    weight_bytes: Annotated[Number, Field(description="learnables and states")]
+    weight_bytes: Annotated[Number, Field(description="learnables, states and input statistics")]
     gradient_bytes: Annotated[Number, Field(description="one gradient per trainable learnable")]
     optimizer_bytes: Annotated[Number, Field(description="the solver's state: sgdm 1x, adam 2x, rmsprop 1x "
                                                          "the trainable learnables")]

@@ -321,6 +321,11 @@ class InputLayer(Layer):
     def input_names(self) -> list[str]:
         return []
 
+    def statistics_held(self, outputs: list[Shape]) -> Dim:
+        """Values of the normalization statistics its lowered module holds: each of
+        `data_statistics` per channel, whatever the normalization (they travel in checkpoints)."""
+        return len(self.data_statistics) * outputs[0].channels
+
     @property
     def flops_per_element(self) -> int:  # type: ignore[override]
         """Input normalization: subtract (zerocenter, rescale) or subtract and divide (zscore)."""

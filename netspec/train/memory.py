@@ -19,7 +19,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from ..backends.torch import GraphModule, to_torch
+from ..analysis.limits import check_buildable
+from ..backends.torch import GraphModule, module_name, to_torch
 from ..ir import Network, TrainingOptions
 
 __all__ = ["MeasuredMemory", "measure_training_memory", "available_memory", "refuse_beyond_memory"]
@@ -74,15 +75,19 @@ def _storages(tensors) -> dict[int, int]:
     return {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors if t is not None}
 
 
-def _batch(model: GraphModule, batch_size: int, loss_kind: str, classes: int) -> tuple[Tensor, Tensor]:
+def _batch(network: Network, model: GraphModule, batch_size: int, loss_kind: str, logits: str | None) \
+        -> tuple[Tensor, Tensor]:
+    """Random images, and a class (one per logit) or a response for each."""
     x = torch.rand(batch_size, *model.input_sizes[0])
     if loss_kind == "classification":
+        classes = check_buildable(network).shapes[logits][0].numel  # type: ignore[index]
         return x, torch.randint(0, classes, (batch_size,))
     return x, torch.rand(batch_size)
 
 
 def measure_training_memory(network: Network, batch_size: int, *, seed: int = 0) -> MeasuredMemory:
-    """One training step of `network` on random data of `batch_size` on the CPU, measured."""
+    """One training step of `network` on random data of `batch_size` on the CPU, as `netspec train`
+    takes it (its parameter groups, frozen layers, optimizer and loss), measured."""
     from .loop import _optimizer, _parameter_groups, classifier_parts, loss_and_accuracy
 
     options = network.training or TrainingOptions(solver="sgdm")
@@ -90,13 +95,11 @@ def measure_training_memory(network: Network, batch_size: int, *, seed: int = 0)
     has_loss = any(not layer.output_names for layer in network.layers)
     loss_kind, logits, loss_layer = classifier_parts(network) if has_loss else ("none", None, "loss")
     optimizer = _optimizer(_parameter_groups(model, network, options), options)
-    classes = int(model(torch.zeros(1, *model.input_sizes[0]), output=logits)[0].numel()) if logits else 0
-    x, y = _batch(model, batch_size, loss_kind, classes)
+    x, y = _batch(network, model, batch_size, loss_kind, logits)
     saved = _SavedStorages()
-    names = {module: name for name, module in zip(model.layers.keys(), model.layers.values())}
-    layer_names = {module_key: layer for layer, module_key in _spec_names(network, model).items()}
-    hooks = [module.register_forward_pre_hook(lambda m, _, key=key: setattr(saved, "layer", layer_names[key]))
-             for module, key in names.items()]
+    spec_name = {module_name(layer.name): layer.name for layer in network.layers}
+    hooks = [module.register_forward_pre_hook(lambda *_, layer=spec_name[key]: setattr(saved, "layer", layer))
+             for key, module in model.layers.items()]
     with torch.autograd.graph.saved_tensors_hooks(saved.pack, saved.unpack):
         scores = model(x, output=logits) if logits else model(x)
         saved.layer = loss_layer
@@ -111,14 +114,6 @@ def measure_training_memory(network: Network, batch_size: int, *, seed: int = 0)
     loss.backward()
     optimizer.step()
     return _count(model, optimizer, kept)
-
-
-def _spec_names(network: Network, model: GraphModule) -> dict[str, str]:
-    """Spec layer name -> its module's key in `model.layers`."""
-    from ..backends.torch import module_name
-
-    return {layer.name: module_name(layer.name) for layer in network.layers
-            if module_name(layer.name) in model.layers}
 
 
 def _unique_by_layer(saved, exclude: dict[int, int]) -> dict[str, int]:

@@ -17,6 +17,8 @@ from netspec.analysis import analyze
 from netspec.analysis.memory import at_batch
 from netspec.cli import app
 from netspec.cli.spec_commands import memory_size
+from netspec.ir import LAYERS
+from netspec.ir.input_output import PixelOutputLayer
 from netspec.language import load_source
 from netspec.train import memory as train_memory
 from netspec.train.memory import _meminfo_available, measure_training_memory
@@ -69,6 +71,7 @@ layers = [
     convolution1dLayer(3,8,'Padding',1,'WeightLearnRateFactor',0,'BiasLearnRateFactor',0,'Name','c_frozen')
     batchNormalizationLayer('ScaleLearnRateFactor',0,'OffsetLearnRateFactor',0,'Name','bn_frozen')
     globalMaxPooling1dLayer('Name','gmp')
+    globalAveragePooling1dLayer('Name','gap')
     fullyConnectedLayer(1,'Name','fc')
     regressionLayer('Name','out')];
 options = trainingOptions('adam');
@@ -102,6 +105,32 @@ lgraph = connectLayers(lgraph,'pool/indices','unpool/indices');
 lgraph = connectLayers(lgraph,'pool/size','unpool/size');
 options = trainingOptions('rmsprop');
 """,
+    "crop": """
+lgraph = layerGraph([
+    imageInputLayer([10 10 2],'Name','in')
+    convolution2dLayer(3,4,'Padding','same','Name','c1')
+    crop2dLayer('centercrop','Name','crop')
+    concatenationLayer(3,2,'Name','cat3')
+    reluLayer('Name','r')
+    globalAveragePooling2dLayer('Name','gap')
+    fullyConnectedLayer(2,'Name','fc')
+    softmaxLayer('Name','sm')
+    classificationLayer('Name','out')]);
+lgraph = addLayers(lgraph,convolution2dLayer(3,4,'Name','c_ref'));
+lgraph = connectLayers(lgraph,'in','c_ref');
+lgraph = connectLayers(lgraph,'c_ref','crop/ref');
+lgraph = connectLayers(lgraph,'c_ref','cat3/in2');
+""",
+    "features": """
+layers = [
+    featureInputLayer(10,'Name','in')
+    fullyConnectedLayer(6,'Name','fc1')
+    tanhLayer('Name','t')
+    dropoutLayer(0.2,'Name','d')
+    fullyConnectedLayer(3,'Name','fc2')
+    softmaxLayer('Name','sm')
+    classificationLayer('Name','out')];
+""",
 }
 """Every layer rule, uneven and -inf padding (a padded copy kept), views, storages two layers keep,
 frozen layers before and after the first that trains, each loss and each solver."""
@@ -129,6 +158,13 @@ def _compare(network, batch: int) -> None:
 @pytest.mark.parametrize("batch", [1, 2])
 def test_every_rule_matches_the_measurement(name, batch):
     _compare(_network(name), batch)
+
+
+def test_the_networks_above_hold_every_layer_type_training_reads():
+    """Pixel outputs aside (netspec train does not read pixel labels), no layer type goes unmeasured."""
+    held = {type(layer) for name in EVERY_RULE for layer in _network(name).layers}
+    pixel = {cls for cls in LAYERS.values() if issubclass(cls, PixelOutputLayer)}
+    assert set(LAYERS.values()) - pixel - held == set()
 
 
 @pytest.mark.parametrize("spec", ["lenet5", "mnist_matlab", "conv1d_signal", "inception_module"])
