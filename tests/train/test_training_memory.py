@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 import netspec
 from netspec.analysis import analyze
 from netspec.analysis.memory import at_batch
+from netspec.analysis.report import json_schema
 from netspec.cli import app
 from netspec.cli.spec_commands import memory_size
 from netspec.ir import LAYERS
@@ -226,6 +227,13 @@ def test_fit_finds_the_largest_batch_that_fits_and_what_fills_it():
     text = _analyze(SPECS / "mnist_matlab.net", "--fit", "256MiB").stdout
     assert f"fits in 256 MiB: MiniBatchSize {batch:,}" in text
     assert f"(sgdm, batch {batch:,}): weights 581 KiB, gradients 581 KiB, optimizer 581 KiB, kept" in text
+
+
+def test_the_analyze_schema_publishes_the_new_numbers():
+    schema = json.dumps(json_schema())
+    for name in ("training_memory", "TrainingMemory", "per_image_bytes", "optimizer_bytes", "Fit", "saved_bytes",
+                 "trainable_learnables"):
+        assert f'"{name}"' in schema
 
 
 def test_fit_refuses_symbolic_sizes_and_a_network_that_fits_no_image(tmp_path):
