@@ -23,9 +23,9 @@ from . import checkpoint, plots
 from .augment import parse_augmentation
 from .data import BUILTIN, Dataset, load_source, validation_warning
 from .events import EventHandler, ignore
-from .memory import refuse_beyond_memory
 from .loop import (EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, loss_and_accuracy,
                    predict_batches, refuse_pixel_labels, train)
+from .memory import refuse_beyond_memory
 
 __all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size"]
 
@@ -140,12 +140,11 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
     else:
         refuse_pixel_labels(network)  # before the data: a segmentation data set is not what it reads
         options = resolve_options(network, overrides)
-    if memory_check:
-        refuse_beyond_memory(network, options)
-    if resume is None:
         out = out or default_run_folder(spec_path or Path(network.name))
         _check_run_folder(out, overwrite)
     check_buildable(network)  # before the data is read at the input layer's size
+    if memory_check:
+        refuse_beyond_memory(network, options)
     size = image_input_size(network)
     training, validation, test = load_source(data, size, split=split, seed=seed)
     if len(training) == 0:
