@@ -70,7 +70,7 @@ def main() -> int:
             ratio = memory.total_bytes / measured.total
             worst = max(worst, abs(ratio - 1))
             cells = [name, str(batch), human(memory.total_bytes, "B", True), human(measured.total, "B", True),
-                     f"{ratio:.3f}"]
+                     f"{ratio:.4f}"]
             table.add_row(*cells)
             print("  ".join(cells), flush=True)
             if args.layers:
@@ -78,7 +78,7 @@ def main() -> int:
                     print(line)
             del measured
     Console(width=140).print(table)
-    print(f"largest deviation: {worst:.1%} (target 10%)")
+    print(f"largest deviation: {worst:.3%} (target 10%)")
     return 0 if worst <= 0.10 else 1
 
 
