@@ -1528,6 +1528,32 @@ layers = [imageInputLayer([28 28 1])
 """,
         command=ANALYZE,
     ),
+    "A401": Code(
+        "--fit with a symbolic input size",
+        "`netspec analyze --fit SIZE` finds the largest MiniBatchSize whose training memory fits in SIZE; with a "
+        "symbolic input size (`imageInputLayer([H W 3])`, `--input-size H W 3`) that memory is a formula, not a "
+        "number to compare.",
+        "Give the input size in numbers: `--input-size 224 224 3`, or numbers in the input layer.",
+        example="""\
+layers = [imageInputLayer([H W 1])
+    convolution2dLayer(3, 8, 'Padding', 'same')
+    reluLayer
+    globalAveragePooling2dLayer
+    fullyConnectedLayer(10)
+    softmaxLayer
+    classificationLayer];
+""",
+        command=ANALYZE + " --fit 16GiB",
+    ),
+    "A402": Code(
+        "not even one image fits",
+        "`netspec analyze --fit SIZE`: the weights, their gradients and the optimizer state alone, or with the "
+        "activations one image keeps for the backward pass, take more than SIZE, so no MiniBatchSize fits.",
+        "Train on a device with more memory, make the network smaller, or freeze layers "
+        "('WeightLearnRateFactor', 0): frozen learnables have no gradients and no optimizer state.",
+        example=DIGITS,
+        command=ANALYZE + " --fit 100KiB",
+    ),
     # -- T: building a PyTorch model -----------------------------------------------------------------
     "T001": Code(
         "PyTorch needs a concrete input size",
@@ -1898,6 +1924,17 @@ layers = [featureInputLayer(4)
     pixelClassificationLayer];
 """,
         command="netspec train example.net --data builtin",
+    ),
+    "R015": Code(
+        "training would not fit in memory",
+        "Before allocating anything, `netspec train` estimates a training step's memory (weights, gradients, "
+        "optimizer state and the activations autograd keeps for the backward pass, at the batch each process "
+        "takes, as `netspec analyze` reports it) and compares it with the device's free memory (the GPU's, or "
+        "the RAM the system reports available). The estimate is larger.",
+        "Lower MiniBatchSize (`--batch-size`; the message names one that fits, as does `netspec analyze FILE "
+        "--fit SIZE`), or pass `--skip-memory-check` to try anyway.",
+        example=DIGITS,
+        command="netspec train example.net --batch-size 100000000",
     ),
     "R020": Code(
         "no GPU for `netspec profile --device cuda`",

@@ -15,9 +15,6 @@ from .report import (STEP_PARTS, Analysis, AxisField, Bottleneck, LayerReport, N
 
 __all__ = ["Context", "AxisRF", "number"]
 
-OPTIMIZER_SLOTS = {"sgdm": 1, "adam": 2, "rmsprop": 1}
-
-
 LONGEST_EXACT_BITS = 332
 """Numbers past 2**332 (about 10**100) are reported as `approximately`: a receptive field's
 jump multiplies by every stride, so 15,000 stride-2 layers make a 4,500-digit jump, and writing
@@ -134,19 +131,19 @@ class Context:
             ))
             for key, value in costs.items():
                 totals[key] += value
+        from .memory import training_memory
+
         training = network.training
         solver = training.solver if training else "sgdm"
         batch = self.batch_size or (training.mini_batch_size if training else 128)
-        learnable_bytes = totals["learnables"] * self.bytes_per_element
-        state_bytes = totals["states"] * self.bytes_per_element
-        training_bytes = (learnable_bytes * (2 + OPTIMIZER_SLOTS[solver]) + state_bytes
-                          + batch * totals["activation_bytes"] * 2)
+        memory = training_memory(totals, batch_size=batch, solver=solver, bytes_per_element=self.bytes_per_element)
         summary = Totals(
             layers=len(network.layers), batch_size=batch, solver=solver,
-            parameter_bytes=number(learnable_bytes + state_bytes),
-            training_memory_bytes=number(training_bytes),
+            parameter_bytes=number((totals["learnables"] + totals["states"]) * self.bytes_per_element),
+            training_memory_bytes=memory.total_bytes, training_memory=memory,
             **{key: number(totals[key]) for key in ("learnables", "states", "macs", "flops", "torch_flops",
-                                                     "activation_elements", "activation_bytes")},
+                                                     "activation_elements", "activation_bytes",
+                                                     "trainable_learnables")},
             training=self._training_totals(totals, batch),
         )
         bottleneck_totals: dict[str, Number] = {}

@@ -17,6 +17,7 @@ from ..ir.data_kind import DataKind
 from ..ir.shape import GLOBAL, Shape, ShapeError, Window, ceildiv, is_known
 from ..ir.pool import WINDOWED_POOLING
 from .context import AxisRF, Context
+from .memory import kept_activations
 from .report import Bottleneck
 
 __all__ = ["PASSES", "structure", "shapes", "costs", "gradients", "receptive_fields", "bottlenecks",
@@ -282,5 +283,5 @@ def lint(ctx: Context) -> None:
                         "some inputs are never seen", name, hint="use a stride no larger than the pool size")
 
 
-PASSES: tuple[Callable[[Context], None], ...] = (structure, shapes, costs, gradients, receptive_fields, bottlenecks,
-                                                lint)
+PASSES: tuple[Callable[[Context], None], ...] = (structure, shapes, costs, gradients, kept_activations,
+                                                 receptive_fields, bottlenecks, lint)

@@ -7,7 +7,7 @@ import io
 from typing import Literal
 
 from ..text import printable, terminal_text
-from .report import STEP_PARTS, Analysis, LayerReport, Number, to_json
+from .report import STEP_PARTS, Analysis, LayerReport, Number, TrainingMemory, to_json
 
 __all__ = ["CONVENTIONS", "as_table", "as_markdown", "as_csv", "as_json", "human", "training_lines"]
 
@@ -33,7 +33,7 @@ def human(value: Number, unit: str = "", binary: bool = False) -> str:
     size = float(value)
     for prefix in prefixes:
         if abs(size) < base or prefix == prefixes[-1]:
-            text = f"{size:.0f}" if prefix == "" else f"{size:.3g}"
+            text = f"{size:.0f}" if prefix == "" or abs(size) >= 100 else f"{size:.3g}"  # 1020 MiB, not 1.02e+03
             return f"{text} {prefix}{unit}".strip()
         size /= base
     return str(value)
@@ -118,10 +118,13 @@ def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[s
         f"{title} {grouped(getattr(t, field))} ({human(getattr(t, field))})"
         f" per image; MACs {human(t.macs)}, FLOPs {human(t.flops)}, torch FLOPs {human(t.torch_flops)}",
         f"memory ({analysis.dtype}): parameters {human(t.parameter_bytes, 'B', True)}, activations "
-        f"{human(t.activation_bytes, 'B', True)} per image, training ≈ {human(t.training_memory_bytes, 'B', True)} "
-        f"({t.solver}, batch {t.batch_size})",
+        f"{human(t.activation_bytes, 'B', True)} per image ({human(t.training_memory.per_image_bytes, 'B', True)} "
+        "kept for backward)",
+        training_line(t.training_memory),
     ]
     lines += training_lines(analysis)
+    if analysis.fit is not None:
+        lines += fit_lines(analysis)
     if analysis.bottleneck_totals:
         b = analysis.bottleneck_totals
         count = len(analysis.bottlenecks)
@@ -149,6 +152,25 @@ def bottleneck_table(analysis: Analysis):
 def _markdown_cell(text: str) -> str:
     """Spec text in a markdown table cell: a `|` would end the cell, a control character the line."""
     return printable(text).replace("|", "\\|")
+
+
+def training_line(memory: TrainingMemory) -> str:
+    """A training step's memory and what fills it: weights, gradients, optimizer state, and the
+    activations kept for the backward pass."""
+    b = lambda value: human(value, "B", True)  # noqa: E731
+    return (f"training ≈ {b(memory.total_bytes)} ({memory.solver}, batch {grouped(memory.batch_size)}): weights "
+            f"{b(memory.weight_bytes)}, gradients {b(memory.gradient_bytes)}, optimizer {b(memory.optimizer_bytes)}, "
+            f"kept {b(memory.activation_bytes)}")
+
+
+def fit_lines(analysis: Analysis) -> list[str]:
+    """`--fit`'s answer: the largest MiniBatchSize that fits, and what fills the memory then."""
+    fit = analysis.fit
+    assert fit is not None
+    budget = human(fit.budget_bytes, "B", True)
+    if fit.batch_size is None:
+        return [f"fits in {budget}: any MiniBatchSize (no activation is kept per image)", training_line(fit.memory)]
+    return [f"fits in {budget}: MiniBatchSize {grouped(fit.batch_size)}", training_line(fit.memory)]
 
 
 def as_markdown(analysis: Analysis, convention: Convention = "macs") -> str:

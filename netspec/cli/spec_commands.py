@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -135,6 +136,25 @@ def _dtype(text: str) -> str:
     return text
 
 
+MEMORY_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
+                "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
+"""--fit's units: decimal (kB, MB, GB, TB) and binary (KiB, MiB, GiB, TiB); a plain number is bytes."""
+
+
+def memory_size(text: str) -> int:
+    """'16GiB', '1.5 GB', '512MiB' or '1000000' -> bytes; anything else a BadParameter naming the units."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*", text)
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in MEMORY_UNITS:
+        raise typer.BadParameter(f"'{printable(text)}' is not a memory size: write a number and a unit, e.g. 16GiB, "
+                                 "512MiB, 8GB or 1000000 (bytes); units: KiB MiB GiB TiB, kB MB GB TB",
+                                 param_hint="--fit")
+    size = int(float(match.group(1)) * MEMORY_UNITS[unit])
+    if size < 1:
+        raise typer.BadParameter(f"'{printable(text)}' is no memory at all", param_hint="--fit")
+    return size
+
+
 ANALYZE_FORMATS = ("table", "json", "markdown", "csv")
 AnalyzeFormat = format_option(*ANALYZE_FORMATS)
 
@@ -157,6 +177,9 @@ def analyze(
     training: Annotated[bool, typer.Option(
         "--training", help="Per-layer columns of one training step: forward, backward to the inputs and to "
         "the learnables, in --convention.")] = False,
+    fit: Annotated[Optional[str], typer.Option(
+        "--fit", metavar="SIZE", help="Memory of a device (16GiB, 80GB, bytes): print the largest MiniBatchSize "
+        "whose training memory fits, and what fills it.")] = None,
     show_all: AllOption = False,
     net: NetOption = None,
     set_: SetOption = None,
@@ -172,11 +195,21 @@ def analyze(
     out = Output.of(format, ANALYZE_FORMATS, as_json=as_json)
     choose(convention, tuple(render.CONVENTIONS), "--convention")
     size = _input_size(input_size)
+    budget = memory_size(fit) if fit is not None else None
     result = SpecOptions(net, set_, max_file_size, path, args).load(file, out)
     if result.network is None:
         raise typer.Exit(1)
     analysis = run_analysis(result.network, input_size=size, dtype=dtype, convention=convention,
                             batch_size=batch_size, train_size=train_size)
+    if budget is not None and not analysis.has_errors:
+        from ..analysis.memory import fit as fit_batch
+        from ..diagnostics import NetspecError
+
+        try:
+            analysis.fit = fit_batch(analysis, budget)
+        except NetspecError as exc:
+            out.diagnostics([*analysis.diagnostics, *exc.diagnostics], result.sources)
+            raise typer.Exit(1) from None
     if out.json:
         out.document(render.as_json(analysis))
     elif out.format == "markdown":

@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeF
 from ..diagnostics import Span
 from .data_kind import DataKind
 from .learnable import Learnable, format_size, matlab_size
+from .saved import Kept
 from .shape import Dim, Shape, ShapeError, Window, is_known
 
 __all__ = [
@@ -257,6 +258,26 @@ class Layer(BaseModel):
         """Non-learnable state (BN running statistics)."""
         return 0
 
+    def trainable_learnables(self, inputs: list[Shape]) -> Dim:
+        """Learnables whose learn-rate factor is not 0 (`WeightLearnRateFactor`, `OffsetLearnRateFactor`,
+        ...): the ones training gives gradients and optimizer state; factor 0 freezes them."""
+        total: Dim = 0
+        for option, size in self.learnable_sizes(inputs).items():
+            if getattr(self, f"{_LEARN_RATE_PREFIX.get(option, option)}_learn_rate_factor", 0):
+                count: Dim = 1
+                for d in size:
+                    count = count * d
+                total = total + count
+        return total
+
+    shares_input_storage: ClassVar[bool] = False
+    """Its lowered output is a view of its input (flatten, crop): keeping one keeps the other."""
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """The tensors autograd keeps for this layer's backward pass, as its lowered PyTorch
+        operations save them (`netspec.ir.saved`); default: none (addition, concatenation, reshapes)."""
+        return ()
+
     def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         """Multiply-accumulates of the layer's convolution or matrix product (bias not counted)."""
         return 0
@@ -315,6 +336,10 @@ class Layer(BaseModel):
         return shape
 
 
+_LEARN_RATE_PREFIX = {"weights": "weight"}
+"""A learnable option whose learn-rate factor is named otherwise: 'Weights' has 'WeightLearnRateFactor'."""
+
+
 MAX_INPUTS = 4096
 """Input ports of one merge layer: inception modules join 4, the widest real concatenations a
 few dozen; each port is an object, so `additionLayer(1e12)` must stop here."""
@@ -336,6 +361,11 @@ class InputLayer(Layer):
     @property
     def input_names(self) -> list[str]:
         return []
+
+    def statistics_held(self, outputs: list[Shape]) -> Dim:
+        """Values of the normalization statistics its lowered module holds: each of
+        `data_statistics` per channel, whatever the normalization (they travel in checkpoints)."""
+        return len(self.data_statistics) * outputs[0].channels
 
     @property
     def flops_per_element(self) -> int:  # type: ignore[override]

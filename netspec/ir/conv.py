@@ -9,6 +9,7 @@ from .base import (BiasInitializer, Initializer, Layer, LearnRateFactor, Lower, 
                    Padding1d, Padding2d, Pair, Scalar)
 from .data_kind import IMAGE, SEQUENCE, DataKind
 from .learnable import Learnable
+from .saved import INPUT, Kept, input_or_padded
 from .shape import GLOBAL, Dim, Shape, ShapeError, Window, is_known, slide
 
 __all__ = ["Convolution2dLayer", "Convolution1dLayer", "GroupedConvolution2dLayer",
@@ -78,6 +79,11 @@ class _SlidingConvolution(WeightedLayer):
 
     def windows(self, inputs: list[Shape]):
         return self._slide(inputs)[1]
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """Its input (padded in front when the padding is uneven or not zeros), frozen or not."""
+        return (input_or_padded(inputs[0], *self.geometry(), self.padding,
+                                pads_itself=self.padding_value == 0),)
 
 
 class Convolution2dLayer(_SlidingConvolution):
@@ -218,6 +224,9 @@ class TransposedConv2dLayer(WeightedLayer):
         return tuple(Window(f, s, crops[2 * axis], 1, transposed=True)
                      for axis, (f, s) in enumerate(zip(self.filter_size, self.stride)))
 
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        return (INPUT,)
+
     def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
         """Weights h×w×NumFilters×NumChannels (outputs before inputs), Bias 1×1×NumFilters."""
         return self._sizes((*self.filter_size, self.num_filters, inputs[0].channels), (1, 1, self.num_filters))
@@ -302,6 +311,13 @@ class FullyConnectedLayer(WeightedLayer):
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.in_features(inputs) * self.output_size + (self.output_size if self.bias_term else 0)
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """Its input, for the weights' gradient only (none when they are frozen); a sequence's is
+        the copy the per-step product makes of its transposed input."""
+        if not self.weight_learn_rate_factor:
+            return ()
+        return (Kept.new(inputs[0].numel),) if inputs[0].kind.time else (INPUT,)
 
     def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         steps = inputs[0].spatial[0] if inputs[0].kind.time else 1

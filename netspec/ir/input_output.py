@@ -7,6 +7,7 @@ from pydantic import BeforeValidator, Field, PositiveInt, field_validator, model
 
 from .base import InputLayer, Lower, OutputLayer
 from .data_kind import IMAGE
+from .saved import INPUT, Kept
 from .shape import Shape, symbol
 
 __all__ = ["ImageInputLayer", "FeatureInputLayer", "SequenceInputLayer", "ClassificationLayer",
@@ -119,6 +120,11 @@ class ClassificationLayer(OutputLayer):
     classes: Annotated[Classes, BeforeValidator(_class_list)] = "auto"
     class_weights: ClassWeights = "none"
 
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """Cross-entropy on the logits (training skips the softmax): their log-softmax, each image's
+        int64 class, and the batch's total weight."""
+        return (Kept.new(inputs[0].numel), Kept.new(1, index=True), Kept.new(1, per_batch=True))
+
 
 class PixelOutputLayer(OutputLayer):
     """A loss on every pixel of an image (semantic segmentation): training needs a label per pixel."""
@@ -173,3 +179,7 @@ class RegressionLayer(OutputLayer):
     torch_counted = False
 
     response_names: list[str] = []
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """The mean squared error keeps the predictions and the targets."""
+        return (INPUT, Kept.new(inputs[0].numel))
