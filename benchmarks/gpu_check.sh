@@ -9,7 +9,8 @@
 #   1. the seed spec (specs/mnist_matlab.net) on the built-in digits, a few hundred steps;
 #   2. ResNet-18 (imagePretrainedNetwork, 4 classes) on synthetic 224×224 images, ~300 steps;
 #   3. the seed spec again under torchrun (DDP over NCCL; one rank per GPU);
-#   4. ResNet-50 the same way as 2, for the MFU of its steps (summary.json's `mfu`).
+#   4. ResNet-50 the same way as 2, for the MFU of its steps (summary.json's `mfu`);
+#   5. `netspec profile` of ResNet-50 on the GPU (CUDA events per layer), and its GPU test.
 # Sizes can be made small to try the script on a CPU: IMAGES_PER_CLASS=8 EPOCHS=1 bash ...
 # (about a minute on the 2-core CI machine; the GPU run takes a few minutes with its data).
 set -euo pipefail
@@ -87,3 +88,7 @@ for run in ("mnist", "resnet18", "mnist_ddp", "resnet50"):
                   f"{100 * held['accuracy']:.1f}%" if held.get("accuracy") is not None else "—")
 Console(width=160).print(table)
 EOF
+
+netspec profile specs/resnet50.net --batch-size 64 --repeat 10 --warmup 3 --format json > "$OUT/profile_resnet50.json"
+netspec profile specs/resnet50.net --batch-size 64 --repeat 10 --warmup 3 | tail -n 4
+python -m pytest -q -p no:cacheprovider tests/backends/test_profile.py -k gpu

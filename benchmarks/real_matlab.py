@@ -7,8 +7,9 @@ Every `.m` file under DIR (recursively) is checked by a whole `netspec check FIL
 those names bound, and again while new names are asked for (at most 5 runs more; not a file
 listed broken: it is judged as it stands). A script
 cannot know the user's data, so VALUE is guessed from the name (`BINDING_GUESSES`:
-`numClasses` → 10, `filterSize` → 3, `inputSize` → [64 64 3], else 32); the verbose listing
-shows what was bound. Each file ends in one outcome:
+`numClasses` → 10, `filterSize` → 3, `inputSize` → [64 64 3], else 32), unless the help line
+gives the value (`--set "poolType='max'"`, a text the code compares the name with); the
+verbose listing shows what was bound. Each file ends in one outcome:
 
 - read directly / read after the suggested bindings;
 - located error that is right: the file is listed in --expected-broken (its source is
@@ -72,11 +73,14 @@ LOCATION = re.compile(r"^\s*--> (.+):(\d+):(\d+)$")
 HELP = re.compile(r"^\s*= help: (.*)$")
 SOURCE_LINE = re.compile(r"^\s*\d+ \| (.*)$")
 SUGGESTED_SET = re.compile(r"--set (?!NAME=)([A-Za-z_]\w*)=VALUE")  # not the placeholder of a generic hint
+SUGGESTED_TEXT = re.compile(r'--set "([A-Za-z_]\w*)=(' + r"'(?:[^']|'')*'" + ')"')
+"""A `--set` that names its value: a text the code compares the name with (bound as suggested)."""
 OK_LINE = re.compile(r": ok \((\d+) layers?")
 
 CODE_ONLY = re.compile(r"%.*$", re.M)
 PRETRAINED = (r"alexnet|googlenet|squeezenet|vgg1[69]|resnet\d+|inceptionv3|inceptionresnetv2|densenet201"
-              r"|mobilenetv2|xception|shufflenet|darknet\d+|efficientnetb0|nasnet\w*|imagePretrainedNetwork")
+              r"|mobilenetv2|xception|shufflenet|darknet\d+|efficientnetb0|nasnet\w*|imagePretrainedNetwork"
+              r"|pretrainedEncoderNetwork")
 LAYER_BUILDING = re.compile(
     r"\b\w+Layers?\b|\blayerGraph\b|\bdlnetwork\b|\bunet\b|\bencoderDecoderNetwork\b|\bblockedNetwork\b"
     rf"|\b({PRETRAINED})\b")
@@ -173,9 +177,12 @@ def guessed_value(name: str) -> str:
 
 
 def suggested_bindings(run: Run) -> dict[str, str]:
-    """`--set` names the errors' help lines ask for (warnings only note unknown names), with guessed values."""
-    names = [name for d in run.errors for hint in d.hints for name in SUGGESTED_SET.findall(hint)]
-    return {name: guessed_value(name) for name in dict.fromkeys(names)}
+    """`--set` names the errors' help lines ask for (warnings only note unknown names), with guessed values,
+    or with the value the help line gives."""
+    hints = [hint for d in run.errors for hint in d.hints]
+    given = dict(pair for hint in hints for pair in SUGGESTED_TEXT.findall(hint))
+    names = [name for hint in hints for name in [*SUGGESTED_SET.findall(hint), *given]]
+    return {name: given.get(name) or guessed_value(name) for name in dict.fromkeys(names)}
 
 
 def check(folder: Path, path: Path, bindings: dict[str, str], timeout: float) -> Run:

@@ -1231,6 +1231,24 @@ layers = [imageInputLayer([28 28 1], 'Mean', stats.mu)
     reluLayer];
 """,
     ),
+    "W205": Code(
+        "class names or weights not known: left unset",
+        "An output layer's 'Classes' (or 'ClassNames') or 'ClassWeights' is given, but netspec cannot "
+        "compute it: it comes from the training data (`countEachLabel(pxds)`, `categories(imds.Labels)`). "
+        "Neither shapes the network, so netspec leaves the option unset and analyzes the network all the "
+        "same: the classes are then the categories of the training labels, and every class weighs the same "
+        "in the loss.",
+        "Write the values (`'Classes', [\"sky\" \"road\"]`, `'ClassWeights', [0.3 0.7]`), or bind the variable "
+        "that holds them with `--set NAME=VALUE`.",
+        severity=WARNING,
+        example="""\
+labels = load('labels.mat');
+layers = [imageInputLayer([32 32 3])
+    convolution2dLayer(1, 2)
+    softmaxLayer
+    pixelClassificationLayer('Classes', labels.names)];
+""",
+    ),
     "W301": Code(
         "no validation images",
         "`--split` is meant to hold out a share of each class for validation, but no class has an image to "
@@ -1547,6 +1565,32 @@ layers = [imageInputLayer([28 28 1])
     classificationLayer];
 """,
         command=ANALYZE,
+    ),
+    "A401": Code(
+        "--fit with a symbolic input size",
+        "`netspec analyze --fit SIZE` finds the largest MiniBatchSize whose training memory fits in SIZE; with a "
+        "symbolic input size (`imageInputLayer([H W 3])`, `--input-size H W 3`) that memory is a formula, not a "
+        "number to compare.",
+        "Give the input size in numbers: `--input-size 224 224 3`, or numbers in the input layer.",
+        example="""\
+layers = [imageInputLayer([H W 1])
+    convolution2dLayer(3, 8, 'Padding', 'same')
+    reluLayer
+    globalAveragePooling2dLayer
+    fullyConnectedLayer(10)
+    softmaxLayer
+    classificationLayer];
+""",
+        command=ANALYZE + " --fit 16GiB",
+    ),
+    "A402": Code(
+        "not even one image fits",
+        "`netspec analyze --fit SIZE`: the weights, their gradients and the optimizer state alone, or with the "
+        "activations one image keeps for the backward pass, take more than SIZE, so no MiniBatchSize fits.",
+        "Train on a device with more memory, make the network smaller, or freeze layers "
+        "('WeightLearnRateFactor', 0): frozen learnables have no gradients and no optimizer state.",
+        example=DIGITS,
+        command=ANALYZE + " --fit 100KiB",
     ),
     # -- T: building a PyTorch model -----------------------------------------------------------------
     "T001": Code(
@@ -1973,6 +2017,25 @@ layers = [featureInputLayer(4)
         command="netspec train example.net --data builtin",
     ),
     "R015": Code(
+        "training would not fit in memory",
+        "Before allocating anything, `netspec train` estimates a training step's memory (weights, gradients, "
+        "optimizer state and the activations autograd keeps for the backward pass, at the batch each process "
+        "takes, as `netspec analyze` reports it) and compares it with the device's free memory (the GPU's, or "
+        "the RAM the system reports available). The estimate is larger.",
+        "Lower MiniBatchSize (`--batch-size`; the message names one that fits, as does `netspec analyze FILE "
+        "--fit SIZE`), or pass `--skip-memory-check` to try anyway.",
+        example=DIGITS,
+        command="netspec train example.net --batch-size 100000000",
+    ),
+    "R016": Code(
+        "sorting images by length",
+        "`--sort-by-length` orders the training sequences shortest first; the network reads images, which have "
+        "no length.",
+        "Train without --sort-by-length.",
+        example=DIGITS,
+        command="netspec train example.net --sort-by-length",
+    ),
+    "R018": Code(
         "augmentation of sequences",
         "`--augment` transforms images (reflections, rotations, scaling, translations); the network reads "
         "sequences.",
@@ -1988,15 +2051,16 @@ layers = [sequenceInputLayer(12)
 """,
         command="netspec train example.net --augment RandXReflection",
     ),
-    # -- P: prediction with an ONNX model ------------------------------------------------------------
-    "R016": Code(
-        "sorting images by length",
-        "`--sort-by-length` orders the training sequences shortest first; the network reads images, which have "
-        "no length.",
-        "Train without --sort-by-length.",
+    "R020": Code(
+        "no GPU for `netspec profile --device cuda`",
+        "`netspec profile --device cuda` measures the network on a CUDA GPU, and this machine has none "
+        "PyTorch can use, so nothing was run.",
+        "Leave out `--device` (`auto`: the GPU when there is one, else the CPU) or pass `--device cpu`.",
         example=DIGITS,
-        command="netspec train example.net --sort-by-length",
+        command="netspec profile example.net --device cuda",
+        needs="a machine without a CUDA GPU",
     ),
+    # -- P: prediction with an ONNX model ------------------------------------------------------------
     "P001": Code(
         "no such model",
         "The .onnx file given to `netspec predict` does not exist.",

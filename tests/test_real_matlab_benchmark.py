@@ -96,6 +96,15 @@ def test_guessed_values_follow_the_name(benchmark):
         ["10", "3", "[64 64 3]", "32"]
 
 
+def test_a_value_the_help_line_gives_is_bound_as_given(benchmark):
+    output = ("error[E405]: the network `layers` depends on `poolType`, which netspec cannot compute\n"
+              " = help: bind it: --set \"poolType='max'\", or give `f`'s arguments with --args\n"
+              "error[E405]: the network `layers` depends on `numClasses`, which netspec cannot compute\n"
+              " = help: give it a value on the command line: --set numClasses=VALUE\n")
+    run = benchmark.Run(1, output, 0.0, {})
+    assert benchmark.suggested_bindings(run) == {"poolType": "'max'", "numClasses": "10"}
+
+
 def test_an_error_about_a_bound_name_means_the_binding_did_not_help(benchmark):
     output = ("error[E125]: a number has no property 'Layers'\n"
               " --> train.m:7:20\n  |\n7 | size = net.Layers(1).InputSize;\n  |        ^^^^^^^^^^\n\n"

@@ -11,6 +11,7 @@ from .. import collector
 from ..ir import Network
 from .context import Context
 from .passes import PASSES
+from .render import CONVENTIONS
 from .report import Analysis
 
 __all__ = ["analyze", "Analysis", "DTYPES", "bytes_per_element", "PASSES"]
@@ -26,18 +27,24 @@ def bytes_per_element(dtype: str) -> int:
     return DTYPES[dtype]
 
 
-def analyze(network: Network, *, input_size: tuple | None = None, dtype: str = "float32",
+def analyze(network: Network, *, input_size: tuple | None = None, dtype: str = "float32", convention: str = "macs",
+            batch_size: int | None = None, train_size: int | None = None,
             sequence_length: int | None = None) -> Analysis:
-    """Shapes, learnables, MACs/FLOPs, memory, receptive fields, 1×1 savings and diagnostics.
+    """Shapes, learnables, MACs/FLOPs, memory, receptive fields, a training step's work,
+    1×1 savings and diagnostics.
 
     `input_size` replaces the network input's size (H W C, T C or C; entries may be
-    symbol names such as 'H' to get formulas); `sequence_length` fixes the time steps of
-    every sequence input (otherwise 'MinLength', or the symbol T).
+    symbol names such as 'H' to get formulas). `convention` (macs, flops or torch) is what a
+    training step is counted in; `batch_size` replaces the spec's MiniBatchSize, and
+    `train_size` (training samples) adds the work of one epoch. `sequence_length` fixes the time
+    steps of every sequence input (otherwise 'MinLength', or the symbol T).
     """
     size = bytes_per_element(dtype)
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown convention {convention!r}; choose one of {', '.join(CONVENTIONS)}")
     with collector.paused():
-        context = Context(network, input_size=input_size, dtype=dtype, bytes_per_element=size,
-                          sequence_length=sequence_length)
+        context = Context(network, input_size=input_size, dtype=dtype, bytes_per_element=size, convention=convention,
+                          batch_size=batch_size, train_size=train_size, sequence_length=sequence_length)
         for run in PASSES:
             run(context)
         return context.report()

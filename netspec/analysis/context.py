@@ -10,12 +10,10 @@ from typing import Any
 from ..diagnostics import Diagnostic, Severity, Span
 from ..ir import Connection, Layer, Network
 from ..ir.shape import Dim, Shape
-from .report import (Analysis, AxisField, Bottleneck, LayerReport, Number, ReceptiveField, Totals)
+from .report import (STEP_PARTS, Analysis, AxisField, Bottleneck, LayerReport, Number, ReceptiveField, Totals,
+                     TrainingCompute)
 
 __all__ = ["Context", "AxisRF", "number"]
-
-OPTIMIZER_SLOTS = {"sgdm": 1, "adam": 2, "rmsprop": 1}
-
 
 LONGEST_EXACT_BITS = 332
 """Numbers past 2**332 (about 10**100) are reported as `approximately`: a receptive field's
@@ -64,6 +62,7 @@ class AxisRF(tuple):
 
 class Context:
     def __init__(self, network: Network, *, input_size: tuple | None, dtype: str, bytes_per_element: int,
+                 convention: str = "macs", batch_size: int | None = None, train_size: int | None = None,
                  sequence_length: int | None = None):
         self.network = network
         self.input_size = input_size
@@ -71,6 +70,9 @@ class Context:
         """Time steps of every sequence input (--sequence-length); None keeps the input's own."""
         self.dtype = dtype
         self.bytes_per_element = bytes_per_element
+        self.convention = convention
+        self.batch_size = batch_size
+        self.train_size = train_size
         self.layers: dict[str, Layer] = {layer.name: layer for layer in network.layers}
         self.incoming: dict[str, dict[str, Connection]] = defaultdict(dict)
         self.outgoing: dict[str, list[Connection]] = defaultdict(list)
@@ -82,8 +84,6 @@ class Context:
         self.shapes: dict[str, list[Shape] | None] = {}
         self.input_shapes: dict[str, list[Shape]] = {}
         self.costs: dict[str, dict[str, Dim]] = {}
-        self.saved_elements: dict[str, Dim] = {}
-        """Per layer, what backpropagation keeps besides the outputs (`Layer.saved_elements`)."""
         self.receptive: dict[str, str | tuple[AxisRF, ...] | None] = {}
         self.bottlenecks: list[Bottleneck] = []
         self.diagnostics: list[Diagnostic] = []
@@ -134,20 +134,20 @@ class Context:
             ))
             for key, value in costs.items():
                 totals[key] += value
+        from .memory import training_memory
+
         training = network.training
         solver = training.solver if training else "sgdm"
-        batch = training.mini_batch_size if training else 128
-        learnable_bytes = totals["learnables"] * self.bytes_per_element
-        state_bytes = totals["states"] * self.bytes_per_element
-        saved_bytes = sum(self.saved_elements.values(), 0) * self.bytes_per_element
-        training_bytes = (learnable_bytes * (2 + OPTIMIZER_SLOTS[solver]) + state_bytes
-                          + batch * (totals["activation_bytes"] * 2 + saved_bytes))
+        batch = self.batch_size or (training.mini_batch_size if training else 128)
+        memory = training_memory(totals, batch_size=batch, solver=solver, bytes_per_element=self.bytes_per_element)
         summary = Totals(
             layers=len(network.layers), batch_size=batch, solver=solver,
-            parameter_bytes=number(learnable_bytes + state_bytes),
-            training_memory_bytes=number(training_bytes),
+            parameter_bytes=number((totals["learnables"] + totals["states"]) * self.bytes_per_element),
+            training_memory_bytes=memory.total_bytes, training_memory=memory,
             **{key: number(totals[key]) for key in ("learnables", "states", "macs", "flops", "torch_flops",
-                                                     "activation_elements", "activation_bytes")},
+                                                     "activation_elements", "activation_bytes",
+                                                     "trainable_learnables")},
+            training=self._training_totals(totals, batch),
         )
         bottleneck_totals: dict[str, Number] = {}
         if self.bottlenecks:
@@ -162,6 +162,20 @@ class Context:
                         input_size=[number(d) if not isinstance(d, str) else d for d in size] if size else None,
                         layers=rows, totals=summary, bottlenecks=self.bottlenecks,
                         bottleneck_totals=bottleneck_totals, diagnostics=self.diagnostics)
+
+
+    def _training_totals(self, totals: dict[str, Dim], batch: int) -> TrainingCompute:
+        """The step's totals per sample, per iteration of `batch` and, given the training set's size,
+        per epoch: `netspec train` runs size // batch full iterations (one smaller when size < batch)."""
+        step = totals["training_step"]
+        per_epoch = iterations = None
+        if self.train_size is not None:
+            iterations = max(1, self.train_size // batch)
+            per_epoch = number(step * min(self.train_size, iterations * batch))
+        return TrainingCompute(
+            convention=self.convention, **{key: number(totals[key]) for key in STEP_PARTS},
+            per_iteration=number(step * batch), train_size=self.train_size, iterations_per_epoch=iterations,
+            per_epoch=per_epoch)
 
 
 def _raw(value: Number) -> Any:

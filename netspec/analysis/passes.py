@@ -17,9 +17,11 @@ from ..ir.data_kind import DataKind
 from ..ir.shape import GLOBAL, Shape, ShapeError, Window, ceildiv, is_known
 from ..ir.pool import WINDOWED_POOLING
 from .context import AxisRF, Context
+from .memory import kept_activations
 from .report import Bottleneck
 
-__all__ = ["PASSES", "structure", "shapes", "costs", "receptive_fields", "bottlenecks", "lint"]
+__all__ = ["PASSES", "structure", "shapes", "costs", "gradients", "receptive_fields", "bottlenecks",
+           "lint"]
 
 ERROR, WARNING = Severity.error, Severity.warning
 
@@ -155,7 +157,25 @@ def costs(ctx: Context) -> None:
             "activation_elements": elements,
             "activation_bytes": elements * ctx.bytes_per_element,
         }
-        ctx.saved_elements[name] = layer.saved_elements(inputs, outputs) if inputs else 0
+
+
+def gradients(ctx: Context) -> None:
+    """One training step of one sample, in the chosen convention (`Layer.training_costs`): the
+    input needs no gradient, so a layer's gradient to its inputs is computed only where a layer
+    with trained learnables (learn-rate factor above 0) comes before it, as autograd does."""
+    needs_gradient: dict[str, bool] = {}
+    for name in ctx.order:
+        layer = ctx.layers[name]
+        values = [edge for port, edge in zip(layer.input_names, ctx.sources(name))
+                  if edge is not None and port not in layer.size_inputs]
+        upstream = any(needs_gradient.get(edge.source, False) for edge in values)
+        needs_gradient[name] = upstream or any(factor > 0 for factor in layer.learn_rate_factors().values())
+        if name not in ctx.costs:
+            continue
+        forward, to_inputs, to_weights = layer.training_costs(ctx.input_shapes[name], ctx.shapes[name] or [],
+                                                              ctx.convention, upstream)
+        ctx.costs[name].update(forward=forward, backward_input=to_inputs, backward_weights=to_weights,
+                               training_step=forward + to_inputs + to_weights)
 
 
 def _through(rf: tuple[AxisRF, ...], windows: tuple[Window, ...]) -> tuple[AxisRF, ...]:
@@ -282,4 +302,5 @@ def lint(ctx: Context) -> None:
                         "some inputs are never seen", name, hint="use a stride no larger than the pool size")
 
 
-PASSES: tuple[Callable[[Context], None], ...] = (structure, shapes, costs, receptive_fields, bottlenecks, lint)
+PASSES: tuple[Callable[[Context], None], ...] = (structure, shapes, costs, gradients, kept_activations,
+                                                 receptive_fields, bottlenecks, lint)

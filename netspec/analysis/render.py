@@ -7,9 +7,9 @@ import io
 from typing import Literal
 
 from ..text import printable, terminal_text
-from .report import Analysis, LayerReport, Number, to_json
+from .report import STEP_PARTS, Analysis, LayerReport, Number, TrainingMemory, to_json
 
-__all__ = ["CONVENTIONS", "as_table", "as_markdown", "as_csv", "as_json", "human"]
+__all__ = ["CONVENTIONS", "as_table", "as_markdown", "as_csv", "as_json", "human", "training_lines"]
 
 Convention = Literal["macs", "flops", "torch"]
 CONVENTIONS: dict[str, tuple[str, str]] = {
@@ -33,7 +33,7 @@ def human(value: Number, unit: str = "", binary: bool = False) -> str:
     size = float(value)
     for prefix in prefixes:
         if abs(size) < base or prefix == prefixes[-1]:
-            text = f"{size:.0f}" if prefix == "" else f"{size:.3g}"
+            text = f"{size:.0f}" if prefix == "" or abs(size) >= 100 else f"{size:.3g}"  # 1020 MiB, not 1.02e+03
             return f"{text} {prefix}{unit}".strip()
         size /= base
     return str(value)
@@ -51,30 +51,46 @@ def _shape(row: LayerReport) -> str:
     return ", ".join(row.output_shapes) if row.output_shapes else ("—" if row.analyzed else "?")
 
 
-def as_table(analysis: Analysis, convention: Convention = "macs", show_all: bool = False):
-    """The rich table `netspec analyze` prints; past `tables.SHOWN_ROWS` layers, only its ends unless `show_all`."""
+STEP_COLUMNS = {"forward": "forward", "backward_input": "∂inputs", "backward_weights": "∂learnables",
+                "training_step": "training step"}
+"""--training's columns: one training step per image, split as autograd runs it."""
+
+
+def as_table(analysis: Analysis, convention: Convention = "macs", show_all: bool = False, training: bool = False):
+    """The rich table `netspec analyze` prints; past `tables.SHOWN_ROWS` layers, only its ends unless `show_all`.
+    With `training`, one training step's columns (in the analysis's convention) replace the cost,
+    activation and receptive-field columns."""
     from rich.table import Table
 
     from ..tables import layer_table
 
     title, field = CONVENTIONS[convention]
     totals = analysis.totals
-    table = Table(title=terminal_text(f"{analysis.source or analysis.network} — {analysis.network}", "bold"),
-                  show_footer=True, footer_style="bold")
+    heading = f"{analysis.source or analysis.network} — {analysis.network}"
+    if training:
+        heading += (f" — one training step, {CONVENTIONS[analysis.totals.training.convention][0]} per "
+                    f"{sample_name(analysis)}")
+    table = Table(title=terminal_text(heading, "bold"), show_footer=True, footer_style="bold")
     table.add_column("#", justify="right", footer="")
     table.add_column("name", footer="total")
     table.add_column("type", footer=f"{totals.layers} layers")
     table.add_column("output", footer="")
     table.add_column("learnables", justify="right", footer=grouped(totals.learnables))
-    table.add_column(title, justify="right", footer=grouped(getattr(totals, field)))
-    table.add_column("activations", justify="right", footer=human(totals.activation_bytes, "B", binary=True))
-    table.add_column("RF", justify="right", footer="")
+    if training:
+        for part, column in STEP_COLUMNS.items():
+            table.add_column(column, justify="right", footer=human(getattr(totals.training, part)))
+    else:
+        table.add_column(title, justify="right", footer=grouped(getattr(totals, field)))
+        table.add_column("activations", justify="right", footer=human(totals.activation_bytes, "B", binary=True))
+        table.add_column("RF", justify="right", footer="")
     layers = analysis.layers
 
     def cells(index: int) -> list[str]:
         row = layers[index]
-        return [str(index + 1), printable(row.name), row.type, _shape(row), grouped(row.learnables),
-                grouped(_cost(row, convention)), human(row.activation_bytes, "B", binary=True), _rf(row)]
+        first = [str(index + 1), printable(row.name), row.type, _shape(row), grouped(row.learnables)]
+        if training:
+            return first + [human(getattr(row, part)) for part in STEP_COLUMNS]
+        return first + [grouped(_cost(row, convention)), human(row.activation_bytes, "B", binary=True), _rf(row)]
 
     return layer_table(table, len(layers), cells, show_all=show_all)
 
@@ -93,6 +109,21 @@ def _both(value: Number) -> str:
     return f"{grouped(value)} ({human(value)})" if isinstance(value, int) else str(value)
 
 
+def training_lines(analysis: Analysis) -> list[str]:
+    """One training step's work: per image and its parts, per iteration and, given a training set, per epoch."""
+    t = analysis.totals
+    step = t.training
+    title = CONVENTIONS[step.convention][0]
+    lines = [f"training step: {human(step.training_step)} {title} per {sample_name(analysis)} (forward {human(step.forward)}, "
+             f"∂inputs {human(step.backward_input)}, ∂learnables {human(step.backward_weights)}); "
+             f"batch {t.batch_size}: {human(step.per_iteration)}"]
+    if step.per_epoch is not None:
+        lines.append(f"training epoch: {human(step.per_epoch)} {title} ({grouped(step.train_size)} samples: "
+                     f"{grouped(step.iterations_per_epoch)} iteration{'s' if step.iterations_per_epoch != 1 else ''} "
+                     f"of {min(t.batch_size, step.train_size)})")
+    return lines
+
+
 def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[str]:
     title, field = CONVENTIONS[convention]
     t = analysis.totals
@@ -101,9 +132,13 @@ def summary_lines(analysis: Analysis, convention: Convention = "macs") -> list[s
         f"learnables {_both(t.learnables)}" + (f", states {grouped(t.states)}" if t.states else ""),
         f"{title} {_both(getattr(t, field))} per {per}; MACs {human(t.macs)}, FLOPs {human(t.flops)}, torch FLOPs {human(t.torch_flops)}",
         f"memory ({analysis.dtype}): parameters {human(t.parameter_bytes, 'B', True)}, activations "
-        f"{human(t.activation_bytes, 'B', True)} per {per}, training ≈ {human(t.training_memory_bytes, 'B', True)} "
-        f"({t.solver}, batch {t.batch_size})",
+        f"{human(t.activation_bytes, 'B', True)} per {per} ({human(t.training_memory.per_image_bytes, 'B', True)} "
+        "kept for backward)",
+        training_line(t.training_memory),
     ]
+    lines += training_lines(analysis)
+    if analysis.fit is not None:
+        lines += fit_lines(analysis)
     if analysis.bottleneck_totals:
         b = analysis.bottleneck_totals
         count = len(analysis.bottlenecks)
@@ -133,6 +168,25 @@ def _markdown_cell(text: str) -> str:
     return printable(text).replace("|", "\\|")
 
 
+def training_line(memory: TrainingMemory) -> str:
+    """A training step's memory and what fills it: weights, gradients, optimizer state, and the
+    activations kept for the backward pass."""
+    b = lambda value: human(value, "B", True)  # noqa: E731
+    return (f"training ≈ {b(memory.total_bytes)} ({memory.solver}, batch {grouped(memory.batch_size)}): weights "
+            f"{b(memory.weight_bytes)}, gradients {b(memory.gradient_bytes)}, optimizer {b(memory.optimizer_bytes)}, "
+            f"kept {b(memory.activation_bytes)}")
+
+
+def fit_lines(analysis: Analysis) -> list[str]:
+    """`--fit`'s answer: the largest MiniBatchSize that fits, and what fills the memory then."""
+    fit = analysis.fit
+    assert fit is not None
+    budget = human(fit.budget_bytes, "B", True)
+    if fit.batch_size is None:
+        return [f"fits in {budget}: any MiniBatchSize (no activation is kept per image)", training_line(fit.memory)]
+    return [f"fits in {budget}: MiniBatchSize {grouped(fit.batch_size)}", training_line(fit.memory)]
+
+
 def as_markdown(analysis: Analysis, convention: Convention = "macs") -> str:
     title, field = CONVENTIONS[convention]
     lines = [f"| # | name | type | output | learnables | {title} | activations | RF |",
@@ -160,11 +214,11 @@ def as_csv(analysis: Analysis) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["index", "name", "type", "inputs", "output", "learnables", "states", "macs", "flops",
-                     "torch_flops", "activation_elements", "activation_bytes", "receptive_field"])
+                     "torch_flops", "activation_elements", "activation_bytes", "receptive_field", *STEP_PARTS])
     for index, row in enumerate(analysis.layers, start=1):
         writer.writerow([index, row.name, row.type, " ".join(row.inputs), " ".join(row.output_shapes),
                          row.learnables, row.states, row.macs, row.flops, row.torch_flops, row.activation_elements,
-                         row.activation_bytes, _rf(row)])
+                         row.activation_bytes, _rf(row), *(getattr(row, part) for part in STEP_PARTS)])
     return out.getvalue()
 
 

@@ -17,8 +17,8 @@ from ..diagnostics import Diagnostic
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
-__all__ = ["Number", "AxisField", "ReceptiveField", "LayerReport", "Totals", "Bottleneck", "Analysis",
-           "to_json", "from_json", "json_schema"]
+__all__ = ["Number", "AxisField", "ReceptiveField", "LayerReport", "TrainingCompute", "STEP_PARTS",
+           "TrainingMemory", "Fit", "Totals", "Bottleneck", "Analysis", "to_json", "from_json", "json_schema"]
 
 Number = int | str
 """An exact count, or a formula (text) when the input size is symbolic, or approximate text
@@ -47,6 +47,27 @@ class ReceptiveField:
         return sizes[0] if len(set(sizes)) == 1 else "×".join(sizes)
 
 
+_IN_CONVENTION = "per sample, in totals.training.convention"
+
+STEP_PARTS = ("forward", "backward_input", "backward_weights", "training_step")
+"""One training step's parts, per layer and in total."""
+
+
+@dataclass(slots=True)
+class TrainingCompute:
+    """One training step's work (forward, then backward as autograd runs it) in `convention`."""
+
+    convention: Annotated[str, Field(description="macs, flops (netspec's table) or torch (FlopCounterMode's count)")]
+    forward: Annotated[Number, Field(description="per sample")]
+    backward_input: Annotated[Number, Field(description="per sample")]
+    backward_weights: Annotated[Number, Field(description="per sample")]
+    training_step: Annotated[Number, Field(description="per sample")]
+    per_iteration: Annotated[Number, Field(description="training_step × totals.batch_size")]
+    train_size: Annotated[int | None, Field(description="training samples (--train-size)")] = None
+    iterations_per_epoch: int | None = None
+    per_epoch: Annotated[Number | None, Field(description="training_step × the samples one epoch trains on")] = None
+
+
 @dataclass(slots=True)
 class LayerReport:
     name: str
@@ -61,8 +82,45 @@ class LayerReport:
     torch_flops: Annotated[Number, Field(description="what torch.utils.flop_counter.FlopCounterMode counts")] = 0
     activation_elements: Number = 0
     activation_bytes: Number = 0
+    forward: Annotated[Number, Field(description=f"one sample's forward pass, {_IN_CONVENTION}")] = 0
+    backward_input: Annotated[Number, Field(description=
+        f"the gradient to the layer's inputs (0 where no trained layer comes before it), {_IN_CONVENTION}")] = 0
+    backward_weights: Annotated[Number, Field(description=
+        f"the gradient to its learnables (0 where their learn-rate factor is 0), {_IN_CONVENTION}")] = 0
+    training_step: Annotated[Number, Field(description=f"forward + both backwards, {_IN_CONVENTION}")] = 0
+    trainable_learnables: Annotated[Number, Field(description="learnables whose learn-rate factor is not 0")] = 0
+    saved_bytes: Annotated[Number, Field(description=
+        "bytes per image autograd keeps for the backward pass that this layer is the first to keep")] = 0
+    saved_batch_bytes: Annotated[Number, Field(description="the same, held once per batch (batch statistics)")] = 0
+    statistics: Annotated[Number, Field(description="an input's normalization statistics (mean, deviation, min, "
+                                                    "max per channel) the lowered network holds")] = 0
     receptive_field: ReceptiveField | None = None
     analyzed: Annotated[bool, Field(description="False when an earlier error left this layer's input unknown")] = True
+
+
+@dataclass(slots=True)
+class TrainingMemory:
+    """One training step's memory at `batch_size`, as PyTorch holds it (`netspec.analysis.memory`)."""
+
+    batch_size: int
+    solver: str
+    weight_bytes: Annotated[Number, Field(description="learnables, states and input statistics")]
+    gradient_bytes: Annotated[Number, Field(description="one gradient per trainable learnable")]
+    optimizer_bytes: Annotated[Number, Field(description="the solver's state: sgdm 1x, adam 2x, rmsprop 1x "
+                                                         "the trainable learnables")]
+    activation_bytes: Annotated[Number, Field(description="kept for the backward pass, at batch_size")]
+    total_bytes: Number
+    per_image_bytes: Annotated[Number, Field(description="activations kept per image")]
+    per_batch_bytes: Annotated[Number, Field(description="activations kept once per batch")]
+
+
+@dataclass(slots=True)
+class Fit:
+    """`netspec analyze --fit SIZE`: the largest MiniBatchSize whose training memory fits."""
+
+    budget_bytes: int
+    batch_size: Annotated[int | None, Field(description="None: nothing is kept per image, any batch fits")]
+    memory: Annotated[TrainingMemory, Field(description="the estimate at batch_size (1 when None)")]
 
 
 @dataclass(slots=True)
@@ -77,10 +135,13 @@ class Totals:
     activation_bytes: Number
     parameter_bytes: Annotated[Number, Field(description="learnables and states at the chosen dtype")]
     training_memory_bytes: Annotated[Number, Field(description=
-        "weights + gradients + optimizer state + MiniBatchSize × (activations + their gradients + what "
-        "backpropagation keeps inside recurrent layers: every step's gates and states)")]
-    batch_size: int
+        "weights + gradients + optimizer state + the activations kept for the backward pass at MiniBatchSize "
+        "(training_memory.total_bytes)")]
+    batch_size: Annotated[int, Field(description="--batch-size, else the spec's MiniBatchSize (MATLAB's 128)")]
     solver: str
+    training: TrainingCompute
+    trainable_learnables: Annotated[Number, Field(description="learnables whose learn-rate factor is not 0")]
+    training_memory: TrainingMemory
 
 
 @dataclass(slots=True)
@@ -116,6 +177,7 @@ class Analysis:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sequence_length: Annotated[int | None, Field(description="--sequence-length: the time steps every sequence "
                                                  "input was analyzed at (null: its own, T when not fixed)")] = None
+    fit: Annotated[Fit | None, Field(description="with --fit SIZE")] = None
 
     @property
     def has_errors(self) -> bool:

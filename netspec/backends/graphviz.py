@@ -22,12 +22,13 @@ from typing import Callable
 import graphviz
 
 from ..analysis import Analysis, analyze
+from ..analysis.blocks import repeated_blocks
 from ..files import write_atomically
 from ..ir import Layer, Network, activation, conv, input_output, norm, pool, recurrent, sequence, structure
 from ..ir.base import Family
 from ..text import printable
 
-__all__ = ["LABELS", "FAMILIES", "FORMATS", "to_dot", "write", "RenderError"]
+__all__ = ["LABELS", "FAMILIES", "FORMATS", "COLORINGS", "to_dot", "write", "RenderError"]
 
 FORMATS = ("dot", "svg", "png", "pdf")
 
@@ -278,35 +279,113 @@ def edge_shape(report, layer: Layer, port: str) -> str:
     return report.output_shapes[index] if index < len(report.output_shapes) else "?"
 
 
-def to_dot(network: Network, analysis: Analysis | None = None) -> graphviz.Digraph:
+COLORINGS = ("family", "macs", "memory")
+"""What a node's fill shows: its family (the default), or its share of the network's MACs or of
+its activation memory (darker is more)."""
+
+_MEASURES = {"macs": ("macs", "MACs"), "memory": ("activation_bytes", "activation memory")}
+
+
+def to_dot(network: Network, analysis: Analysis | None = None, *, collapse: bool = False,
+           color: str = "family") -> graphviz.Digraph:
     """The network as a top-to-bottom `graphviz.Digraph`: one node per layer, one edge per
-    connection labelled with the shape flowing on it."""
+    connection labelled with the shape flowing on it. `collapse` draws each run of repeated
+    blocks once, in a box marked "×N"; `color` is one of `COLORINGS`."""
+    if color not in COLORINGS:
+        raise ValueError(f"unknown colouring {color!r}; choose one of {', '.join(COLORINGS)}")
     if analysis is None:
         analysis = analyze(network)
-    title = Path(network.source).name if network.source else network.name
+    reports = {report.name: report for report in analysis.layers}
+    shares = _shares(analysis, color) if color != "family" else {}
+    title = _plain_label(Path(network.source).name if network.source else network.name)
+    if shares:
+        title += f"\\ncolour: share of {_MEASURES[color][1]} (darkest {max(shares.values()):.1%})"
     graph = graphviz.Digraph(
         name=node_id(network.name),
         graph_attr={"rankdir": "TB", "splines": "true", "nodesep": "0.25", "ranksep": "0.3",
-                    "fontname": FONT, "fontsize": "11", "label": _plain_label(title), "labelloc": "t",
+                    "fontname": FONT, "fontsize": "11", "label": title, "labelloc": "t",
                     "ordering": "out", "bgcolor": "white", "pad": "0.2"},
         node_attr={"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "8",
                    "height": "0.3", "margin": "0.08,0.03"},
         edge_attr={"fontname": FONT, "fontsize": "7", "color": EDGE_COLOR, "fontcolor": "#303030",
                    "arrowsize": "0.6"},
     )
+    repeats = repeated_blocks(network, analysis) if collapse else []
+    drawn_as = {hidden: shown for repeat in repeats for instance in repeat.instances[1:]
+                for hidden, shown in zip(instance, repeat.shown)}
+    boxed = {repeat.shown[0]: repeat for repeat in repeats}
+    in_a_box = {name for repeat in repeats for name in repeat.shown}
+
+    top = max(shares.values(), default=0.0)
+
+    def draw(target: graphviz.Digraph, name: str) -> None:
+        layer = network.layer(name)
+        attrs = _node_attrs(layer)
+        if name in shares:
+            attrs["fillcolor"] = _heat(shares[name] / top if top else 0.0)
+        target.node(node_id(name), _label(layer, LABELS[type(layer)](layer)),
+                    tooltip=_tooltip(layer, reports.get(name)), **attrs)
+
     for layer in network.layers:
-        graph.node(node_id(layer.name), _label(layer, LABELS[type(layer)](layer)), **_node_attrs(layer))
+        repeat = boxed.get(layer.name)
+        if repeat is not None:
+            box = graphviz.Digraph(name=f"cluster_{len(graph.body)}", graph_attr={
+                "label": _plain_label(f"×{repeat.count}  {repeat.shown[0]} … {repeat.instances[-1][-1]}"),
+                "labeljust": "r", "style": "rounded,dashed", "color": "#808080", "fontsize": "9"})
+            for name in repeat.shown:
+                draw(box, name)
+            graph.subgraph(box)
+        elif layer.name not in drawn_as and layer.name not in in_a_box:
+            draw(graph, layer.name)
     layers = {layer.name: layer for layer in network.layers}
-    reports = {report.name: report for report in analysis.layers}
     for edge in network.connections:
+        if edge.destination in drawn_as:
+            continue  # into a hidden instance: the box's "×N" stands for it
         source, destination = layers[edge.source], layers[edge.destination]
         text = edge_shape(reports.get(edge.source), source, edge.source_port)
         if len(source.output_names) > 1:
             text = f"{edge.source_port}: {text}"
         if len(destination.input_names) > 1:
             text = f"{text} → {edge.destination_port}"
-        graph.edge(node_id(edge.source), node_id(edge.destination), label=graphviz.nohtml(text))
+        graph.edge(node_id(drawn_as.get(edge.source, edge.source)), node_id(edge.destination),
+                   label=graphviz.nohtml(text))
     return graph
+
+
+def _shares(analysis: Analysis, color: str) -> dict[str, float]:
+    """Each layer's share of the chosen measure, or a `ValueError` when it is a formula."""
+    field, words = _MEASURES[color]
+    values = {report.name: getattr(report, field) for report in analysis.layers if report.analyzed}
+    if any(not isinstance(value, int) for value in values.values()):
+        raise ValueError(f"the {words} are formulas of a symbolic input size, so they have no shares: "
+                         "give the input a size (--set NAME=VALUE) to colour by them")
+    total = sum(values.values())
+    return {name: value / total for name, value in values.items()} if total else {}
+
+
+def _heat(fraction: float) -> str:
+    """White for none to a strong red for the largest share (`fraction` 1), on a square-root scale
+    so that the middle of the range stays visible."""
+    strength = min(1.0, fraction) ** 0.5
+    green_blue = round(255 - strength * (255 - 60))
+    return f"#ff{green_blue:02x}{green_blue:02x}"
+
+
+def _tooltip(layer: Layer, report) -> str:
+    """What hovering a node in an SVG shows: the layer's shape, learnables, MACs and receptive field."""
+    lines = [f"{printable(layer.name)} ({layer.display_type()})"]
+    if report is not None and report.analyzed:
+        shapes = ", ".join(report.output_shapes) or "—"
+        field = report.receptive_field.display() if report.receptive_field else "—"
+        lines += [f"output {shapes}", f"learnables {_count(report.learnables)}", f"MACs {_count(report.macs)}",
+                  f"receptive field {field}"]
+    else:
+        lines.append("not analyzed (an earlier error)")
+    return "\\n".join(line.replace("\\", "\\\\") for line in lines)
+
+
+def _count(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 class RenderError(Exception):

@@ -3,7 +3,8 @@
 The file defines the few helper modules netspec's lowering uses (asymmetric padding,
 MATLAB's input normalization, ...) and one `nn.Module` whose `forward` lists the
 layers in order, one line each, named as in the spec. Its state_dict has the same keys
-as the lowered module's, so a netspec checkpoint's weights load into it directly.
+as the lowered module's, so a netspec checkpoint's weights load into it directly, and the
+same parameters are frozen (learn-rate factor 0: `requires_grad` False).
 Code generation is its own small step over the lowered module (torch.fx's lesson):
 it prints what the lowering built, so the two cannot disagree.
 """
@@ -144,7 +145,11 @@ def to_source(network: Network, classes: list[str] | None = None) -> str:
     for name, _ in model.plan:
         key = module_name(name)
         lines.append(f"            {key!r}: {_construct(model.layers[key])},")
-    lines += ["        })", ""]
+    lines += ["        })"]
+    lines += [f"        self.layers[{key!r}].get_parameter({parameter!r}).requires_grad_(False)  # learn-rate factor 0"
+              for key, module in model.layers.items() for parameter, value in module.named_parameters()
+              if not value.requires_grad]
+    lines += [""]
     variables = _variables(model)
     arguments = ", ".join(f"{variables[n]}: Tensor" for n in model.input_names)
     lines += [f"    def forward(self, {arguments}) -> Tensor:"]

@@ -1109,6 +1109,21 @@ class GraphModule(nn.Module):
         return results[0] if len(results) == 1 else results
 
 
+def learn_rate_factor(layer: Layer, parameter: str) -> float:
+    """The learn-rate factor of a lowered parameter ('core.weight', 'linear.bias', ...): its layer's
+    factor for what it is ('weight' or 'bias', `Layer.learn_rate_factors`); 1 where the layer has none."""
+    return layer.learn_rate_factors().get("bias" if parameter.endswith("bias") else "weight", 1.0)
+
+
+def _freeze(module: nn.Module, layer: Layer) -> nn.Module:
+    """A learnable with learn-rate factor 0 gets no gradient: autograd then skips its work, as the
+    analysis's training step assumes."""
+    for name, parameter in module.named_parameters():
+        if learn_rate_factor(layer, name) == 0:
+            parameter.requires_grad_(False)
+    return module
+
+
 def to_torch(network: Network, *, seed: int | None = 0) -> GraphModule:
     """Lower a network; weights initialized as MATLAB does (reproducible with `seed`). A network
     too large to build is refused first, with the analyzer's figure (`check_buildable`)."""
@@ -1138,7 +1153,7 @@ def to_torch(network: Network, *, seed: int | None = 0) -> GraphModule:
         lower = LOWER.get(type(layer))
         if lower is None:
             raise error("T002", f"the PyTorch backend cannot lower {layer.matlab}", layer.span)
-        modules[name] = lower(layer, context.input_shapes.get(name, []), context.shapes[name] or [])
+        modules[name] = _freeze(lower(layer, context.input_shapes.get(name, []), context.shapes[name] or []), layer)
         plan.append((name, sources))
         if len(layer.output_names) > 1:
             extra_outputs[name] = [output_key(layer, port) for port in layer.output_names[1:]]

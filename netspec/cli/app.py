@@ -15,7 +15,7 @@ import typer
 from .. import collector
 from ..diagnostics import NetspecError
 from ..text import printable
-from . import run_commands, spec_commands, visualize_commands
+from . import compare_commands, run_commands, spec_commands, visualize_commands
 from .output import Output
 
 __all__ = ["app", "main"]
@@ -35,6 +35,8 @@ app.command()(run_commands.export)
 app.command()(spec_commands.layers)
 app.command()(spec_commands.schema)
 app.command()(spec_commands.explain)
+app.command()(compare_commands.diff)
+app.command()(compare_commands.profile)
 
 visualize_app = typer.Typer(**TYPER_SETTINGS, no_args_is_help=True)
 for command in (visualize_commands.filters, visualize_commands.activations, visualize_commands.gradcam,
@@ -90,7 +92,7 @@ def _missing_package(exc: Exception) -> str | None:
     return OPTIONAL_PACKAGES.get((exc.name or "").split(".")[0])
 
 
-SHORT_COMMANDS = frozenset({"check", "parse", "analyze", "graph", "layers", "schema", "explain"})
+SHORT_COMMANDS = frozenset({"check", "parse", "analyze", "graph", "layers", "schema", "explain", "diff"})
 """Commands that end the process as soon as they are done (no torch, no worker processes)."""
 
 

@@ -71,8 +71,9 @@ class SpecOptions:
     folders: list[Path] | None = None
     arguments: str | None = None
 
-    def load(self, file: Path, out: Output) -> LoadResult:
-        """Load one file and print its diagnostics; the result's network is None when it has errors."""
+    def load(self, file: Path, out: Output | None) -> LoadResult:
+        """Load one file and print its diagnostics (unless `out` is None: the caller prints them); the
+        result's network is None when it has errors."""
         from ..diagnostics import NetspecError, SourceMap
         from ..language import Limits, LoadResult, load_file, parse_bindings
 
@@ -85,7 +86,8 @@ class SpecOptions:
                                sources=sources)
         except NetspecError as exc:
             result = LoadResult(None, {}, exc.diagnostics, getattr(exc, "sources", sources))
-        out.diagnostics(result.diagnostics, result.sources)
+        if out is not None:
+            out.diagnostics(result.diagnostics, result.sources)
         return result
 
 

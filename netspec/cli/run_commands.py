@@ -51,6 +51,8 @@ def train_command(
                                                       "--shuffle never, mini-batches pad little).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary table "
                                                               "(summary.json has the numbers).")] = False,
+    skip_memory_check: Annotated[bool, typer.Option(help="Train even when the estimated training memory "
+                                                         "exceeds the device's free memory.")] = False,
     net: NetOption = None,
     set_: SetOption = None,
     max_file_size: MaxFileSizeOption = None,
@@ -78,7 +80,8 @@ def train_command(
     with output.training_progress() as progress:
         summary = run_train(network, text, file, data=data, out=output_path(out, "--out"), overrides=overrides,
                             seed=seed, init=init, resume=resume, augment=augment, split=split, bindings=set_,
-                            overwrite=overwrite, sort_by_length=sort_by_length, on_event=progress)
+                            overwrite=overwrite, sort_by_length=sort_by_length, memory_check=not skip_memory_check,
+                            on_event=progress)
     if summary is not None:
         output.status(_summary_table(summary))
 

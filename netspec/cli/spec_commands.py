@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -136,6 +137,25 @@ def _dtype(text: str) -> str:
     return text
 
 
+MEMORY_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
+                "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
+"""--fit's units: decimal (kB, MB, GB, TB) and binary (KiB, MiB, GiB, TiB); a plain number is bytes."""
+
+
+def memory_size(text: str) -> int:
+    """'16GiB', '1.5 GB', '512MiB' or '1000000' -> bytes; anything else a BadParameter naming the units."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*", text)
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in MEMORY_UNITS:
+        raise typer.BadParameter(f"'{printable(text)}' is not a memory size: write a number and a unit, e.g. 16GiB, "
+                                 "512MiB, 8GB or 1000000 (bytes); units: KiB MiB GiB TiB, kB MB GB TB",
+                                 param_hint="--fit")
+    size = int(float(match.group(1)) * MEMORY_UNITS[unit])
+    if size < 1:
+        raise typer.BadParameter(f"'{printable(text)}' is no memory at all", param_hint="--fit")
+    return size
+
+
 ANALYZE_FORMATS = ("table", "json", "markdown", "csv")
 AnalyzeFormat = format_option(*ANALYZE_FORMATS)
 
@@ -151,8 +171,18 @@ def analyze(
     dtype: Annotated[str, typer.Option(parser=_dtype, help="Element type for memory: float32, float16, bfloat16, "
                                                            "float64, int8.")] = "float32",
     convention: Annotated[str, typer.Option(help="Cost column: macs (multiply-accumulates), flops (netspec's "
-                                                 "table), torch (what FlopCounterMode counts; recurrent layers as torch's native kernel runs "
-                                                 "them).")] = "macs",
+                                                 "table), torch (what FlopCounterMode counts; recurrent layers as "
+                                                 "torch's native kernel runs them).")] = "macs",
+    batch_size: Annotated[Optional[int], typer.Option(
+        min=1, help="Batch of the per-iteration figures (default: the spec's MiniBatchSize).")] = None,
+    train_size: Annotated[Optional[int], typer.Option(
+        min=1, metavar="N", help="Training samples: adds one epoch's training compute.")] = None,
+    training: Annotated[bool, typer.Option(
+        "--training", help="Per-layer columns of one training step: forward, backward to the inputs and to "
+        "the learnables, in --convention.")] = False,
+    fit: Annotated[Optional[str], typer.Option(
+        "--fit", metavar="SIZE", help="Memory of a device (16GiB, 80GB, bytes): print the largest MiniBatchSize "
+        "whose training memory fits, and what fills it.")] = None,
     show_all: AllOption = False,
     net: NetOption = None,
     set_: SetOption = None,
@@ -160,18 +190,29 @@ def analyze(
     path: PathOption = None,
     args: ArgsOption = None,
 ) -> None:
-    """Per-layer shapes, learnables, MACs/FLOPs, memory and receptive fields, with totals,
-    1×1-bottleneck savings and diagnostics. Exits 1 when the network has errors."""
+    """Per-layer shapes, learnables, MACs/FLOPs, memory and receptive fields, with totals, one
+    training step's compute, 1×1-bottleneck savings and diagnostics. Exits 1 when the network has errors."""
     from ..analysis import analyze as run_analysis
     from ..analysis import render
 
     out = Output.of(format, ANALYZE_FORMATS, as_json=as_json)
     choose(convention, tuple(render.CONVENTIONS), "--convention")
     size = _input_size(input_size)
+    budget = memory_size(fit) if fit is not None else None
     result = SpecOptions(net, set_, max_file_size, path, args).load(file, out)
     if result.network is None:
         raise typer.Exit(1)
-    analysis = run_analysis(result.network, input_size=size, dtype=dtype, sequence_length=sequence_length)
+    analysis = run_analysis(result.network, input_size=size, dtype=dtype, convention=convention,
+                            batch_size=batch_size, train_size=train_size, sequence_length=sequence_length)
+    if budget is not None and not analysis.has_errors:
+        from ..analysis.memory import fit as fit_batch
+        from ..diagnostics import NetspecError
+
+        try:
+            analysis.fit = fit_batch(analysis, budget)
+        except NetspecError as exc:
+            out.diagnostics([*analysis.diagnostics, *exc.diagnostics], result.sources)
+            raise typer.Exit(1) from None
     if out.json:
         out.document(render.as_json(analysis))
     elif out.format == "markdown":
@@ -180,7 +221,7 @@ def analyze(
         out.text(render.as_csv(analysis), newline=False)
     else:
         with collector.paused():  # a long table's rows would otherwise set off collections that walk the report
-            out.show(render.as_table(analysis, convention, show_all), crop=False)  # type: ignore[arg-type]
+            out.show(render.as_table(analysis, convention, show_all, training), crop=False)  # type: ignore[arg-type]
         for line in render.summary_lines(analysis, convention):  # type: ignore[arg-type]
             out.show(line)
         if analysis.bottlenecks:
@@ -201,6 +242,10 @@ def graph(
     format: Annotated[Optional[str], typer.Option(
         "--format", "-f", help="dot, svg, png or pdf (default: from the -o suffix).")] = None,
     sequence_length: SequenceLengthOption = None,
+    collapse: Annotated[bool, typer.Option(
+        "--collapse", help="Draw each run of repeated blocks once, in a box marked ×N.")] = False,
+    color: Annotated[str, typer.Option(
+        "--color", help="Fill by: family (default), macs or memory (each layer's share, darker is more).")] = "family",
     quiet: QuietOption = False,
     net: NetOption = None,
     set_: SetOption = None,
@@ -218,6 +263,7 @@ def graph(
     from ..backends import graphviz as backend
 
     out = Output(quiet=quiet)
+    choose(color, backend.COLORINGS, "--color")
     suffixes = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
     if format is not None:
         choose(format, backend.FORMATS, "--format")
@@ -232,7 +278,12 @@ def graph(
     if result.network is None:
         raise typer.Exit(1)
     analysis = run_analysis(result.network, sequence_length=sequence_length)
-    drawing = backend.to_dot(result.network, analysis)
+    try:
+        drawing = backend.to_dot(result.network, analysis, collapse=collapse, color=color)
+    except ValueError as exc:  # shares of a symbolic size
+        out.diagnostics(analysis.diagnostics, result.sources)
+        out.error(str(exc))
+        raise typer.Exit(1)
     if output is None:
         out.text(drawing.source, newline=False)
     else:
@@ -290,7 +341,7 @@ def layers(
         out.show(table)
 
 
-REPORTING_COMMANDS = ("check", "parse", "analyze", "layers", "evaluate", "predict", "schema")
+REPORTING_COMMANDS = ("check", "parse", "analyze", "layers", "evaluate", "predict", "schema", "diff", "profile")
 """The commands that print JSON with --format json; `schema --for` publishes each one's schema."""
 SchemaFormat = format_option("json")
 

@@ -6,9 +6,21 @@ from typing import Annotated, Literal
 from pydantic import NonNegativeFloat, PositiveFloat
 
 from .base import Layer, Lower
+from .saved import INPUT, OUTPUT, Kept
+from .shape import Shape
 
 __all__ = ["ReluLayer", "LeakyReluLayer", "ClippedReluLayer", "EluLayer", "TanhLayer",
            "SigmoidLayer", "SwishLayer", "GeluLayer", "SoftmaxLayer"]
+
+
+def _keeps_output(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+    """ReLU, tanh, sigmoid and softmax compute their gradient from their output."""
+    return (OUTPUT,)
+
+
+def _keeps_input(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+    """Leaky and clipped ReLU, ELU, swish and GELU compute their gradient from their input."""
+    return (INPUT,)
 
 
 class ReluLayer(Layer):
@@ -19,6 +31,7 @@ class ReluLayer(Layer):
     elementwise = True
     family = "activation"
     torch_counted = False
+    kept_for_backward = _keeps_output
 
 
 class LeakyReluLayer(Layer):
@@ -29,6 +42,7 @@ class LeakyReluLayer(Layer):
     elementwise = True
     family = "activation"
     torch_counted = False
+    kept_for_backward = _keeps_input
     positional = ("scale",)
 
     scale: NonNegativeFloat = 0.01
@@ -42,6 +56,7 @@ class ClippedReluLayer(Layer):
     elementwise = True
     family = "activation"
     torch_counted = False
+    kept_for_backward = _keeps_input
     positional = ("ceiling",)
     required = 1
 
@@ -56,6 +71,7 @@ class EluLayer(Layer):
     elementwise = True
     family = "activation"
     torch_counted = False
+    kept_for_backward = _keeps_input
     positional = ("alpha",)
 
     alpha: PositiveFloat = 1.0
@@ -69,6 +85,7 @@ class TanhLayer(Layer):
     elementwise = True
     family = "activation"
     torch_counted = False
+    kept_for_backward = _keeps_output
 
 
 class SigmoidLayer(Layer):
@@ -79,6 +96,7 @@ class SigmoidLayer(Layer):
     elementwise = True
     family = "activation"
     torch_counted = False
+    kept_for_backward = _keeps_output
 
 
 class SwishLayer(Layer):
@@ -89,6 +107,7 @@ class SwishLayer(Layer):
     elementwise = True
     family = "activation"
     torch_counted = False
+    kept_for_backward = _keeps_input
 
 
 class GeluLayer(Layer):
@@ -99,6 +118,7 @@ class GeluLayer(Layer):
     elementwise = True
     family = "activation"
     torch_counted = False
+    kept_for_backward = _keeps_input
 
     approximation: Annotated[Literal["none", "tanh"], Lower] = "none"
 
@@ -111,3 +131,4 @@ class SoftmaxLayer(Layer):
     elementwise = False  # each output reads every channel at its position
     family = "activation"
     torch_counted = False
+    kept_for_backward = _keeps_output

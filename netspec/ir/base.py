@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeF
 from ..diagnostics import Span
 from .data_kind import DataKind
 from .learnable import Learnable, format_size, matlab_size
+from .saved import Kept
 from .shape import Dim, Shape, ShapeError, Window, is_known
 
 __all__ = [
@@ -163,10 +164,16 @@ class Layer(BaseModel):
     ignored_options: ClassVar[frozenset[str]] = frozenset()
     """MATLAB options accepted for compatibility but not modelled (warned about)."""
     learnable_options: ClassVar[tuple[str, ...]] = ()
+    """Fields that hold given learnable values (`Learnable`): 'Weights', 'Bias', BN's 'Offset', ..."""
     data_statistics: ClassVar[tuple[str, ...]] = ()
     """Options MATLAB computes from the training data when they are not given (an input layer's
     'Mean'): a value netspec cannot compute leaves them unset, with a note."""
-    """Fields that hold given learnable values (`Learnable`): 'Weights', 'Bias', BN's 'Offset', ..."""
+    data_labels: ClassVar[tuple[str, ...]] = ()
+    """Options about the training data's labels that do not shape the network (an output layer's
+    'Classes', 'ClassWeights'): a value netspec cannot compute (`countEachLabel(pxds)`) leaves them
+    unset, with a note, and the network is analyzed all the same."""
+    option_aliases: ClassVar[dict[str, str]] = {}
+    """Other MATLAB names of options (lower case, no underscores) -> field: the names an older release used."""
     size_inputs: ClassVar[frozenset[str]] = frozenset()
     """Input ports that give only a size or positions (crop2dLayer's 'ref', maxUnpooling2dLayer's
     'indices' and 'size'), not the values the output is made of: receptive fields skip them."""
@@ -206,6 +213,7 @@ class Layer(BaseModel):
         cached = _OPTION_FIELDS.get(cls)
         if cached is None:
             cached = {option_key(field): field for field in cls.model_fields if field not in ("kind", "span")}
+            cached.update(cls.option_aliases)
             _OPTION_FIELDS[cls] = cached
         return cached
 
@@ -250,19 +258,68 @@ class Layer(BaseModel):
         """Non-learnable state (BN running statistics)."""
         return 0
 
+    def trainable_learnables(self, inputs: list[Shape]) -> Dim:
+        """Learnables whose learn-rate factor is not 0 (`WeightLearnRateFactor`, `OffsetLearnRateFactor`,
+        ...): the ones training gives gradients and optimizer state; factor 0 freezes them."""
+        total: Dim = 0
+        for option, size in self.learnable_sizes(inputs).items():
+            if getattr(self, f"{_LEARN_RATE_PREFIX.get(option, option)}_learn_rate_factor", 0):
+                count: Dim = 1
+                for d in size:
+                    count = count * d
+                total = total + count
+        return total
+
+    shares_input_storage: ClassVar[bool] = False
+    """Its lowered output is a view of its input (flatten, crop): keeping one keeps the other."""
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """The tensors autograd keeps for this layer's backward pass, as its lowered PyTorch
+        operations save them (`netspec.ir.saved`); default: none (addition, concatenation, reshapes)."""
+        return ()
+
     def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         """Multiply-accumulates of the layer's convolution or matrix product (bias not counted)."""
-        return 0
-
-    def saved_elements(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
-        """Values per sample that backpropagation keeps besides the layer's outputs (a recurrent
-        layer's gates and states at every step): counted in the training memory estimate."""
         return 0
 
     def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         """2·MACs plus the per-element operations of SPEC §5's table."""
         elements = sum((shape.numel for shape in outputs), 0)
         return 2 * self.macs(inputs, outputs) + self.flops_per_element * elements
+
+    def learn_rate_factors(self) -> dict[str, float]:
+        """Each learnable's learn-rate factor, by the name of the parameter it lowers to: 'weight'
+        (what multiplies: Weights, a norm's Scale) and 'bias' (what is added: Bias, Offset).
+        0 freezes it: the lowering sets `requires_grad` False and no gradient is computed for it."""
+        return {}
+
+    def torch_weight_gradient_flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        """What FlopCounterMode counts for the weight gradient: the forward's products once more."""
+        return 2 * self.macs(inputs, outputs) if self.torch_counted else 0
+
+    def training_costs(self, inputs: list[Shape], outputs: list[Shape], convention: str,
+                       input_gradient: bool) -> tuple[Dim, Dim, Dim]:
+        """(forward, backward to the inputs, backward to the learnables) of one sample in `convention`
+        (`analyze --convention`). The gradient to the inputs is computed only where `input_gradient`
+        (a trained layer before this one); a learnable only when its learn-rate factor is above 0.
+
+        A product's two gradients are products of the same size: MACs each (torch: 2·MACs). netspec's
+        FLOPs add, to the inputs, the derivative of each per-element operation (`flops_per_element`),
+        and, to the learnables, one operation per output element for a bias, offset or per-element
+        scale (a sum over the positions)."""
+        macs = self.macs(inputs, outputs)
+        factors = self.learn_rate_factors()
+        weights, bias = factors.get("weight", 0) > 0, factors.get("bias", 0) > 0
+        if convention == "macs":
+            forward, to_inputs, to_weights = macs, macs, macs if weights else 0
+        elif convention == "torch":
+            forward = to_inputs = 2 * macs if self.torch_counted else 0
+            to_weights = self.torch_weight_gradient_flops(inputs, outputs) if weights else 0
+        else:
+            elements = sum((shape.numel for shape in outputs), 0)
+            forward, to_inputs = self.flops(inputs, outputs), 2 * macs + self.flops_per_element * elements
+            to_weights = ((2 * macs if macs != 0 else elements) if weights else 0) + (elements if bias else 0)
+        return forward, to_inputs if input_gradient else 0, to_weights
 
     def windows(self, inputs: list[Shape]) -> "tuple[Window, ...] | str | None":
         """How outputs see inputs, for receptive fields: per-axis windows, GLOBAL, or None
@@ -283,6 +340,10 @@ class Layer(BaseModel):
                              hint="check the layers before it (a flattenLayer or global pooling changes the kind)",
                              code="A104")
         return shape
+
+
+_LEARN_RATE_PREFIX = {"weights": "weight"}
+"""A learnable option whose learn-rate factor is named otherwise: 'Weights' has 'WeightLearnRateFactor'."""
 
 
 MAX_INPUTS = 4096
@@ -306,6 +367,11 @@ class InputLayer(Layer):
     @property
     def input_names(self) -> list[str]:
         return []
+
+    def statistics_held(self, outputs: list[Shape]) -> Dim:
+        """Values of the normalization statistics its lowered module holds: each of
+        `data_statistics` per channel, whatever the normalization (they travel in checkpoints)."""
+        return len(self.data_statistics) * outputs[0].channels
 
     @property
     def flops_per_element(self) -> int:  # type: ignore[override]

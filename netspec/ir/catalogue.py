@@ -10,7 +10,7 @@ from . import activation, conv, input_output, norm, pool, recurrent, sequence, s
 from .base import LAYERS, Layer
 
 __all__ = ["LAYERS", "AnyLayer", "CONSTRUCTORS", "CatalogueParameter", "CatalogueEntry", "catalogue_entries",
-           "catalogue_rows", "catalogue_markdown"]
+           "catalogue_rows", "catalogue_markdown", "show_value"]
 
 AnyLayer = Annotated[Union[tuple(LAYERS.values())], Field(discriminator="kind")]  # type: ignore[valid-type]
 
@@ -18,9 +18,10 @@ CONSTRUCTORS: dict[str, type[Layer]] = {cls.matlab: cls for cls in LAYERS.values
 """MATLAB constructor name (`convolution2dLayer`) -> layer model."""
 
 
-def _show_default(value: object) -> str:
+def show_value(value: object) -> str:
+    """An option's value as MATLAB writes it: [3 3], 'same', true, 0.01."""
     if isinstance(value, tuple):
-        return "[" + " ".join(_show_default(x) for x in value) + "]"
+        return "[" + " ".join(show_value(x) for x in value) + "]"
     if isinstance(value, str):
         return f"'{value}'"
     if isinstance(value, bool):
@@ -71,8 +72,8 @@ def catalogue_rows() -> list[tuple[str, str, str]]:
     """(signature, default name, options with defaults) for every layer, by MATLAB name."""
     rows = []
     for entry in catalogue_entries():
-        parts = [p.name if p.required else f"[{p.name}={_show_default(p.default)}]" for p in entry.arguments]
-        options = [f"{p.name}={_show_default(p.default)}" for p in entry.options]
+        parts = [p.name if p.required else f"[{p.name}={show_value(p.default)}]" for p in entry.arguments]
+        options = [f"{p.name}={show_value(p.default)}" for p in entry.options]
         rows.append((f"{entry.constructor}({', '.join(parts)})", entry.default_name, ", ".join(options) or "—"))
     return rows
 

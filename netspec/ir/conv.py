@@ -9,6 +9,7 @@ from .base import (BiasInitializer, Initializer, Layer, LearnRateFactor, Lower, 
                    Padding1d, Padding2d, Pair, Scalar)
 from .data_kind import IMAGE, SEQUENCE, DataKind
 from .learnable import Learnable
+from .saved import INPUT, Kept, input_or_padded
 from .shape import GLOBAL, Dim, Shape, ShapeError, Window, is_known, slide
 
 __all__ = ["Convolution2dLayer", "Convolution1dLayer", "GroupedConvolution2dLayer",
@@ -44,6 +45,10 @@ class WeightedLayer(Layer):
                              hint=f"remove '{option}' or fix the layers before it", code="A105")
         return channels
 
+    def learn_rate_factors(self) -> dict[str, float]:
+        factors = {"weight": self.weight_learn_rate_factor}
+        return {**factors, "bias": self.bias_learn_rate_factor} if self.bias_term else factors
+
     def _bias(self, outputs: list[Shape]) -> Dim:
         return outputs[0].channels if self.bias_term else 0
 
@@ -74,6 +79,11 @@ class _SlidingConvolution(WeightedLayer):
 
     def windows(self, inputs: list[Shape]):
         return self._slide(inputs)[1]
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """Its input (padded in front when the padding is uneven or not zeros), frozen or not."""
+        return (input_or_padded(inputs[0], *self.geometry(), self.padding,
+                                pads_itself=self.padding_value == 0),)
 
 
 class Convolution2dLayer(_SlidingConvolution):
@@ -162,6 +172,11 @@ class GroupedConvolution2dLayer(_SlidingConvolution):
         fh, fw = self.filter_size
         return outputs[0].numel * fh * fw * (inputs[0].channels // self.groups(inputs))
 
+    def torch_weight_gradient_flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        """FlopCounterMode counts a grouped weight gradient as one convolution over all the input
+        channels (torch.utils.flop_counter's `conv_backward_flop`): NumGroups × the real work."""
+        return 2 * self.macs(inputs, outputs) * self.groups(inputs)
+
 
 class TransposedConv2dLayer(WeightedLayer):
     """MATLAB crops the output ('Cropping') instead of padding the input."""
@@ -208,6 +223,9 @@ class TransposedConv2dLayer(WeightedLayer):
         crops = self.crops()
         return tuple(Window(f, s, crops[2 * axis], 1, transposed=True)
                      for axis, (f, s) in enumerate(zip(self.filter_size, self.stride)))
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        return (INPUT,)
 
     def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
         """Weights h×w×NumFilters×NumChannels (outputs before inputs), Bias 1×1×NumFilters."""
@@ -296,6 +314,13 @@ class FullyConnectedLayer(WeightedLayer):
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.in_features(inputs) * self.output_size + (self.output_size if self.bias_term else 0)
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """Its input, for the weights' gradient only (none when they are frozen); a sequence's is
+        the copy the per-step product makes of its transposed input."""
+        if not self.weight_learn_rate_factor:
+            return ()
+        return (Kept.new(inputs[0].numel),) if inputs[0].kind.time else (INPUT,)
 
     def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         steps = inputs[0].spatial[0] if inputs[0].kind.time else 1

@@ -7,6 +7,7 @@ from pydantic import BeforeValidator, Field, PositiveInt, field_validator, model
 
 from .base import InputLayer, Lower, OutputLayer
 from .data_kind import IMAGE
+from .saved import INPUT, Kept
 from .shape import TIME, Shape, symbol
 
 __all__ = ["ImageInputLayer", "FeatureInputLayer", "SequenceInputLayer", "ClassificationLayer",
@@ -131,8 +132,15 @@ class ClassificationLayer(OutputLayer):
     family = "io"
     torch_counted = False
 
+    data_labels = ("classes", "class_weights")
+
     classes: Annotated[Classes, BeforeValidator(_class_list)] = "auto"
     class_weights: ClassWeights = "none"
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """Cross-entropy on the logits (training skips the softmax): their log-softmax, each image's
+        int64 class, and the batch's total weight."""
+        return (Kept.new(inputs[0].numel), Kept.new(1, index=True), Kept.new(1, per_batch=True))
 
 
 class PixelOutputLayer(OutputLayer):
@@ -154,7 +162,8 @@ class PixelClassificationLayer(PixelOutputLayer):
     elementwise = False
     family = "io"
     torch_counted = False
-    ignored_options = frozenset({"classnames"})  # the name 'Classes' had before R2019b
+    option_aliases = {"classnames": "classes"}  # the name 'Classes' had before R2019b
+    data_labels = ("classes", "class_weights")
 
     class_weights: ClassWeights = "none"
 
@@ -174,6 +183,7 @@ class DicePixelClassificationLayer(PixelOutputLayer):
     elementwise = False
     family = "io"
     torch_counted = False
+    data_labels = ("classes",)
 
 
 class RegressionLayer(OutputLayer):
@@ -186,3 +196,7 @@ class RegressionLayer(OutputLayer):
     torch_counted = False
 
     response_names: list[str] = []
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """The mean squared error keeps the predictions and the targets."""
+        return (INPUT, Kept.new(inputs[0].numel))

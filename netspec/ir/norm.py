@@ -8,6 +8,7 @@ from pydantic import Field, PositiveFloat, PositiveInt
 from .base import Layer, LearnRateFactor, NumChannels
 from .data_kind import IMAGE
 from .learnable import Learnable
+from .saved import INPUT, Kept
 from .shape import GLOBAL, Dim, Shape, ShapeError, is_known
 
 __all__ = ["BatchNormalizationLayer", "LayerNormalizationLayer", "CrossChannelNormalizationLayer"]
@@ -43,6 +44,9 @@ class _AffineNormalization(Layer):
         """A scale and an offset per channel."""
         return 2 * inputs[0].channels
 
+    def learn_rate_factors(self) -> dict[str, float]:
+        return {"weight": self.scale_learn_rate_factor, "bias": self.offset_learn_rate_factor}
+
 
 class BatchNormalizationLayer(_AffineNormalization):
     """2C learnables (scale, offset) and 2C states (running mean and variance)."""
@@ -65,6 +69,10 @@ class BatchNormalizationLayer(_AffineNormalization):
         """The running mean and variance per channel."""
         return 2 * inputs[0].channels
 
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """Its input, and the batch's mean and inverse deviation per channel."""
+        return (INPUT, Kept.new(2 * inputs[0].channels, per_batch=True))
+
 
 class LayerNormalizationLayer(_AffineNormalization):
     """Normalizes over all of a sample's H×W×C: every output depends on every input."""
@@ -79,6 +87,10 @@ class LayerNormalizationLayer(_AffineNormalization):
 
     def windows(self, inputs: list[Shape]):
         return GLOBAL
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """Its input, and each image's mean and inverse deviation (GroupNorm with one group)."""
+        return (INPUT, Kept.new(2))
 
 
 class CrossChannelNormalizationLayer(Layer):
@@ -102,3 +114,10 @@ class CrossChannelNormalizationLayer(Layer):
     def flops_per_element(self) -> int:  # type: ignore[override]
         """Sum of squares over the window, then scale, power and divide."""
         return self.window_channel_size + 3
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """PyTorch's LocalResponseNorm is composed of small operations: its input, the squares padded
+        across channels (average pooling keeps them), and the scale before and after the power."""
+        shape = inputs[0]
+        padded = shape.numel // shape.channels * (shape.channels + self.window_channel_size - 1)
+        return (INPUT, Kept.new(padded), Kept.new(shape.numel), Kept.new(shape.numel))

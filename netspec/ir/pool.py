@@ -5,6 +5,7 @@ from typing import Annotated, ClassVar, Literal
 
 from .base import Layer, Lower, Padding1d, Padding2d, Pair, Scalar
 from .data_kind import IMAGE, SEQUENCE, DataKind
+from .saved import INPUT, Kept, input_or_padded
 from .shape import GLOBAL, Dim, Shape, ShapeError, Window, ceildiv, is_known, slide
 
 __all__ = ["MaxPooling2dLayer", "AveragePooling2dLayer", "MaxPooling1dLayer", "AveragePooling1dLayer",
@@ -14,12 +15,30 @@ __all__ = ["MaxPooling2dLayer", "AveragePooling2dLayer", "MaxPooling1dLayer", "A
 AveragePaddingValue = float | Annotated[Literal["mean"], Lower]
 
 
+def _kept_by_pooling(layer: "_Pooling2d | _Pooling1d", inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+    """Max pooling keeps its (padded) input and the int64 position of each maximum; average
+    pooling its input, padded in front only where the padding is uneven."""
+    maximum = isinstance(layer, (MaxPooling2dLayer, MaxPooling1dLayer))
+    kept = input_or_padded(inputs[0], *layer.geometry(), layer.padding, pads_itself=not maximum)
+    if not maximum:
+        return (kept,)
+    if isinstance(layer, MaxPooling2dLayer) and layer.has_unpooling_outputs and kept is INPUT:
+        return (kept, Kept("output", port=1, index=True))  # the kept positions are the 'indices' output
+    return (kept, Kept.new(outputs[0].numel, index=True))
+
+
 class _Pooling2d(Layer):
     """Max/average pooling over windows: one compare or add per window element."""
 
+    def geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """(window, stride, dilation) per spatial axis."""
+        return self.pool_size, self.stride, (1, 1)
+
     def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
         shape = self.require(inputs, IMAGE)
-        return slide(shape, self.pool_size, self.stride, (1, 1), self.padding, self.matlab)
+        return slide(shape, *self.geometry(), self.padding, self.matlab)
+
+    kept_for_backward = _kept_by_pooling
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         return [self._slide(inputs)[0]]
@@ -32,9 +51,15 @@ class _Pooling2d(Layer):
 
 
 class _Pooling1d(Layer):
+    def geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """(window, stride, dilation) of the one spatial axis."""
+        return (self.pool_size,), (self.stride,), (1,)
+
     def _slide(self, inputs: list[Shape]) -> tuple[Shape, tuple[Window, ...]]:
         shape = self.require(inputs, SEQUENCE)
-        return slide(shape, (self.pool_size,), (self.stride,), (1,), self.padding, self.matlab)
+        return slide(shape, *self.geometry(), self.padding, self.matlab)
+
+    kept_for_backward = _kept_by_pooling
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         return [self._slide(inputs)[0]]
@@ -44,6 +69,12 @@ class _Pooling1d(Layer):
 
     def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         return outputs[0].numel * self.pool_size
+
+
+def _kept_by_global_max(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+    """Global max pooling keeps its input and where each channel's maximum was (global average
+    pooling is a mean, which keeps nothing)."""
+    return (INPUT, Kept.new(outputs[0].numel, index=True))
 
 
 class _GlobalPooling(Layer):
@@ -154,6 +185,7 @@ class GlobalMaxPooling2dLayer(_GlobalPooling):
     elementwise = False
     family = "pool"
     torch_counted = False
+    kept_for_backward = _kept_by_global_max
 
 
 class GlobalAveragePooling1dLayer(_GlobalPooling):
@@ -174,6 +206,7 @@ class GlobalMaxPooling1dLayer(_GlobalPooling):
     family = "pool"
     torch_counted = False
     kinds = (SEQUENCE,)
+    kept_for_backward = _kept_by_global_max
 
 
 class MaxUnpooling2dLayer(Layer):
@@ -209,6 +242,10 @@ class MaxUnpooling2dLayer(Layer):
             raise ShapeError(f"maxUnpooling2dLayer unpools {values.channels} channels to a size of {channels}",
                              code="A105")
         return [Shape.image(height, width, values.channels)]
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """The scatter keeps the positions it scattered to."""
+        return (Kept("input", port=1, index=True),)
 
     def windows(self, inputs: list[Shape]):
         """The pooling run backwards. Its window is not known here, so it is what the sizes imply:

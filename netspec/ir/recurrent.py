@@ -24,6 +24,7 @@ from pydantic import BeforeValidator, Field, NonNegativeFloat, PositiveInt, fiel
 from .base import Layer, Lower, NumChannels
 from .data_kind import SEQUENCE
 from .learnable import Learnable
+from .saved import INPUT, Kept
 from .shape import GLOBAL, Dim, Shape, ShapeError, is_known
 
 __all__ = ["RecurrentLayer", "LstmLayer", "BilstmLayer", "GruLayer", "RecurrentInitializer"]
@@ -158,11 +159,11 @@ class RecurrentLayer(Layer):
     def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         return 2 * self.macs(inputs, outputs) + self.steps(inputs) * self.width * self.step_flops
 
-    def saved_elements(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
-        """Every step's gates (and an LSTM's cell state) per direction, and with 'last' the hidden
-        states the output leaves out."""
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """Its input, and every step's gates (and an LSTM's cell state) per direction, and with
+        'last' the hidden states the output leaves out."""
         per_step = self.gates + self.has_cell + (self.output_mode == "last")
-        return self.steps(inputs) * self.directions * per_step * self.num_hidden_units
+        return (INPUT, Kept.new(self.steps(inputs) * self.directions * per_step * self.num_hidden_units))
 
     def windows(self, inputs: list[Shape]):
         """Each step's state has seen the steps before it (and after, in a BiLSTM)."""

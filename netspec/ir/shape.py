@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from ..diagnostics import Span
 
 __all__ = ["Shape", "Dim", "ShapeError", "Window", "floordiv", "ceildiv", "dim_max", "is_known",
-           "conv_output", "same_padding", "slide", "symbol", "GLOBAL", "TIME", "format_dim", "differ"]
+           "conv_output", "same_padding", "axis_padding", "slide", "symbol", "GLOBAL", "TIME", "format_dim",
+           "differ"]
 
 TIME = "T"
 """The symbol of a sequence's length when nothing fixes it (`--sequence-length`, 'MinLength')."""
@@ -212,6 +213,16 @@ def conv_output(size: Dim, kernel: int, stride: int, pad_begin: Dim, pad_end: Di
     return floordiv(size + pad_begin + pad_end - ((kernel - 1) * dilation + 1), stride) + 1
 
 
+def axis_padding(size: Dim, axis: int, kernel: int, stride: int, dilation: int, padding: Any) -> tuple[Dim, Dim]:
+    """(begin, end) padding of one spatial axis: 'same', 'causal' (1-D), or MATLAB's explicit
+    (t, b, l, r) / (l, r)."""
+    if padding == "same":
+        return same_padding(size, kernel, stride, dilation)
+    if padding == "causal":
+        return (kernel - 1) * dilation, 0
+    return padding[2 * axis], padding[2 * axis + 1]
+
+
 def slide(shape: Shape, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
           padding: Any, what: str) -> tuple[Shape, tuple[Window, ...]]:
     """Output shape and per-axis windows of a conv/pool sliding over `shape`'s spatial axes.
@@ -224,12 +235,8 @@ def slide(shape: Shape, kernel: tuple[int, ...], stride: tuple[int, ...], dilati
     windows: list[Window] = []
     for axis, size in enumerate(sizes):
         k, s, d = kernel[axis], stride[axis], dilation[axis]
-        if padding == "same":
-            begin, end = same_padding(size, k, s, d)
-            out = ceildiv(size, s)
-        else:
-            begin, end = ((k - 1) * d, 0) if padding == "causal" else (padding[2 * axis], padding[2 * axis + 1])
-            out = conv_output(size, k, s, begin, end, d)
+        begin, end = axis_padding(size, axis, k, s, d, padding)
+        out = ceildiv(size, s) if padding == "same" else conv_output(size, k, s, begin, end, d)
         if is_known(out) and out < 1:
             axis_name = ("height", "width")[axis] if len(sizes) == 2 else "length"
             raise ShapeError(f"{what} would give an output {axis_name} of {out}: the input is {size} "

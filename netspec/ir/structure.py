@@ -8,6 +8,7 @@ from pydantic import BeforeValidator, Field, PositiveFloat, PositiveInt, model_v
 
 from .base import Layer, Lower, MultiInputLayer, Pair
 from .data_kind import IMAGE, DataKind
+from .saved import Kept
 from .shape import GLOBAL, Dim, Shape, ShapeError, Window, differ, floordiv, is_known
 
 __all__ = ["AdditionLayer", "DepthConcatenationLayer", "ConcatenationLayer", "FlattenLayer",
@@ -76,6 +77,11 @@ class MultiplicationLayer(MultiInputLayer):
 
     def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         return (len(inputs) - 1) * outputs[0].numel
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """Each factor, and the running products of three or more (each product keeps both its sides)."""
+        return (*(Kept("input", port=port) for port in range(len(inputs))),
+                *(Kept.new(outputs[0].numel) for _ in range(len(inputs) - 2)))
 
 
 def _concatenate(layer: Layer, inputs: list[Shape], axis: int) -> Shape:
@@ -165,6 +171,8 @@ class FlattenLayer(Layer):
         """An image sequence keeps its time axis; each step's H and W are folded away."""
         return (0,) if self.folds(inputs[0]) and inputs[0].kind.time else None
 
+    shares_input_storage = True
+
 
 class DropoutLayer(Layer):
     kind: Literal["dropout"] = "dropout"
@@ -176,6 +184,11 @@ class DropoutLayer(Layer):
     torch_counted = False
 
     probability: float = Field(0.5, ge=0, lt=1)
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """The scaled mask it multiplied by: on the CPU in the activations' type (CUDA's fused
+        dropout keeps one byte per element instead)."""
+        return (Kept.new(inputs[0].numel),)
 
 
 class Resize2dLayer(Layer):
@@ -235,6 +248,10 @@ class SpatialDropoutLayer(Layer):
 
     probability: float = Field(0.5, ge=0, lt=1)
 
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """The mask, one value per channel of each image."""
+        return (Kept.new(inputs[0].channels),)
+
 
 def _crop_location(value: Any) -> Any:
     """'centercrop', or [x y] (a scalar is [x x]): where MATLAB puts the window's top-left corner."""
@@ -260,6 +277,7 @@ class Crop2dLayer(Layer):
     family = "other"
     torch_counted = False
     size_inputs = frozenset({"ref"})
+    shares_input_storage = True
 
     location: Annotated[Literal["centercrop"] | tuple[PositiveInt, PositiveInt], BeforeValidator(_crop_location)]
 

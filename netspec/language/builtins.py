@@ -236,6 +236,20 @@ def _size(args: list[Arg], nargout: int) -> Value | list[Value]:
     return Matrix.row([float(rows), float(cols)])
 
 
+@builtin("height")
+def _height(args: list[Arg], nargout: int) -> Value:
+    """MATLAB's height: the rows of an array or table (size(x, 1))."""
+    _arity(args, 1, 1)
+    return Matrix.scalar(float(size_of(args[0].value)[0]))
+
+
+@builtin("width")
+def _width(args: list[Arg], nargout: int) -> Value:
+    """MATLAB's width: the columns of an array, the variables of a table (size(x, 2))."""
+    _arity(args, 1, 1)
+    return Matrix.scalar(float(size_of(args[0].value)[1]))
+
+
 def size_query(name: str, size: tuple[int, ...], args: list[Arg], nargout: int) -> Value | list[Value] | None:
     """`size`, `numel` or `ndims` of an array netspec does not hold but knows the size of
     (`zeros(28,28,1,n)`), as MATLAB answers them; None for any other function."""
@@ -467,12 +481,20 @@ def _num2str(args: list[Arg], nargout: int) -> Value:
 
 @builtin("string")
 def _string(args: list[Arg], nargout: int) -> Value:
+    """MATLAB's string: text or a number as a string; a cell array of text as a string array (netspec
+    holds a string array as a cell array of strings, as `["a" "b"]` makes)."""
     _arity(args, 1, 1)
     value = args[0].value
     if isinstance(value, (Char, Str)):
         return Str(value.text)
-    if isinstance(value, Cell) or (isinstance(value, Matrix) and not value.is_scalar()):
-        raise Unmodelled("netspec has no string arrays")
+    if isinstance(value, Cell):
+        _known_cells(args)
+        texts = _texts(value)
+        if texts is None:
+            raise BuiltinError("string converts a cell array of text only", 0)
+        return Cell(value.rows, value.cols, [Str(text) for text in texts])
+    if isinstance(value, Matrix) and not value.is_scalar():
+        return Cell(value.rows, value.cols, [Str(format_number(x)) for x in value.data])
     return Str(format_number(as_number(args[0], 0)))
 
 
@@ -665,6 +687,60 @@ def _ismember(args: list[Arg], nargout: int) -> Value | list[Value]:
     if nargout > 1:
         return [found, Matrix(rows, cols, [float(first.get(x, 0)) for x in wanted])]
     return found
+
+
+_REGEXP_OUTPUTS = frozenset({"start", "end", "match"})
+_NESTED_QUANTIFIER = re.compile(r"\)[*+?{]|\\\d")
+"""A quantified group or a back-reference: patterns whose matching can take exponential time."""
+_UNBOUNDED = re.compile(r"(?<!\\)(?:[*+]|\{\d*,\})")
+MAX_REGEXP_TEXT = 256
+MAX_UNBOUNDED = 1
+"""regexp is modelled on short texts (names) with one unbounded repeat at most: about 256^2 steps."""
+
+
+def _slow_pattern(pattern: str, text: str) -> bool:
+    return bool(_NESTED_QUANTIFIER.search(pattern)) or len(_UNBOUNDED.findall(pattern)) > MAX_UNBOUNDED \
+        or len(text) > MAX_REGEXP_TEXT
+
+
+def _regexp(ignore_case: bool) -> Builtin:
+    """MATLAB's regexp (regexpi: without case) for one text: regexp(str, expression, options...)
+    gives the start indices, or 'start', 'end', 'match' in the order asked; all matches or the first
+    ('once'). Patterns that could take exponential time, and the outputs netspec does not model
+    ('tokens', 'names', 'split'), leave the result unknown."""
+    def apply(args: list[Arg], nargout: int) -> Value | list[Value]:
+        if len(args) < 2:
+            raise BuiltinError(f"takes a text, an expression and options; got {len(args)} arguments")
+        text, pattern = as_text(args[0], 0), as_text(args[1], 1, "an expression")
+        options = [as_text(arg, i + 2, "an option").lower() for i, arg in enumerate(args[2:])]
+        unknown = [o for o in options if o not in _REGEXP_OUTPUTS | {"once", "ignorecase", "matchcase"}]
+        if unknown or _slow_pattern(pattern, text):
+            raise Unmodelled("regexp with this expression or option is not modelled")
+        caseless = "ignorecase" in options or (ignore_case and "matchcase" not in options)
+        try:
+            compiled = re.compile(re.sub(r"\(\?<(?![=!])", "(?P<", pattern), re.IGNORECASE if caseless else 0)
+        except re.error as exc:
+            raise BuiltinError(f"invalid expression: {exc}", 1) from None
+        once = "once" in options
+        matches = [m for m in ([compiled.search(text)] if once else compiled.finditer(text)) if m is not None]
+        outputs = [o for o in options if o in _REGEXP_OUTPUTS] or ["start"]
+        results = [_regexp_output(kind, matches, once) for kind in outputs]
+        return results if nargout > 1 else results[0]
+    return apply
+
+
+def _regexp_output(kind: str, matches: list[re.Match], once: bool) -> Value:
+    """One of regexp's outputs: 1-based start or end indices, or the matched texts."""
+    if kind == "match":
+        if once:
+            return Char(matches[0].group(0)) if matches else Char("")
+        return Cell.row([Char(m.group(0)) for m in matches])
+    positions = [float(m.start() + 1 if kind == "start" else m.end()) for m in matches]
+    return Matrix.row(positions) if positions or not once else Matrix.empty()
+
+
+BUILTINS["regexp"] = _regexp(ignore_case=False)
+BUILTINS["regexpi"] = _regexp(ignore_case=True)
 
 
 @builtin("strrep")

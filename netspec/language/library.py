@@ -20,7 +20,7 @@ from ..ir.learnable import Learnable, format_size
 from . import graphs
 from .builtins import Arg, BuiltinError, Unmodelled, as_text
 from .values import (Cell, Char, Container, FunctionHandle, Graph, LayerArray, Matrix, Opaque, OptionsValue, Str,
-                     SymbolicSize, Value, size_of, type_name)
+                     SymbolicSize, Table, Value, size_of, type_name)
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -106,6 +106,21 @@ def layer_property(layer: Layer, name: str) -> Value | None:
     return from_python(getattr(layer, field))
 
 
+def layer_properties(layer: Layer) -> list[str]:
+    """MATLAB's properties(layer): its options' names, then its ports' (`NumInputs`, `InputNames`, ...)."""
+    options = [type(layer).matlab_option(field) for field in type(layer).model_fields if field not in ("kind", "span")]
+    return [*options, "NumInputs", "InputNames", "NumOutputs", "OutputNames"]
+
+
+@library("properties")
+def _properties(ctx, args, nargout, span):
+    """MATLAB's properties(x) of a layer: a cell column of its property names."""
+    if len(args) != 1 or not isinstance(args[0].value, LayerArray) or len(args[0].value) != 1:
+        raise error("E205", "netspec knows the properties of one layer only", args[0].span if args else span)
+    names = layer_properties(args[0].value.layers[0])
+    return Cell(len(names), 1, [Char(name) for name in names])
+
+
 def _learnable_property(layer: Layer, name: str, given: Learnable | None) -> Value:
     """`layer.Weights`: the given matrix when netspec holds its numbers, else an unknown value
     of the given size (after training, MATLAB's values are the trained ones)."""
@@ -152,8 +167,23 @@ def graph_property(graph: Graph, name: str) -> Value | None:
         return Cell.row([Char(n) for n, layer in graph.layers.items()
                          if not layer.output_names or n not in connected])
     if key == "connections":
-        return Opaque(f"{graph.kind}.Connections", None)
+        return _connections_table(graph)
     return None
+
+
+def _connections_table(graph: Graph) -> Table:
+    """`lgraph.Connections` as MATLAB gives it: a table of Source and Destination, each a cell column
+    of text, with the port after a slash where the layer has more than one (`add/in2`, `pool/indices`)."""
+    layers = graph.layers
+
+    def end(name: str, port: str, ports: list[str]) -> Char:
+        return Char(name if len(ports) == 1 else f"{name}/{port}")
+
+    edges = graph.connections
+    sources = [end(e.source, e.source_port, layers[e.source].output_names) for e in edges]
+    destinations = [end(e.destination, e.destination_port, layers[e.destination].input_names) for e in edges]
+    return Table({"Source": Cell(len(edges), 1, sources), "Destination": Cell(len(edges), 1, destinations)},
+                 len(edges))
 
 
 # -- name-value arguments ---------------------------------------------------------------
@@ -300,18 +330,28 @@ def _opaque_argument(args: list[Arg]) -> Opaque | None:
 
 
 def _unknown_statistics(ctx: "Interpreter", cls: type[Layer], bound: dict[str, Arg]) -> list[Arg]:
-    """Takes out of `bound` the data statistics (an input layer's 'Mean'...) netspec cannot compute,
-    with a note: MATLAB computes them from the training data when they are not given."""
+    """Takes out of `bound` the options that come from the training data (an input layer's 'Mean',
+    an output layer's 'Classes') when netspec cannot compute them, with a note: MATLAB computes the
+    statistics from the training data when they are not given, and neither shapes the network."""
     taken = []
-    for field in cls.data_statistics:
+    for field in (*cls.data_statistics, *cls.data_labels):
         if field in bound and isinstance(bound[field].value, Opaque):
-            statistic = bound.pop(field)
-            taken.append(statistic)
-            ctx.warn("W204", f"{cls.matlab_option(field)} of {cls.matlab} comes from "
-                     f"`{statistic.value.variable or statistic.value.origin}`, which netspec does not compute: "
-                     "it is left unset, so `netspec train` computes it from the training data", statistic.span,
-                     hint="write the numbers, or bind the variable with --set")
+            option = bound.pop(field)
+            taken.append(option)
+            origin = f"{cls.matlab_option(field)} of {cls.matlab} comes from " \
+                     f"`{option.value.variable or option.value.origin}`, which netspec does not compute"
+            if field in cls.data_statistics:
+                ctx.warn("W204", f"{origin}: it is left unset, so `netspec train` computes it from the training "
+                         "data", option.span, hint="write the numbers, or bind the variable with --set")
+            else:
+                ctx.warn("W205", f"{origin}: it is left unset ({_UNSET_LABELS[field]}); the network is analyzed "
+                         "all the same", option.span, hint="write the values, or bind the variable with --set")
     return taken
+
+
+_UNSET_LABELS = {"classes": "the classes are the training labels' categories",
+                 "class_weights": "every class weighs the same in the loss"}
+"""What an output layer's label option left unset means."""
 
 
 def construct_layer(ctx: "Interpreter", cls: type[Layer], args: list[Arg], call_span: Span | None) -> Value:

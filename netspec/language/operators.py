@@ -6,7 +6,7 @@ import math
 import operator
 from typing import Callable
 
-from .values import MAX_ELEMENTS, Char, Matrix, Str, Value, format_number, type_name
+from .values import MAX_ELEMENTS, Cell, Char, Matrix, Str, Value, format_number, type_name
 
 __all__ = ["PRECEDENCE", "order_chain", "binary", "unary", "OperatorError", "OperatorLimit", "truth"]
 
@@ -191,8 +191,34 @@ def _text(value: Value) -> str:
     raise OperatorError(f"cannot join a {type_name(value)} to a string")
 
 
+def is_string_array(value: Value) -> bool:
+    """A string array as netspec holds one: a non-empty cell array of strings (`["a" "b"]`, `string(c)`)."""
+    return isinstance(value, Cell) and value.numel > 0 and all(isinstance(item, Str) for item in value.items)
+
+
+def _string_grid(value: Value) -> Matrix:
+    """A string operand laid out as an array of texts, so that `_broadcast` expands it as MATLAB
+    expands a string array (a char row or a number is one text)."""
+    if isinstance(value, Cell):
+        return Matrix(value.rows, value.cols, [item.text for item in value.items])  # type: ignore[misc]
+    return Matrix.scalar(_text(value))  # type: ignore[arg-type]
+
+
+def _string_array_operation(op: str, left: Value, right: Value) -> Value:
+    """`==`, `~=` and `+` with a string array: element by element, a 1x1 operand against every element."""
+    a, b = _string_grid(left), _string_grid(right)
+    if op == "+":
+        joined = _broadcast(a, b, op, lambda x, y: x + y)  # type: ignore[operator]
+        return Cell(joined.rows, joined.cols, [Str(text) for text in joined.data])  # type: ignore[arg-type]
+    if op in ("==", "~=", "!="):
+        return _broadcast(a, b, op, lambda x, y: float((x == y) == (op == "==")), logical=True)
+    raise OperatorError(f"operator `{op}` is not defined for strings")
+
+
 def binary(op: str, left: Value, right: Value) -> Value:
     """`left op right` with MATLAB semantics for numbers, logicals, chars and strings."""
+    if is_string_array(left) or is_string_array(right):
+        return _string_array_operation(op, left, right)
     if isinstance(left, Str) or isinstance(right, Str):
         if op == "+":
             text = _text(left) + _text(right)

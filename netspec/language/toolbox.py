@@ -19,7 +19,8 @@ from ..ir.activation import ReluLayer, SoftmaxLayer
 from ..ir.base import InputLayer, Lower, Pair
 from ..ir.conv import Convolution2dLayer, TransposedConv2dLayer
 from ..ir.input_output import ImageInputLayer, PixelClassificationLayer
-from ..ir.pool import MaxPooling2dLayer
+from ..ir.norm import BatchNormalizationLayer
+from ..ir.pool import MaxPooling2dLayer, MaxUnpooling2dLayer
 from ..ir.structure import AdditionLayer, ConcatenationLayer, Crop2dLayer, DepthConcatenationLayer, DropoutLayer
 from . import graphs
 from .builtins import Arg, BuiltinError, _dimensions
@@ -463,8 +464,9 @@ def _encoder_decoder_network(ctx: "Interpreter", args: list[Arg], nargout: int, 
     center crop 'encoderDecoderSkipConnectionCrop<k>' of the encoder's output and a merge
     'encoderDecoderSkipConnectionFeatureMerge<k>' (concatenation or addition) after the decoder layer."""
     unknown = _unknown(args)
-    if unknown is not None:
-        return unknown
+    if unknown is not None:  # an unknown encoder or decoder is a network: no number bound to it would do
+        network = next((arg.value for arg in args[1:3] if isinstance(arg.value, Opaque)), None)
+        return replace(network, structural=True, network=True) if network is not None else unknown
     options, passed = _arguments(ctx, _EncoderDecoderOptions, "encoderDecoderNetwork", args,
                                  ("input_size", "encoder", "decoder"), span)
     encoder, decoder = _network(passed["encoder"], "encoder", 1), _network(passed["decoder"], "decoder", 2)
@@ -538,3 +540,90 @@ def _merge_skips(layers: dict[str, Layer], edges: list[Connection], pairs: list[
                   _edge(layers[encoder_name], crop),
                   *(edge.model_copy(update={"source": merge.name, "source_port": "out"}) for edge in moved)]
     return edges
+
+
+# -- segnetLayers ------------------------------------------------------------------------------
+
+PerSection = PositiveInt | list[PositiveInt]
+"""A number for every encoder section, or one number each."""
+
+
+class _SegnetOptions(_Options):
+    """segnetLayers' arguments in its encoderDepth form (vision's segnetLayers)."""
+
+    image_size: ImageSize
+    num_classes: Annotated[int, Field(gt=1)]
+    encoder_depth: PositiveInt
+    num_convolution_layers: PerSection = 2
+    num_output_channels: PerSection = 64
+    filter_size: Pair = (3, 3)
+
+    _odd_filters = field_validator("filter_size")(_odd)
+
+    def per_section(self, field: str) -> list[int]:
+        value = getattr(self, field)
+        if isinstance(value, int):
+            return [value] * self.encoder_depth
+        if len(value) != self.encoder_depth:
+            option = "".join(part.capitalize() for part in field.split("_"))
+            raise BuiltinError(f"'{option}' has {len(value)} values for an encoder depth of {self.encoder_depth}")
+        return list(value)
+
+
+_SEGNET_MODELS = {"vgg16": ([2, 2, 3, 3, 3], [64, 128, 256, 512, 512]), "vgg19": ([2, 2, 4, 4, 4], [64, 128, 256, 512, 512])}
+"""segnetLayers' pretrained encoders: convolutions and channels per section (VGG's)."""
+
+
+@library("segnetLayers")
+def segnet_layers(ctx: "Interpreter", args: list[Arg], nargout: int, span: Span | None) -> Value:
+    """`segnetLayers(imageSize, numClasses, encoderDepth, ...)`, as MATLAB documents it: 'inputImage',
+    then per encoder section k conv-BN-ReLU blocks ('encoder<k>_conv<j>', 'encoder<k>_bn_<j>',
+    'encoder<k>_relu_<j>') and a 2x2 max pooling that also outputs its indices and size
+    ('encoder<k>_maxpool'); the decoder sections, deepest first, unpool with those ('decoder<k>_unpool')
+    and run their blocks in the reverse order (the last, 'decoder1_conv1', gives the classes), then
+    'softmax' and 'pixelLabels'. Convolutions pad to keep the size, have MSRA (He) weights and a bias
+    fixed at zero. (Depth 4 on [480 640 3]: 59 layers, 66 connections, as the documentation shows.)"""
+    unknown = _unknown(args)
+    if unknown is not None:
+        return unknown
+    if len(args) >= 3 and isinstance(args[2].value, (Char, Str)):
+        model = args[2].value.text.lower()
+        convolutions, channels = _SEGNET_MODELS.get(model, ([2, 2, 3, 3, 3], [64, 128, 256, 512, 512]))
+        raise BuiltinError(f"netspec does not build segnetLayers' pretrained '{args[2].value.text}' form (its layer "
+                           "names and weights are VGG's)", 2,
+                           hint=f"the same sizes: segnetLayers(imageSize, numClasses, 5, 'NumConvolutionLayers', "
+                           f"[{' '.join(map(str, convolutions))}], 'NumOutputChannels', "
+                           f"[{' '.join(map(str, channels))}])")
+    options, _ = _arguments(ctx, _SegnetOptions, "segnetLayers", args, ("image_size", "num_classes", "encoder_depth"),
+                            span)
+    convolutions, channels = options.per_section("num_convolution_layers"), options.per_section("num_output_channels")
+    pad_rows, pad_cols = ((size - 1) // 2 for size in options.filter_size)
+
+    def block(prefix: str, j: int, filters: int) -> list[Layer]:
+        return [Convolution2dLayer(filter_size=options.filter_size, num_filters=filters,
+                                   padding=(pad_rows, pad_rows, pad_cols, pad_cols), weights_initializer="he",
+                                   bias_learn_rate_factor=0, name=f"{prefix}_conv{j}", span=span),
+                BatchNormalizationLayer(name=f"{prefix}_bn_{j}", span=span),
+                ReluLayer(name=f"{prefix}_relu_{j}", span=span)]
+
+    chain: list[Layer] = [ImageInputLayer(input_size=options.image_size, name="inputImage", span=span)]
+    pools = []
+    for k in range(1, options.encoder_depth + 1):
+        chain += [layer for j in range(1, convolutions[k - 1] + 1) for layer in block(f"encoder{k}", j, channels[k - 1])]
+        pools.append(MaxPooling2dLayer(pool_size=2, stride=2, has_unpooling_outputs=True, name=f"encoder{k}_maxpool",
+                                       span=span))
+        chain.append(pools[-1])
+    unpools = {}
+    for k in range(options.encoder_depth, 0, -1):
+        unpools[k] = MaxUnpooling2dLayer(name=f"decoder{k}_unpool", span=span)
+        chain.append(unpools[k])
+        for j in range(convolutions[k - 1], 0, -1):  # the last block gives the next section's channels
+            filters = channels[k - 1] if j > 1 else channels[k - 2] if k > 1 else options.num_classes
+            chain += block(f"decoder{k}", j, filters)
+    chain += [SoftmaxLayer(name="softmax", span=span), PixelClassificationLayer(name="pixelLabels", span=span)]
+    edges = graphs._chain(chain)
+    for k, pool in enumerate(pools, 1):
+        edges += [Connection(source=pool.name, source_port=port, destination=unpools[k].name, destination_port=port)
+                  for port in ("indices", "size")]
+    ctx.count_layers(len(chain), span)
+    return Graph({layer.name: layer for layer in chain}, edges)

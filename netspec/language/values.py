@@ -19,7 +19,7 @@ from ..ir import Connection, Layer, TrainingOptions
 from .tree import Tree
 
 __all__ = ["Value", "Container", "Matrix", "Char", "Str", "Cell", "LayerArray", "Graph", "Opaque",
-           "FunctionHandle", "Struct", "OptionsValue", "CSList", "SymbolicSize", "type_name", "numel", "size_of",
+           "FunctionHandle", "Struct", "Table", "OptionsValue", "CSList", "SymbolicSize", "type_name", "numel", "size_of",
            "element_count", "MAX_ELEMENTS"]
 
 MAX_ELEMENTS = 1_000_000
@@ -368,6 +368,21 @@ class Opaque:
     """The numbers, column-major, of an array of more than two dimensions, which netspec's arrays
     do not have (`zeros(1,1,32)`, `reshape(w, 3, 3, 1, 8)`): a layer's given learnables."""
 
+    stand_in: str | None = None
+    """A MATLAB expression a user could bind in its place (`alexnet().Layers` for what `load net`
+    gives a file named after AlexNet), when netspec can guess one."""
+    compared_with: tuple[str, ...] = ()
+    """Texts a condition netspec could not decide compares it with (`strcmp(poolType, 'max')`):
+    values that run a branch, for the `--set` a message suggests."""
+
+    def set_option(self, name: str) -> str:
+        """`--set NAME=VALUE` for it: with a text the code compares it with as the value when there is
+        one (quoted for a shell), since a number bound to a name compared with text runs no branch."""
+        if self.compared_with:
+            text = self.compared_with[0].replace("'", "''")
+            return f"--set \"{name}='{text}'\""
+        return f"--set {name}=VALUE"
+
     def stands_for_layers(self) -> bool:
         """Layers or a network netspec could not build (not data): one a network may be."""
         return self.structural or self.network or self.class_file is not None
@@ -408,6 +423,19 @@ class Struct:
 
 
 @dataclass(slots=True)
+class Table:
+    """A MATLAB table, as far as network code uses one: a layer graph's `Connections` (variables
+    Source and Destination). `t.Var` is a variable's column, `height(t)` and `size(t, 1)` its rows."""
+
+    variables: dict[str, "Value"]
+    """Each variable's column (a cell column of text), in the table's order."""
+    rows: int
+
+    def shape(self) -> tuple[int, int]:
+        return self.rows, len(self.variables)
+
+
+@dataclass(slots=True)
 class OptionsValue:
     options: TrainingOptions
 
@@ -419,7 +447,7 @@ class CSList:
     items: list["Value"]
 
 
-Value = (Matrix | Char | Str | Cell | LayerArray | Graph | Opaque | FunctionHandle | Struct | OptionsValue | CSList
+Value = (Matrix | Char | Str | Cell | LayerArray | Graph | Opaque | FunctionHandle | Struct | Table | OptionsValue | CSList
          | SymbolicSize)
 
 
@@ -434,18 +462,21 @@ def type_name(value: Value) -> str:
     return {
         Char: "char array", Str: "string", Cell: "cell array", LayerArray: "layer array",
         Graph: "layer graph", Opaque: "unknown value", FunctionHandle: "function handle",
-        Struct: "struct", OptionsValue: "training options", CSList: "list", SymbolicSize: "symbolic size",
+        Struct: "struct", Table: "table", OptionsValue: "training options", CSList: "list", SymbolicSize: "symbolic size",
     }.get(type(value), type(value).__name__)
 
 
 def numel(value: Value) -> int:
-    """MATLAB's numel: a container's element count; any other value is one element."""
+    """MATLAB's numel: a container's element count (a table's rows times variables); any other value
+    is one element."""
+    if isinstance(value, Table):
+        return value.rows * len(value.variables)
     return value.numel if isinstance(value, Container) else 1
 
 
 def size_of(value: Value) -> tuple[int, int]:
-    """MATLAB's size: a container's shape; any other value is 1x1."""
-    return value.shape() if isinstance(value, Container) else (1, 1)
+    """MATLAB's size: a container's or a table's shape; any other value is 1x1."""
+    return value.shape() if isinstance(value, (Container, Table)) else (1, 1)
 
 
 def element_count(value: Value) -> int:

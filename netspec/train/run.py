@@ -28,6 +28,7 @@ from .events import EventHandler, ignore
 from .feed import inputs_of
 from .loop import (EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, loss_and_accuracy,
                    predict_batches, refuse_pixel_labels, train)
+from .memory import refuse_beyond_memory
 
 __all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size", "sequence_input"]
 
@@ -125,12 +126,14 @@ def resolve_options(network: Network, overrides: dict[str, Any]) -> TrainingOpti
 def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data: str, out: Path | None,
               overrides: dict[str, Any], seed: int, init: Path | None, resume: Path | None, augment: str | None,
               split: float, bindings: list[str] | None = None, overwrite: bool = False,
-              sort_by_length: bool = False, on_event: EventHandler = ignore) -> dict[str, Any] | None:
+              sort_by_length: bool = False, memory_check: bool = True,
+              on_event: EventHandler = ignore) -> dict[str, Any] | None:
     """Train into a new run folder (an occupied one only with `overwrite`), or continue the run
     `resume` names: its training where it stopped, or its finishing where a kill cut it short.
     `on_event` is told what the training does (netspec.train.events). Returns the run's summary
     (what summary.json holds, and `folder`: the run folder); None on the ranks of a
-    multi-process run other than the first, which reports for them all."""
+    multi-process run other than the first, which reports for them all. A run whose estimated
+    training memory exceeds the device's free memory is refused first, unless not `memory_check`."""
     resumed = None
     if resume is not None:
         resumed = checkpoint.load(resume, prefer="last")
@@ -152,6 +155,8 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
         out = out or default_run_folder(spec_path or Path(network.name))
         _check_run_folder(out, overwrite)
     check_buildable(network)  # before the data is read at the input layer's size
+    if memory_check:
+        refuse_beyond_memory(network, options)
     training, validation, test = _training_data(network, data, split, seed, augment)
     if sort_by_length:
         training = _sorted_by_length(network, training)
@@ -194,7 +199,7 @@ def _training_data(network: Network, data: str, split: float, seed: int, augment
     if layer is None:
         return load_source(data, image_input_size(network), split=split, seed=seed)
     if augment:
-        raise error("R015", "--augment transforms images; this network reads sequences", layer.span,
+        raise error("R018", "--augment transforms images; this network reads sequences", layer.span,
                     hint="train without --augment")
     train, test = sequences.load_sequences(data)
     for dataset in (train, test) if test is not None else (train,):

@@ -169,3 +169,22 @@ def test_predict(trained):
     assert [row["image"] for row in document] == [str(image) for image in images]
     text = netspec("predict", run, *images).out.splitlines()
     assert text == [f"{row['image']}: {row['class']} ({100 * row['probability']:.1f}%)" for row in document]
+
+
+def test_diff():
+    document = validated("diff", SPECS / "mnist_matlab.net", SPECS / "mnist_bottleneck.net")
+    table = invoke("diff", SPECS / "mnist_matlab.net", SPECS / "mnist_bottleneck.net")[1]
+    totals = document["totals"]
+    assert f"MACs {totals['macs']['before']:,} → {totals['macs']['after']:,} ({totals['macs']['delta']:,}" in table
+    one_file = validated("diff", SPECS / "transfer_alexnet.net", "--net", "net", "--net", "lgraph",
+                         "--set", "numClasses=4")
+    assert one_file["totals"]["changed"] == 1
+
+
+def test_profile():
+    code, out, err = invoke("profile", SPECS / "lenet5.net", "--batch-size", "2", "--repeat", "2", "--device", "cpu",
+                            "--format", "json")
+    assert code == 0, err
+    document = json.loads(out)
+    jsonschema.validate(document, published("profile"))
+    assert [row["name"] for row in document["layers"]][0] == "input"

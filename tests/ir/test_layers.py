@@ -347,12 +347,12 @@ def test_pixel_classification_options():
     assert make("dicePixelClassificationLayer('Classes', [\"a\" \"b\" \"c\"])").classes == ["a", "b", "c"]
 
 
-def test_pixel_classification_class_names_option_is_accepted_with_a_warning():
-    """`ClassNames` is what the option was called until R2019b; MATLAB still accepts it."""
+def test_pixel_classification_class_names_option_is_the_classes():
+    """`ClassNames` is what 'Classes' was called until R2019b; MATLAB still accepts it."""
     result = load_source("layers = pixelClassificationLayer('ClassNames', {'a', 'b'}, 'ClassWeights', [1 2]);\n",
                          "layer.net")
-    assert result.network.layers[0].class_weights == [1.0, 2.0]
-    assert [d.code for d in result.diagnostics] == ["W201"] and "ClassNames" in result.diagnostics[0].message
+    assert (result.network.layers[0].classes, result.network.layers[0].class_weights) == (["a", "b"], [1.0, 2.0])
+    assert result.diagnostics == []
 
 
 def test_invalid_values_are_rejected():

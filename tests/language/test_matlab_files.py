@@ -526,7 +526,7 @@ def test_a_variable_only_a_skipped_branch_sets_is_named_by_the_condition(tmp_pat
         end
         """)
     diagnostic = error_of(fail(path))
-    assert diagnostic.code == "E405" and "--set poolType=VALUE" in diagnostic.hint
+    assert diagnostic.code == "E405" and """--set "poolType='max'\"""" in diagnostic.hint
     assert type(load_file(path, bindings=bind("poolType='average'")).network.layers[1]).__name__ \
         == "AveragePooling2dLayer"
 

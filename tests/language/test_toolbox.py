@@ -288,3 +288,72 @@ def test_repmat_of_named_layers_clashes_as_in_matlab():
 ])
 def test_repmat_refusals(text, message):
     assert message in error_of(text).message
+
+
+# -- segnetLayers --------------------------------------------------------------------------------
+
+def test_segnet_layers_documented_example():
+    """https://www.mathworks.com/help/vision/ref/segnetlayers.html: segnetLayers([480 640 3],5,4)
+    displays InputNames {'inputImage'}, OutputNames {'pixelLabels'}, Layers [59x1], Connections [66x2]."""
+    net = network("lgraph = segnetLayers([480 640 3], 5, 4);")
+    assert (len(net.layers), len(net.connections)) == (59, 66)
+    assert net.inputs == ["inputImage"] and net.outputs == ["pixelLabels"]
+    unpool = {(e.source, e.source_port, e.destination_port) for e in net.connections
+              if e.destination == "decoder3_unpool"}
+    assert unpool == {("decoder4_relu_1", "out", "in"), ("encoder3_maxpool", "indices", "indices"),
+                      ("encoder3_maxpool", "size", "size")}
+    assert net.layer("decoder1_conv1").num_filters == 5 and net.layer("decoder2_conv1").num_filters == 64
+
+
+@pytest.mark.parametrize("text, output", [
+    ("lgraph = segnetLayers([32 32], 2, 2);", (2, 32, 32)),
+    ("lgraph = segnetLayers([24 40 3], 3, 3, 'NumConvolutionLayers', [1 2 3], 'NumOutputChannels', [4 8 16], "
+     "'FilterSize', 5);", (3, 24, 40)),
+])
+def test_segnet_learnables_and_output_size_match_pytorch(text, output):
+    net = network(text)
+    analysis = analyze(net)
+    assert not analysis.has_errors, analysis.diagnostics
+    model = to_torch(net, seed=0).eval()
+    assert sum(p.numel() for p in model.parameters()) == analysis.totals.learnables
+    size = net.layers[0].input_size
+    with torch.no_grad():
+        y = model(torch.rand(1, size[2], size[0], size[1]))
+    assert tuple(y.shape) == (1, *output)
+
+
+def test_segnet_learnables_by_hand():
+    """Depth 2, 64 channels, grayscale, 2 classes: 3x3 convolutions with their biases and the batch
+    normalizations' scale and offset (biases are learnables even with their rate fixed at 0)."""
+    conv = lambda c_in, c_out: 9 * c_in * c_out + c_out  # noqa: E731
+    expected = (conv(1, 64) + conv(64, 64) + conv(64, 64) + conv(64, 64)  # encoder
+                + conv(64, 64) + conv(64, 64) + conv(64, 64) + conv(64, 2)  # decoder
+                + 2 * (7 * 64 + 2))  # batch normalizations
+    net = network("lgraph = segnetLayers([32 32], 2, 2);")
+    assert analyze(net).totals.learnables == expected
+    conv1 = net.layer("encoder1_conv1")
+    assert (conv1.padding, conv1.weights_initializer, conv1.bias_learn_rate_factor) == ((1, 1, 1, 1), "he", 0)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("lgraph = segnetLayers([32 32 3], 2, 'vgg16');", "pretrained 'vgg16' form"),
+    ("lgraph = segnetLayers([32 32 3], 2, 2, 'NumOutputChannels', [8 16 32]);",
+     "'NumOutputChannels' has 3 values for an encoder depth of 2"),
+    ("lgraph = segnetLayers([32 32 3], 2, 2, 'FilterSize', 4);", "odd"),
+])
+def test_segnet_arguments_netspec_refuses(text, message):
+    assert message in error_of(text).message
+
+
+def test_segnet_output_layer_replaced_with_class_weights_from_data():
+    """The pixel-label workflow: the classes and weights come from countEachLabel of the data."""
+    net = network("""\
+        lgraph = segnetLayers([32 32], 2, 2);
+        tbl = countEachLabel(trainingData);
+        classWeights = 1 ./ (tbl.PixelCount / sum(tbl.PixelCount));
+        pxLayer = pixelClassificationLayer('Name', 'labels', 'ClassNames', tbl.Name, 'ClassWeights', classWeights);
+        lgraph = removeLayers(lgraph, 'pixelLabels');
+        lgraph = addLayers(lgraph, pxLayer);
+        lgraph = connectLayers(lgraph, 'softmax', 'labels');
+        """)
+    assert net.outputs == ["labels"] and len(net.layers) == 31

@@ -17,7 +17,7 @@ from typing import Callable
 from ...diagnostics import NetspecError, Span, error, suggest
 from ..builtins import (BUILTINS, DATA_FUNCTIONS, NO_OP_FUNCTIONS, Arg, BuiltinError, Unmodelled, size_query,
                         sized_array)
-from ..library import LIBRARY, NETWORK_POSITIONS
+from ..library import LIBRARY, NETWORK_POSITIONS, ZOO
 from ..operators import OperatorError, OperatorLimit
 from ..spans import node_span
 from ..tree import Token, Tree
@@ -27,6 +27,13 @@ from .state import EndContext, Function, Scope, State, is_function_file, token_t
 __all__ = ["Calls"]
 
 _LIBRARY_BY_LOWER_CASE = {name.lower(): name for name in LIBRARY}
+
+UNMODELLED_TOOLBOX = {
+    "pretrainedEncoderNetwork": "a toolbox function netspec does not model: MATLAB cuts a pretrained network at its "
+                                "depth-th downsampling and its features' sizes come from running it; build the encoder "
+                                "from layers (blockedNetwork), or use unet(imageSize, numClasses)",
+}
+"""Toolbox functions real files call that netspec does not model, and what to use instead."""
 
 _DERIVING = frozenset("size numel length height width ndims isempty isscalar isvector class isa".split())
 """Builtins whose result from unknown data is not that data: binding its variable to a number
@@ -239,8 +246,9 @@ class Calls(State):
         the toolbox's `alexnet`)."""
         span = self._span_of(node, self.file)
         tree, file = self._read(path, span)
-        if tree is None:  # a classdef file: the class is unknown, and says so if the network needs it
-            return [Opaque(name, span, class_file=file)] * max(nargout, 1)
+        if tree is None:  # a classdef file: its constants, or an unknown class that says so if the network needs it
+            constants = self.class_constants(file)
+            return [constants if constants is not None else Opaque(name, span, class_file=file)] * max(nargout, 1)
         table = self._file_functions.get(file)
         if table is None:
             table = self._file_functions[file] = {}
@@ -280,7 +288,8 @@ class Calls(State):
                           "netspec treats it as unknown", span, hint="netspec reads no data files: if the network "
                           f"needs it, bind it: --set {name}=VALUE")
             reason = f"perhaps `load` at line {self.loaded.line} loads it (netspec reads no data files)"
-            return [Opaque(name, span, variable=name, reason=reason)] * max(nargout, 1)
+            stand_in = _pretrained_stand_in(Path(self.file).stem, indexed=not bare)
+            return [Opaque(name, span, variable=name, reason=reason, stand_in=stand_in)] * max(nargout, 1)
         if name not in self._warned_unknown:
             self._warned_unknown.add(name)
             if bare:
@@ -392,8 +401,8 @@ class Calls(State):
         if value.unknown_function and value.variable is None:
             return error("E406", f"{what} depends on `{value.origin}`, which is not a function netspec knows",
                          value.span, label="unknown function",
-                         hint=f"did you mean `{guess}`?" if guess else
-                         f"if `{value.origin}.m` is in another folder, pass it with --path DIR")
+                         hint=UNMODELLED_TOOLBOX.get(value.origin) or (f"did you mean `{guess}`?" if guess else
+                         f"if `{value.origin}.m` is in another folder, pass it with --path DIR"))
         if value.free_name:
             # `n = numClasses * 2`: `n` only carries the unknown; `numClasses` is what is missing
             notes = ([f"`{value.variable}` gets its value from `{value.origin}`"]
@@ -408,24 +417,42 @@ class Calls(State):
             notes = ([f"`{variable}` gets its value from `{value.parameter}`"]
                      if variable not in (None, value.parameter) else [])
             notes.append(f"`{value.parameter}` is a parameter of `{value.parameter_of}`, which no argument gives")
-            bind = f"--set {variable}=VALUE, or " if variable else ""
+            bind = f"{value.set_option(variable)}, or " if variable else ""
             if standing_for_network:
                 notes.append("it is a network: --set binds numbers and text, not layers")
             return error("E405", f"{what} depends on {subject}, which netspec cannot compute", value.span,
                          label="a parameter no argument gives", notes=notes,
                          hint=f"bind it: {bind}give `{value.parameter_of}`'s arguments with --args")
         if value.reason is not None:
+            hint = f"bind it: {value.set_option(variable)}" if variable else None
+            if standing_for_network and value.stand_in is not None:
+                hint = (f"MATLAB needs that file too; if it holds what `{value.stand_in}` gives, bind that: "
+                        f"--set \"{value.origin}={value.stand_in}\"")
             return error("E405", f"{what} depends on {subject}, which netspec cannot compute: {value.reason}",
-                         value.span, label="not computed",
-                         hint=f"bind it: --set {variable}=VALUE" if variable else None)
+                         value.span, label="not computed", hint=hint)
         notes = [(f"`{value.origin}` is a function netspec does not know"
                   + (f" (did you mean `{guess}`?)" if guess else "")) if value.unknown_function else
                  f"`{value.origin}` is not something netspec evaluates (data loading, plotting, ...)"]
         if variable:
-            hint = f"give it a value on the command line: --set {variable}=VALUE"
+            hint = f"give it a value on the command line: {value.set_option(variable)}"
         elif standing_for_network:
             hint = "netspec reads networks the file builds from layers, not networks loaded or computed elsewhere"
         else:
             hint = "assign the unknown value to a variable, then bind it with --set NAME=VALUE"
         return error("E405", f"{what} depends on {subject}, which netspec cannot compute", value.span,
                      label="unknown value", notes=notes, hint=hint)
+
+
+_ZOO_STEMS = {name: name.removesuffix("net") or name for name in ZOO}
+"""A pretrained network's name as file names abbreviate it (`alex`, `google`, `resnet50`, `vgg16`)."""
+
+
+def _pretrained_stand_in(file_stem: str, indexed: bool) -> str | None:
+    """The pretrained network a file named after it (`alextest.m`) most likely loads from a .mat
+    file, as a binding: its layers where the file indexes what it loaded (`net(1:end-3)`)."""
+    stem = file_stem.lower()
+    name = next((name for name, short in sorted(_ZOO_STEMS.items(), key=lambda item: -len(item[1]))
+                 if short in stem), None)
+    if name is None:
+        return None
+    return f"{name}().Layers" if indexed else name

@@ -27,6 +27,10 @@ _NOT_PLAIN_BINARY = frozenset({"&&", "||", ":"})
 _ELEMENTWISE_WITH_NUMBER = frozenset({"+", "-", "*", ".*", "/", "./", ".^"})
 """Operators whose result, for an array and a number, has the array's size."""
 
+SIZE_WORDS = frozenset({"height", "width"})
+"""Functions of an array that real files use bare as variables of their own (`[height width 3]`
+with the values set elsewhere): bare, they are unknown names (MATLAB's functions need an array)."""
+
 
 @dataclass
 class _PendingRange:
@@ -60,7 +64,10 @@ class Expressions(State):
             return value
         if name in scope.unset:
             return self._unset_parameter(name, node, scope)
-        result = self._first(self._call_function(name, [], 1, node, scope), node)
+        if name in SIZE_WORDS and name not in self.functions:
+            result = self._first(self._unknown(name, 1, node, node_span(node, self.file)), node)
+        else:
+            result = self._first(self._call_function(name, [], 1, node, scope), node)
         if isinstance(result, Opaque) and result.origin == name and result.reason is None \
                 and name not in self.functions:
             return replace(result, free_name=True)

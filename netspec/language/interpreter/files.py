@@ -15,7 +15,7 @@ from ..parser import parse
 from ..source_files import read_source
 from ..spans import node_span, register_text
 from ..tree import Tree
-from ..values import Graph, LayerArray, Value
+from ..values import Graph, LayerArray, Struct, Value
 from .state import NETWORK_VARIABLES, Scope, State, is_function_file
 
 __all__ = ["Files"]
@@ -32,6 +32,38 @@ def _defines_class(text: str) -> bool:
         if code and not code.startswith("%"):
             return _CLASSDEF.match(code) is not None
     return False
+
+_CLASS_LINE = re.compile(r"classdef\s+(\([^)]*\)\s*)?\w+$")
+"""A class of its own: one with a superclass (a custom layer `< nnet.layer.Layer`) has more than constants."""
+_PROPERTIES_LINE = re.compile(r"properties\s*\(([^)]*)\)$", re.IGNORECASE)
+_CONSTANT = re.compile(r"\bconstant\b(?!\s*=\s*false)", re.IGNORECASE)
+
+
+def constants_script(text: str) -> str | None:
+    """A classdef text made only of `properties (Constant)` blocks (one at least, no superclass), as a
+    script that assigns them (the other lines blank, so that lines keep their numbers); None for a class
+    with anything else."""
+    lines, script, state, blocks = text.split("\n"), [], "start", 0
+    for line in lines:
+        code = line.split("%", 1)[0].strip()  # for the structure only: a kept line is kept whole
+        kept = ""
+        if not code:
+            pass
+        elif state == "start" and _CLASS_LINE.match(code):
+            state = "class"
+        elif state == "class" and code == "end":
+            state = "done"
+        elif state == "class" and (match := _PROPERTIES_LINE.match(code)) and _CONSTANT.search(match.group(1)):
+            state, blocks = "block", blocks + 1
+        elif state == "block" and code == "end":
+            state = "class"
+        elif state == "block":
+            kept = line
+        else:
+            return None
+        script.append(kept)
+    return "\n".join(script) if state == "done" and blocks else None
+
 
 ARGUMENTS_FILE = "--args"
 """The name the arguments of an entry function are read under (their diagnostics point there)."""
@@ -71,11 +103,30 @@ class Files(State):
         self._trees[file] = tree
         if tree is None:
             self.sources.add(file, source.text)
+            self._class_sources[file] = source.text
         if source.encoding is not None:
             self.warn("W001", f"{file} is not UTF-8: netspec read it as {source.encoding}",
                       Span(file=file, line=1, column=1, end_line=1, end_column=1),
                       hint="save it as UTF-8 (MATLAB's default since R2020a) to be sure of its text")
         return tree, file
+
+    def class_constants(self, file: str) -> Value | None:
+        """A classdef file that holds only constant properties (`properties (Constant)`), as MATLAB
+        reads `Name.prop`: a struct of their values. None for any other class (one with methods or
+        other properties), which netspec does not read."""
+        if file not in self._class_constants:
+            self._class_constants[file] = None  # a constant that reads its own class is not read
+            script = constants_script(self._class_sources[file])
+            if script is not None:
+                register_text(file, script + "\n")
+                scope = Scope({}, pinned=frozenset(), sites={}, bindable=False)
+                previous, self.file = self.file, file
+                try:
+                    self._run_body(parse(script, file).children, scope)
+                finally:
+                    self.file = previous
+                self._class_constants[file] = Struct(scope.variables)
+        return self._class_constants[file]
 
     def _classdef_error(self, file: str):
         return error("E004", f"{file} defines a class (classdef): netspec reads scripts and functions, not "

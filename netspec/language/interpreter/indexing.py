@@ -19,7 +19,7 @@ from ..library import from_python, graph_property, layer_property, learnable_val
 from ..spans import node_span
 from ..tree import Tree
 from ..values import (Cell, Char, Container, CSList, FunctionHandle, Graph, LayerArray, Matrix, Opaque,
-                      OptionsValue, Str, Struct, Value, numel, size_of, type_name)
+                      OptionsValue, Str, Struct, Table, Value, numel, size_of, type_name)
 from .state import SIZE_HINT, EndContext, Scope, State, token_text
 
 __all__ = ["Indexing"]
@@ -76,6 +76,11 @@ class Indexing(State):
             guess = suggest(name, value.fields)
             raise error("E125", f"the struct has no field '{name}'", node_span(node, self.file),
                         hint=f"did you mean '{guess}'?" if guess else None)
+        if isinstance(value, Table):
+            if name in value.variables:
+                return value.variables[name]
+            raise error("E125", f"the table has no variable '{name}'", node_span(node, self.file),
+                        hint=f"its variables are {', '.join(value.variables)}")
         if isinstance(value, Graph):
             result = graph_property(value, name)
             if result is not None:

@@ -214,6 +214,10 @@ class State:
         self._trees: dict[str, Tree | None] = {}
         """The parse tree of each file read (None for a classdef file): a file imported or called
         again is neither read nor parsed again."""
+        self._class_sources: dict[str, str] = {}
+        """The text of each classdef file read."""
+        self._class_constants: dict[str, Value | None] = {}
+        """What each classdef file read stands for: its constant properties (a struct), or None (not read)."""
         self.root_folder: Path | None = None
         """The folder of the file loaded (none for text): the path's first folder and the tree
         `addpath` may add folders from (see `paths.py`)."""

@@ -134,9 +134,10 @@ class Statements(State):
         value = self._eval(node, scope)
         if isinstance(value, Opaque):
             self.skipped += 1
+            value = replace(value, compared_with=value.compared_with + _compared_texts(node, value.binding()))
             self.warn("W102", f"this `{keyword}` depends on {value.describe()}, which netspec cannot compute; "
                       "treated as false", node_span(node, self.file),
-                      hint=f"bind it with --set {value.binding()}=VALUE" if value.binding() else None)
+                      hint=f"bind it with {value.set_option(value.binding())}" if value.binding() else None)
             return value
         try:
             return truth(value)
@@ -155,9 +156,13 @@ class Statements(State):
         subject = self._eval(node.children[0], scope)
         if isinstance(subject, Opaque):
             self.skipped += 1
+            cases = tuple(text for clause in node.children[1:] if clause.data != "otherwise_clause"
+                          for text in _literal_texts(clause.children[0])) \
+                if subject.binding() is not None and _names(node.children[0], subject.binding()) else ()
+            subject = replace(subject, compared_with=subject.compared_with + cases)
             self.warn("W102", f"this `switch` depends on {subject.describe()}, which netspec cannot compute; "
                       "no `case` matches it", node_span(node.children[0], self.file),
-                      hint=f"bind it with --set {subject.binding()}=VALUE" if subject.binding() else None)
+                      hint=f"bind it with {subject.set_option(subject.binding())}" if subject.binding() else None)
         undecided: list[tuple[Tree, Opaque]] = []
         for clause in node.children[1:]:
             if clause.data == "otherwise_clause":
@@ -303,3 +308,36 @@ def _assigned(body: Tree) -> set[str]:
             names.add(str(node.children[0]))
         stack.extend(node.children)
     return names
+
+
+_TEXT_COMPARISONS = frozenset({"strcmp", "strcmpi", "isequal", "matches"})
+
+
+def _literal_texts(node: Tree) -> tuple[str, ...]:
+    """The text literals of an expression (`'max'`, `{'max', "avg"}`), in order."""
+    if not isinstance(node, Tree):
+        return ()
+    if node.data in ("char_string", "string"):
+        quote = str(node.children[0])[0]
+        return (str(node.children[0])[1:-1].replace(quote * 2, quote),)
+    return tuple(text for child in node.children for text in _literal_texts(child))
+
+
+def _names(node: Tree | Token, name: str | None = None) -> bool:
+    """Whether the expression is a bare name (`name` itself, when given)."""
+    return isinstance(node, Tree) and node.data == "name" and (name is None or token_text(node) == name)
+
+
+def _compared_texts(node: Tree, name: str | None) -> tuple[str, ...]:
+    """The texts a condition compares the variable `name` with: the literals given with it to
+    strcmp, strcmpi, isequal or matches, or on the other side of `==` (`strcmp(poolType, 'max')`,
+    `mode == "fast"`). None when the condition compares no such name."""
+    if name is None or not isinstance(node, Tree):
+        return ()
+    if node.data == "call" and _names(node.children[0]) and token_text(node.children[0]) in _TEXT_COMPARISONS \
+            and len(node.children) > 1 and any(_names(arg, name) for arg in node.children[1].children):
+        return _literal_texts(node.children[1])
+    if node.data == "chain" and len(node.children) == 3 and isinstance(node.children[1], Token) \
+            and node.children[1].type == "EQ" and any(_names(side, name) for side in node.children[::2]):
+        return tuple(text for side in node.children[::2] for text in _literal_texts(side))
+    return tuple(text for child in node.children for text in _compared_texts(child, name))

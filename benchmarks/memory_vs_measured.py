@@ -1,0 +1,86 @@
+"""Training memory: `netspec analyze`'s estimate against one measured training step (issue 16).
+
+    python benchmarks/memory_vs_measured.py [--batch 1 32 128] [--specs lenet5 resnet18 ...] [--layers]
+
+For each spec and batch size, the estimate (`netspec.analysis`: weights, gradients, optimizer
+state, activations kept for the backward pass) beside the measurement of the lowered module on
+the CPU (`netspec.train.memory.measure_training_memory`: the storages autograd saves, counted
+once each, plus parameters, gradients and optimizer state after one step). Target: every ratio
+within 0.90-1.10. `--layers` lists the layers whose kept bytes differ. Measurements whose
+estimate passes `--max-bytes` (default: half the RAM available) are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import netspec  # noqa: E402
+from netspec.analysis import analyze  # noqa: E402
+from netspec.analysis.memory import at_batch  # noqa: E402
+from netspec.analysis.render import human  # noqa: E402
+from netspec.train.memory import available_memory, measure_training_memory  # noqa: E402
+
+DEFAULT_SPECS = sorted(path.stem for path in (ROOT / "specs").glob("*.net"))
+
+
+
+
+def differing_layers(analysis, measured, batch: int) -> list[str]:
+    rows = []
+    for layer in analysis.layers:
+        expected = batch * layer.saved_bytes + layer.saved_batch_bytes
+        got = measured.by_layer.get(layer.name, 0)
+        if expected != got:
+            rows.append(f"    {layer.name} ({layer.type}): estimate {expected}, measured {got}")
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 32, 128])
+    parser.add_argument("--specs", nargs="+", default=DEFAULT_SPECS)
+    parser.add_argument("--layers", action="store_true", help="list the layers whose kept bytes differ")
+    parser.add_argument("--max-bytes", type=int, default=None,
+                        help="skip a measurement whose estimate is larger (default: half the RAM available)")
+    args = parser.parse_args()
+    import torch
+
+    limit = args.max_bytes or available_memory(torch.device("cpu"))[0] // 2
+    table = Table("spec", "batch", "estimate", "measured", "ratio")
+    worst = 0.0
+    for name in args.specs:
+        network = netspec.load((ROOT / "specs" / f"{name}.net") if "/" not in name else Path(name),
+                               set={"numClasses": "4"})
+        analysis = analyze(network)
+        for batch in args.batch:
+            memory = at_batch(analysis.totals.training_memory, batch)
+            if memory.total_bytes > limit:
+                table.add_row(name, str(batch), human(memory.total_bytes, "B", True), "skipped", "")
+                print(f"{name} {batch}: skipped, the estimate exceeds {human(limit, 'B', True)}", flush=True)
+                continue
+            measured = measure_training_memory(network, batch)
+            ratio = memory.total_bytes / measured.total
+            worst = max(worst, abs(ratio - 1))
+            cells = [name, str(batch), human(memory.total_bytes, "B", True), human(measured.total, "B", True),
+                     f"{ratio:.4f}"]
+            table.add_row(*cells)
+            print("  ".join(cells), flush=True)
+            if args.layers:
+                for line in differing_layers(analysis, measured, batch):
+                    print(line)
+            del measured
+    Console(width=140).print(table)
+    print(f"largest deviation: {worst:.3%} (target 10%)")
+    return 0 if worst <= 0.10 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
