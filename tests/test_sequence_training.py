@@ -241,7 +241,7 @@ def test_the_whole_mini_batch_sets_the_padded_length_of_each_process_share():
     """Under DDP every process pads its share to the mini-batch's longest sequence (same shapes)."""
     feed = _feed()
     (step,) = feed.plan(torch.tensor([0, 1, 2]), batch=3, rank=1, world=2)
-    assert step.indices == (1,) and step.steps == 3
+    assert step.indices == (1,) and step.length == 3
     ((x, _),) = list(feed.loader([step]))
     np.testing.assert_array_equal(x[:, 0, :].numpy(), [[4, 0, 0]])
 
