@@ -409,3 +409,22 @@ def test_sequence_length_n_makes_extra_iterations(data, tmp_path):
     assert summary["iterations"] == 2 * per_epoch > 2 * 6
     rows = (tmp_path / "run" / "metrics.csv").read_text().strip().splitlines()
     assert len(rows) == 1 + 2 * per_epoch
+
+
+def test_train_and_evaluate_on_a_folder_of_csv_sequences(tmp_path):
+    """--data DIR: one sub-folder per class of CSV files, one sequence each (rows: time steps)."""
+    for index, (sequence, label) in enumerate(generated(45, 3)):
+        folder = tmp_path / "data" / label
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = "\n".join(",".join(f"{v:.5f}" for v in step) for step in sequence)
+        (folder / f"{index:02d}.csv").write_text("x,y\n" + rows + "\n")
+    (tmp_path / "tiny.net").write_text(TINY.format(input_options="", options=""))
+    status, _, err = netspec("train", "tiny.net", "--data", "data", "--out", "run", "--quiet", cwd=tmp_path)
+    assert status == 0, err
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["validation"]["images"] == 9  # --split 0.8 of 15 per class holds out 3 of each
+    status, out, err = netspec("evaluate", "run", "--data", "data", "--format", "json", cwd=tmp_path)
+    assert status == 0, err
+    evaluation = json.loads(out)
+    assert evaluation["images"] == 45 and [c["name"] for c in evaluation["classes"]] == sorted(OFFSETS)
+    assert evaluation["accuracy"] >= 0.8
