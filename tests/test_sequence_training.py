@@ -160,6 +160,10 @@ def test_csv_reader_detects_a_header_and_reads_missing_cells(tmp_path):
     with pytest.raises(NetspecError) as caught:
         read_sequence_csv(ragged)
     assert caught.value.diagnostic.code == "D012" and caught.value.diagnostic.span.line == 3
+    picture = tmp_path / "p.csv"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    with pytest.raises(NetspecError, match="is not a text file"):
+        read_sequence_csv(picture)
 
 
 def test_csv_folder_classes_and_channel_check(tmp_path):
