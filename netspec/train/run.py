@@ -192,7 +192,7 @@ def _training_data(network: Network, data: str, split: float, seed: int, augment
     if layer is None:
         return load_source(data, image_input_size(network), split=split, seed=seed)
     if augment:
-        raise error("R015", "--augment transforms images; this network reads sequences", layer.span,
+        raise error("R017", "--augment transforms images; this network reads sequences", layer.span,
                     hint="train without --augment")
     train, test = sequences.load_sequences(data)
     for dataset in (train, test) if test is not None else (train,):
