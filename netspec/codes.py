@@ -2035,7 +2035,7 @@ layers = [featureInputLayer(4)
         example=DIGITS,
         command="netspec train example.net --sort-by-length",
     ),
-    "R018": Code(
+    "R017": Code(
         "augmentation of sequences",
         "`--augment` transforms images (reflections, rotations, scaling, translations); the network reads "
         "sequences.",
