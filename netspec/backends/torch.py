@@ -10,7 +10,9 @@ padded with -inf, average pooling counting padded zeros, pooling stride default 
 (already in the IR), Glorot-uniform weights and zero biases, LRN's alpha/N, channel-wise
 input normalization with statistics stored as buffers (so they travel in checkpoints), and
 learnable values the spec gives ('Weights', 'Bias', BN's 'TrainedMean', ...) moved from
-MATLAB's layout to PyTorch's (`GIVEN`).
+MATLAB's layout to PyTorch's (`GIVEN`), and recurrent layers with one bias per gate set and
+MATLAB's initializers (`Recurrent`). A sequence's length may stay the symbol T: every sequence
+module takes any length.
 """
 
 from __future__ import annotations
@@ -712,55 +714,6 @@ def _initialize(weight: Tensor, rule: str) -> None:
             nn.init.orthogonal_(weight)
 
 
-def _recurrent_initial(rule: str, rows: int, columns: int, fan_out: int) -> Tensor:
-    """A recurrent layer's weights in MATLAB's rows×columns layout, as its initializers make them:
-    'glorot' uniform with variance 2/(InputSize + fan_out), fan_out counting every gate and
-    direction (4H for lstmLayer, 8H for bilstmLayer); 'he' normal with variance 2/InputSize;
-    'orthogonal' the Q of a QR decomposition of a unit-normal matrix."""
-    weight = torch.empty(rows, columns)
-    if rule == "glorot":
-        bound = math.sqrt(6 / (columns + fan_out))
-        return nn.init.uniform_(weight, -bound, bound)
-    if rule == "he":
-        return nn.init.normal_(weight, 0.0, math.sqrt(2 / columns))
-    if rule == "orthogonal":
-        return nn.init.orthogonal_(weight)
-    if rule == "narrow-normal":
-        return nn.init.normal_(weight, 0.0, 0.01)
-    return weight.fill_(1.0 if rule == "ones" else 0.0)
-
-
-def _recurrent_bias(layer: recurrent.RecurrentLayer) -> Tensor:
-    """'unit-forget-gate': ones for the forget gate's rows (the second H of each direction's 4H), zeros
-    elsewhere; 'narrow-normal' N(0, 0.01); 'zeros'; 'ones'."""
-    rows = layer.bias_rows
-    if layer.bias_initializer == "narrow-normal":
-        return torch.randn(rows) * 0.01
-    bias = torch.full((rows,), 1.0 if layer.bias_initializer == "ones" else 0.0)
-    if layer.bias_initializer == "unit-forget-gate":
-        hidden = layer.num_hidden_units
-        for start in range(hidden, rows, layer.gates * hidden):
-            bias[start:start + hidden] = 1.0
-    return bias
-
-
-@lowers(recurrent.LstmLayer, recurrent.BilstmLayer, recurrent.GruLayer)
-def _recurrent(layer, inputs, outputs) -> nn.Module:
-    """MATLAB's initializers for the stacked weights, then the values the spec gives."""
-    channels, hidden = int(layer.input_channels(inputs)), layer.num_hidden_units
-    module = Recurrent("lstm" if layer.gates == 4 else "gru", channels, hidden, bidirectional=layer.directions == 2,
-                       last=layer.output_mode == "last", state_activation=layer.state_activation_function,
-                       gate_activation=layer.gate_activation_function,
-                       reset_gate_mode=getattr(layer, "reset_gate_mode", "after-multiplication"))
-    rows = layer.directions * layer.gates * hidden
-    initial = {"input_weights": _recurrent_initial(layer.input_weights_initializer, rows, channels, rows),
-               "recurrent_weights": _recurrent_initial(layer.recurrent_weights_initializer, rows, hidden, rows),
-               "bias": _recurrent_bias(layer)}
-    for field, value in initial.items():
-        _fill(module, _recurrent_tensors(field)(layer), value)
-    return _load_given(module, layer, inputs)
-
-
 def _concrete(layer: Layer, sizes: tuple) -> tuple[int, ...]:
     """Sizes a module is built with: PyTorch needs numbers, not the analysis's formulas."""
     for size in sizes:
@@ -884,6 +837,55 @@ def _layer_norm(layer, inputs, outputs) -> nn.Module:
 @lowers(norm.CrossChannelNormalizationLayer)
 def _lrn(layer, inputs, outputs) -> nn.Module:
     return nn.LocalResponseNorm(layer.window_channel_size, alpha=layer.alpha, beta=layer.beta, k=layer.k)
+
+
+def _recurrent_initial(rule: str, rows: int, columns: int, fan_out: int) -> Tensor:
+    """A recurrent layer's weights in MATLAB's rows×columns layout, as its initializers make them:
+    'glorot' uniform with variance 2/(InputSize + fan_out), fan_out counting every gate and
+    direction (4H for lstmLayer, 8H for bilstmLayer); 'he' normal with variance 2/InputSize;
+    'orthogonal' the Q of a QR decomposition of a unit-normal matrix."""
+    weight = torch.empty(rows, columns)
+    if rule == "glorot":
+        bound = math.sqrt(6 / (columns + fan_out))
+        return nn.init.uniform_(weight, -bound, bound)
+    if rule == "he":
+        return nn.init.normal_(weight, 0.0, math.sqrt(2 / columns))
+    if rule == "orthogonal":
+        return nn.init.orthogonal_(weight)
+    if rule == "narrow-normal":
+        return nn.init.normal_(weight, 0.0, 0.01)
+    return weight.fill_(1.0 if rule == "ones" else 0.0)
+
+
+def _recurrent_bias(layer: recurrent.RecurrentLayer) -> Tensor:
+    """'unit-forget-gate': ones for the forget gate's rows (the second H of each direction's 4H), zeros
+    elsewhere; 'narrow-normal' N(0, 0.01); 'zeros'; 'ones'."""
+    rows = layer.bias_rows
+    if layer.bias_initializer == "narrow-normal":
+        return torch.randn(rows) * 0.01
+    bias = torch.full((rows,), 1.0 if layer.bias_initializer == "ones" else 0.0)
+    if layer.bias_initializer == "unit-forget-gate":
+        hidden = layer.num_hidden_units
+        for start in range(hidden, rows, layer.gates * hidden):
+            bias[start:start + hidden] = 1.0
+    return bias
+
+
+@lowers(recurrent.LstmLayer, recurrent.BilstmLayer, recurrent.GruLayer)
+def _recurrent(layer, inputs, outputs) -> nn.Module:
+    """MATLAB's initializers for the stacked weights, then the values the spec gives."""
+    channels, hidden = int(layer.input_channels(inputs)), layer.num_hidden_units
+    module = Recurrent("lstm" if layer.gates == 4 else "gru", channels, hidden, bidirectional=layer.directions == 2,
+                       last=layer.output_mode == "last", state_activation=layer.state_activation_function,
+                       gate_activation=layer.gate_activation_function,
+                       reset_gate_mode=getattr(layer, "reset_gate_mode", "after-multiplication"))
+    rows = layer.directions * layer.gates * hidden
+    initial = {"input_weights": _recurrent_initial(layer.input_weights_initializer, rows, channels, rows),
+               "recurrent_weights": _recurrent_initial(layer.recurrent_weights_initializer, rows, hidden, rows),
+               "bias": _recurrent_bias(layer)}
+    for field, value in initial.items():
+        _fill(module, _recurrent_tensors(field)(layer), value)
+    return _load_given(module, layer, inputs)
 
 
 ACTIVATIONS: dict[type[Layer], Callable[[Layer], nn.Module]] = {

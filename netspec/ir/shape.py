@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ..diagnostics import Span
 
 __all__ = ["Shape", "Dim", "ShapeError", "Window", "floordiv", "ceildiv", "dim_max", "is_known",
-           "conv_output", "same_padding", "slide", "symbol", "GLOBAL", "TIME", "format_dim"]
+           "conv_output", "same_padding", "slide", "symbol", "GLOBAL", "TIME", "format_dim", "differ"]
 
 TIME = "T"
 """The symbol of a sequence's length when nothing fixes it (`--sequence-length`, 'MinLength')."""
@@ -158,6 +158,15 @@ def symbol(value: int | str) -> Dim:
 
 def is_known(value: Dim) -> bool:
     return isinstance(value, int)
+
+
+def differ(a: Dim, b: Dim) -> bool:
+    """Two sizes that cannot be equal: different numbers, or formulas a constant apart (T - 2
+    and T differ whatever T is; H and W may not)."""
+    if is_known(a) and is_known(b):
+        return a != b
+    gap = a - b
+    return getattr(gap, "is_number", isinstance(gap, int)) and gap != 0
 
 
 def _settled(value: Dim) -> Dim:

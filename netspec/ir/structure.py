@@ -8,7 +8,7 @@ from pydantic import BeforeValidator, Field, PositiveFloat, PositiveInt, model_v
 
 from .base import Layer, Lower, MultiInputLayer, Pair
 from .data_kind import IMAGE, DataKind
-from .shape import GLOBAL, Dim, Shape, ShapeError, Window, floordiv, is_known
+from .shape import GLOBAL, Dim, Shape, ShapeError, Window, differ, floordiv, is_known
 
 __all__ = ["AdditionLayer", "DepthConcatenationLayer", "ConcatenationLayer", "FlattenLayer",
            "Resize2dLayer", "DropoutLayer", "SpatialDropoutLayer", "Crop2dLayer", "DepthToSpace2dLayer",
@@ -31,8 +31,7 @@ class AdditionLayer(MultiInputLayer):
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         first = inputs[0]
-        if any(shape.kind != first.kind or any(is_known(a) and is_known(b) and a != b
-                                               for a, b in zip(shape.dims, first.dims))
+        if any(shape.kind != first.kind or any(differ(a, b) for a, b in zip(shape.dims, first.dims))
                or len(shape.dims) != len(first.dims) for shape in inputs[1:]):
             raise ShapeError(f"additionLayer inputs differ in shape: {_describe(inputs, self.input_names)}",
                              hint="every input of an addition must have the same H×W×C "
@@ -83,8 +82,7 @@ def _concatenate(layer: Layer, inputs: list[Shape], axis: int) -> Shape:
     first = inputs[0]
     for shape in inputs[1:]:
         if shape.kind != first.kind or len(shape.dims) != len(first.dims) or any(
-                i != axis and is_known(a) and is_known(b) and a != b
-                for i, (a, b) in enumerate(zip(shape.dims, first.dims))):
+                i != axis and differ(a, b) for i, (a, b) in enumerate(zip(shape.dims, first.dims))):
             raise ShapeError(f"{layer.matlab} inputs differ outside the concatenated dimension: "
                              f"{_describe(inputs, layer.input_names)}",
                              hint="concatenated inputs must agree in every other dimension "
