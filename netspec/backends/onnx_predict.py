@@ -37,7 +37,8 @@ def predict_onnx(model: Path, files: list[Path]) -> list[dict[str, Any]]:
     classes = _classes(model, metadata)
     feed = session.get_inputs()[0]
     if len(feed.shape) == 3:
-        names, scores = _score_sequences(model, session, files, int(metadata.get(MIN_LENGTH_KEY) or 1))
+        shortest = metadata.get(MIN_LENGTH_KEY, "")
+        names, scores = _score_sequences(model, session, files, int(shortest) if shortest.isdigit() else 1)
     else:
         names, scores = _score_images(model, session, files)
     if classes is not None and len(classes) != scores.shape[1]:
