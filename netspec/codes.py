@@ -1934,7 +1934,15 @@ layers = [featureInputLayer(4)
 """,
         command="netspec train example.net --data builtin",
     ),
-    "R015": Code(
+    "R016": Code(
+        "sorting images by length",
+        "`--sort-by-length` orders the training sequences shortest first; the network reads images, which have "
+        "no length.",
+        "Train without --sort-by-length.",
+        example=DIGITS,
+        command="netspec train example.net --sort-by-length",
+    ),
+    "R017": Code(
         "augmentation of sequences",
         "`--augment` transforms images (reflections, rotations, scaling, translations); the network reads "
         "sequences.",
@@ -1951,14 +1959,6 @@ layers = [sequenceInputLayer(12)
         command="netspec train example.net --augment RandXReflection",
     ),
     # -- P: prediction with an ONNX model ------------------------------------------------------------
-    "R016": Code(
-        "sorting images by length",
-        "`--sort-by-length` orders the training sequences shortest first; the network reads images, which have "
-        "no length.",
-        "Train without --sort-by-length.",
-        example=DIGITS,
-        command="netspec train example.net --sort-by-length",
-    ),
     "P001": Code(
         "no such model",
         "The .onnx file given to `netspec predict` does not exist.",

@@ -433,3 +433,14 @@ def test_branches_a_constant_apart_in_t_cannot_be_added():
     assert "A103" in codes
     same = text.replace("convolution1dLayer(3,3,'Name','c')", "convolution1dLayer(3,3,'Padding','same','Name','c')")
     assert "A103" not in {d.code for d in analyze(load_source(same, "add.net").network).diagnostics}
+
+
+def test_training_memory_counts_what_a_recurrent_layer_keeps_at_every_step():
+    """adam, batch 27: (weights, gradients, 2 slots) + states + 27 × (2 × activations + the BiLSTM's
+    2 directions × (4 gates + cell + the hidden state 'last' leaves out) × 100 units per step), float32."""
+    bilstm = analyze(load_source((ROOT / "specs/japanese_vowels_bilstm.net").read_text(), "jv.net").network,
+                     sequence_length=29)
+    activations = (29 * 12 + 200 + 9 + 9) * 4
+    saved = 29 * 2 * (4 + 1 + 1) * 100 * 4
+    assert bilstm.totals.activation_bytes == activations
+    assert bilstm.totals.training_memory_bytes == 92_209 * 4 * 4 + 400 * 4 + 27 * (2 * activations + saved)

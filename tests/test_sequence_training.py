@@ -160,6 +160,10 @@ def test_csv_reader_detects_a_header_and_reads_missing_cells(tmp_path):
     with pytest.raises(NetspecError) as caught:
         read_sequence_csv(ragged)
     assert caught.value.diagnostic.code == "D012" and caught.value.diagnostic.span.line == 3
+    picture = tmp_path / "p.csv"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    with pytest.raises(NetspecError, match="is not a text file"):
+        read_sequence_csv(picture)
 
 
 def test_csv_folder_classes_and_channel_check(tmp_path):
@@ -241,7 +245,7 @@ def test_the_whole_mini_batch_sets_the_padded_length_of_each_process_share():
     """Under DDP every process pads its share to the mini-batch's longest sequence (same shapes)."""
     feed = _feed()
     (step,) = feed.plan(torch.tensor([0, 1, 2]), batch=3, rank=1, world=2)
-    assert step.indices == (1,) and step.steps == 3
+    assert step.indices == (1,) and step.length == 3
     ((x, _),) = list(feed.loader([step]))
     np.testing.assert_array_equal(x[:, 0, :].numpy(), [[4, 0, 0]])
 
@@ -409,3 +413,22 @@ def test_sequence_length_n_makes_extra_iterations(data, tmp_path):
     assert summary["iterations"] == 2 * per_epoch > 2 * 6
     rows = (tmp_path / "run" / "metrics.csv").read_text().strip().splitlines()
     assert len(rows) == 1 + 2 * per_epoch
+
+
+def test_train_and_evaluate_on_a_folder_of_csv_sequences(tmp_path):
+    """--data DIR: one sub-folder per class of CSV files, one sequence each (rows: time steps)."""
+    for index, (sequence, label) in enumerate(generated(45, 3)):
+        folder = tmp_path / "data" / label
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = "\n".join(",".join(f"{v:.5f}" for v in step) for step in sequence)
+        (folder / f"{index:02d}.csv").write_text("x,y\n" + rows + "\n")
+    (tmp_path / "tiny.net").write_text(TINY.format(input_options="", options=""))
+    status, _, err = netspec("train", "tiny.net", "--data", "data", "--out", "run", "--quiet", cwd=tmp_path)
+    assert status == 0, err
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["validation"]["images"] == 9  # --split 0.8 of 15 per class holds out 3 of each
+    status, out, err = netspec("evaluate", "run", "--data", "data", "--format", "json", cwd=tmp_path)
+    assert status == 0, err
+    evaluation = json.loads(out)
+    assert evaluation["images"] == 45 and [c["name"] for c in evaluation["classes"]] == sorted(OFFSETS)
+    assert evaluation["accuracy"] >= 0.8

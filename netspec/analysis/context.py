@@ -82,6 +82,8 @@ class Context:
         self.shapes: dict[str, list[Shape] | None] = {}
         self.input_shapes: dict[str, list[Shape]] = {}
         self.costs: dict[str, dict[str, Dim]] = {}
+        self.saved_elements: dict[str, Dim] = {}
+        """Per layer, what backpropagation keeps besides the outputs (`Layer.saved_elements`)."""
         self.receptive: dict[str, str | tuple[AxisRF, ...] | None] = {}
         self.bottlenecks: list[Bottleneck] = []
         self.diagnostics: list[Diagnostic] = []
@@ -137,8 +139,9 @@ class Context:
         batch = training.mini_batch_size if training else 128
         learnable_bytes = totals["learnables"] * self.bytes_per_element
         state_bytes = totals["states"] * self.bytes_per_element
+        saved_bytes = sum(self.saved_elements.values(), 0) * self.bytes_per_element
         training_bytes = (learnable_bytes * (2 + OPTIMIZER_SLOTS[solver]) + state_bytes
-                          + batch * totals["activation_bytes"] * 2)
+                          + batch * (totals["activation_bytes"] * 2 + saved_bytes))
         summary = Totals(
             layers=len(network.layers), batch_size=batch, solver=solver,
             parameter_bytes=number(learnable_bytes + state_bytes),

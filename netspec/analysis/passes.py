@@ -147,6 +147,7 @@ def costs(ctx: Context) -> None:
             "activation_elements": elements,
             "activation_bytes": elements * ctx.bytes_per_element,
         }
+        ctx.saved_elements[name] = layer.saved_elements(inputs, outputs) if inputs else 0
 
 
 def _through(rf: tuple[AxisRF, ...], windows: tuple[Window, ...]) -> tuple[AxisRF, ...]:

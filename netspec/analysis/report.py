@@ -77,7 +77,8 @@ class Totals:
     activation_bytes: Number
     parameter_bytes: Annotated[Number, Field(description="learnables and states at the chosen dtype")]
     training_memory_bytes: Annotated[Number, Field(description=
-        "weights + gradients + optimizer state + MiniBatchSize × (activations + their gradients)")]
+        "weights + gradients + optimizer state + MiniBatchSize × (activations + their gradients + what "
+        "backpropagation keeps inside recurrent layers: every step's gates and states)")]
     batch_size: int
     solver: str
 

@@ -89,7 +89,10 @@ def _open_text(path: Path) -> list[str]:
     except FileNotFoundError:
         raise error("D006", f"no such data file: {path}",
                     hint="--data takes a .ts file, a folder of per-class CSV folders, or builtin") from None
-    except (OSError, UnicodeDecodeError, EOFError) as exc:
+    except UnicodeDecodeError:
+        raise error("D012", f"{path} is not a text file",
+                    hint="a sequence network reads .ts files and CSV files (one sequence each)") from None
+    except (OSError, EOFError) as exc:
         raise error("D012", f"cannot read {path}: {exc}") from None
 
 

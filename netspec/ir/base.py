@@ -254,6 +254,11 @@ class Layer(BaseModel):
         """Multiply-accumulates of the layer's convolution or matrix product (bias not counted)."""
         return 0
 
+    def saved_elements(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        """Values per sample that backpropagation keeps besides the layer's outputs (a recurrent
+        layer's gates and states at every step): counted in the training memory estimate."""
+        return 0
+
     def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         """2·MACs plus the per-element operations of SPEC §5's table."""
         elements = sum((shape.numel for shape in outputs), 0)

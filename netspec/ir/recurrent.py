@@ -158,6 +158,12 @@ class RecurrentLayer(Layer):
     def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         return 2 * self.macs(inputs, outputs) + self.steps(inputs) * self.width * self.step_flops
 
+    def saved_elements(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
+        """Every step's gates (and an LSTM's cell state) per direction, and with 'last' the hidden
+        states the output leaves out."""
+        per_step = self.gates + self.has_cell + (self.output_mode == "last")
+        return self.steps(inputs) * self.directions * per_step * self.num_hidden_units
+
     def windows(self, inputs: list[Shape]):
         """Each step's state has seen the steps before it (and after, in a BiLSTM)."""
         return GLOBAL

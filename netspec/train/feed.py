@@ -26,7 +26,8 @@ from ..datasets.sequences import SequenceDataset, pad_to, split_windows
 from ..ir import TrainingOptions
 from .data import Dataset
 
-__all__ = ["Step", "ImageFeed", "SequenceFeed", "feed_for", "inference_batches", "statistics_input", "inputs_of"]
+__all__ = ["Step", "ImageFeed", "SequenceFeed", "feed_for", "example_input", "inference_batches", "statistics_input",
+           "inputs_of"]
 
 INFERENCE_BATCH = 256
 
@@ -37,8 +38,10 @@ class Step:
     padded length and the time window trained on."""
 
     indices: tuple[int, ...]
-    steps: int = 0
+    length: int = 0
+    """Sequences: the time steps the mini-batch is padded or truncated to."""
     window: tuple[int, int] | None = None
+    """Sequences split by SequenceLength N: the time steps [start, stop) of this iteration."""
 
 
 class ImageFeed:
@@ -57,8 +60,6 @@ class ImageFeed:
         return DataLoader(TensorDataset(self.images, self.labels), generator=torch.Generator(),
                           batch_sampler=[list(s.indices) for s in steps])
 
-    def example(self) -> Tensor:
-        return torch.zeros(1, *self.images.shape[1:])
 
 
 class _Sequences(torch.utils.data.Dataset):
@@ -71,8 +72,8 @@ class _Sequences(torch.utils.data.Dataset):
         return len(self.dataset)
 
     def __getitem__(self, key: tuple[int, int, tuple[int, int] | None]):
-        index, steps, window = key
-        return self.dataset.sequences[index], int(self.dataset.labels[index]), steps, window
+        index, length, window = key
+        return self.dataset.sequences[index], int(self.dataset.labels[index]), length, window
 
 
 class SequenceFeed:
@@ -101,20 +102,24 @@ class SequenceFeed:
 
     def loader(self, steps: list[Step]) -> DataLoader:
         return DataLoader(_Sequences(self.dataset), generator=torch.Generator(), collate_fn=self.collate,
-                          batch_sampler=[[(i, s.steps, s.window) for i in s.indices] for s in steps])
+                          batch_sampler=[[(i, s.length, s.window) for i in s.indices] for s in steps])
 
     def collate(self, items: list) -> tuple[Tensor, Tensor]:
         """(N, C, T) padded as the options say, cut to the step's window; the labels."""
-        sequences, labels, steps, window = [item[0] for item in items], [item[1] for item in items], \
+        sequences, labels, length, window = [item[0] for item in items], [item[1] for item in items], \
             items[0][2], items[0][3]
-        batch = pad_to(sequences, steps, self.options.sequence_padding_direction,
+        batch = pad_to(sequences, length, self.options.sequence_padding_direction,
                        self.options.sequence_padding_value)
         if window is not None:
             batch = batch[:, :, window[0]:window[1]]
         return torch.from_numpy(np.ascontiguousarray(batch)), torch.tensor(labels, dtype=torch.int64)
 
-    def example(self) -> Tensor:
-        return torch.from_numpy(np.ascontiguousarray(self.dataset.sequences[0].T[None]))
+
+def example_input(dataset: Dataset | SequenceDataset) -> Tensor:
+    """One input the network takes: zeros of the images' size, or the first sequence."""
+    if isinstance(dataset, SequenceDataset):
+        return torch.from_numpy(np.ascontiguousarray(dataset.sequences[0].T[None]))
+    return torch.zeros(1, *dataset.images.shape[1:])
 
 
 def feed_for(dataset: Dataset | SequenceDataset, options: TrainingOptions) -> ImageFeed | SequenceFeed:

@@ -41,7 +41,7 @@ from . import checkpoint
 from .augment import Augmenter
 from ..datasets.sequences import SequenceDataset
 from .data import Dataset
-from .feed import ImageFeed, SequenceFeed, Step, feed_for, inference_batches, inputs_of, statistics_input
+from .feed import ImageFeed, SequenceFeed, Step, example_input, feed_for, inference_batches, inputs_of, statistics_input
 from .events import CheckpointSaved, EventHandler, RunFinished, RunStarted, StepDone, ValidationDone, ignore
 from .state import RunState
 
@@ -472,8 +472,7 @@ def _check_classes(model: GraphModule, data: Dataset | SequenceDataset, logits_l
     if len(classes) < 2:
         raise error("R013", f"the data has one class ({classes[0]}): classification needs at least 2",
                     hint="add a sub-folder of images for each other class")
-    example = feed_for(data, TrainingOptions(solver="sgdm")).example()
-    outputs = model.run(example, capture={logits_layer})[logits_layer]
+    outputs = model.run(example_input(data), capture={logits_layer})[logits_layer]
     if outputs[0].numel() != len(classes):
         raise error("R003", f"the data has {len(classes)} classes but the network ends with "
                     f"{outputs[0].numel()} outputs", hint="set the last fullyConnectedLayer's OutputSize to "

@@ -20,7 +20,7 @@ from ..datasets.sequences import SequenceDataset
 from ..diagnostics import error, render
 from ..files import check_writable, write_text, writing
 from ..images import read_image
-from ..ir import Network, TrainingOptions
+from ..ir import Network, SequenceInputLayer, TrainingOptions
 from . import checkpoint, plots
 from .augment import parse_augmentation
 from .data import BUILTIN, Dataset, load_source, split_per_label, validation_warning
@@ -39,10 +39,8 @@ OVERRIDES = {"epochs": "max_epochs", "batch_size": "mini_batch_size", "lr": "ini
 PRINTED_CONFUSION = 20  # classes; above, the confusion matrix goes to a CSV file only
 
 
-def sequence_input(network: Network):
+def sequence_input(network: Network) -> SequenceInputLayer | None:
     """The network's sequenceInputLayer, or None: then it trains on images."""
-    from ..ir import SequenceInputLayer
-
     return next((layer for layer in network.layers if isinstance(layer, SequenceInputLayer)), None)
 
 
@@ -194,7 +192,7 @@ def _training_data(network: Network, data: str, split: float, seed: int, augment
     if layer is None:
         return load_source(data, image_input_size(network), split=split, seed=seed)
     if augment:
-        raise error("R015", "--augment transforms images; this network reads sequences", layer.span,
+        raise error("R017", "--augment transforms images; this network reads sequences", layer.span,
                     hint="train without --augment")
     train, test = sequences.load_sequences(data)
     for dataset in (train, test) if test is not None else (train,):
