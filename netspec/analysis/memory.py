@@ -18,7 +18,7 @@ from typing import Any
 
 from ..ir import ClassificationLayer, Layer, SoftmaxLayer
 from ..ir.base import InputLayer
-from ..ir.saved import CHANNELS, INDEX_BYTES, Kept
+from ..ir.saved import CHANNEL_ORDER, INDEX_BYTES, Kept
 from ..ir.shape import Dim, Shape, is_known
 from ..diagnostics import error
 from .context import Context, number
@@ -84,7 +84,7 @@ class _Held:
             sources: list[tuple[str, str]]) -> None:
         """A view (`shares_input_storage`) lives in its input's storage; every other output in its own."""
         sizes = layer.storage_elements(inputs, outputs)
-        input_order = self.order.get(sources[0], CHANNELS) if sources else CHANNELS
+        input_order = self.order.get(sources[0], CHANNEL_ORDER) if sources else CHANNEL_ORDER
         for port, size in zip(layer.output_names, sizes):
             shared = layer.shares_input_storage and port == layer.output_names[0] and sources
             self.storage[(name, port)] = self.storage[sources[0]] if shared else (name, port)

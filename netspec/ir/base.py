@@ -15,7 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeF
 from ..diagnostics import Span
 from .data_kind import DataKind
 from .learnable import Learnable, format_size, matlab_size
-from .saved import CHANNELS, Kept
+from .saved import CHANNEL_ORDER, Kept
 from .shape import Dim, Shape, ShapeError, Window, is_known
 
 __all__ = [
@@ -281,7 +281,7 @@ class Layer(BaseModel):
     def sequence_order(self, input_order: str) -> str:
         """The memory order its lowered output is written in when a sequence (`netspec.ir.saved`):
         an element-wise layer keeps its input's, anything else writes (N, C, T)."""
-        return input_order if self.elementwise else CHANNELS
+        return input_order if self.elementwise else CHANNEL_ORDER
 
     def storage_elements(self, inputs: list[Shape], outputs: list[Shape]) -> list[Dim]:
         """Elements per image of the storage each lowered output lives in: the output's own,

@@ -9,7 +9,7 @@ from .base import (BiasInitializer, Initializer, Layer, LearnRateFactor, Lower, 
                    Padding1d, Padding2d, Pair, Scalar)
 from .data_kind import IMAGE, SEQUENCE, DataKind
 from .learnable import Learnable
-from .saved import INPUT, STEPS, Kept, input_or_padded
+from .saved import INPUT, STEP_ORDER, Kept, input_or_padded
 from .shape import GLOBAL, Dim, Shape, ShapeError, Window, is_known, slide
 
 __all__ = ["Convolution2dLayer", "Convolution1dLayer", "GroupedConvolution2dLayer",
@@ -320,10 +320,10 @@ class FullyConnectedLayer(WeightedLayer):
         the per-step product reads it, (N, T, C): a copy unless it is held so already."""
         if not self.weight_learn_rate_factor:
             return ()
-        return (Kept.input_in(STEPS),) if inputs[0].kind.time else (INPUT,)
+        return (Kept.input_in(STEP_ORDER),) if inputs[0].kind.time else (INPUT,)
 
     def sequence_order(self, input_order: str) -> str:
-        return STEPS
+        return STEP_ORDER
 
     def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         steps = inputs[0].spatial[0] if inputs[0].kind.time else 1

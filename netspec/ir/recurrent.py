@@ -25,7 +25,7 @@ from .base import Layer, Lower, NumChannels
 from .data_kind import SEQUENCE
 from .learnable import Learnable
 from .recurrent_saved import recurrent_kept
-from .saved import STEPS, TIME, Kept
+from .saved import STEP_ORDER, TIME_ORDER, Kept
 from .shape import GLOBAL, Dim, Shape, ShapeError, is_known
 
 __all__ = ["RecurrentLayer", "LstmLayer", "BilstmLayer", "GruLayer", "RecurrentInitializer"]
@@ -169,7 +169,7 @@ class RecurrentLayer(Layer):
 
     def sequence_order(self, input_order: str) -> str:
         """nn.LSTM and nn.GRU write (T, N, D·H); the steps are stacked as (N, T, D·H)."""
-        return TIME if self.fused else STEPS
+        return TIME_ORDER if self.fused else STEP_ORDER
 
     def storage_elements(self, inputs: list[Shape], outputs: list[Shape]) -> list[Dim]:
         """'last' is a view of the last step of the whole output sequence."""

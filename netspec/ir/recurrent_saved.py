@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .saved import OUTPUT, STEPS, TIME, Kept
+from .saved import OUTPUT, STEP_ORDER, TIME_ORDER, Kept
 from .shape import Dim, Shape, is_known
 
 __all__ = ["recurrent_kept", "good_ld", "onednn_lstm_workspace", "onednn_lstm_workspace_bytes", "PAGE",
@@ -66,13 +66,13 @@ def recurrent_kept(layer: Any, inputs: list[Shape]) -> tuple[Kept, ...]:
         own = OUTPUT if directions == 1 else Kept.new(steps * hidden)
         workspace = onednn_lstm_workspace(steps, hidden, layer.input_channels(inputs))
         pages = Kept.new(WORKSPACE_REGIONS * PAGE // FLOAT_BYTES, per_batch=True)
-        return (Kept.input_in(TIME), *states,
+        return (Kept.input_in(TIME_ORDER), *states,
                 *[kept for _ in range(directions) for kept in
                   (own, Kept.new(hidden), Kept.new(hidden), Kept.new(workspace), pages)])
     if layer.fused:
-        return Kept.input_in(TIME), *states, Kept.new(directions * (steps * 7 * hidden - hidden))
+        return Kept.input_in(TIME_ORDER), *states, Kept.new(directions * (steps * 7 * hidden - hidden))
     per_direction = _step_units(layer, steps)
-    return (*[Kept.input_in(STEPS)] * directions, *states, Kept.new(directions * per_direction * hidden))
+    return (*[Kept.input_in(STEP_ORDER)] * directions, *states, Kept.new(directions * per_direction * hidden))
 
 
 def _step_units(layer: Any, steps: Dim) -> Dim:

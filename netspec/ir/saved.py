@@ -14,12 +14,12 @@ from typing import Any, Literal
 
 from .shape import Dim, Shape, axis_padding
 
-__all__ = ["Kept", "INPUT", "OUTPUT", "INDEX_BYTES", "input_or_padded", "CHANNELS", "STEPS", "TIME"]
+__all__ = ["Kept", "INPUT", "OUTPUT", "INDEX_BYTES", "input_or_padded", "CHANNEL_ORDER", "STEP_ORDER", "TIME_ORDER"]
 
 INDEX_BYTES = 8
 """PyTorch keeps positions (max pooling's argmax, the loss's targets) as int64."""
 
-CHANNELS, STEPS, TIME = "channels", "steps", "time"
+CHANNEL_ORDER, STEP_ORDER, TIME_ORDER = "channels", "steps", "time"
 """The memory order of a lowered sequence (`Layer.sequence_order`): (N, C, T), as the input
 layer, convolutions and pooling write it; (N, T, C), as a product per time step writes it
 (fully connected, attention, embeddings, the step-by-step recurrence); (T, N, C), as nn.LSTM
@@ -43,7 +43,7 @@ class Kept:
     boolean: bool = False
     """One byte per element (a bool mask) rather than the activations' type."""
     order: str = ""
-    """For an input: the memory order the operation reads it in (`STEPS`, `TIME`); an input held
+    """For an input: the memory order the operation reads it in (`STEP_ORDER`, `TIME_ORDER`); an input held
     in another order is kept as the copy the operation makes of it."""
 
     @staticmethod

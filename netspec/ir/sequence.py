@@ -9,7 +9,7 @@ from pydantic import Field, PositiveInt, model_validator
 from .base import BiasInitializer, Initializer, Layer, LearnRateFactor, Lower
 from .data_kind import IMAGE, IMAGE_SEQUENCE, SEQUENCE, STEPS
 from .learnable import Learnable
-from .saved import STEPS, Kept
+from .saved import STEP_ORDER, Kept
 from .shape import GLOBAL, Dim, Shape, ShapeError, is_known
 
 __all__ = ["SequenceFoldingLayer", "SequenceUnfoldingLayer", "SelfAttentionLayer", "PositionEmbeddingLayer",
@@ -64,7 +64,7 @@ class SequenceUnfoldingLayer(Layer):
 
     def sequence_order(self, input_order: str) -> str:
         """A view of the folded images: each sample's steps one after another, (N, T, C, H, W)."""
-        return STEPS
+        return STEP_ORDER
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         images, steps = inputs
@@ -194,7 +194,7 @@ class SelfAttentionLayer(Layer):
         keys, values, scores = self.num_key_channels, self.value_channels, self.num_heads * steps * steps
         kept = [Kept.new(steps * keys), Kept.new(steps * keys), Kept.new(steps * values), Kept.new(scores)]
         if self.weight_learn_rate_factor:
-            kept += [Kept.input_in(STEPS), Kept.new(steps * values)]
+            kept += [Kept.input_in(STEP_ORDER), Kept.new(steps * values)]
         if self.dropout_probability:
             kept += [Kept.new(scores), Kept.new(scores)]
         if self.attention_mask == "causal":
@@ -202,7 +202,7 @@ class SelfAttentionLayer(Layer):
         return tuple(kept)
 
     def sequence_order(self, input_order: str) -> str:
-        return STEPS
+        return STEP_ORDER
 
 
 class _PositionLayer(Layer):
@@ -262,7 +262,7 @@ class PositionEmbeddingLayer(_PositionLayer):
         return (Kept.new(inputs[0].dims[0], index=True),) if self.weight_learn_rate_factor else ()
 
     def sequence_order(self, input_order: str) -> str:
-        return STEPS
+        return STEP_ORDER
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.output_size * self.max_position
@@ -368,7 +368,7 @@ class WordEmbeddingLayer(Layer):
         return (Kept.new(inputs[0].dims[0], index=True),) if self.weight_learn_rate_factor else ()
 
     def sequence_order(self, input_order: str) -> str:
-        return STEPS
+        return STEP_ORDER
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.dimension * self.num_words
