@@ -175,6 +175,8 @@ lgraph = layerGraph([
     selfAttentionLayer(2,4,'AttentionMask','causal','Name','attn')
     additionLayer(2,'Name','add2')
     selfAttentionLayer(2,4,'DropoutProbability',0.2,'Name','attn_drop')
+    reluLayer('Name','relu')
+    layerNormalizationLayer('Name','ln')
     indexing1dLayer('last','Name','index')
     fullyConnectedLayer(3,'Name','fc')
     softmaxLayer('Name','sm')
@@ -219,7 +221,7 @@ lgraph = connectLayers(lgraph,'fold/miniBatchSize','unfold/miniBatchSize');
 directions; nn.GRU's cell; the step-by-step recurrence with each activation and reset gate),
 copies between the memory orders of sequences (`netspec.ir.saved`), a recurrent layer's 'last'
 as a view of its whole output, self-attention (causal, dropout), embeddings and encodings,
-indexing, folding and unfolding, a per-step product on image sequences."""
+indexing, folding and unfolding, a per-step product on image sequences, layer normalization's copy."""
 
 
 def _network(name: str):
