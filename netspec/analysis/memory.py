@@ -19,7 +19,7 @@ from typing import Any
 from ..ir import ClassificationLayer, Layer, SoftmaxLayer
 from ..ir.base import InputLayer
 from ..ir.saved import CHANNEL_ORDER, INDEX_BYTES, Kept
-from ..ir.shape import Dim, Shape, is_known
+from ..ir.shape import TIME, Dim, Shape, is_known
 from ..diagnostics import error
 from .context import Context, number
 from .render import human, training_line
@@ -166,8 +166,15 @@ def fit(analysis: Analysis, budget: int) -> Fit:
     """`netspec analyze --fit`: the largest MiniBatchSize whose estimate fits in `budget` bytes, and
     the estimate there. A symbolic input size has no number to fit (A401); a network whose
     weights, gradients and optimizer state leave no room for one image fits no batch (A402)."""
+    import sympy
+
     memory = analysis.totals.training_memory
     if not isinstance(memory.total_bytes, int):
+        if {str(s) for s in sympy.sympify(memory.total_bytes).free_symbols} == {TIME}:
+            raise error("A401", f"--fit needs numbers, but the sequence length is symbolic: the training memory "
+                        f"is a formula in {TIME}, {memory.total_bytes} B at the spec's MiniBatchSize",
+                        hint="give the longest sequence a mini-batch holds: --sequence-length N "
+                             "(or 'MinLength' in sequenceInputLayer)")
         raise error("A401", "--fit needs numbers, but the input size is symbolic: the training memory is a formula",
                     hint="give numbers: --input-size 224 224 3, or numbers in the input layer")
     batch = largest_batch(memory, budget)

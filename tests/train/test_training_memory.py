@@ -16,6 +16,7 @@ import netspec
 from netspec.analysis import analyze
 from netspec.analysis.limits import check_buildable
 from netspec.analysis.memory import at_batch
+from netspec.analysis.render import human
 from netspec.analysis.report import json_schema
 from netspec.backends.torch import to_torch
 from netspec.cli import app
@@ -404,3 +405,42 @@ def test_available_ram_is_read_from_meminfo(tmp_path):
     meminfo.write_text("MemTotal:       16000000 kB\nMemFree:         1000000 kB\nMemAvailable:    8000000 kB\n")
     assert _meminfo_available(meminfo) == 8_000_000 * 1024
     assert 0 < _meminfo_available(Path("/proc/meminfo")) <= os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_fit_of_a_sequence_network_asks_for_its_length_and_fits_at_it():
+    """T symbolic: A401 names --sequence-length; with it, the batch that fits at that length."""
+    spec = SPECS / "japanese_vowels_bilstm.net"
+    result = _analyze(spec, "--fit", "64MiB")
+    assert result.exit_code == 1 and "A401" in result.stderr
+    assert "sequence length is symbolic" in result.stderr and "--sequence-length N" in result.stderr
+    result = _analyze(spec, "--fit", "64MiB", "--sequence-length", "29", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    fit = json.loads(result.stdout)["fit"]
+    memory = analyze(netspec.load(spec), sequence_length=29).totals.training_memory
+    batch = fit["batch_size"]
+    assert at_batch(memory, batch).total_bytes <= 64 * 2 ** 20 < at_batch(memory, batch + 1).total_bytes
+    assert fit["memory"]["total_bytes"] == at_batch(memory, batch).total_bytes
+
+
+def _sequence_folder(root: Path, lengths: dict[str, list[int]]) -> Path:
+    for label, sizes in lengths.items():
+        (root / label).mkdir(parents=True)
+        for number, size in enumerate(sizes):
+            rows = "\n".join(f"{step * 0.1:.1f},{number * 0.2:.1f}" for step in range(size))
+            (root / label / f"{number}.csv").write_text(rows + "\n")
+    return root
+
+
+@pytest.mark.parametrize("sequence_length, steps", [("'longest'", 9), ("5", 5)])
+def test_train_refuses_a_sequence_network_at_its_longest_mini_batch(tmp_path, monkeypatch, sequence_length, steps):
+    """The estimate at the most steps a mini-batch holds: the longest training sequence, or SequenceLength N."""
+    spec = tmp_path / "vowels.net"
+    spec.write_text("layers = [sequenceInputLayer(2)\n lstmLayer(4,'OutputMode','last')\n fullyConnectedLayer(2)\n"
+                    f" softmaxLayer\n classificationLayer];\noptions = trainingOptions('adam','MiniBatchSize',4,"
+                    f"'MaxEpochs',1,'SequenceLength',{sequence_length});\n")
+    data = _sequence_folder(tmp_path / "data", {"a": [3, 4, 9, 5], "b": [6, 2, 7, 4]})
+    monkeypatch.setattr(train_memory, "_meminfo_available", lambda path: 1000)
+    result = cli_netspec("train", spec, "--data", data, "--out", tmp_path / "run", "--split", "1.0", "--quiet")
+    assert_clean_failure(result, "R015")
+    memory = at_batch(analyze(netspec.load(spec), sequence_length=steps).totals.training_memory, 4)
+    assert f"would not fit at {steps} steps: training ≈ {human(memory.total_bytes, 'B', True)}" in result.err
