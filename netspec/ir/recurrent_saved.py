@@ -60,8 +60,7 @@ def onednn_lstm_workspace_bytes(steps: int, batch: int, hidden: int, channels: i
 def recurrent_kept(layer: Any, inputs: list[Shape]) -> tuple[Kept, ...]:
     """The kept tensors of a `RecurrentLayer` (module docstring)."""
     steps, hidden, directions = layer.steps(inputs), layer.num_hidden_units, layer.directions
-    states = [Kept.new(layer.width)] * (2 if layer.has_cell else 1)  # each its own: a rule's entries are
-    # told apart by their place in it
+    states = [Kept.new(layer.width)] * (2 if layer.has_cell else 1)  # hidden (and cell): one storage each
     if layer.fused and layer.has_cell:
         own = OUTPUT if directions == 1 else Kept.new(steps * hidden)
         workspace = onednn_lstm_workspace(steps, hidden, layer.input_channels(inputs))
@@ -69,7 +68,7 @@ def recurrent_kept(layer: Any, inputs: list[Shape]) -> tuple[Kept, ...]:
         return (Kept.input_in(TIME_ORDER), *states,
                 *[kept for _ in range(directions) for kept in
                   (own, Kept.new(hidden), Kept.new(hidden), Kept.new(workspace), pages)])
-    if layer.fused:
+    if layer.fused:  # 3H + 4H a step, the first step's previous hidden state being the initial one
         return Kept.input_in(TIME_ORDER), *states, Kept.new(directions * (steps * 7 * hidden - hidden))
     per_direction = _step_units(layer, steps)
     return (*[Kept.input_in(STEP_ORDER)] * directions, *states, Kept.new(directions * per_direction * hidden))

@@ -43,8 +43,8 @@ class Kept:
     boolean: bool = False
     """One byte per element (a bool mask) rather than the activations' type."""
     order: str = ""
-    """For an input: the memory order the operation reads it in (`STEP_ORDER`, `TIME_ORDER`); an input held
-    in another order is kept as the copy the operation makes of it."""
+    """For an input: the memory order the operation reads it in (`STEP_ORDER`, `TIME_ORDER`); an
+    input held in another order is kept as the copy the operation makes of it."""
 
     @staticmethod
     def new(elements: Dim, *, index: bool = False, per_batch: bool = False, boolean: bool = False) -> "Kept":

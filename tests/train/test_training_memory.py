@@ -256,9 +256,9 @@ def _onednn_workspaces(network, batch: int) -> dict[str, int]:
     over = {}
     for layer in network.layers:
         if isinstance(layer, RecurrentLayer) and layer.has_cell and layer.fused:
-            channels = inputs[layer.name][0].channels
-            estimated = 4 * batch * onednn_lstm_workspace(7, layer.num_hidden_units, channels) + WORKSPACE_REGIONS * PAGE
-            allocated = onednn_lstm_workspace_bytes(7, batch, layer.num_hidden_units, channels)
+            channels, hidden = inputs[layer.name][0].channels, layer.num_hidden_units
+            estimated = 4 * batch * onednn_lstm_workspace(7, hidden, channels) + WORKSPACE_REGIONS * PAGE
+            allocated = onednn_lstm_workspace_bytes(7, batch, hidden, channels)
             assert 0 < estimated - allocated <= WORKSPACE_REGIONS * PAGE
             over[layer.name] = layer.directions * (estimated - allocated)
     return over
