@@ -1,13 +1,15 @@
 """Training memory: `netspec analyze`'s estimate against one measured training step (issue 16).
 
     python benchmarks/memory_vs_measured.py [--batch 1 32 128] [--specs lenet5 resnet18 ...] [--layers]
+                                            [--sequence-length 29]
 
 For each spec and batch size, the estimate (`netspec.analysis`: weights, gradients, optimizer
 state, activations kept for the backward pass) beside the measurement of the lowered module on
 the CPU (`netspec.train.memory.measure_training_memory`: the storages autograd saves, counted
 once each, plus parameters, gradients and optimizer state after one step). Target: every ratio
 within 0.90-1.10. `--layers` lists the layers whose kept bytes differ. Measurements whose
-estimate passes `--max-bytes` (default: half the RAM available) are skipped.
+estimate passes `--max-bytes` (default: half the RAM available) are skipped. A sequence network
+is measured at `--sequence-length` steps (default 29, the longest Japanese Vowels utterance).
 """
 
 from __future__ import annotations
@@ -26,9 +28,18 @@ import netspec  # noqa: E402
 from netspec.analysis import analyze  # noqa: E402
 from netspec.analysis.memory import at_batch  # noqa: E402
 from netspec.analysis.render import human  # noqa: E402
+from netspec.ir.input_output import SequenceInputLayer  # noqa: E402
 from netspec.train.memory import available_memory, measure_training_memory  # noqa: E402
 
 DEFAULT_SPECS = sorted(path.stem for path in (ROOT / "specs").glob("*.net"))
+
+
+def at_length(network, length: int):
+    """The network with every sequence `length` steps long (its input layers' MinLength), so the
+    lowered module takes sequences of that length and the estimate is a number."""
+    layers = [layer.model_copy(update={"min_length": length}) if isinstance(layer, SequenceInputLayer) else layer
+              for layer in network.layers]
+    return network.model_copy(update={"layers": layers})
 
 
 
@@ -48,6 +59,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 32, 128])
     parser.add_argument("--specs", nargs="+", default=DEFAULT_SPECS)
     parser.add_argument("--layers", action="store_true", help="list the layers whose kept bytes differ")
+    parser.add_argument("--sequence-length", type=int, default=29, help="the steps of a sequence network's sequences")
     parser.add_argument("--max-bytes", type=int, default=None,
                         help="skip a measurement whose estimate is larger (default: half the RAM available)")
     args = parser.parse_args()
@@ -57,8 +69,8 @@ def main() -> int:
     table = Table("spec", "batch", "estimate", "measured", "ratio")
     worst = 0.0
     for name in args.specs:
-        network = netspec.load((ROOT / "specs" / f"{name}.net") if "/" not in name else Path(name),
-                               set={"numClasses": "4"})
+        network = at_length(netspec.load((ROOT / "specs" / f"{name}.net") if "/" not in name else Path(name),
+                                         set={"numClasses": "4"}), args.sequence_length)
         analysis = analyze(network)
         for batch in args.batch:
             memory = at_batch(analysis.totals.training_memory, batch)

@@ -1569,9 +1569,10 @@ layers = [imageInputLayer([28 28 1])
     "A401": Code(
         "--fit with a symbolic input size",
         "`netspec analyze --fit SIZE` finds the largest MiniBatchSize whose training memory fits in SIZE; with a "
-        "symbolic input size (`imageInputLayer([H W 3])`, `--input-size H W 3`) that memory is a formula, not a "
-        "number to compare.",
-        "Give the input size in numbers: `--input-size 224 224 3`, or numbers in the input layer.",
+        "symbolic input size (`imageInputLayer([H W 3])`, `--input-size H W 3`), or a sequence network's symbolic "
+        "length T, that memory is a formula, not a number to compare.",
+        "Give the input size in numbers: `--input-size 224 224 3`, or numbers in the input layer; for a sequence "
+        "network the longest sequence a mini-batch holds: `--sequence-length N`, or `'MinLength'`.",
         example="""\
 layers = [imageInputLayer([H W 1])
     convolution2dLayer(3, 8, 'Padding', 'same')

@@ -18,8 +18,8 @@ from typing import Any
 
 from ..ir import ClassificationLayer, Layer, SoftmaxLayer
 from ..ir.base import InputLayer
-from ..ir.saved import INDEX_BYTES, Kept
-from ..ir.shape import Dim, Shape, is_known
+from ..ir.saved import CHANNEL_ORDER, INDEX_BYTES, Kept
+from ..ir.shape import TIME, Dim, Shape, is_known
 from ..diagnostics import error
 from .context import Context, number
 from .render import human, training_line
@@ -39,7 +39,7 @@ def kept_activations(ctx: Context) -> None:
     bytes per image (`saved_bytes`) and per batch (`saved_batch_bytes`) of the storages it is the
     first, in running order, to keep."""
     read = _read_by_loss(ctx)
-    storage: dict[tuple[str, str], Storage] = {}
+    held = _Held()
     gradient: dict[str, bool] = {}
     counted: set[Storage] = set()
     for name in ctx.order:
@@ -50,18 +50,16 @@ def kept_activations(ctx: Context) -> None:
         sources = [(edge.source, edge.source_port) for edge in ctx.sources(name) if edge is not None]
         trainable = layer.trainable_learnables(inputs) if inputs else 0
         gradient[name] = any(gradient.get(source, False) for source, _ in sources) or _nonzero(trainable)
-        for port in layer.output_names:
-            shared = layer.shares_input_storage and port == layer.output_names[0] and sources
-            storage[(name, port)] = storage[sources[0]] if shared else (name, port)
+        held.add(name, layer, inputs, outputs, sources)
         per_image: Dim = 0
         per_batch: Dim = 0
         if gradient[name] and name in read:
             for number_, kept in enumerate(layer.kept_for_backward(inputs, outputs)):
-                key, elements = _resolve(kept, number_, name, layer, inputs, outputs, sources, storage)
+                key, elements = held.resolve(kept, number_, name, layer, inputs, sources)
                 if key in counted:
                     continue
                 counted.add(key)
-                size = elements * (INDEX_BYTES if kept.index else ctx.bytes_per_element)
+                size = elements * (INDEX_BYTES if kept.index else 1 if kept.boolean else ctx.bytes_per_element)
                 if kept.per_batch:
                     per_batch += size
                 else:
@@ -74,14 +72,38 @@ def _nonzero(value: Dim) -> bool:
     return bool(value) if is_known(value) else True
 
 
-def _resolve(kept: Kept, number_: int, name: str, layer: Layer, inputs: list[Shape], outputs: list[Shape],
-             sources: list[tuple[str, str]], storage: dict[tuple[str, str], Storage]) -> tuple[Storage, Dim]:
-    """(the storage a kept tensor is, its elements per image or batch)."""
-    if kept.source == "new":
-        return (name, "kept", str(number_)), kept.elements
-    if kept.source == "input":
-        return storage[sources[kept.port]], inputs[kept.port].numel
-    return storage[(name, layer.output_names[kept.port])], outputs[kept.port].numel
+class _Held:
+    """The storage each layer output lives in, its elements per image and its memory order."""
+
+    def __init__(self) -> None:
+        self.storage: dict[tuple[str, str], Storage] = {}
+        self.elements: dict[Storage, Dim] = {}
+        self.order: dict[tuple[str, str], str] = {}
+
+    def add(self, name: str, layer: Layer, inputs: list[Shape], outputs: list[Shape],
+            sources: list[tuple[str, str]]) -> None:
+        """A view (`shares_input_storage`) lives in its input's storage; every other output in its own."""
+        sizes = layer.storage_elements(inputs, outputs)
+        input_order = self.order.get(sources[0], CHANNEL_ORDER) if sources else CHANNEL_ORDER
+        for port, size in zip(layer.output_names, sizes):
+            shared = layer.shares_input_storage and port == layer.output_names[0] and sources
+            self.storage[(name, port)] = self.storage[sources[0]] if shared else (name, port)
+            self.elements.setdefault(self.storage[(name, port)], size)
+            self.order[(name, port)] = layer.sequence_order(input_order)
+
+    def resolve(self, kept: Kept, number_: int, name: str, layer: Layer, inputs: list[Shape],
+                sources: list[tuple[str, str]]) -> tuple[Storage, Dim]:
+        """(the storage a kept tensor is, its elements per image or batch): an input read in
+        another memory order than it is held in is a copy of its own."""
+        if kept.source == "new":
+            return (name, "kept", str(number_)), kept.elements
+        if kept.source == "input":
+            source = sources[kept.port]
+            if kept.order and self.order[source] != kept.order:
+                return (name, "copy", str(number_)), inputs[kept.port].numel
+            return self.storage[source], self.elements[self.storage[source]]
+        key = self.storage[(name, layer.output_names[kept.port])]
+        return key, self.elements[key]
 
 
 def _read_by_loss(ctx: Context) -> set[str]:
@@ -144,8 +166,15 @@ def fit(analysis: Analysis, budget: int) -> Fit:
     """`netspec analyze --fit`: the largest MiniBatchSize whose estimate fits in `budget` bytes, and
     the estimate there. A symbolic input size has no number to fit (A401); a network whose
     weights, gradients and optimizer state leave no room for one image fits no batch (A402)."""
+    import sympy
+
     memory = analysis.totals.training_memory
     if not isinstance(memory.total_bytes, int):
+        if {str(s) for s in sympy.sympify(memory.total_bytes).free_symbols} == {TIME}:
+            raise error("A401", f"--fit needs numbers, but the sequence length is symbolic: the training memory "
+                        f"is a formula in {TIME}, {memory.total_bytes} B at the spec's MiniBatchSize",
+                        hint="give the longest sequence a mini-batch holds: --sequence-length N "
+                             "(or 'MinLength' in sequenceInputLayer)")
         raise error("A401", "--fit needs numbers, but the input size is symbolic: the training memory is a formula",
                     hint="give numbers: --input-size 224 224 3, or numbers in the input layer")
     batch = largest_batch(memory, budget)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeF
 from ..diagnostics import Span
 from .data_kind import DataKind
 from .learnable import Learnable, format_size, matlab_size
-from .saved import Kept
+from .saved import CHANNEL_ORDER, Kept
 from .shape import Dim, Shape, ShapeError, Window, is_known
 
 __all__ = [
@@ -277,6 +277,16 @@ class Layer(BaseModel):
         """The tensors autograd keeps for this layer's backward pass, as its lowered PyTorch
         operations save them (`netspec.ir.saved`); default: none (addition, concatenation, reshapes)."""
         return ()
+
+    def sequence_order(self, input_order: str) -> str:
+        """The memory order its lowered output is written in when a sequence (`netspec.ir.saved`):
+        an element-wise layer keeps its input's, anything else writes (N, C, T)."""
+        return input_order if self.elementwise else CHANNEL_ORDER
+
+    def storage_elements(self, inputs: list[Shape], outputs: list[Shape]) -> list[Dim]:
+        """Elements per image of the storage each lowered output lives in: the output's own,
+        unless it is a view of a larger tensor (a recurrent layer's last step)."""
+        return [shape.numel for shape in outputs]
 
     def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         """Multiply-accumulates of the layer's convolution or matrix product (bias not counted)."""

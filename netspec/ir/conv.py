@@ -9,7 +9,7 @@ from .base import (BiasInitializer, Initializer, Layer, LearnRateFactor, Lower, 
                    Padding1d, Padding2d, Pair, Scalar)
 from .data_kind import IMAGE, SEQUENCE, DataKind
 from .learnable import Learnable
-from .saved import INPUT, Kept, input_or_padded
+from .saved import INPUT, STEP_ORDER, Kept, input_or_padded
 from .shape import GLOBAL, Dim, Shape, ShapeError, Window, is_known, slide
 
 __all__ = ["Convolution2dLayer", "Convolution1dLayer", "GroupedConvolution2dLayer",
@@ -316,11 +316,14 @@ class FullyConnectedLayer(WeightedLayer):
         return self.in_features(inputs) * self.output_size + (self.output_size if self.bias_term else 0)
 
     def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
-        """Its input, for the weights' gradient only (none when they are frozen); a sequence's is
-        the copy the per-step product makes of its transposed input."""
+        """Its input, for the weights' gradient only (none when they are frozen); a sequence's as
+        the per-step product reads it, (N, T, C): a copy unless it is held so already."""
         if not self.weight_learn_rate_factor:
             return ()
-        return (Kept.new(inputs[0].numel),) if inputs[0].kind.time else (INPUT,)
+        return (Kept.input_in(STEP_ORDER),) if inputs[0].kind.time else (INPUT,)
+
+    def sequence_order(self, input_order: str) -> str:
+        return STEP_ORDER
 
     def macs(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         steps = inputs[0].spatial[0] if inputs[0].kind.time else 1

@@ -8,7 +8,7 @@ from pydantic import Field, PositiveFloat, PositiveInt
 from .base import Layer, LearnRateFactor, NumChannels
 from .data_kind import IMAGE
 from .learnable import Learnable
-from .saved import INPUT, Kept
+from .saved import CHANNEL_ORDER, INPUT, Kept
 from .shape import GLOBAL, Dim, Shape, ShapeError, is_known
 
 __all__ = ["BatchNormalizationLayer", "LayerNormalizationLayer", "CrossChannelNormalizationLayer"]
@@ -89,8 +89,9 @@ class LayerNormalizationLayer(_AffineNormalization):
         return GLOBAL
 
     def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
-        """Its input, and each image's mean and inverse deviation (GroupNorm with one group)."""
-        return (INPUT, Kept.new(2))
+        """Its input, and each image's mean and inverse deviation (GroupNorm with one group); a
+        sequence's input as GroupNorm reads it, (N, C, T): a copy unless it is held so already."""
+        return (Kept.input_in(CHANNEL_ORDER) if inputs[0].kind.time else INPUT, Kept.new(2))
 
 
 class CrossChannelNormalizationLayer(Layer):

@@ -24,7 +24,8 @@ from pydantic import BeforeValidator, Field, NonNegativeFloat, PositiveInt, fiel
 from .base import Layer, Lower, NumChannels
 from .data_kind import SEQUENCE
 from .learnable import Learnable
-from .saved import INPUT, Kept
+from .recurrent_saved import recurrent_kept
+from .saved import STEP_ORDER, TIME_ORDER, Kept
 from .shape import GLOBAL, Dim, Shape, ShapeError, is_known
 
 __all__ = ["RecurrentLayer", "LstmLayer", "BilstmLayer", "GruLayer", "RecurrentInitializer"]
@@ -159,11 +160,24 @@ class RecurrentLayer(Layer):
     def flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         return 2 * self.macs(inputs, outputs) + self.steps(inputs) * self.width * self.step_flops
 
+    @property
+    def fused(self) -> bool:
+        """Whether the lowering runs nn.LSTM / nn.GRU (tanh and sigmoid, the reset gate after the
+        multiplication) rather than its own steps (`backends.torch.Recurrent`)."""
+        return (self.state_activation_function, self.gate_activation_function) == ("tanh", "sigmoid") and \
+            getattr(self, "reset_gate_mode", "") != "before-multiplication"
+
+    def sequence_order(self, input_order: str) -> str:
+        """nn.LSTM and nn.GRU write (T, N, D·H); the steps are stacked as (N, T, D·H)."""
+        return TIME_ORDER if self.fused else STEP_ORDER
+
+    def storage_elements(self, inputs: list[Shape], outputs: list[Shape]) -> list[Dim]:
+        """'last' is a view of the last step of the whole output sequence."""
+        return [self.steps(inputs) * self.width]
+
     def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
-        """Its input, and every step's gates (and an LSTM's cell state) per direction, and with
-        'last' the hidden states the output leaves out."""
-        per_step = self.gates + self.has_cell + (self.output_mode == "last")
-        return (INPUT, Kept.new(self.steps(inputs) * self.directions * per_step * self.num_hidden_units))
+        """What the lowered recurrence keeps, on the CPU (`netspec.ir.recurrent_saved`)."""
+        return recurrent_kept(self, inputs)
 
     def windows(self, inputs: list[Shape]):
         """Each step's state has seen the steps before it (and after, in a BiLSTM)."""

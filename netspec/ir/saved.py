@@ -14,10 +14,18 @@ from typing import Any, Literal
 
 from .shape import Dim, Shape, axis_padding
 
-__all__ = ["Kept", "INPUT", "OUTPUT", "INDEX_BYTES", "input_or_padded"]
+__all__ = ["Kept", "INPUT", "OUTPUT", "INDEX_BYTES", "input_or_padded", "CHANNEL_ORDER", "STEP_ORDER", "TIME_ORDER"]
 
 INDEX_BYTES = 8
 """PyTorch keeps positions (max pooling's argmax, the loss's targets) as int64."""
+
+CHANNEL_ORDER, STEP_ORDER, TIME_ORDER = "channels", "steps", "time"
+"""The memory order of a lowered sequence (`Layer.sequence_order`): (N, C, T), as the input
+layer, convolutions and pooling write it; (N, T, C), as a product per time step writes it
+(fully connected, attention, embeddings, the step-by-step recurrence); (T, N, C), as nn.LSTM
+and nn.GRU write it. A product per step reads (N, T, C) in place and copies the others; nn.LSTM
+and nn.GRU read (T, N, C) in place and copy the others. (At batch 1 the last two are the same
+order, and nothing is copied between them: the estimate then counts a copy too many.)"""
 
 
 @dataclass(frozen=True)
@@ -32,10 +40,20 @@ class Kept:
     """int64 positions rather than values of the activations' type."""
     per_batch: bool = False
     """Held once per batch (batch norm's batch statistics), not per image."""
+    boolean: bool = False
+    """One byte per element (a bool mask) rather than the activations' type."""
+    order: str = ""
+    """For an input: the memory order the operation reads it in (`STEP_ORDER`, `TIME_ORDER`); an
+    input held in another order is kept as the copy the operation makes of it."""
 
     @staticmethod
-    def new(elements: Dim, *, index: bool = False, per_batch: bool = False) -> "Kept":
-        return Kept("new", elements=elements, index=index, per_batch=per_batch)
+    def new(elements: Dim, *, index: bool = False, per_batch: bool = False, boolean: bool = False) -> "Kept":
+        return Kept("new", elements=elements, index=index, per_batch=per_batch, boolean=boolean)
+
+    @staticmethod
+    def input_in(order: str, port: int = 0) -> "Kept":
+        """An input as an operation reads it in `order`: itself, or a copy in that order."""
+        return Kept("input", port=port, order=order)
 
 
 INPUT = Kept("input")

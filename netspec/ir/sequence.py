@@ -9,6 +9,7 @@ from pydantic import Field, PositiveInt, model_validator
 from .base import BiasInitializer, Initializer, Layer, LearnRateFactor, Lower
 from .data_kind import IMAGE, IMAGE_SEQUENCE, SEQUENCE, STEPS
 from .learnable import Learnable
+from .saved import STEP_ORDER, Kept
 from .shape import GLOBAL, Dim, Shape, ShapeError, is_known
 
 __all__ = ["SequenceFoldingLayer", "SequenceUnfoldingLayer", "SelfAttentionLayer", "PositionEmbeddingLayer",
@@ -55,10 +56,15 @@ class SequenceUnfoldingLayer(Layer):
     family = "other"
     torch_counted = False
     size_inputs = frozenset({"miniBatchSize"})
+    shares_input_storage = True
 
     @property
     def input_names(self) -> list[str]:
         return ["in", "miniBatchSize"]
+
+    def sequence_order(self, input_order: str) -> str:
+        """A view of the folded images: each sample's steps one after another, (N, T, C, H, W)."""
+        return STEP_ORDER
 
     def output_shapes(self, inputs: list[Shape]) -> list[Shape]:
         images, steps = inputs
@@ -179,6 +185,25 @@ class SelfAttentionLayer(Layer):
     def windows(self, inputs: list[Shape]):
         return GLOBAL
 
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """The input as the projections read it (N, T, C), and the concatenated heads, for the
+        weights' gradients; the queries, keys and values; per head the softmax of the scores
+        (and with dropout its mask and result, in the activations' type on the CPU); a causal
+        mask, one byte per pair of steps, once per batch."""
+        steps = inputs[0].dims[0]
+        keys, values, scores = self.num_key_channels, self.value_channels, self.num_heads * steps * steps
+        kept = [Kept.new(steps * keys), Kept.new(steps * keys), Kept.new(steps * values), Kept.new(scores)]
+        if self.weight_learn_rate_factor:
+            kept += [Kept.input_in(STEP_ORDER), Kept.new(steps * values)]
+        if self.dropout_probability:
+            kept += [Kept.new(scores), Kept.new(scores)]
+        if self.attention_mask == "causal":
+            kept.append(Kept.new(steps * steps, boolean=True, per_batch=True))
+        return tuple(kept)
+
+    def sequence_order(self, input_order: str) -> str:
+        return STEP_ORDER
+
 
 class _PositionLayer(Layer):
     """A layer whose output is a vector for each position (time step) of its input, whatever the
@@ -232,6 +257,13 @@ class PositionEmbeddingLayer(_PositionLayer):
     def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
         return {"weights": (self.output_size, self.max_position)}
 
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """The int64 position of each step, for the weights' gradient (none when they are frozen)."""
+        return (Kept.new(inputs[0].dims[0], index=True),) if self.weight_learn_rate_factor else ()
+
+    def sequence_order(self, input_order: str) -> str:
+        return STEP_ORDER
+
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.output_size * self.max_position
 
@@ -260,6 +292,11 @@ class SinusoidalPositionEncodingLayer(_PositionLayer):
                              "of sequences ('auto' or 'temporal-indices')")
         return self
 
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """The sine's argument: the lowering counts the positions from its input (so that an
+        export keeps N and T open), which autograd follows, though the gradient there is zero."""
+        return (Kept.new(outputs[0].numel),)
+
 
 class Indexing1dLayer(Layer):
     """One time step of a sequence, as a vector: the first (MATLAB's default) or the last."""
@@ -274,6 +311,8 @@ class Indexing1dLayer(Layer):
 
     index: Annotated[Literal["first", "last"], Lower] = "first"
     has_padding_mask_input: bool = False
+
+    shares_input_storage = True
 
     @model_validator(mode="after")
     def _no_mask(self):
@@ -323,6 +362,13 @@ class WordEmbeddingLayer(Layer):
 
     def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
         return {"weights": (self.dimension, self.num_words)}
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """The int64 index of each step's word, for the weights' gradient (none when frozen)."""
+        return (Kept.new(inputs[0].dims[0], index=True),) if self.weight_learn_rate_factor else ()
+
+    def sequence_order(self, input_order: str) -> str:
+        return STEP_ORDER
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.dimension * self.num_words

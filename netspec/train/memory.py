@@ -23,7 +23,8 @@ from ..analysis.limits import check_buildable
 from ..backends.torch import GraphModule, module_name, to_torch
 from ..ir import Network, TrainingOptions
 
-__all__ = ["MeasuredMemory", "measure_training_memory", "available_memory", "refuse_beyond_memory"]
+__all__ = ["MeasuredMemory", "measure_training_memory", "available_memory", "refuse_beyond_memory",
+           "padded_length"]
 
 
 @dataclass
@@ -136,9 +137,10 @@ def _count(model: nn.Module, optimizer: torch.optim.Optimizer, kept: dict[str, i
                           optimizer=sum(optimizer_bytes.values()), activations=sum(kept.values()), by_layer=kept)
 
 
-def refuse_beyond_memory(network: Network, options: TrainingOptions) -> None:
+def refuse_beyond_memory(network: Network, options: TrainingOptions, sequence_length: int | None = None) -> None:
     """Before anything is allocated: refuse (R015) a run whose estimated training memory, at the
-    batch each process takes, exceeds what its device has free. Symbolic sizes are left to the
+    batch each process takes, exceeds what its device has free. A sequence network is estimated at
+    `sequence_length` steps (`padded_length` of its training data); symbolic sizes are left to the
     checks that refuse them."""
     from ..analysis import analyze
     from ..analysis.memory import at_batch, largest_batch
@@ -146,7 +148,7 @@ def refuse_beyond_memory(network: Network, options: TrainingOptions) -> None:
     from ..diagnostics import error
     from .loop import device_for
 
-    analysis = analyze(network.model_copy(update={"training": options}))
+    analysis = analyze(network.model_copy(update={"training": options}), sequence_length=sequence_length)
     memory = analysis.totals.training_memory
     if analysis.has_errors or not isinstance(memory.total_bytes, int):
         return
@@ -157,11 +159,19 @@ def refuse_beyond_memory(network: Network, options: TrainingOptions) -> None:
     if memory.total_bytes <= free:
         return
     fits = largest_batch(memory, free)
-    raise error("R015", f"'{network.name}' would not fit: {training_line(memory)}, more than the "
+    steps = f" at {sequence_length:,} steps" if sequence_length else ""
+    raise error("R015", f"'{network.name}' would not fit{steps}: {training_line(memory)}, more than the "
                 f"{human(free, 'B', True)} {where}",
                 hint=(f"MiniBatchSize {fits:,} fits: --batch-size {fits}" if fits else
                       "not even one image fits: use a device with more memory")
                 + "; or pass --skip-memory-check to try anyway")
+
+
+def padded_length(lengths, options: TrainingOptions) -> int:
+    """The most time steps a training mini-batch holds: its longest sequence ('longest'; also the
+    bound for 'shortest', which cuts to the batch's shortest), or SequenceLength N when shorter."""
+    longest = int(max(lengths))
+    return min(longest, options.sequence_length) if isinstance(options.sequence_length, int) else longest
 
 
 def available_memory(device: torch.device) -> tuple[int, str]:

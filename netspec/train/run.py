@@ -28,7 +28,7 @@ from .events import EventHandler, ignore
 from .feed import inputs_of
 from .loop import (EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, loss_and_accuracy,
                    predict_batches, refuse_pixel_labels, train)
-from .memory import refuse_beyond_memory
+from .memory import padded_length, refuse_beyond_memory
 
 __all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size", "sequence_input"]
 
@@ -153,9 +153,12 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
         out = out or default_run_folder(spec_path or Path(network.name))
         _check_run_folder(out, overwrite)
     check_buildable(network)  # before the data is read at the input layer's size
-    if memory_check:
+    sequential = sequence_input(network) is not None
+    if memory_check and not sequential:
         refuse_beyond_memory(network, options)
     training, validation, test = _training_data(network, data, split, seed, augment)
+    if memory_check and sequential and len(training):  # a sequence's length comes with the data
+        refuse_beyond_memory(network, options, padded_length(training.lengths, options))
     if sort_by_length:
         training = _sorted_by_length(network, training)
     if len(training) == 0:

@@ -14,12 +14,17 @@ from typer.testing import CliRunner
 
 import netspec
 from netspec.analysis import analyze
+from netspec.analysis.limits import check_buildable
 from netspec.analysis.memory import at_batch
+from netspec.analysis.render import human
 from netspec.analysis.report import json_schema
+from netspec.backends.torch import to_torch
 from netspec.cli import app
 from netspec.cli.spec_commands import memory_size
 from netspec.ir import LAYERS
 from netspec.ir.input_output import PixelOutputLayer
+from netspec.ir.recurrent import RecurrentLayer
+from netspec.ir.recurrent_saved import PAGE, WORKSPACE_REGIONS, onednn_lstm_workspace, onednn_lstm_workspace_bytes
 from netspec.language import load_source
 from netspec.train import memory as train_memory
 from netspec.train.memory import _meminfo_available, measure_training_memory
@@ -136,9 +141,92 @@ layers = [
 """Every layer rule, uneven and -inf padding (a padded copy kept), views, storages two layers keep,
 frozen layers before and after the first that trains, each loss and each solver."""
 
+SEQUENCE_RULES = {
+    "recurrent": """
+layers = [
+    sequenceInputLayer(3,'MinLength',7,'Name','in')
+    bilstmLayer(4,'Name','bil')
+    reluLayer('Name','r')
+    lstmLayer(4,'GateActivationFunction','hard-sigmoid','Name','lstm_steps')
+    fullyConnectedLayer(5,'Name','fc_steps')
+    gruLayer(3,'ResetGateMode','before-multiplication','StateActivationFunction','softsign', ...
+        'GateActivationFunction','hard-sigmoid','Name','gru_before')
+    gruLayer(3,'ResetGateMode','recurrent-bias-after-multiplication','Name','gru_fused')
+    lstmLayer(3,'OutputMode','last','Name','lstm_last')
+    fullyConnectedLayer(2,'Name','fc')
+    softmaxLayer('Name','sm')
+    classificationLayer('Name','out')];
+options = trainingOptions('adam');
+""",
+    "recurrent_steps": """
+layers = [
+    sequenceInputLayer(3,'MinLength',7,'Name','in')
+    lstmLayer(4,'StateActivationFunction','softsign','Name','lstm_softsign')
+    gruLayer(4,'StateActivationFunction','relu','GateActivationFunction','hard-sigmoid','Name','gru_steps')
+    gruLayer(3,'Name','gru_fused')
+    bilstmLayer(3,'StateActivationFunction','relu','OutputMode','last','Name','bil_steps')
+    fullyConnectedLayer(1,'Name','fc')
+    regressionLayer('Name','out')];
+""",
+    "attention": """
+lgraph = layerGraph([
+    sequenceInputLayer(1,'MinLength',7,'Name','in')
+    wordEmbeddingLayer(6,10,'Name','words')
+    additionLayer(2,'Name','add')
+    selfAttentionLayer(2,4,'AttentionMask','causal','Name','attn')
+    additionLayer(2,'Name','add2')
+    selfAttentionLayer(2,4,'DropoutProbability',0.2,'Name','attn_drop')
+    reluLayer('Name','relu')
+    layerNormalizationLayer('Name','ln')
+    indexing1dLayer('last','Name','index')
+    fullyConnectedLayer(3,'Name','fc')
+    softmaxLayer('Name','sm')
+    classificationLayer('Name','out')]);
+lgraph = addLayers(lgraph, positionEmbeddingLayer(6,20,'Name','pos'));
+lgraph = connectLayers(lgraph,'words','pos');
+lgraph = connectLayers(lgraph,'pos','add/in2');
+lgraph = addLayers(lgraph, sinusoidalPositionEncodingLayer(6,'Name','posenc'));
+lgraph = connectLayers(lgraph,'attn','posenc');
+lgraph = connectLayers(lgraph,'posenc','add2/in2');
+""",
+    "folding": """
+lgraph = layerGraph([
+    sequenceInputLayer([6 6 2],'MinLength',7,'Name','in')
+    sequenceFoldingLayer('Name','fold')
+    convolution2dLayer(3,4,'Name','conv')
+    reluLayer('Name','relu')
+    sequenceUnfoldingLayer('Name','unfold')
+    flattenLayer('Name','flat')
+    gruLayer(4,'Name','gru')
+    lstmLayer(3,'OutputMode','last','Name','lstm_last')
+    fullyConnectedLayer(3,'Name','fc')
+    softmaxLayer('Name','sm')
+    classificationLayer('Name','out')]);
+lgraph = connectLayers(lgraph,'fold/miniBatchSize','unfold/miniBatchSize');
+""",
+    "folding_fc": """
+lgraph = layerGraph([
+    sequenceInputLayer([6 6 2],'MinLength',7,'Name','in')
+    sequenceFoldingLayer('Name','fold')
+    convolution2dLayer(3,4,'Name','conv')
+    sequenceUnfoldingLayer('Name','unfold')
+    fullyConnectedLayer(5,'Name','fc_frames')
+    indexing1dLayer('Name','first')
+    fullyConnectedLayer(3,'Name','fc')
+    softmaxLayer('Name','sm')
+    classificationLayer('Name','out')]);
+lgraph = connectLayers(lgraph,'fold/miniBatchSize','unfold/miniBatchSize');
+""",
+}
+"""Sequences of 7 steps: every recurrent path of the lowering (oneDNN's LSTM, one and two
+directions; nn.GRU's cell; the step-by-step recurrence with each activation and reset gate),
+copies between the memory orders of sequences (`netspec.ir.saved`), a recurrent layer's 'last'
+as a view of its whole output, self-attention (causal, dropout), embeddings and encodings,
+indexing, folding and unfolding, a per-step product on image sequences, layer normalization's copy."""
+
 
 def _network(name: str):
-    return load_source(EVERY_RULE[name], f"{name}.net").network
+    return load_source({**EVERY_RULE, **SEQUENCE_RULES}[name], f"{name}.net").network
 
 
 def _compare(network, batch: int) -> None:
@@ -161,9 +249,56 @@ def test_every_rule_matches_the_measurement(name, batch):
     _compare(_network(name), batch)
 
 
+def _onednn_workspaces(network, batch: int) -> dict[str, int]:
+    """Per oneDNN LSTM layer: the estimate's workspace (its regions unrounded, seven pages per
+    direction) less the bytes oneDNN allocates (each region rounded up to a page)."""
+    inputs = check_buildable(network).input_shapes
+    over = {}
+    for layer in network.layers:
+        if isinstance(layer, RecurrentLayer) and layer.has_cell and layer.fused:
+            channels, hidden = inputs[layer.name][0].channels, layer.num_hidden_units
+            estimated = 4 * batch * onednn_lstm_workspace(7, hidden, channels) + WORKSPACE_REGIONS * PAGE
+            allocated = onednn_lstm_workspace_bytes(7, batch, hidden, channels)
+            assert 0 < estimated - allocated <= WORKSPACE_REGIONS * PAGE
+            over[layer.name] = layer.directions * (estimated - allocated)
+    return over
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCE_RULES))
+@pytest.mark.parametrize("batch", [2, 3])
+def test_sequence_rules_match_the_measurement(name, batch):
+    """Exactly, but for oneDNN's workspace, whose regions the estimate counts unrounded plus seven
+    pages: the measurement equals the estimate with each region rounded up to its page."""
+    network = _network(name)
+    analysis = analyze(network)
+    memory = at_batch(analysis.totals.training_memory, batch)
+    measured = measure_training_memory(network, batch)
+    over = _onednn_workspaces(network, batch)
+    by_layer = {row.name: batch * row.saved_bytes + row.saved_batch_bytes - over.get(row.name, 0)
+                for row in analysis.layers}
+    assert {name: size for name, size in by_layer.items() if size} == measured.by_layer
+    assert memory.activation_bytes - sum(over.values()) == measured.activations
+    if name != "attention":  # attention's and the embeddings' trainable learnables: Layer.learnable_factors
+        steps = 8 * sum(p.requires_grad for p in to_torch(network).parameters())  # Adam's step per tensor
+        assert memory.gradient_bytes == measured.gradients
+        assert memory.optimizer_bytes <= measured.optimizer <= memory.optimizer_bytes + steps
+        assert abs((memory.total_bytes - sum(over.values())) / measured.total - 1) <= 0.10
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCE_RULES))
+def test_a_batch_of_one_keeps_no_more_than_the_estimate(name):
+    """At batch 1 the initial states are views of the module's buffers and (N, T, C) is (T, N, C):
+    less is kept than the estimate says, never more."""
+    network = _network(name)
+    memory = at_batch(analyze(network).totals.training_memory, 1)
+    measured = measure_training_memory(network, 1)
+    over = sum(_onednn_workspaces(network, 1).values())
+    assert measured.activations <= memory.activation_bytes - over
+
+
 def test_the_networks_above_hold_every_layer_type_training_reads():
     """Pixel outputs aside (netspec train does not read pixel labels), no layer type goes unmeasured."""
-    held = {type(layer) for name in EVERY_RULE for layer in _network(name).layers}
+    held = {type(layer) for name in [*EVERY_RULE, *SEQUENCE_RULES] for layer in _network(name).layers}
     pixel = {cls for cls in LAYERS.values() if issubclass(cls, PixelOutputLayer)}
     assert set(LAYERS.values()) - pixel - held == set()
 
@@ -270,3 +405,42 @@ def test_available_ram_is_read_from_meminfo(tmp_path):
     meminfo.write_text("MemTotal:       16000000 kB\nMemFree:         1000000 kB\nMemAvailable:    8000000 kB\n")
     assert _meminfo_available(meminfo) == 8_000_000 * 1024
     assert 0 < _meminfo_available(Path("/proc/meminfo")) <= os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_fit_of_a_sequence_network_asks_for_its_length_and_fits_at_it():
+    """T symbolic: A401 names --sequence-length; with it, the batch that fits at that length."""
+    spec = SPECS / "japanese_vowels_bilstm.net"
+    result = _analyze(spec, "--fit", "64MiB")
+    assert result.exit_code == 1 and "A401" in result.stderr
+    assert "sequence length is symbolic" in result.stderr and "--sequence-length N" in result.stderr
+    result = _analyze(spec, "--fit", "64MiB", "--sequence-length", "29", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    fit = json.loads(result.stdout)["fit"]
+    memory = analyze(netspec.load(spec), sequence_length=29).totals.training_memory
+    batch = fit["batch_size"]
+    assert at_batch(memory, batch).total_bytes <= 64 * 2 ** 20 < at_batch(memory, batch + 1).total_bytes
+    assert fit["memory"]["total_bytes"] == at_batch(memory, batch).total_bytes
+
+
+def _sequence_folder(root: Path, lengths: dict[str, list[int]]) -> Path:
+    for label, sizes in lengths.items():
+        (root / label).mkdir(parents=True)
+        for number, size in enumerate(sizes):
+            rows = "\n".join(f"{step * 0.1:.1f},{number * 0.2:.1f}" for step in range(size))
+            (root / label / f"{number}.csv").write_text(rows + "\n")
+    return root
+
+
+@pytest.mark.parametrize("sequence_length, steps", [("'longest'", 9), ("5", 5)])
+def test_train_refuses_a_sequence_network_at_its_longest_mini_batch(tmp_path, monkeypatch, sequence_length, steps):
+    """The estimate at the most steps a mini-batch holds: the longest training sequence, or SequenceLength N."""
+    spec = tmp_path / "vowels.net"
+    spec.write_text("layers = [sequenceInputLayer(2)\n lstmLayer(4,'OutputMode','last')\n fullyConnectedLayer(2)\n"
+                    f" softmaxLayer\n classificationLayer];\noptions = trainingOptions('adam','MiniBatchSize',4,"
+                    f"'MaxEpochs',1,'SequenceLength',{sequence_length});\n")
+    data = _sequence_folder(tmp_path / "data", {"a": [3, 4, 9, 5], "b": [6, 2, 7, 4]})
+    monkeypatch.setattr(train_memory, "_meminfo_available", lambda path: 1000)
+    result = cli_netspec("train", spec, "--data", data, "--out", tmp_path / "run", "--split", "1.0", "--quiet")
+    assert_clean_failure(result, "R015")
+    memory = at_batch(analyze(netspec.load(spec), sequence_length=steps).totals.training_memory, 4)
+    assert f"would not fit at {steps} steps: training ≈ {human(memory.total_bytes, 'B', True)}" in result.err
