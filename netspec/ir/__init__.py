@@ -5,7 +5,7 @@ Adding a layer (say a new activation):
 1. Its class, in the module of its family (`activation.py`, `conv.py`, ...): the `kind`
    discriminator, `matlab`, `base_name`, `positional`/`required`, MATLAB's options as fields
    with MATLAB's defaults, its rules (`output_shapes`, `learnables`, `macs`, `flops_per_element`,
-   `windows`; `learn_rate_factors` if it has learnables; `training_costs` only where its backward
+   `windows`; `learnable_factors` if it has learnables; `training_costs` only where its backward
    is not the generic rule there; `kept_for_backward`: what its lowered operations keep for the
    backward pass), and its traits in its own body: `elementwise`, `family`, `torch_counted` (no
    defaults; `tests/ir/test_layers.py` fails for a class that leaves one out). Ask data kinds
