@@ -127,18 +127,16 @@ def training_factors(layer: Layer, parameter: str) -> tuple[float, float]:
 
 
 def _parameter_groups(model: GraphModule, network: Network, options: TrainingOptions) -> list[dict[str, Any]]:
-    """One group per (learn-rate factor, L2 factor): MATLAB's per-layer factors."""
+    """One group per (learn-rate factor, L2 factor): MATLAB's per-layer factors. The lowering froze
+    the parameters of factor 0 (`to_torch`): they are in no group."""
     groups: dict[tuple[float, float], list[nn.Parameter]] = {}
     for layer in network.layers:
         key = module_name(layer.name)
         if key not in model.layers:
             continue
         for pname, parameter in model.layers[key].named_parameters():
-            lr_factor, l2_factor = training_factors(layer, pname)
-            if lr_factor == 0:
-                parameter.requires_grad_(False)
-                continue
-            groups.setdefault((lr_factor, l2_factor), []).append(parameter)
+            if parameter.requires_grad:
+                groups.setdefault(training_factors(layer, pname), []).append(parameter)
     return [{"params": params, "lr": options.initial_learn_rate * lr, "lr_factor": lr,
              "weight_decay": options.l2_regularization * l2} for (lr, l2), params in groups.items()]
 

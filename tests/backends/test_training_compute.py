@@ -8,6 +8,10 @@ inputs wanting a gradient exactly where torch's autograd said so: forward alone,
 to its inputs (its parameters held), forward + backward to its parameters (its inputs held), each
 against the analysis's forward, backward_input and backward_weights.
 
+The torch convention counts what torch's own kernels run: oneDNN's fused LSTM (which FlopCounterMode
+counts as nothing) is switched off while counting; a sequence whose length the spec leaves open is
+counted at LENGTH steps.
+
 FlopCounterMode counts from shapes, and autograd decides what to differentiate the same way on
 every device, so the networks too large for the 2-core CPU in a test run on PyTorch's `meta`
 device (shapes, no arithmetic); a mid-size network shows that the two counts agree.
@@ -261,6 +265,14 @@ def test_every_layer_counts_what_flop_counter_counts(built):
         assert weights - forward == BATCH * row.backward_weights, name
         assert _module_step(module, inputs, True, True) - weights == BATCH * row.backward_input, name
         assert row.training_step == row.forward + row.backward_input + row.backward_weights, name
+
+
+def test_trained_learnables_are_the_parameters_autograd_trains(built):
+    """The analysis's trained learnables (learn-rate factor above 0) are the lowered parameters the
+    lowering left wanting a gradient: one mapping of factors serves both."""
+    _, analysis, model = built
+    trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert trained == analysis.totals.trainable_learnables
 
 
 def test_the_lowering_freezes_what_the_spec_freezes():
