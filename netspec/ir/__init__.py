@@ -13,7 +13,8 @@ Adding a layer (say a new activation):
 2. Its row in each backend table, keyed by the class: `backends/torch.py` `LOWER` (or
    `UNSUPPORTED`) and `backends/graphviz.py` `LABELS`; each table has a coverage test in
    `tests/backends/` that fails for a class without a row. A layer whose learnables can be
-   given (`learnable_options`, sized by `learnable_sizes`) also has a row in torch.py's `GIVEN`.
+   given (`learnable_options`, sized by `learnable_sizes`) also has a row in torch.py's `GIVEN`:
+   where given values go, and which learnable (so which `learnable_factors`) each parameter holds.
 3. Its tests: a `CASES` row in `tests/ir/test_layers.py` (the catalogue test fails without
    one), a `LABELS` row in `tests/backends/test_graphviz.py`, its lowering against MATLAB's
    definition in `tests/backends/test_torch.py`, a layer of it in a network of `EVERY_RULE` in
