@@ -113,6 +113,8 @@ Factor = float | tuple[float, ...]
 def trained(factor: Factor) -> bool:
     """Training updates a learnable whose learn-rate factor is above 0 (for some gate, per gate)."""
     return max(factor) > 0 if isinstance(factor, tuple) else factor > 0
+
+
 Initializer = Annotated[
     Literal["glorot", "he", "narrow-normal", "zeros", "ones", "orthogonal"], BeforeValidator(_lower)
 ]

@@ -233,6 +233,7 @@ class PositionEmbeddingLayer(_PositionLayer):
     elementwise = False
     family = "other"
     torch_counted = False
+    passes_gradient = False
     learnable_options = ("weights",)
 
     max_position: PositiveInt
@@ -258,8 +259,6 @@ class PositionEmbeddingLayer(_PositionLayer):
                              hint="raise MaxPosition to the longest sequence, or shorten the sequences",
                              code="A108")
         return [shape]
-
-    passes_gradient = False
 
     def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
         return {"weights": (self.output_size, self.max_position)}
@@ -339,6 +338,7 @@ class WordEmbeddingLayer(Layer):
     elementwise = False
     family = "other"
     torch_counted = False
+    passes_gradient = False
     learnable_options = ("weights",)
 
     dimension: PositiveInt
@@ -355,8 +355,6 @@ class WordEmbeddingLayer(Layer):
             raise ShapeError(f"wordEmbeddingLayer reads one word index per time step, but its input has "
                              f"{shape.channels} channels", hint="feed it sequenceInputLayer(1)", code="A105")
         return [shape.with_channels(self.dimension)]
-
-    passes_gradient = False
 
     def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
         return {"weights": (self.dimension, self.num_words)}
