@@ -393,16 +393,16 @@ def test_the_pytorch_source_export_runs_recurrent_layers():
 
 
 def test_training_takes_each_learnables_factors():
-    from netspec.backends.torch import parameter_factors
+    from netspec.train.loop import training_factors
 
     net = network("lstmLayer(4,'InputWeightsLearnRateFactor',2,'RecurrentWeightsL2Factor',0.5,"
                   "'BiasLearnRateFactor',[3 3 3 3])\ngruLayer(2,'InputWeightsL2Factor',[1 2 1])")
     lstm, gru = net.layers[1], net.layers[2]
     module = to_torch(net).layers["lstm"]
-    factors = {name: parameter_factors(lstm, name) for name, _ in module.named_parameters()}
+    factors = {name: training_factors(lstm, name) for name, _ in module.named_parameters()}
     assert factors == {"core.weight_ih_l0": (2.0, 1.0), "core.weight_hh_l0": (1.0, 0.5), "core.bias_ih_l0": (3.0, 0.0)}
     with pytest.raises(NetspecError) as caught:
-        parameter_factors(gru, "core.weight_ih_l0")
+        training_factors(gru, "core.weight_ih_l0")
     assert caught.value.diagnostics[0].code == "R007" and "InputWeightsL2Factor" in caught.value.diagnostics[0].message
 
 

@@ -168,8 +168,8 @@ def gradients(ctx: Context) -> None:
         layer = ctx.layers[name]
         values = [edge for port, edge in zip(layer.input_names, ctx.sources(name))
                   if edge is not None and port not in layer.size_inputs]
-        upstream = any(needs_gradient.get(edge.source, False) for edge in values)
-        needs_gradient[name] = upstream or any(factor > 0 for factor in layer.learn_rate_factors().values())
+        upstream = layer.passes_gradient and any(needs_gradient.get(edge.source, False) for edge in values)
+        needs_gradient[name] = upstream or layer.trains()
         if name not in ctx.costs:
             continue
         forward, to_inputs, to_weights = layer.training_costs(ctx.input_shapes[name], ctx.shapes[name] or [],

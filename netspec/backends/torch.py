@@ -31,11 +31,11 @@ from ..diagnostics import error
 from ..ir import IMAGE, Network
 from ..ir import activation as act
 from ..ir import conv, input_output, norm, pool, recurrent, sequence, structure
-from ..ir.base import Layer
+from ..ir.base import Factor, Layer, trained
 from ..ir.shape import Shape, is_known
 
 __all__ = ["to_torch", "GraphModule", "LOWER", "UNSUPPORTED", "module_name", "output_key", "parameter_factors",
-           "Recurrent"]
+           "learnable_of", "Recurrent"]
 
 Lowering = Callable[[Layer, list[Shape], list[Shape]], nn.Module]
 LOWER: dict[type[Layer], Lowering] = {}
@@ -641,29 +641,21 @@ MATLAB's array -> that tensor's layout). MATLAB's layouts: a convolution's weigh
 transposed one's h×w×F×C, 1-D FilterSize×C×F, a recurrent layer's gates stacked in rows."""
 
 
-_RECURRENT_FACTORS = {"weight_ih": "input_weights", "weight_hh": "recurrent_weights", "bias": "bias"}
-"""A recurrent module's tensors (`core.weight_ih_l0`...) -> the MATLAB learnable whose factors they take."""
+def learnable_of(layer: Layer, parameter: str) -> str:
+    """The MATLAB learnable a lowered parameter holds ('linear.weight' -> 'weights', a batch norm's
+    'bias' -> 'offset', 'core.weight_hh_l0_reverse' -> 'recurrent_weights'): the `GIVEN` row whose
+    tensor is the parameter, or its end (a module wrapped in another)."""
+    for field, (names, _) in GIVEN.get(type(layer), {}).items():
+        for name in names(layer) if callable(names) else (names,):
+            if parameter == name or parameter.endswith(f".{name}"):
+                return field
+    raise KeyError(f"{layer.matlab} '{layer.name}' has no learnable lowered to {parameter!r}")
 
 
-def parameter_factors(layer: Layer, parameter: str) -> tuple[float, float]:
-    """MATLAB's (learn-rate factor, L2 factor) for the parameter `parameter` of `layer`'s module:
-    'WeightLearnRateFactor'/'BiasL2Factor'..., a normalization's scale and offset factors, a
-    recurrent layer's input weights, recurrent weights and bias factors (1 when the layer has none)."""
-    tensor = parameter.rsplit(".", 1)[-1]
-    if isinstance(layer, recurrent.RecurrentLayer):
-        learnable = next(field for prefix, field in _RECURRENT_FACTORS.items() if tensor.startswith(prefix))
-        factors = (getattr(layer, f"{learnable}_learn_rate_factor"), getattr(layer, f"{learnable}_l2_factor"))
-        for factor, kind in zip(factors, ("LearnRateFactor", "L2Factor")):
-            if isinstance(factor, tuple) and len(set(factor)) > 1:
-                option = f"{layer.matlab_option(learnable)}{kind}"
-                raise error("R007", f"'{layer.name}': {option} gives each gate its own factor "
-                            f"({' '.join(f'{f:g}' for f in factor)}); netspec train applies one per weight matrix",
-                            layer.span, hint=f"give {option} as one number")
-        return tuple(float(f[0] if isinstance(f, tuple) else f) for f in factors)  # type: ignore[return-value]
-    is_bias = tensor.endswith("bias")
-    prefix = ("offset" if is_bias else "scale") if hasattr(layer, "scale_learn_rate_factor") else \
-        ("bias" if is_bias else "weight")
-    return (float(getattr(layer, f"{prefix}_learn_rate_factor", 1.0)), float(getattr(layer, f"{prefix}_l2_factor", 1.0)))
+def parameter_factors(layer: Layer, parameter: str) -> tuple[Factor, Factor]:
+    """MATLAB's (learn-rate factor, L2 factor) of the parameter `parameter` of `layer`'s module
+    (`Layer.learnable_factors` of the learnable it holds): a number each, or one per gate."""
+    return layer.learnable_factors()[learnable_of(layer, parameter)]
 
 
 def _fill(module: nn.Module, names: tuple[str, ...], value: Tensor) -> None:
@@ -1109,17 +1101,11 @@ class GraphModule(nn.Module):
         return results[0] if len(results) == 1 else results
 
 
-def learn_rate_factor(layer: Layer, parameter: str) -> float:
-    """The learn-rate factor of a lowered parameter ('core.weight', 'linear.bias', ...): its layer's
-    factor for what it is ('weight' or 'bias', `Layer.learn_rate_factors`); 1 where the layer has none."""
-    return layer.learn_rate_factors().get("bias" if parameter.endswith("bias") else "weight", 1.0)
-
-
 def _freeze(module: nn.Module, layer: Layer) -> nn.Module:
-    """A learnable with learn-rate factor 0 gets no gradient: autograd then skips its work, as the
-    analysis's training step assumes."""
+    """A learnable with learn-rate factor 0 (every gate's) gets no gradient: autograd then skips
+    its work, as the analysis's training step assumes."""
     for name, parameter in module.named_parameters():
-        if learn_rate_factor(layer, name) == 0:
+        if not trained(parameter_factors(layer, name)[0]):
             parameter.requires_grad_(False)
     return module
 

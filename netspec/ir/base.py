@@ -21,7 +21,7 @@ from .shape import Dim, Shape, ShapeError, Window, is_known
 __all__ = [
     "Layer", "LAYERS", "Pair", "Padding2d", "Padding1d", "LearnRateFactor", "Initializer",
     "BiasInitializer", "NumChannels", "Scalar", "option_key", "MultiInputLayer", "InputLayer",
-    "OutputLayer", "Family", "TRAITS",
+    "OutputLayer", "Family", "TRAITS", "Factor", "trained", "ADDED",
 ]
 
 
@@ -106,6 +106,15 @@ Padding1d = Annotated[
     BeforeValidator(_expand_padding_1d),
 ]
 LearnRateFactor = NonNegativeFloat
+Factor = float | tuple[float, ...]
+"""A learnable's learn-rate or L2 factor: one number, or one per gate (a recurrent layer's 1-by-4 vector)."""
+
+
+def trained(factor: Factor) -> bool:
+    """Training updates a learnable whose learn-rate factor is above 0 (for some gate, per gate)."""
+    return max(factor) > 0 if isinstance(factor, tuple) else factor > 0
+
+
 Initializer = Annotated[
     Literal["glorot", "he", "narrow-normal", "zeros", "ones", "orthogonal"], BeforeValidator(_lower)
 ]
@@ -259,16 +268,21 @@ class Layer(BaseModel):
         return 0
 
     def trainable_learnables(self, inputs: list[Shape]) -> Dim:
-        """Learnables whose learn-rate factor is not 0 (`WeightLearnRateFactor`, `OffsetLearnRateFactor`,
-        ...): the ones training gives gradients and optimizer state; factor 0 freezes them."""
+        """Learnables whose learn-rate factor is not 0 (`learnable_factors`): the ones training
+        gives gradients and optimizer state; factor 0 freezes them."""
+        factors = self.learnable_factors()
         total: Dim = 0
         for option, size in self.learnable_sizes(inputs).items():
-            if getattr(self, f"{_LEARN_RATE_PREFIX.get(option, option)}_learn_rate_factor", 0):
+            if option in factors and trained(factors[option][0]):
                 count: Dim = 1
                 for d in size:
                     count = count * d
                 total = total + count
         return total
+
+    passes_gradient: ClassVar[bool] = True
+    """Its output is a differentiable function of its inputs' values; False for a layer that reads
+    only positions or indices (embeddings): no gradient goes back through it."""
 
     shares_input_storage: ClassVar[bool] = False
     """Its lowered output is a view of its input (flatten, crop): keeping one keeps the other."""
@@ -297,11 +311,19 @@ class Layer(BaseModel):
         elements = sum((shape.numel for shape in outputs), 0)
         return 2 * self.macs(inputs, outputs) + self.flops_per_element * elements
 
-    def learn_rate_factors(self) -> dict[str, float]:
-        """Each learnable's learn-rate factor, by the name of the parameter it lowers to: 'weight'
-        (what multiplies: Weights, a norm's Scale) and 'bias' (what is added: Bias, Offset).
-        0 freezes it: the lowering sets `requires_grad` False and no gradient is computed for it."""
+    def learnable_factors(self) -> dict[str, tuple[Factor, Factor]]:
+        """MATLAB's (learn-rate factor, L2 factor) of each learnable training updates, by its option
+        ('weights' -> WeightLearnRateFactor, WeightL2Factor; 'offset' -> OffsetLearnRateFactor, ...):
+        the one place that says which option holds a learnable's factors. The lowering finds a
+        parameter's learnable by its name (`netspec.backends.torch.parameter_factors`) and freezes it
+        at learn-rate factor 0; training groups parameters by both factors; the analysis counts
+        gradients and trained learnables from them. States (running statistics, initial states)
+        have none."""
         return {}
+
+    def trains(self) -> bool:
+        """Some learnable has a learn-rate factor above 0: autograd computes gradients for it."""
+        return any(trained(rate) for rate, _ in self.learnable_factors().values())
 
     def torch_weight_gradient_flops(self, inputs: list[Shape], outputs: list[Shape]) -> Dim:
         """What FlopCounterMode counts for the weight gradient: the forward's products once more."""
@@ -318,8 +340,9 @@ class Layer(BaseModel):
         and, to the learnables, one operation per output element for a bias, offset or per-element
         scale (a sum over the positions)."""
         macs = self.macs(inputs, outputs)
-        factors = self.learn_rate_factors()
-        weights, bias = factors.get("weight", 0) > 0, factors.get("bias", 0) > 0
+        factors = self.learnable_factors()
+        weights = any(trained(rate) for option, (rate, _) in factors.items() if option not in ADDED)
+        bias = any(trained(rate) for option, (rate, _) in factors.items() if option in ADDED)
         if convention == "macs":
             forward, to_inputs, to_weights = macs, macs, macs if weights else 0
         elif convention == "torch":
@@ -352,8 +375,8 @@ class Layer(BaseModel):
         return shape
 
 
-_LEARN_RATE_PREFIX = {"weights": "weight"}
-"""A learnable option whose learn-rate factor is named otherwise: 'Weights' has 'WeightLearnRateFactor'."""
+ADDED = frozenset({"bias", "offset"})
+"""Learnables added to a layer's output: their gradient is a sum over the positions, not a product."""
 
 
 MAX_INPUTS = 4096

@@ -45,9 +45,9 @@ class WeightedLayer(Layer):
                              hint=f"remove '{option}' or fix the layers before it", code="A105")
         return channels
 
-    def learn_rate_factors(self) -> dict[str, float]:
-        factors = {"weight": self.weight_learn_rate_factor}
-        return {**factors, "bias": self.bias_learn_rate_factor} if self.bias_term else factors
+    def learnable_factors(self) -> dict[str, tuple[float, float]]:
+        factors = {"weights": (self.weight_learn_rate_factor, self.weight_l2_factor)}
+        return {**factors, "bias": (self.bias_learn_rate_factor, self.bias_l2_factor)} if self.bias_term else factors
 
     def _bias(self, outputs: list[Shape]) -> Dim:
         return outputs[0].channels if self.bias_term else 0

@@ -44,8 +44,9 @@ class _AffineNormalization(Layer):
         """A scale and an offset per channel."""
         return 2 * inputs[0].channels
 
-    def learn_rate_factors(self) -> dict[str, float]:
-        return {"weight": self.scale_learn_rate_factor, "bias": self.offset_learn_rate_factor}
+    def learnable_factors(self) -> dict[str, tuple[float, float]]:
+        return {"scale": (self.scale_learn_rate_factor, self.scale_l2_factor),
+                "offset": (self.offset_learn_rate_factor, self.offset_l2_factor)}
 
 
 class BatchNormalizationLayer(_AffineNormalization):

@@ -21,7 +21,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, NonNegativeFloat, PositiveInt, field_validator, model_validator
 
-from .base import Layer, Lower, NumChannels
+from .base import Factor, Layer, Lower, NumChannels, trained
 from .data_kind import SEQUENCE
 from .learnable import Learnable
 from .recurrent_saved import recurrent_kept
@@ -175,6 +175,41 @@ class RecurrentLayer(Layer):
         """'last' is a view of the last step of the whole output sequence."""
         return [self.steps(inputs) * self.width]
 
+    def learnable_factors(self) -> dict[str, tuple[Factor, Factor]]:
+        """Each weight's and the bias's own factors, a number or one per gate (MATLAB's 1-by-G vector)."""
+        return {learnable: (getattr(self, f"{learnable}_learn_rate_factor"), getattr(self, f"{learnable}_l2_factor"))
+                for learnable in ("input_weights", "recurrent_weights", "bias")}
+
+    def first_step_products(self) -> int:
+        """State products at the first step whose gradient autograd computes although the initial
+        state is held: none, but for the GRU whose reset gate multiplies the state first."""
+        return 0
+
+    def training_costs(self, inputs: list[Shape], outputs: list[Shape], convention: str,
+                       input_gradient: bool) -> tuple[Dim, Dim, Dim]:
+        """The input product's gradients to the input and to InputWeights, the recurrent product's
+        to RecurrentWeights at every step; between them the gradient through the states (each
+        step's state from the next step, the initial state held: T−1 recurrent products, and
+        netspec's FLOPs add each step's element-wise derivatives), which both gradients need:
+        counted with the learnables when any trains, else with the input."""
+        steps, hidden = self.steps(inputs), self.num_hidden_units
+        rows = self.directions * self.gates * hidden
+        to_input = steps * rows * self.input_channels(inputs)
+        factors = {learnable: trained(rate) for learnable, (rate, _) in self.learnable_factors().items()}
+        weights = (to_input if factors["input_weights"] else 0) + \
+            (steps * rows * hidden if factors["recurrent_weights"] else 0)
+        states = (steps - 1) * rows * hidden + self.first_step_products()
+        if convention == "macs":
+            forward, scale, between, added = self.macs(inputs, outputs), 1, states, 0
+        else:
+            forward = self.flops(inputs, outputs) if convention == "flops" else 2 * self.macs(inputs, outputs)
+            element_wise = steps * self.width * self.step_flops if convention == "flops" else 0
+            scale, between = 2, 2 * states + element_wise
+            added = steps * self.bias_rows if convention == "flops" and factors["bias"] else 0
+        trains = any(factors.values())
+        to_inputs = scale * to_input + (0 if trains else between) if input_gradient else 0
+        return forward, to_inputs, scale * weights + added + (between if trains else 0)
+
     def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
         """What the lowered recurrence keeps, on the CPU (`netspec.ir.recurrent_saved`)."""
         return recurrent_kept(self, inputs)
@@ -245,3 +280,9 @@ class GruLayer(RecurrentLayer):
     @property
     def step_flops(self) -> int:  # type: ignore[override]
         return 17 if self.recurrent_bias else 14
+
+    def first_step_products(self) -> int:
+        """'before-multiplication': the reset gate times the initial state, then the candidate's
+        recurrent product, whose gradient to r⊙h is wanted once r is."""
+        hidden = self.num_hidden_units
+        return self.directions * hidden * hidden if self.reset_gate_mode == "before-multiplication" else 0

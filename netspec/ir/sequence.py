@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
-from .base import BiasInitializer, Initializer, Layer, LearnRateFactor, Lower
+from .base import BiasInitializer, Initializer, Layer, LearnRateFactor, Lower, trained
 from .data_kind import IMAGE, IMAGE_SEQUENCE, SEQUENCE, STEPS
 from .learnable import Learnable
 from .saved import STEP_ORDER, Kept
@@ -182,6 +182,36 @@ class SelfAttentionLayer(Layer):
         biases = steps * (2 * self.num_key_channels + self.value_channels + self.out_channels(inputs))
         return 2 * self.macs(inputs, outputs) + biases + 2 * self.num_heads * steps * steps
 
+    def learnable_factors(self) -> dict[str, tuple[float, float]]:
+        """WeightLearnRateFactor and WeightL2Factor for all four weights, the Bias ones for the biases."""
+        weights, bias = (self.weight_learn_rate_factor, self.weight_l2_factor), \
+            (self.bias_learn_rate_factor, self.bias_l2_factor)
+        return {option: bias if option.endswith("bias") else weights for option in self.learnable_options}
+
+    def training_costs(self, inputs: list[Shape], outputs: list[Shape], convention: str,
+                       input_gradient: bool) -> tuple[Dim, Dim, Dim]:
+        """The projections' gradients to the input and to their weights, and the output map's to
+        its weights, as a fully connected layer's. Between them, the gradient to the heads' results
+        through the output map and both gradients of each attention product (QKᵀ to Q and K, the
+        weighted sum to the weights and V; netspec's FLOPs add the scores' scaling and softmax) are
+        needed by both: counted with the learnables when any trains, else with the input."""
+        steps, channels = inputs[0].dims
+        keys, values, out = self.num_key_channels, self.value_channels, self.out_channels(inputs)
+        projections, output_map = steps * channels * (2 * keys + values), steps * values * out
+        products = steps * steps * (keys + values)
+        if convention == "macs":
+            forward, between, scale, added = self.macs(inputs, outputs), output_map + 2 * products, 1, 0
+        else:
+            scores = 2 * self.num_heads * steps * steps if convention == "flops" else 0
+            forward = self.flops(inputs, outputs) if convention == "flops" else 2 * self.macs(inputs, outputs)
+            between, scale = 2 * output_map + 4 * products + scores, 2
+            added = steps * (2 * keys + values + out) if convention == "flops" else 0
+        trains = self.trains()
+        to_inputs = scale * projections + (0 if trains else between) if input_gradient else 0
+        to_weights = (scale * (projections + output_map) if trained(self.weight_learn_rate_factor) else 0) + \
+            (added if trained(self.bias_learn_rate_factor) else 0) + (between if trains else 0)
+        return forward, to_inputs, to_weights
+
     def windows(self, inputs: list[Shape]):
         return GLOBAL
 
@@ -228,6 +258,7 @@ class PositionEmbeddingLayer(_PositionLayer):
     elementwise = False
     family = "other"
     torch_counted = False
+    passes_gradient = False
     learnable_options = ("weights",)
 
     max_position: PositiveInt
@@ -263,6 +294,9 @@ class PositionEmbeddingLayer(_PositionLayer):
 
     def sequence_order(self, input_order: str) -> str:
         return STEP_ORDER
+
+    def learnable_factors(self) -> dict[str, tuple[float, float]]:
+        return {"weights": (self.weight_learn_rate_factor, self.weight_l2_factor)}
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.output_size * self.max_position
@@ -343,6 +377,7 @@ class WordEmbeddingLayer(Layer):
     elementwise = False
     family = "other"
     torch_counted = False
+    passes_gradient = False
     learnable_options = ("weights",)
 
     dimension: PositiveInt
@@ -369,6 +404,9 @@ class WordEmbeddingLayer(Layer):
 
     def sequence_order(self, input_order: str) -> str:
         return STEP_ORDER
+
+    def learnable_factors(self) -> dict[str, tuple[float, float]]:
+        return {"weights": (self.weight_learn_rate_factor, self.weight_l2_factor)}
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.dimension * self.num_words

@@ -31,12 +31,12 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from ..analysis import analyze
-from ..backends.torch import GraphModule, module_name, parameter_factors, to_torch
+from ..backends.torch import GraphModule, learnable_of, module_name, parameter_factors, to_torch
 from ..diagnostics import error
 from ..files import remove_temporaries, write_text, writing
 from ..ir import ClassificationLayer, Network, RegressionLayer, SoftmaxLayer, TrainingOptions
 from ..ir.input_output import PixelOutputLayer
-from ..ir.base import InputLayer
+from ..ir.base import InputLayer, Layer
 from . import checkpoint
 from .augment import Augmenter
 from ..datasets.sequences import SequenceDataset
@@ -113,19 +113,30 @@ def classifier_parts(network: Network) -> tuple[str, str | None, str]:
                 hint="end the network with softmaxLayer and classificationLayer (or regressionLayer)")
 
 
+def training_factors(layer: Layer, parameter: str) -> tuple[float, float]:
+    """The (learn-rate, L2) factors training applies to a lowered parameter (`parameter_factors`),
+    one number per tensor: per-gate factors that differ are R007."""
+    factors = parameter_factors(layer, parameter)
+    for factor, kind in zip(factors, ("LearnRateFactor", "L2Factor")):
+        if isinstance(factor, tuple) and len(set(factor)) > 1:
+            option = f"{layer.matlab_option(learnable_of(layer, parameter))}{kind}"
+            raise error("R007", f"'{layer.name}': {option} gives each gate its own factor "
+                        f"({' '.join(f'{f:g}' for f in factor)}); netspec train applies one per weight matrix",
+                        layer.span, hint=f"give {option} as one number")
+    return tuple(float(f[0] if isinstance(f, tuple) else f) for f in factors)  # type: ignore[return-value]
+
+
 def _parameter_groups(model: GraphModule, network: Network, options: TrainingOptions) -> list[dict[str, Any]]:
-    """One group per (learn-rate factor, L2 factor): MATLAB's per-layer factors."""
+    """One group per (learn-rate factor, L2 factor): MATLAB's per-layer factors. The lowering froze
+    the parameters of factor 0 (`to_torch`): they are in no group."""
     groups: dict[tuple[float, float], list[nn.Parameter]] = {}
     for layer in network.layers:
         key = module_name(layer.name)
         if key not in model.layers:
             continue
         for pname, parameter in model.layers[key].named_parameters():
-            lr_factor, l2_factor = parameter_factors(layer, pname)
-            if lr_factor == 0:
-                parameter.requires_grad_(False)
-                continue
-            groups.setdefault((lr_factor, l2_factor), []).append(parameter)
+            if parameter.requires_grad:
+                groups.setdefault(training_factors(layer, pname), []).append(parameter)
     return [{"params": params, "lr": options.initial_learn_rate * lr, "lr_factor": lr,
              "weight_decay": options.l2_regularization * l2} for (lr, l2), params in groups.items()]
 

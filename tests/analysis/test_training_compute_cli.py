@@ -83,6 +83,36 @@ def test_flops_by_hand():
     assert step.per_iteration == 16 * step.training_step  # the spec's MiniBatchSize
 
 
+RECURRENT = """
+layers = [
+    sequenceInputLayer(2, 'MinLength', 5)
+    fullyConnectedLayer(2, 'Name', 'fc')
+    lstmLayer(3, 'Name', 'trained')
+    lstmLayer(3, 'Name', 'frozen', 'InputWeightsLearnRateFactor', 0, 'RecurrentWeightsLearnRateFactor', 0, ...
+        'BiasLearnRateFactor', 0)
+    fullyConnectedLayer(2)
+    softmaxLayer
+    classificationLayer];
+"""
+
+
+@pytest.mark.parametrize("convention", ["macs", "flops"])
+def test_recurrent_gradients_by_hand(convention):
+    """Two LSTMs of 3 hidden units (12 gate rows) over 5 steps, after a trained layer: the input
+    product 5·12·C, the recurrent 5·12·3 = 180; the gradient through the states (4 steps, the
+    initial state held: 144, and in FLOPs each step's 17 element-wise derivatives per unit: 255) goes
+    with the learnables when they train, with the inputs when frozen; FLOPs add the bias's 5·12."""
+    rows = _rows(_analysis(RECURRENT, convention=convention))
+    trained, frozen = rows["trained"], rows["frozen"]
+    if convention == "macs":
+        assert (trained.forward, trained.backward_input, trained.backward_weights) == (300, 120, 120 + 180 + 144)
+        assert (frozen.forward, frozen.backward_input, frozen.backward_weights) == (360, 180 + 144, 0)
+    else:
+        assert (trained.forward, trained.backward_input, trained.backward_weights) == \
+            (600 + 255, 240, 240 + 360 + 288 + 255 + 60)
+        assert (frozen.forward, frozen.backward_input, frozen.backward_weights) == (720 + 255, 360 + 288 + 255, 0)
+
+
 @pytest.mark.parametrize("train_size, iterations, samples", [(1000, 31, 992), (20, 1, 20), (64, 2, 64)])
 def test_an_epoch_is_what_netspec_train_runs(train_size, iterations, samples):
     """`netspec train` runs train_size // batch full batches (one batch of everything when fewer)."""
