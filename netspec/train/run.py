@@ -27,7 +27,7 @@ from .loop import (EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, los
                    predict_batches, refuse_pixel_labels, train)
 from .memory import refuse_beyond_memory
 
-__all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size"]
+__all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size", "checkpoint_interval"]
 
 OVERRIDES = {"epochs": "max_epochs", "batch_size": "mini_batch_size", "lr": "initial_learn_rate",
              "solver": "solver", "execution_environment": "execution_environment",
@@ -35,6 +35,11 @@ OVERRIDES = {"epochs": "max_epochs", "batch_size": "mini_batch_size", "lr": "ini
              "l2": "l2_regularization", "shuffle": "shuffle", "momentum": "momentum"}
 
 PRINTED_CONFUSION = 20  # classes; above, the confusion matrix goes to a CSV file only
+
+
+def checkpoint_interval(options: TrainingOptions) -> int:
+    """Iterations between last.pt saves: at each validation, and at least every 50."""
+    return max(1, min(options.validation_frequency, 50))
 
 
 def image_input_size(network: Network) -> tuple[int, int, int]:
@@ -154,7 +159,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
     config = TrainConfig(network=network, options=options, train=training, validation=validation, out=out,
                          spec_text=spec_text, seed=seed, init=init, resume=resumed,
                          augmenter=parse_augmentation(augment), on_event=on_event,
-                         checkpoint_every=max(1, min(options.validation_frequency, 50)),
+                         checkpoint_every=checkpoint_interval(options),
                          extra={"data": _absolute(data), "split": split, "augment": augment,
                                 "set": list(bindings or [])})
     summary = train(config)
