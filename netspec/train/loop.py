@@ -13,6 +13,7 @@ The run reports what happens through `TrainConfig.on_event` (netspec.train.event
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import io
@@ -29,7 +30,6 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
-from torch.utils.data import DataLoader, TensorDataset
 
 from ..analysis import analyze
 from ..backends.torch import GraphModule, learn_rate_factor, module_name, to_torch
@@ -278,6 +278,8 @@ class _Writer:
         writer.writerows(kept)  # the kept rows' text as written ("0" stays "0", not "0.0")
         write_text(path, text.getvalue())  # a kill while resuming keeps the rows already there
         self.rows = [self._typed(r) for r in kept]
+        self._handle: io.TextIOWrapper | None = None
+        self._csv: csv.DictWriter | None = None
 
     @staticmethod
     def _typed(row: dict[str, Any]) -> dict[str, Any]:
@@ -294,10 +296,22 @@ class _Writer:
         return typed
 
     def add(self, row: dict[str, Any]) -> None:
+        """Append the row, flushed at once: whoever reads the file sees it, and a kill loses no row.
+        The file stays open between rows (opening it for each one costs as much as the row)."""
         row = {k: row.get(k, "") for k in self.COLUMNS}
         self.rows.append(self._typed(row))
-        with writing(self.path), self.path.open("a", newline="") as handle:
-            csv.DictWriter(handle, self.COLUMNS).writerow(row)
+        with writing(self.path):
+            if self._handle is None:
+                self._handle = self.path.open("a", newline="")
+                self._csv = csv.DictWriter(self._handle, self.COLUMNS)
+            self._csv.writerow(row)
+            self._handle.flush()
+
+    def close(self) -> None:
+        if self._handle is not None:
+            with writing(self.path):
+                self._handle.close()
+            self._handle = None
 
 
 def _prepare_folder(out: Path, new_run: bool) -> None:
@@ -485,16 +499,14 @@ def _train_epoch(run: _Run, state: RunState) -> bool:
     return False
 
 
-def _batches(run: _Run, state: RunState) -> Iterator[tuple[int, list[Tensor]]]:
+def _batches(run: _Run, state: RunState) -> Iterator[tuple[int, tuple[Tensor, Tensor]]]:
     """(step, this process's slice of the step's mini-batch) for the rest of the epoch."""
     batch = run.config.options.mini_batch_size
-    steps = list(range(state.position, run.steps_per_epoch))
-    # the loader gets its own generator: making an iterator must not consume the global
-    # random stream (augmentation and dropout draw from it, and --resume replays it)
-    loader = DataLoader(TensorDataset(run.images, run.labels), generator=torch.Generator(),
-                        batch_sampler=[state.order[i * batch:(i + 1) * batch][run.rank::run.world].tolist()
-                                       for i in steps])
-    return zip(steps, loader)
+    for step in range(state.position, run.steps_per_epoch):
+        # one indexing per tensor: a DataLoader would fetch the images one by one and stack them;
+        # drawing nothing from torch's random stream (augmentation and dropout do; --resume replays it)
+        index = state.order[step * batch:(step + 1) * batch][run.rank::run.world]
+        yield step, (run.images[index], run.labels[index])
 
 
 def _step(run: _Run, state: RunState, step: int, x: Tensor, y: Tensor) -> None:
@@ -506,11 +518,12 @@ def _step(run: _Run, state: RunState, step: int, x: Tensor, y: Tensor) -> None:
         x = x.contiguous(memory_format=torch.channels_last)
     if run.config.augmenter is not None:
         x = run.config.augmenter(x)
-    with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.bf16):
+    with torch.autocast(run.device.type, dtype=torch.bfloat16) if run.bf16 else contextlib.nullcontext():
         scores = run.trained(x, output=run.logits_layer).flatten(1)
     loss, accuracy = loss_and_accuracy(run.loss_kind, scores, y)
-    if not torch.isfinite(loss):
-        raise error("R004", f"the loss became {loss.item()} at iteration {state.iteration + 1}",
+    loss_value = loss.item()  # the one read of the loss: checked here, reported below
+    if not math.isfinite(loss_value):
+        raise error("R004", f"the loss became {loss_value} at iteration {state.iteration + 1}",
                     hint="lower the learning rate (--lr), add 'GradientThreshold', or check the data; "
                          f"the last good checkpoint is {run.config.out / 'last.pt'}")
     state.optimizer.zero_grad(set_to_none=True)
@@ -520,7 +533,7 @@ def _step(run: _Run, state: RunState, step: int, x: Tensor, y: Tensor) -> None:
     state.iteration += 1
     state.position = step + 1
     state.seen += min(options.mini_batch_size, len(run.labels))
-    state.last_loss, state.last_accuracy = loss.item(), accuracy
+    state.last_loss, state.last_accuracy = loss_value, accuracy
     state.elapsed = time.perf_counter() - run.started
 
 
@@ -599,6 +612,7 @@ def _finish(run: _Run, state: RunState, stopped: str) -> dict[str, Any]:
         _final_checkpoints(run, state)
     summary = _summary(run, state, stopped)
     if run.writer is not None:
+        run.writer.close()
         write_text(run.config.out / "metrics.json", json.dumps(run.writer.rows, indent=1))
     if run.distributed:
         import torch.distributed as dist
