@@ -38,7 +38,8 @@ it is timed from its RunStarted event to its last StepDone event, so the epoch's
 metrics rows, events and checkpoints count, and the set-up before and the finishing after (final
 checkpoints, population statistics, metrics.json) do not; the whole `train` call's seconds are
 shown beside. The hand-written side is the loop a PyTorch user writes: the images as a float
-tensor in memory, a random permutation sliced into mini-batches, the hand-written module with
+tensor in memory, a random permutation (netspec's: the same images in the same order) sliced
+into mini-batches, the hand-written module with
 netspec's initial weights and its 'zerocenter' mean, torch.optim.SGD with the spec's
 trainingOptions (learning rate, momentum, L2 as weight decay), cross-entropy, `loss.item()` per
 step. Both see the same images at the same batch size. Rounds alternate which side runs first;
@@ -345,17 +346,18 @@ def netspec_epoch(network, options, data, out: Path) -> tuple[float, float, floa
     return end - start, end_cpu - start_cpu, time.perf_counter() - called
 
 
-def handwritten_epoch(model: nn.Module, initial: dict[str, Tensor], images: Tensor, labels: Tensor, options,
-                      seed: int) -> tuple[float, float]:
+def handwritten_epoch(model: nn.Module, initial: dict[str, Tensor], images: Tensor, labels: Tensor,
+                      options) -> tuple[float, float]:
     """(wall, process-CPU) seconds of one epoch of the plain loop a PyTorch user writes, from
-    netspec's initial weights."""
+    netspec's initial weights, in netspec's data order (seed 0): the same numbers, so that no
+    data-dependent speed (denormal floats, say) differs between the two."""
     model.load_state_dict(initial)
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=options.initial_learn_rate, momentum=options.momentum,
                                 weight_decay=options.l2_regularization)
     batch, total = options.mini_batch_size, 0.0
     start, start_cpu = time.perf_counter(), time.process_time()
-    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
     for step in range(len(labels) // batch):
         index = order[step * batch:(step + 1) * batch]
         x, y = images[index], labels[index]
@@ -414,12 +416,12 @@ def measure_epoch(case: Case, folder: Path, images: int | None, rounds: int, scr
     steps = len(labels) // batch
     warm = min(len(labels), 10 * batch)  # a few untimed steps of each first
     netspec_epoch(network, options, data.subset(np.arange(warm)), scratch / "warm-up")
-    handwritten_epoch(hand, initial, hand_images[:warm], labels[:warm], options, seed=0)
+    handwritten_epoch(hand, initial, hand_images[:warm], labels[:warm], options)
     speeds: dict[str, list[float]] = {"hand": [], "ours": [], "hand_cpu": [], "ours_cpu": [], "ours_call": []}
     for r in range(rounds):
         for side in ("hand", "ours") if r % 2 == 0 else ("ours", "hand"):
             if side == "hand":
-                seconds, cpu = handwritten_epoch(hand, initial, hand_images, labels, options, seed=r)
+                seconds, cpu = handwritten_epoch(hand, initial, hand_images, labels, options)
             else:
                 seconds, cpu, call = netspec_epoch(network, options, data, scratch / f"run{r}")
                 speeds["ours_call"].append(call)
