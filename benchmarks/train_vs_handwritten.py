@@ -33,20 +33,21 @@ figures than torch's default of one thread per core.
 --end-to-end: a whole training epoch as users feel it, on real MNIST (IDX files, --mnist DIR,
 default /work/shared/data/mnist), for the seed MNIST net and LeNet-5. netspec's side is its own
 training loop, called as a library (netspec.train.loop.train with the data, options and
-checkpoint cadence `netspec train --data mnist:DIR --split 1.0 --epochs 1` uses: no validation);
-it is timed from its RunStarted event to its last StepDone event, so the epoch's data feeding,
-metrics rows, events and checkpoints count, and the set-up before and the finishing after (final
-checkpoints, population statistics, metrics.json) do not; the whole `train` call's seconds are
-shown beside. The hand-written side is the loop a PyTorch user writes: the images as a float
-tensor in memory, a random permutation (netspec's: the same images in the same order) sliced
-into mini-batches, the hand-written module with
-netspec's initial weights and its 'zerocenter' mean, torch.optim.SGD with the spec's
-trainingOptions (learning rate, momentum, L2 as weight decay), cross-entropy, `loss.item()` per
-step. Both see the same images at the same batch size. Rounds alternate which side runs first;
-reported are the median images/s of each, their ratio (the verdict, target 0.97), the
-per-round paired ratios, the ratio of the best rounds (load only slows a round down) and the
-ratio of the median images per process-CPU-second (with one thread, less sensitive to other
-jobs on the machine). Each side first runs 10 untimed steps. Defaults: 5 rounds, --threads 1, all 60,000 training images.
+checkpoint cadence `netspec train --data mnist:DIR --split 1.0 --epochs 1` uses: no
+validation); it is timed from its RunStarted event to its last StepDone event, so the epoch's
+data feeding, metrics rows, events and checkpoints count, and the set-up before and the
+finishing after (final checkpoints, population statistics, metrics.json) do not; the whole
+`train` call's seconds are shown beside. The hand-written side is the loop a PyTorch user
+writes: the images as a float tensor in memory, a random permutation (netspec's: the same
+images in the same order) sliced into mini-batches, the hand-written module with netspec's
+initial weights and its 'zerocenter' mean, torch.optim.SGD with the spec's trainingOptions
+(learning rate, momentum, L2 as weight decay), cross-entropy, `loss.item()` per step. Both see
+the same images at the same batch size. Rounds alternate which side runs first; reported are
+the median images/s of each, their ratio (the verdict, target 0.97), the per-round paired
+ratios, the ratio of the best rounds (load only slows a round down) and the ratio of the median
+images per process-CPU-second (with one thread, less sensitive to other jobs on the machine).
+Each side first runs 10 untimed steps. Defaults: 5 rounds, --threads 1, all 60,000 training
+images.
 """
 
 from __future__ import annotations
