@@ -1,6 +1,6 @@
 """How a data set reaches the network: the steps of an epoch (which examples, which time window),
-the mini-batches of a step (torch's DataLoader; sequences padded by a collate function as
-MATLAB's trainingOptions say), and batches for inference.
+the mini-batches of a step (images by one indexing per tensor; sequences through torch's
+DataLoader, padded by a collate function as MATLAB's trainingOptions say), and batches for inference.
 
 Images: a step is a slice of the epoch's order. Sequences: a step is a mini-batch padded to its
 longest sequence ('longest', the default), truncated to its shortest ('shortest'), or padded and
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
 from ..datasets.sequences import SequenceDataset, pad_to, split_windows
 from ..ir import TrainingOptions
@@ -54,11 +54,13 @@ class ImageFeed:
         return [Step(tuple(order[i * batch:(i + 1) * batch][rank::world].tolist()))
                 for i in range(max(1, len(self.labels) // batch))]
 
-    def loader(self, steps: list[Step]) -> DataLoader:
-        # the loader gets its own generator: making an iterator must not consume the global
-        # random stream (augmentation and dropout draw from it, and --resume replays it)
-        return DataLoader(TensorDataset(self.images, self.labels), generator=torch.Generator(),
-                          batch_sampler=[list(s.indices) for s in steps])
+    def loader(self, steps: list[Step]) -> Iterator[tuple[Tensor, Tensor]]:
+        """One indexing per tensor and step: a DataLoader would fetch the images one by one and
+        stack them. Draws nothing from torch's random stream (augmentation and dropout do, and
+        --resume replays it)."""
+        for step in steps:
+            index = torch.tensor(step.indices, dtype=torch.int64)
+            yield self.images[index], self.labels[index]
 
 
 

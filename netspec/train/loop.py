@@ -13,6 +13,7 @@ The run reports what happens through `TrainConfig.on_event` (netspec.train.event
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import io
@@ -303,6 +304,8 @@ class _Writer:
         writer.writerows(kept)  # the kept rows' text as written ("0" stays "0", not "0.0")
         write_text(path, text.getvalue())  # a kill while resuming keeps the rows already there
         self.rows = [self._typed(r) for r in kept]
+        self._handle: io.TextIOWrapper | None = None
+        self._csv: csv.DictWriter | None = None
 
     @staticmethod
     def _typed(row: dict[str, Any]) -> dict[str, Any]:
@@ -319,10 +322,22 @@ class _Writer:
         return typed
 
     def add(self, row: dict[str, Any]) -> None:
+        """Append the row, flushed at once: whoever reads the file sees it, and a kill loses no row.
+        The file stays open between rows (opening it for each one costs as much as the row)."""
         row = {k: row.get(k, "") for k in self.COLUMNS}
         self.rows.append(self._typed(row))
-        with writing(self.path), self.path.open("a", newline="") as handle:
-            csv.DictWriter(handle, self.COLUMNS).writerow(row)
+        with writing(self.path):
+            if self._handle is None:
+                self._handle = self.path.open("a", newline="")
+                self._csv = csv.DictWriter(self._handle, self.COLUMNS)
+            self._csv.writerow(row)
+            self._handle.flush()
+
+    def close(self) -> None:
+        if self._handle is not None:
+            with writing(self.path):
+                self._handle.close()
+            self._handle = None
 
 
 def _prepare_folder(out: Path, new_run: bool) -> None:
@@ -527,11 +542,12 @@ def _step(run: _Run, state: RunState, step: int, x: Tensor, y: Tensor) -> None:
         x = x.contiguous(memory_format=torch.channels_last)
     if run.config.augmenter is not None:
         x = run.config.augmenter(x)
-    with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.bf16):
+    with torch.autocast(run.device.type, dtype=torch.bfloat16) if run.bf16 else contextlib.nullcontext():
         scores = run.trained(x, output=run.logits_layer).flatten(1)
     loss, accuracy = loss_and_accuracy(run.loss_kind, scores, y)
-    if not torch.isfinite(loss):
-        raise error("R004", f"the loss became {loss.item()} at iteration {state.iteration + 1}",
+    loss_value = loss.item()  # the one read of the loss: checked here, reported below
+    if not math.isfinite(loss_value):
+        raise error("R004", f"the loss became {loss_value} at iteration {state.iteration + 1}",
                     hint="lower the learning rate (--lr), add 'GradientThreshold', or check the data; "
                          f"the last good checkpoint is {run.config.out / 'last.pt'}")
     state.optimizer.zero_grad(set_to_none=True)
@@ -541,7 +557,7 @@ def _step(run: _Run, state: RunState, step: int, x: Tensor, y: Tensor) -> None:
     state.iteration += 1
     state.position = step + 1
     state.seen += min(options.mini_batch_size, len(run.feed.labels))
-    state.last_loss, state.last_accuracy = loss.item(), accuracy
+    state.last_loss, state.last_accuracy = loss_value, accuracy
     state.elapsed = time.perf_counter() - run.started
 
 
@@ -619,6 +635,7 @@ def _finish(run: _Run, state: RunState, stopped: str) -> dict[str, Any]:
         _final_checkpoints(run, state)
     summary = _summary(run, state, stopped)
     if run.writer is not None:
+        run.writer.close()
         write_text(run.config.out / "metrics.json", json.dumps(run.writer.rows, indent=1))
     if run.distributed:
         import torch.distributed as dist

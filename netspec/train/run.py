@@ -30,7 +30,8 @@ from .loop import (EVALUATION_CSV, RUN_FILES, TrainConfig, classifier_parts, los
                    predict_batches, refuse_pixel_labels, train)
 from .memory import padded_length, refuse_beyond_memory
 
-__all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size", "sequence_input"]
+__all__ = ["run_train", "run_evaluate", "run_predict", "default_run_folder", "image_input_size", "sequence_input",
+           "checkpoint_interval"]
 
 OVERRIDES = {"epochs": "max_epochs", "batch_size": "mini_batch_size", "lr": "initial_learn_rate",
              "solver": "solver", "execution_environment": "execution_environment",
@@ -43,6 +44,11 @@ PRINTED_CONFUSION = 20  # classes; above, the confusion matrix goes to a CSV fil
 def sequence_input(network: Network) -> SequenceInputLayer | None:
     """The network's sequenceInputLayer, or None: then it trains on images."""
     return next((layer for layer in network.layers if isinstance(layer, SequenceInputLayer)), None)
+
+
+def checkpoint_interval(options: TrainingOptions) -> int:
+    """Iterations between last.pt saves: at each validation, and at least every 50."""
+    return max(1, min(options.validation_frequency, 50))
 
 
 def image_input_size(network: Network) -> tuple[int, int, int]:
@@ -168,7 +174,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
     config = TrainConfig(network=network, options=options, train=training, validation=validation, out=out,
                          spec_text=spec_text, seed=seed, init=init, resume=resumed,
                          augmenter=parse_augmentation(augment), on_event=on_event,
-                         checkpoint_every=max(1, min(options.validation_frequency, 50)),
+                         checkpoint_every=checkpoint_interval(options),
                          extra={"data": _absolute(data), "split": split, "augment": augment,
                                 "set": list(bindings or []), "sort_by_length": sort_by_length})
     summary = train(config)
