@@ -80,7 +80,7 @@ def _step_units(layer: Any, steps: Dim) -> Dim:
     result, the first step's forget or update gate unkept as the initial state needs no gradient),
     the state activations (tanh and relu their result; softsign its argument, 1 + |x| and result),
     the cell states and hidden states the next step reads, and the products of the recurrence."""
-    hard = layer.gate_activation_function == "hard-sigmoid"
+    hard = int(layer.gate_activation_function == "hard-sigmoid")  # counts in sympy formulas of T
     softsign = layer.state_activation_function == "softsign"
     if layer.has_cell:
         gates = steps * (6 if hard else 3) - hard
