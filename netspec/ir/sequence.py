@@ -235,6 +235,24 @@ class SelfAttentionLayer(Layer):
         return STEP_ORDER
 
 
+class _LookupTable:
+    """A layer whose output is columns of its Weights, picked by an index per step (a position or a
+    word): what autograd keeps and how its factors read, shared by the two embeddings."""
+
+    weight_learn_rate_factor: float
+    weight_l2_factor: float
+
+    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
+        """The int64 index of each step, for the weights' gradient (none when they are frozen)."""
+        return (Kept.new(inputs[0].dims[0], index=True),) if self.weight_learn_rate_factor else ()
+
+    def sequence_order(self, input_order: str) -> str:
+        return STEP_ORDER
+
+    def learnable_factors(self) -> dict[str, tuple[float, float]]:
+        return {"weights": (self.weight_learn_rate_factor, self.weight_l2_factor)}
+
+
 class _PositionLayer(Layer):
     """A layer whose output is a vector for each position (time step) of its input, whatever the
     values there: OutputSize channels at each of the input's T steps."""
@@ -246,7 +264,7 @@ class _PositionLayer(Layer):
         return [shape.with_channels(self.output_size)]
 
 
-class PositionEmbeddingLayer(_PositionLayer):
+class PositionEmbeddingLayer(_LookupTable, _PositionLayer):
     """Learned position vectors: column t of Weights (OutputSize×MaxPosition) at step t. Add it
     to the data with an additionLayer."""
 
@@ -287,16 +305,6 @@ class PositionEmbeddingLayer(_PositionLayer):
 
     def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
         return {"weights": (self.output_size, self.max_position)}
-
-    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
-        """The int64 position of each step, for the weights' gradient (none when they are frozen)."""
-        return (Kept.new(inputs[0].dims[0], index=True),) if self.weight_learn_rate_factor else ()
-
-    def sequence_order(self, input_order: str) -> str:
-        return STEP_ORDER
-
-    def learnable_factors(self) -> dict[str, tuple[float, float]]:
-        return {"weights": (self.weight_learn_rate_factor, self.weight_l2_factor)}
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.output_size * self.max_position
@@ -364,7 +372,7 @@ class Indexing1dLayer(Layer):
         return ()
 
 
-class WordEmbeddingLayer(Layer):
+class WordEmbeddingLayer(_LookupTable, Layer):
     """Word indices (a sequence of one channel, 1 to NumWords) -> their vectors, the columns of
     Weights (Dimension×NumWords). With OOVMode 'map-to-last' an index past NumWords reads the
     last column; 'error' makes such an index an error."""
@@ -397,16 +405,6 @@ class WordEmbeddingLayer(Layer):
 
     def learnable_sizes(self, inputs: list[Shape]) -> dict[str, tuple[Dim, ...]]:
         return {"weights": (self.dimension, self.num_words)}
-
-    def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
-        """The int64 index of each step's word, for the weights' gradient (none when frozen)."""
-        return (Kept.new(inputs[0].dims[0], index=True),) if self.weight_learn_rate_factor else ()
-
-    def sequence_order(self, input_order: str) -> str:
-        return STEP_ORDER
-
-    def learnable_factors(self) -> dict[str, tuple[float, float]]:
-        return {"weights": (self.weight_learn_rate_factor, self.weight_l2_factor)}
 
     def learnables(self, inputs: list[Shape]) -> Dim:
         return self.dimension * self.num_words
