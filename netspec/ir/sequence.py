@@ -237,10 +237,8 @@ class SelfAttentionLayer(Layer):
 
 class _LookupTable:
     """A layer whose output is columns of its Weights, picked by an index per step (a position or a
-    word): what autograd keeps and how its factors read, shared by the two embeddings."""
-
-    weight_learn_rate_factor: float
-    weight_l2_factor: float
+    word): what autograd keeps and how its factors read, shared by the two embeddings (each declares
+    its own `weight_learn_rate_factor` and `weight_l2_factor` fields, in MATLAB's option order)."""
 
     def kept_for_backward(self, inputs: list[Shape], outputs: list[Shape]) -> tuple[Kept, ...]:
         """The int64 index of each step, for the weights' gradient (none when they are frozen)."""
