@@ -10,7 +10,9 @@
 #   2. ResNet-18 (imagePretrainedNetwork, 4 classes) on synthetic 224×224 images, ~300 steps;
 #   3. the seed spec again under torchrun (DDP over NCCL; one rank per GPU);
 #   4. ResNet-50 the same way as 2, for the MFU of its steps (summary.json's `mfu`);
-#   5. `netspec profile` of ResNet-50 on the GPU (CUDA events per layer), and its GPU test.
+#   5. `netspec profile` of ResNet-50 on the GPU (CUDA events per layer), and its GPU test;
+#   6. the training-memory estimate against one float32 step on the GPU, with the allocator's
+#      peak (`torch.cuda.max_memory_allocated`) beside the saved-tensor measurement (issue 16).
 # Sizes can be made small to try the script on a CPU: IMAGES_PER_CLASS=8 EPOCHS=1 bash ...
 # (about a minute on the 2-core CI machine; the GPU run takes a few minutes with its data).
 set -euo pipefail
@@ -92,3 +94,5 @@ EOF
 netspec profile specs/resnet50.net --batch-size 64 --repeat 10 --warmup 3 --format json > "$OUT/profile_resnet50.json"
 netspec profile specs/resnet50.net --batch-size 64 --repeat 10 --warmup 3 | tail -n 4
 python -m pytest -q -p no:cacheprovider tests/backends/test_profile.py -k gpu
+python benchmarks/memory_vs_measured.py --device "$(python -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')" \
+    --specs mnist_matlab lenet5 resnet18 japanese_vowels_bilstm --batch 1 32 128

@@ -37,7 +37,7 @@ figures than torch's default of one thread per core.
 default /work/shared/data/mnist), for the seed MNIST net and LeNet-5. netspec's side is its own
 training loop, called as a library (netspec.train.loop.train with the data, options and
 checkpoint cadence `netspec train --data mnist:DIR --split 1.0 --epochs 1` uses: no
-validation); it is timed from its RunStarted event to its last StepDone event, so the epoch's
+validation; last.pt every 50 iterations, no sooner than CHECKPOINT_SECONDS after the last); it is timed from its RunStarted event to its last StepDone event, so the epoch's
 data feeding, metrics rows, events and checkpoints count, and the set-up before and the
 finishing after (final checkpoints, population statistics, metrics.json) do not; the whole
 `train` call's seconds are shown beside. The hand-written side is the loop a PyTorch user
@@ -349,7 +349,7 @@ def netspec_epoch(network, options, data, out: Path) -> tuple[float, float, floa
     of the whole `train` call)."""
     from netspec.train.events import RunStarted, StepDone
     from netspec.train.loop import TrainConfig, train
-    from netspec.train.run import checkpoint_interval
+    from netspec.train.run import CHECKPOINT_SECONDS, checkpoint_interval
 
     marks: dict[str, tuple[float, float]] = {}
 
@@ -359,7 +359,8 @@ def netspec_epoch(network, options, data, out: Path) -> tuple[float, float, floa
 
     called = time.perf_counter()
     train(TrainConfig(network=network, options=options, train=data, validation=None, out=out, seed=0,
-                      checkpoint_every=checkpoint_interval(options), on_event=on_event))
+                      checkpoint_every=checkpoint_interval(options), checkpoint_seconds=CHECKPOINT_SECONDS,
+                      on_event=on_event))
     (start, start_cpu), (end, end_cpu) = marks["start"], marks["end"]
     return end - start, end_cpu - start_cpu, time.perf_counter() - called
 

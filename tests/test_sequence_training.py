@@ -324,6 +324,10 @@ def test_evaluate_a_ts_file_and_predict_csv_and_ts(run, data):
     evaluation = json.loads(out)
     summary = json.loads((run / "summary.json").read_text())
     assert evaluation["images"] == 30 and evaluation["accuracy"] == pytest.approx(summary["test"]["accuracy"])
+    assert evaluation["unit"] == summary["unit"] == "sequences"
+    status, out, err = netspec("evaluate", run, "--data", data / "gen_TEST.ts")
+    assert status == 0, err
+    assert "(30 sequences): accuracy" in out and "images" not in out
     clear = data / "clear.csv"  # far into the 'side' class
     clear.write_text("a,b\n" + "\n".join(f"0,{2 + 0.1 * t}" for t in range(9)) + "\n")
     status, out, err = netspec("predict", run, clear, data / "gen_TEST.ts", "--format", "json")
@@ -381,7 +385,7 @@ def test_recurrent_learnables_take_their_own_matlab_factors():
     groups = _parameter_groups(model, network, options)
     core = model.layers["lstm"].core
     assert not core.weight_ih_l0.requires_grad  # factor 0 freezes
-    by_parameter = {id(p): (g["lr_factor"], g["weight_decay"]) for g in groups for p in g["params"]}
+    by_parameter = {id(p): (g["lr_factor"], g["l2"]) for g in groups for p in g["params"]}
     assert by_parameter[id(core.weight_hh_l0)] == (2.0, 0.5)
     assert by_parameter[id(core.bias_ih_l0)] == (1.0, 0.0)
 

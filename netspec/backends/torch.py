@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -179,7 +179,7 @@ class Linear(nn.Module):
             steps = x.transpose(1, 2)
             return self.linear(steps.flatten(2) if steps.dim() > 3 else steps).transpose(1, 2)
         y = self.linear(x.flatten(1))
-        for _ in range(self.spatial_dims):
+        for _ in range(self.spatial_dims):  # unsqueeze, not view: an ONNX export traces no shape arithmetic
             y = y.unsqueeze(-1)
         return y
 
@@ -1065,37 +1065,46 @@ class GraphModule(nn.Module):
         self.input_names = inputs
         self.input_sizes = input_sizes
         self.extra_outputs = extra_outputs or {}
+        self._schedules: dict[tuple[frozenset[str], str | None], list] = {}
 
-    def run(self, *inputs: Tensor, capture: set[str] | None = None) -> dict[str, Tensor]:
-        """Every layer's output by MATLAB name (only `capture`'s and the outputs' are kept)."""
-        values: dict[str, Tensor] = {}
-        remaining: dict[str, int] = {}
-        for _, sources in self.plan:
-            for source in sources:
-                remaining[source] = remaining.get(source, 0) + 1
-        feed = dict(zip(self.input_names, inputs))
-        keep = set(self.output_names) | (capture or set())
-        kept: dict[str, Tensor] = {}
-        for name, sources in self.plan:
-            module = self.layers[module_name(name)]
-            if not sources:
-                value = module(feed[name])
+    def run(self, *inputs: Tensor, capture: set[str] | None = None, until: str | None = None) -> dict[str, Tensor]:
+        """The outputs and the `capture`d layers' outputs by MATLAB name; with `until`, only that
+        output, and no layer after it in the plan runs (training reads the logits: the softmax
+        after them is not computed)."""
+        keep = frozenset((capture or set()) | ({until} if until is not None else set(self.output_names)))
+        schedule = self._schedules.get((keep, until)) or self._schedule(keep, until)
+        values: dict[Any, Tensor] = {("feed", name): x for name, x in zip(self.input_names, inputs)}
+        for module, sources, produced, done in schedule:
+            value = module(*[values[key] for key in sources])
+            if len(produced) == 1:
+                values[produced[0]] = value
             else:
-                value = module(*(values[s] for s in sources))
-                for source in sources:
-                    remaining[source] -= 1
-                    if remaining[source] == 0 and source not in keep:
-                        values.pop(source, None)
-            produced = dict(zip([name, *self.extra_outputs[name]], value)) if name in self.extra_outputs \
-                else {name: value}
-            values.update(produced)
-            kept.update((key, tensor) for key, tensor in produced.items() if key in keep)
-        return kept
+                values.update(zip(produced, value))
+            for key in done:
+                del values[key]
+        return {key: values[key] for key in keep}
+
+    def _schedule(self, keep: frozenset[str], until: str | None) -> list[tuple[nn.Module, tuple, tuple, tuple]]:
+        """The plan as (module, input keys, output keys, keys freed after it), resolved once per
+        (kept outputs, last output): the per-call work is then only the modules' (a small
+        network's step is otherwise slowed by the bookkeeping)."""
+        steps = []
+        for name, sources in self.plan:
+            produced = (name, *self.extra_outputs.get(name, ()))
+            steps.append((self.layers[module_name(name)], tuple(sources) or (("feed", name),), produced))
+            if until in produced:
+                break
+        last_use = {key: i for i, (_, sources, produced) in enumerate(steps) for key in (*produced, *sources)}
+        schedule = [(module, sources, produced,
+                     tuple(key for key in dict.fromkeys((*sources, *produced)) if last_use[key] == i and key not in keep))
+                    for i, (module, sources, produced) in enumerate(steps)]
+        self._schedules[(keep, until)] = schedule
+        return schedule
 
     def forward(self, *inputs: Tensor, output: str | None = None) -> Tensor | tuple[Tensor, ...]:
         """The network's outputs, or the output of layer `output` (training reads the logits)."""
         if output is not None:
-            return self.run(*inputs, capture={output})[output]
+            return self.run(*inputs, until=output)[output]
         kept = self.run(*inputs)
         results = tuple(kept[name] for name in self.output_names)
         return results[0] if len(results) == 1 else results

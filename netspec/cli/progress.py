@@ -15,7 +15,7 @@ __all__ = ["TrainingProgress"]
 
 
 class TrainingProgress:
-    """epoch x/y, the bar, m/n iterations, loss, accuracy, images per second and the time remaining.
+    """epoch x/y, the bar, m/n iterations, loss, accuracy, images (or sequences) per second and the time remaining.
 
     Pass it as the run's event handler inside a `with` block: the bar appears when the run starts,
     and is taken down when the run finishes or fails. `disable` (--quiet) draws nothing."""
@@ -24,7 +24,7 @@ class TrainingProgress:
         self._progress = Progress(TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(),
                                   MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
                                   TextColumn("acc {task.fields[acc]:5.1f}%"),
-                                  TextColumn("{task.fields[speed]:,.0f} img/s"), TimeRemainingColumn(),
+                                  TextColumn("{task.fields[speed]:,.0f} {task.fields[unit]}/s"), TimeRemainingColumn(),
                                   console=console, disable=disable, transient=False)
         self._task: TaskID | None = None
 
@@ -39,7 +39,8 @@ class TrainingProgress:
         if isinstance(event, RunStarted):
             self._progress.start()
             self._task = self._progress.add_task("train", total=event.total_steps, completed=event.resumed_at or 0,
-                                                 epoch=event.epoch, epochs=event.epochs, loss=0.0, acc=0.0, speed=0.0)
+                                                 epoch=event.epoch, epochs=event.epochs, loss=0.0, acc=0.0, speed=0.0,
+                                                 unit="seq" if event.unit == "sequences" else "img")
         elif isinstance(event, StepDone) and self._task is not None:
             self._progress.update(self._task, completed=event.iteration, epoch=event.epoch, loss=event.loss,
                                   acc=0.0 if math.isnan(event.accuracy) else 100 * event.accuracy,

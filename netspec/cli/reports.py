@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -60,7 +60,7 @@ class CheckReport(BaseModel):
 
 class ClassScore(BaseModel):
     name: str
-    images: Annotated[int, Field(description="images of this class in the data")]
+    images: Annotated[int, Field(description="images (or sequences) of this class in the data")]
     correct: Annotated[int, Field(description="of them, predicted as this class")]
     recall: Annotated[float, Field(description="correct / images (0 without images)")]
     precision: Annotated[float, Field(description="correct / images predicted as this class (0 when none are)")]
@@ -71,7 +71,8 @@ class Evaluation(BaseModel):
 
     model: Annotated[str, Field(description="the checkpoint evaluated")]
     data: str
-    images: int
+    images: Annotated[int, Field(description="images (or sequences) scored")]
+    unit: Annotated[Literal["images", "sequences"], Field(description="what `images` counts")] = "images"
     accuracy: Annotated[float | None, Field(description="null for a regression network")]
     loss: Annotated[float | None, Field(description="null when not finite")]
     classes: Annotated[list[ClassScore], Field(description="every class, in the network's order "

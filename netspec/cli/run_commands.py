@@ -161,14 +161,14 @@ def _show_evaluation(output: Output, evaluation: Evaluation) -> None:
     from ..text import terminal_text
 
     loss = f"loss {evaluation.loss:.4f}" if evaluation.loss is not None else "loss —"
-    title = (f"{evaluation.model} on {evaluation.data} ({evaluation.images:,} images): "
+    title = (f"{evaluation.model} on {evaluation.data} ({evaluation.images:,} {evaluation.unit}): "
              + (f"accuracy {100 * evaluation.accuracy:.2f}%, " if evaluation.accuracy is not None else "") + loss)
     scores = evaluation.classes
     if not scores:  # regression: no classes to count
         output.show(title)
         return
     table = Table(title=title, title_style="bold")
-    for column in ("class", "images", "correct", "recall", "precision"):
+    for column in ("class", evaluation.unit, "correct", "recall", "precision"):
         table.add_column(column, justify="right" if column != "class" else "left")
     shown: list[int | None] = list(range(len(scores)))
     if len(scores) > FULL_PER_CLASS_TABLE:

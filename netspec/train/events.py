@@ -24,6 +24,8 @@ class RunStarted:
     """The epoch the run starts (or resumes) in, counted from 1."""
     resumed_at: int | None
     """The iterations a resumed run had done already; None for a new run."""
+    unit: str = "images"
+    """What the run trains on and counts: images, or sequences."""
 
 
 @dataclass(frozen=True)

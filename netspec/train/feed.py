@@ -63,7 +63,6 @@ class ImageFeed:
             yield self.images[index], self.labels[index]
 
 
-
 class _Sequences(torch.utils.data.Dataset):
     """Items keyed by (index, padded length, window): the collate function needs all three."""
 

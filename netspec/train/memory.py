@@ -39,6 +39,9 @@ class MeasuredMemory:
     by_layer: dict[str, int] = field(default_factory=dict)
     """`activations` by the layer (spec name; the output layer, or 'loss' without one, for the loss)
     whose operation first saved each storage."""
+    cuda_peak: int | None = None
+    """On a GPU: `torch.cuda.max_memory_allocated` over the step (weights included; also the
+    transient buffers and workspaces the estimate leaves out); None on the CPU."""
 
     @property
     def total(self) -> int:
@@ -86,17 +89,23 @@ def _batch(network: Network, model: GraphModule, batch_size: int, loss_kind: str
     return x, torch.rand(batch_size)
 
 
-def measure_training_memory(network: Network, batch_size: int, *, seed: int = 0) -> MeasuredMemory:
-    """One training step of `network` on random data of `batch_size` on the CPU, as `netspec train`
-    takes it (its parameter groups, frozen layers, optimizer and loss), measured."""
+def measure_training_memory(network: Network, batch_size: int, *, seed: int = 0,
+                            device: str = "cpu") -> MeasuredMemory:
+    """One training step of `network` on random data of `batch_size`, in float32, as `netspec
+    train` takes it (its parameter groups, frozen layers, optimizer and loss), measured; on a
+    `device` 'cuda' the allocator's peak over the step too."""
     from .loop import _optimizer, _parameter_groups, classifier_parts, loss_and_accuracy
 
     options = network.training or TrainingOptions(solver="sgdm")
-    model = to_torch(network, seed=seed).train()
+    model = to_torch(network, seed=seed).train().to(device)
     has_loss = any(not layer.output_names for layer in network.layers)
     loss_kind, logits, loss_layer = classifier_parts(network) if has_loss else ("none", None, "loss")
     optimizer = _optimizer(_parameter_groups(model, network, options), options)
-    x, y = _batch(network, model, batch_size, loss_kind, logits)
+    x, y = (tensor.to(device) for tensor in _batch(network, model, batch_size, loss_kind, logits))
+    cuda = torch.device(device).type == "cuda"
+    if cuda:
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
     saved = _SavedStorages()
     spec_name = {module_name(layer.name): layer.name for layer in network.layers}
     hooks = [module.register_forward_pre_hook(lambda *_, layer=spec_name[key]: setattr(saved, "layer", layer))
@@ -114,7 +123,11 @@ def measure_training_memory(network: Network, batch_size: int, *, seed: int = 0)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
-    return _count(model, optimizer, kept)
+    measured = _count(model, optimizer, kept)
+    if cuda:
+        torch.cuda.synchronize(device)
+        measured.cuda_peak = torch.cuda.max_memory_allocated(device)
+    return measured
 
 
 def _unique_by_layer(saved, exclude: dict[int, int]) -> dict[str, int]:

@@ -46,6 +46,12 @@ def sequence_input(network: Network) -> SequenceInputLayer | None:
     return next((layer for layer in network.layers if isinstance(layer, SequenceInputLayer)), None)
 
 
+CHECKPOINT_SECONDS = 10.0
+"""`netspec train` writes last.pt no more often than this (a small network runs 50 iterations in
+a second; a checkpoint each time cost it ~1% of its speed): a kill loses at most this much work
+or `checkpoint_interval` iterations, whichever is longer."""
+
+
 def checkpoint_interval(options: TrainingOptions) -> int:
     """Iterations between last.pt saves: at each validation, and at least every 50."""
     return max(1, min(options.validation_frequency, 50))
@@ -174,7 +180,7 @@ def run_train(network: Network, spec_text: str, spec_path: Path | None, *, data:
     config = TrainConfig(network=network, options=options, train=training, validation=validation, out=out,
                          spec_text=spec_text, seed=seed, init=init, resume=resumed,
                          augmenter=parse_augmentation(augment), on_event=on_event,
-                         checkpoint_every=checkpoint_interval(options),
+                         checkpoint_every=checkpoint_interval(options), checkpoint_seconds=CHECKPOINT_SECONDS,
                          extra={"data": _absolute(data), "split": split, "augment": augment,
                                 "set": list(bindings or []), "sort_by_length": sort_by_length})
     summary = train(config)
@@ -278,6 +284,7 @@ def run_evaluate(source: Path, data: str, out: Path | None) -> dict[str, Any]:
     if matrix.size and out is not None:
         plots.confusion_figure(matrix, classes, out, network.name)
     return {"model": str(payload["path"]), "data": data, "images": len(dataset),
+            "unit": "sequences" if isinstance(dataset, SequenceDataset) else "images",
             "accuracy": metrics["accuracy"] if math.isfinite(metrics["accuracy"]) else None,
             "loss": metrics["loss"] if math.isfinite(metrics["loss"]) else None,
             "classes": _class_scores(classes, matrix),

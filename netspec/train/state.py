@@ -46,6 +46,8 @@ class RunState:
     """Seconds of training, over every resume of the run."""
     last_loss: float = math.nan
     last_accuracy: float = math.nan
+    saved_at: float = -math.inf
+    """time.monotonic() when last.pt was last written by this process (not checkpointed)."""
 
     def payload(self, config: TrainConfig) -> dict[str, Any]:
         """The checkpoint: this state, torch's random state and what the run was made from."""

@@ -1120,3 +1120,24 @@ def test_receptive_fields_through_unpooling_and_depth_to_space():
     assert {name: (a.size, a.jump, a.padding) for name, a in fields.items()} == {
         "pool": (4, "2", "1"), "unpool": (4, "1", "1"), "d2s": (4, "1/2", "1")}
     assert not [d for d in built.analysis.diagnostics if d.code == "A201"]  # nor 'indices' and 'size'
+
+
+def test_reading_a_layer_runs_the_graph_up_to_it():
+    """`model(x, output=name)` (training reads the logits) stops there: the softmax after them is
+    not computed; the network's outputs and captured layers are the full run's."""
+    text = ("layers = [imageInputLayer([6 6 2],'Normalization','none')\n"
+            "    convolution2dLayer(3,4,'Name','conv')\n    reluLayer('Name','relu')\n"
+            "    fullyConnectedLayer(3,'Name','fc')\n    softmaxLayer('Name','sm')\n    classificationLayer];\n")
+    model = to_torch(load_source(text, "t.net").network, seed=0).eval()
+    calls: list[str] = []
+    for key, module in model.layers.items():
+        module.register_forward_hook(lambda *_, key=key: calls.append(key))
+    x = torch.randn(2, 2, 6, 6)
+    logits = model(x, output="fc")
+    assert calls == ["imageinput", "conv", "relu", "fc"]
+    calls.clear()
+    kept = model.run(x, capture={"relu"})
+    assert calls == ["imageinput", "conv", "relu", "fc", "sm"] and set(kept) == {"relu", "sm"}
+    torch.testing.assert_close(kept["sm"], torch.softmax(logits.flatten(1), 1).reshape(kept["sm"].shape))
+    torch.testing.assert_close(model(x), kept["sm"])
+    torch.testing.assert_close(kept["relu"], model(x, output="relu"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 
@@ -145,6 +146,8 @@ def test_the_progress_bar_draws_the_events(reference):
     assert (f" 18/18 loss {last.loss:.4f} acc {100 * last.accuracy:5.1f}% "
             f"{last.images_per_second:,.0f} img/s 0:00:00\n") in drawn
     assert _drawn(events, disable=True) == ""
+    sequences = [dataclasses.replace(events[0], unit="sequences"), *events[1:]]
+    assert f"{last.images_per_second:,.0f} seq/s 0:00:00\n" in _drawn(sequences)
 
 
 def test_the_progress_bar_comes_down_when_the_run_fails(reference):

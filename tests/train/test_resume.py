@@ -14,10 +14,18 @@ import pytest
 import torch
 
 from netspec.train import checkpoint as checkpoint_module
+from netspec.train import run as run_module
 
 from .conftest import ENV, VENV_BIN, load_ckpt, netspec, read_rows, summary, write_spec
 
-EPOCHS = 30
+
+@pytest.fixture(autouse=True)
+def checkpoint_at_every_due_iteration(monkeypatch):
+    """These runs are cut right after a mid-epoch last.pt: `netspec train` (in this process) writes
+    one at every due iteration however soon after the last (the floor's own test: test_metrics_rows)."""
+    monkeypatch.setattr(run_module, "CHECKPOINT_SECONDS", 0.0)
+
+EPOCHS = 150  # long enough (seconds) that the killed run is still going when 20 rows reach the disk
 TOTAL = EPOCHS * (32 // 8)  # 32 training images, MiniBatchSize 8
 
 

@@ -12,7 +12,7 @@ from netspec.backends.torch import to_torch
 from netspec.language import load_file
 from netspec.train import checkpoint as checkpoint_module
 from netspec.train.data import load_source
-from netspec.train.loop import _optimizer, _parameter_groups
+from netspec.train.loop import _clip, _optimizer, _parameter_groups, _regularize
 from netspec.train.run import _evaluate, resolve_options
 
 from .conftest import load_ckpt, make_folder, netspec, read_rows, summary, write_spec
@@ -56,15 +56,50 @@ def test_factors_become_parameter_groups(tmp_path):
     of = {id(p): g for g in groups for p in g["params"]}
     conv_w, conv_b = of[id(layers["conv"].weight)], of[id(layers["conv"].bias)]
     fc = [of[id(p)] for p in layers["fc"].parameters()]
-    assert conv_w["lr"] == pytest.approx(0.01) and conv_w["weight_decay"] == pytest.approx(2e-3)
-    assert conv_b["lr"] == pytest.approx(0.01) and conv_b["weight_decay"] == 0.0  # BiasL2Factor defaults to 0
+    assert conv_w["lr"] == pytest.approx(0.01) and conv_w["l2"] == pytest.approx(2e-3)
+    assert conv_b["lr"] == pytest.approx(0.01) and conv_b["l2"] == 0.0  # BiasL2Factor defaults to 0
     for group in fc:
         assert group["lr"] == pytest.approx(0.1)  # WeightLearnRateFactor 10: 10x the learning rate
-    assert fc[0]["weight_decay"] == pytest.approx(1e-3) and fc[1]["weight_decay"] == 0.0
+    assert fc[0]["l2"] == pytest.approx(1e-3) and fc[1]["l2"] == 0.0
     optimizer = _optimizer(groups, options)
     assert [g["lr"] for g in optimizer.param_groups] == [g["lr"] for g in groups]
-    assert [g["weight_decay"] for g in optimizer.param_groups] == [g["weight_decay"] for g in groups]
+    assert [g["l2"] for g in optimizer.param_groups] == [g["l2"] for g in groups]
+    # with no GradientThreshold, the L2 term is the optimizer's weight decay (see the clipping test below)
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [g["l2"] for g in groups]
     assert all(g["momentum"] == 0.9 for g in optimizer.param_groups)
+
+
+def test_l2_is_added_to_the_gradient_before_it_is_clipped(tmp_path):
+    """MATLAB's trainer regularizes the gradients, then thresholds them ('l2norm': each learnable
+    on its own), then updates: the step equals SGD on the clipped gradient of the regularized loss
+    E + L2Regularization/2 * sum(L2Factor * |w|^2), computed here by autograd."""
+    spec = write_spec(tmp_path / "f.net", conv=",'WeightL2Factor',3",
+                      options="'sgdm', 'InitialLearnRate',0.1, 'Momentum',0, 'L2Regularization',0.05, "
+                              "'GradientThreshold',0.01")
+    network = _network(spec)
+    options = resolve_options(network, {})
+    model = to_torch(network, seed=0)
+    for parameter in model.parameters():  # weights big enough for the L2 term to change the clipped direction
+        parameter.data.normal_(0, 1)
+    x, y = torch.randn(4, 1, 8, 8), torch.tensor([0, 1, 0, 1])
+    factors = {id(model.layers["conv"].weight): 3.0, id(model.layers["fc"].linear.weight): 1.0}
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+
+    loss = torch.nn.functional.cross_entropy(model(x, output="fc").flatten(1), y)
+    regularized = loss + sum(0.05 / 2 * factors.get(id(p), 0.0) * p.pow(2).sum() for p in model.parameters())
+    expected = {}
+    for (name, p), grad in zip(model.named_parameters(), torch.autograd.grad(regularized, list(model.parameters()))):
+        norm = grad.norm()
+        expected[name] = before[name] - 0.1 * (grad * 0.01 / norm if norm > 0.01 else grad)
+
+    optimizer = _optimizer(_parameter_groups(model, network, options), options)
+    assert all(group["weight_decay"] == 0 for group in optimizer.param_groups)  # _regularize adds it instead
+    torch.nn.functional.cross_entropy(model(x, output="fc").flatten(1), y).backward()
+    _regularize(optimizer)
+    _clip(model, options)
+    optimizer.step()
+    for name, p in model.named_parameters():
+        torch.testing.assert_close(p.detach(), expected[name], rtol=1e-5, atol=1e-6)
 
 
 def test_piecewise_schedule_and_factor_in_training(tmp_path, folder2):
