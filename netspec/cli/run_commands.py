@@ -161,13 +161,15 @@ def _show_evaluation(output: Output, evaluation: Evaluation) -> None:
     from ..text import terminal_text
 
     loss = f"loss {evaluation.loss:.4f}" if evaluation.loss is not None else "loss —"
-    title = (f"{evaluation.model} on {evaluation.data} ({evaluation.images:,} {evaluation.unit}): "
-             + (f"accuracy {100 * evaluation.accuracy:.2f}%, " if evaluation.accuracy is not None else "") + loss)
+    title = terminal_text(f"{evaluation.model} on {evaluation.data} ({evaluation.images:,} {evaluation.unit}): "
+                          + (f"accuracy {100 * evaluation.accuracy:.2f}%, " if evaluation.accuracy is not None
+                             else "") + loss)
     scores = evaluation.classes
     if not scores:  # regression: no classes to count
         output.show(title)
         return
-    table = Table(title=title, title_style="bold")
+    output.show(title, soft_wrap=True)  # a line of its own: as the title of the narrow table it would wrap
+    table = Table()
     for column in ("class", evaluation.unit, "correct", "recall", "precision"):
         table.add_column(column, justify="right" if column != "class" else "left")
     shown: list[int | None] = list(range(len(scores)))
