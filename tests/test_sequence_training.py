@@ -436,3 +436,16 @@ def test_train_and_evaluate_on_a_folder_of_csv_sequences(tmp_path):
     evaluation = json.loads(out)
     assert evaluation["images"] == 45 and [c["name"] for c in evaluation["classes"]] == sorted(OFFSETS)
     assert evaluation["accuracy"] >= 0.8
+
+
+def test_an_error_found_while_training_shows_its_source_line(tmp_path):
+    """Raised after the load (the optimizer's groups), the error still quotes the spec's line."""
+    (tmp_path / "gates.net").write_text(
+        "layers = [sequenceInputLayer(12)\n"
+        "    lstmLayer(4,'OutputMode','last','InputWeightsLearnRateFactor',[1 2 1 1])\n"
+        "    fullyConnectedLayer(9)\n    softmaxLayer\n    classificationLayer];\n")
+    status, _, err = netspec("train", "gates.net", "--out", "run", "--quiet", cwd=tmp_path)
+    assert status == 1 and "error[R007]" in err and "Traceback" not in err
+    assert " --> gates.net:2:5\n" in err
+    assert "2 |     lstmLayer(4,'OutputMode','last','InputWeightsLearnRateFactor',[1 2 1 1])\n" in err
+    assert "  |     ^^^^" in err

@@ -106,11 +106,15 @@ class Output:
         typer.echo(f"netspec: {text}", err=True)
 
     def diagnostics(self, diagnostics: list[Diagnostic], sources: SourceMap | None = None) -> None:
-        """Located diagnostics in rustc's layout, even with --quiet (they say why the exit code is 1)."""
+        """Located diagnostics in rustc's layout, even with --quiet (they say why the exit code is 1).
+        Without `sources` (an error raised after the load: analysis, lowering, training), the files
+        the spans point into are read again for their excerpts."""
         if not diagnostics:
             return
         from ..diagnostics import explain_footer, render
 
+        if sources is None:
+            sources = _sources_of(diagnostics)
         for diagnostic in diagnostics:
             sys.stderr.write(render(diagnostic, sources) + "\n\n")
         footer = explain_footer(diagnostics)
@@ -129,3 +133,23 @@ class Output:
         from rich.console import Console
 
         return Console(stderr=True, highlight=False)
+
+
+EXCERPT_FILE_BYTES = 2 * 1024 * 1024
+"""A file read again for an excerpt is read only this far (a load's default limit)."""
+
+
+def _sources_of(diagnostics: list[Diagnostic]) -> SourceMap:
+    """The text of each file the diagnostics point into, as the loader read it (a file gone,
+    grown past EXCERPT_FILE_BYTES or not text gives no excerpt, only its location)."""
+    from ..diagnostics import NetspecError, SourceMap
+    from ..language.source_files import read_source
+
+    sources = SourceMap()
+    for file in dict.fromkeys(d.span.file for d in diagnostics if d.span is not None):
+        try:
+            sources.add(file, read_source(Path(file), 0, EXCERPT_FILE_BYTES).text)
+        except NetspecError:
+            continue
+    return sources
+
