@@ -322,21 +322,24 @@ def _rename_by_layer(model_proto: onnx.ModelProto, layer_names: dict[str, str]) 
         info.name = rename.get(info.name, info.name)
 
 
-def _any_length(network: Network) -> Network:
-    """The network with every sequence input's length symbolic: 'MinLength' is the shortest
-    sequence a MATLAB network takes, not the only one, and the analysis computes at it."""
-    layers = [layer.model_copy(update={"min_length": None}) if isinstance(layer, SequenceInputLayer) else layer
+def _at_length(network: Network, length: int | None) -> Network:
+    """The network with every sequence input `length` steps long, or of any length (None: the
+    time axis symbolic, as 'MinLength' is the shortest sequence a MATLAB network takes, not the
+    only one, and the analysis computes at it)."""
+    layers = [layer.model_copy(update={"min_length": length}) if isinstance(layer, SequenceInputLayer) else layer
               for layer in network.layers]
     return network.model_copy(update={"layers": layers})
 
 
 def to_onnx(network: Network, state: dict[str, torch.Tensor] | None = None, *, classes: list[str] | None = None,
-            opset: int = MIN_OPSET, batch: str | int = "dynamic", seed: int = 0) -> onnx.ModelProto:
-    """The network (with `state`, a lowered module's state_dict, or seeded initial weights) as ONNX."""
+            opset: int = MIN_OPSET, batch: str | int = "dynamic", seed: int = 0,
+            sequence_length: int | None = None) -> onnx.ModelProto:
+    """The network (with `state`, a lowered module's state_dict, or seeded initial weights) as ONNX;
+    a sequence network takes any length (a dynamic time axis) or exactly `sequence_length` steps."""
     if opset < MIN_OPSET:
         raise ValueError(f"opset {opset} is below {MIN_OPSET}")
-    lengthless = _any_length(network)
-    model, context = to_torch(lengthless, seed=seed), check_buildable(lengthless)
+    traced = _at_length(network, sequence_length)
+    model, context = to_torch(traced, seed=seed), check_buildable(traced)
     if state is not None:
         model.load_state_dict(state)
     model.eval()

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from .output import Output
 
 __all__ = ["NetOption", "SetOption", "ArgsOption", "MaxFileSizeOption", "PathOption", "AllOption", "JsonOption", "QuietOption",
-           "format_option", "SpecOptions", "is_whole_number", "output_path", "SequenceLengthOption"]
+           "format_option", "SpecOptions", "is_whole_number", "output_path", "SequenceLengthOption",
+           "FixedSequenceLengthOption"]
 
 
 def _byte_size(text: str) -> int:
@@ -119,3 +120,7 @@ SequenceLengthOption = Annotated[Optional[int], typer.Option(
     "--sequence-length", metavar="N", parser=_sequence_length, show_default=False,
     help="Time steps of every sequence input (default: the input's MinLength, else the symbol T, so shapes "
          "and costs are formulas in T).")]
+FixedSequenceLengthOption = Annotated[Optional[int], typer.Option(
+    "--sequence-length", metavar="N", parser=_sequence_length, show_default=False,
+    help="ONNX: every sequence exactly N time steps, a fixed time axis for runtimes that need one "
+         "(default: any length, the axis dynamic).")]

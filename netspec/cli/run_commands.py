@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ..backends import MIN_OPSET
-from .options import (ArgsOption, JsonOption, MaxFileSizeOption, NetOption, PathOption, QuietOption, SetOption,
-                      SpecOptions, format_option, is_whole_number, output_path)
+from .options import (ArgsOption, FixedSequenceLengthOption, JsonOption, MaxFileSizeOption, NetOption, PathOption,
+                      QuietOption, SetOption, SpecOptions, format_option, is_whole_number, output_path)
 from .output import Output
 
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from ..ir import Network
     from .reports import Evaluation
 
 __all__ = ["train_command", "evaluate", "predict", "export"]
@@ -241,6 +242,7 @@ def export(
     opset: Annotated[int, typer.Option(help=f"ONNX opset (>= {MIN_OPSET}).")] = MIN_OPSET,
     batch: Annotated[str, typer.Option(help="'dynamic' or a fixed batch size.")] = "dynamic",
     seed: Annotated[int, typer.Option(help="Seed of the initial weights without --weights.")] = 0,
+    sequence_length: FixedSequenceLengthOption = None,
     quiet: QuietOption = False,
     net: NetOption = None,
     set_: SetOption = None,
@@ -261,6 +263,9 @@ def export(
         raise typer.BadParameter("'dynamic' or a positive whole number", param_hint="--batch")
     if opset < MIN_OPSET:
         raise typer.BadParameter(f"netspec exports opset {MIN_OPSET} or newer", param_hint="--opset")
+    if sequence_length is not None and kind == "pytorch":
+        raise typer.BadParameter("the PyTorch source takes sequences of any length; this fixes an ONNX model's",
+                                 param_hint="--sequence-length")
     outputs = [out, out.with_suffix(".pt")] if kind == "pytorch" and weights is not None else [out]
     for written in outputs:
         check_writable(written, folder=False)
@@ -284,6 +289,8 @@ def export(
                                            "trained from (the run folder keeps it as spec.net)")])
             raise typer.Exit(1)
         network, state, classes = trained, payload["model"], payload["classes"]
+    if sequence_length is not None:
+        _check_fixed_length(network, sequence_length)
     if kind == "pytorch":
         from ..backends.pytorch_source import to_source
 
@@ -300,8 +307,23 @@ def export(
     from ..backends.onnx import to_onnx
 
     proto = to_onnx(network, state, classes=classes, opset=opset,
-                    batch="dynamic" if batch == "dynamic" else int(batch), seed=seed)
+                    batch="dynamic" if batch == "dynamic" else int(batch), seed=seed, sequence_length=sequence_length)
     write_atomically(out, lambda stream: stream.write(proto.SerializeToString()))
     lengths = [d.dim_param for d in proto.graph.input[0].type.tensor_type.shape.dim[1:] if d.dim_param]
     output.wrote(out, f"ONNX opset {opset}, {len(proto.graph.node)} nodes, batch {batch}"
-                      + "".join(f", length {name} dynamic" for name in lengths))
+                      + "".join(f", length {name} dynamic" for name in lengths)
+                      + (f", length {sequence_length} fixed" if sequence_length is not None else ""))
+
+
+def _check_fixed_length(network: Network, length: int) -> None:
+    """--sequence-length needs a sequence input, and no shorter sequence than its MinLength."""
+    from ..ir import SequenceInputLayer
+
+    inputs = [layer for layer in network.layers if isinstance(layer, SequenceInputLayer)]
+    if not inputs:
+        raise typer.BadParameter("the network takes no sequences (it has no sequenceInputLayer)",
+                                 param_hint="--sequence-length")
+    shortest = max(layer.min_length or 1 for layer in inputs)
+    if length < shortest:
+        raise typer.BadParameter(f"{length} time steps is shorter than the input layer's MinLength ({shortest})",
+                                 param_hint="--sequence-length")

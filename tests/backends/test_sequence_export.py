@@ -318,6 +318,37 @@ def test_min_length_leaves_the_time_axis_dynamic():
     assert_onnx_matches_torch(model, proto, torch.randn(2, CHANNELS, 40), [name for name, _ in model.plan[1:]])
 
 
+@pytest.mark.parametrize("name", ["cnn-lstm", "bilstm-last"])
+def test_a_fixed_sequence_length_gives_a_static_time_axis(name):
+    """`export --sequence-length 9`: every time axis a number (the analyzer's at T = 9), the
+    batch still dynamic, and the model computes what the lowered module does at that length."""
+    network = network_of(name)
+    model = randomized(network, seed=4)
+    proto = to_onnx(network, model.state_dict(), sequence_length=9)
+    onnx.checker.check_model(proto, full_check=True)
+    assert dims_of(proto.graph.input[0]) == ["batch", CHANNELS, 9]
+    at_nine = network.model_copy(update={"layers": [
+        layer.model_copy(update={"min_length": 9}) if isinstance(layer, SequenceInputLayer) else layer
+        for layer in network.layers]})
+    assert_analyzer_shapes(at_nine, proto)  # every layer's tensor, numbers only past the batch
+    assert all(isinstance(d, int) for value in proto.graph.output for d in dims_of(value)[1:])
+    assert_onnx_matches_torch(model, proto, torch.randn(2, CHANNELS, 9), [name for name, _ in model.plan[1:]])
+
+
+def test_export_refuses_a_sequence_length_it_cannot_fix(tmp_path):
+    (tmp_path / "images.net").write_text("layers = [imageInputLayer([8 8 1])\n    fullyConnectedLayer(2)];\n")
+    (tmp_path / "seq.net").write_text(CONV1D.replace("sequenceInputLayer(3,", "sequenceInputLayer(3,'MinLength',5,"))
+    for spec, out, words in (("images.net", "m.onnx", "takes no sequences"), ("seq.net", "m.onnx", "MinLength (5)"),
+                             ("seq.net", "m.py", "PyTorch source takes sequences of any length")):
+        result = subprocess.run([sys.executable, "-m", "netspec.cli", "export", spec, "-o", out, "--sequence-length",
+                                 "4"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 2 and words in result.stderr, result.stderr
+        assert not (tmp_path / out).exists()
+    result = subprocess.run([sys.executable, "-m", "netspec.cli", "export", "seq.net", "-o", "m.onnx",
+                             "--sequence-length", "6"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "length 6 fixed" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("name", list(NETWORKS))
 def test_pytorch_source_export_reproduces_the_module(name):
     network = network_of(name)
