@@ -257,15 +257,7 @@ def export(
     output = Output(quiet=quiet)
     out = output_path(out_text, "--out")
     kind = format or ("pytorch" if out.suffix == ".py" else "onnx")
-    if kind not in ("onnx", "pytorch"):
-        raise typer.BadParameter("choose onnx or pytorch", param_hint="--format")
-    if batch != "dynamic" and not (is_whole_number(batch) and int(batch) > 0):
-        raise typer.BadParameter("'dynamic' or a positive whole number", param_hint="--batch")
-    if opset < MIN_OPSET:
-        raise typer.BadParameter(f"netspec exports opset {MIN_OPSET} or newer", param_hint="--opset")
-    if sequence_length is not None and kind == "pytorch":
-        raise typer.BadParameter("the PyTorch source takes sequences of any length; this fixes an ONNX model's",
-                                 param_hint="--sequence-length")
+    _check_export_options(kind, batch, opset, sequence_length)
     outputs = [out, out.with_suffix(".pt")] if kind == "pytorch" and weights is not None else [out]
     for written in outputs:
         check_writable(written, folder=False)
@@ -313,6 +305,18 @@ def export(
     output.wrote(out, f"ONNX opset {opset}, {len(proto.graph.node)} nodes, batch {batch}"
                       + "".join(f", length {name} dynamic" for name in lengths)
                       + (f", length {sequence_length} fixed" if sequence_length is not None else ""))
+
+
+def _check_export_options(kind: str, batch: str, opset: int, sequence_length: int | None) -> None:
+    if kind not in ("onnx", "pytorch"):
+        raise typer.BadParameter("choose onnx or pytorch", param_hint="--format")
+    if batch != "dynamic" and not (is_whole_number(batch) and int(batch) > 0):
+        raise typer.BadParameter("'dynamic' or a positive whole number", param_hint="--batch")
+    if opset < MIN_OPSET:
+        raise typer.BadParameter(f"netspec exports opset {MIN_OPSET} or newer", param_hint="--opset")
+    if sequence_length is not None and kind == "pytorch":
+        raise typer.BadParameter("the PyTorch source takes sequences of any length; this fixes an ONNX model's",
+                                 param_hint="--sequence-length")
 
 
 def _check_fixed_length(network: Network, length: int) -> None:
