@@ -63,7 +63,7 @@ import re
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -392,30 +392,11 @@ def handwritten_epoch(model: nn.Module, initial: dict[str, Tensor], images: Tens
 
 
 @dataclass
-class EpochResult:
-    images: int
-    steps: int
-    hand: list[float]  # images/s, one per round
-    ours: list[float]
-    hand_cpu: list[float]  # images per process-CPU-second
-    ours_cpu: list[float]
-    ours_call: list[float]  # seconds of the whole train() call
+class EpochResult(Result):
+    """Result's rounds (images/s; images per process-CPU-second) of whole epochs."""
 
-    @property
-    def ratio(self) -> float:
-        return statistics.median(self.ours) / statistics.median(self.hand)
-
-    @property
-    def cpu_ratio(self) -> float:
-        return statistics.median(self.ours_cpu) / statistics.median(self.hand_cpu)
-
-    @property
-    def best_ratio(self) -> float:
-        return max(self.ours) / max(self.hand)
-
-    @property
-    def paired(self) -> list[float]:
-        return [o / h for o, h in zip(self.ours, self.hand)]
+    images: int = 0
+    ours_call: list[float] = field(default_factory=list)  # seconds of the whole train() call
 
 
 def measure_epoch(case: Case, folder: Path, images: int | None, rounds: int, scratch: Path) -> EpochResult:
@@ -446,7 +427,7 @@ def measure_epoch(case: Case, folder: Path, images: int | None, rounds: int, scr
                 speeds["ours_call"].append(call)
             speeds[side].append(steps * batch / seconds)
             speeds[f"{side}_cpu"].append(steps * batch / max(cpu, 1e-9))
-    return EpochResult(len(labels), steps, **speeds)
+    return EpochResult(steps=steps, images=len(labels), **speeds)
 
 
 def end_to_end(args: argparse.Namespace, console: Console) -> None:

@@ -25,6 +25,7 @@ def checkpoint_at_every_due_iteration(monkeypatch):
     one at every due iteration however soon after the last (the floor's own test: test_metrics_rows)."""
     monkeypatch.setattr(run_module, "CHECKPOINT_SECONDS", 0.0)
 
+
 EPOCHS = 150  # long enough (seconds) that the killed run is still going when 20 rows reach the disk
 TOTAL = EPOCHS * (32 // 8)  # 32 training images, MiniBatchSize 8
 
