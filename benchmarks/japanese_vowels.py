@@ -188,7 +188,10 @@ def main() -> None:
                       "[green]PASS[/]" if ours_accuracy >= ACCURACY_TARGET else "[red]FAIL[/]",
                       "[green]PASS[/]" if ratios[-1] >= SPEED_TARGET else "[red]FAIL[/]")
     load_after = os.getloadavg()
-    table.caption = (f"mean netspec accuracy {100 * statistics.mean(accuracies):.2f}%, median speed ratio "
+    spread = f" ± {100 * statistics.stdev(accuracies):.2f} (s.d.)" if len(accuracies) > 1 else ""
+    reached = sum(accuracy >= ACCURACY_TARGET for accuracy in accuracies)
+    table.caption = (f"mean netspec accuracy {100 * statistics.mean(accuracies):.2f}%{spread}, "
+                     f"{reached}/{len(accuracies)} seeds ≥ {ACCURACY_TARGET:.0%}; median speed ratio "
                      f"{statistics.median(ratios):.3f}; torch {torch.__version__}, "
                      f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs ({platform.machine()}); load "
                      f"average {load_before[0]:.1f} before, {load_after[0]:.1f} after; one run each, noisy")

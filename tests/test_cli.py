@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import subprocess
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 
 from netspec.cli import app
 from netspec.ir import Network
+from netspec.text import spreadsheet_text
 
 ROOT = Path(__file__).parents[1]
 SPECS = ROOT / "specs"
@@ -175,6 +178,23 @@ def test_layer_names_reach_the_terminal_as_text(tmp_path, args):
     assert not {"\x1b", "\x07", "\x9b"} & set(output), repr(output)
     assert "[bold]loud[/bold]" in output and r"in\x1b]0;t\x07\x1b[2J" in output
     assert r"fc|\n\x9bx" in output or r"fc\|\n\x9bx" in output  # markdown escapes its cell separator
+
+
+def test_layer_names_reach_a_spreadsheet_as_text(tmp_path):
+    """A CSV cell that starts like a formula is run by the spreadsheet that opens it."""
+    path = tmp_path / "formulas.net"
+    path.write_text("""layers = [imageInputLayer([8 8 1], 'Name', '=HYPERLINK("http://x","y")')
+    reluLayer('Name', '@SUM(A1:A9)')
+    fullyConnectedLayer(2, 'Name', '-1')
+    softmaxLayer
+    classificationLayer];
+""", encoding="utf-8")
+    result = runner.invoke(app, ["analyze", str(path), "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["name"] for row in rows[:3]] == ["'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(A1:A9)", "-1"]
+    assert rows[1]["inputs"].startswith("'=HYPERLINK(")
+    assert spreadsheet_text("+cmd|' /C calc'!A0") == "'+cmd|' /C calc'!A0" and spreadsheet_text("a=b") == "a=b"
 
 
 @pytest.mark.parametrize("digits", ["²8", "٣", "５"])

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Literal
 
-from ..text import printable, terminal_text
+from ..text import printable, spreadsheet_text, terminal_text
 from .report import STEP_PARTS, Analysis, LayerReport, Number, TrainingMemory, to_json
 
 __all__ = ["CONVENTIONS", "as_table", "as_markdown", "as_csv", "as_json", "human", "training_lines"]
@@ -216,7 +216,8 @@ def as_csv(analysis: Analysis) -> str:
     writer.writerow(["index", "name", "type", "inputs", "output", "learnables", "states", "macs", "flops",
                      "torch_flops", "activation_elements", "activation_bytes", "receptive_field", *STEP_PARTS])
     for index, row in enumerate(analysis.layers, start=1):
-        writer.writerow([index, row.name, row.type, " ".join(row.inputs), " ".join(row.output_shapes),
+        writer.writerow([index, spreadsheet_text(row.name), row.type, spreadsheet_text(" ".join(row.inputs)),
+                         " ".join(row.output_shapes),
                          row.learnables, row.states, row.macs, row.flops, row.torch_flops, row.activation_elements,
                          row.activation_bytes, _rf(row), *(getattr(row, part) for part in STEP_PARTS)])
     return out.getvalue()

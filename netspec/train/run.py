@@ -21,6 +21,7 @@ from ..diagnostics import error, render
 from ..files import check_writable, write_text, writing
 from ..images import read_image
 from ..ir import Network, SequenceInputLayer, TrainingOptions
+from ..text import spreadsheet_text
 from . import checkpoint, plots
 from .augment import parse_augmentation
 from .data import BUILTIN, Dataset, load_source, split_per_label, validation_warning
@@ -299,7 +300,7 @@ def _write_confusion(matrix: np.ndarray, classes: list[str], csv_path: Path) -> 
     writer = csv.writer(text)
     writer.writerow(["true", "predicted", "count"])
     for i, j in zip(*np.nonzero(matrix)):
-        writer.writerow([classes[i], classes[j], int(matrix[i, j])])
+        writer.writerow([spreadsheet_text(classes[i]), spreadsheet_text(classes[j]), int(matrix[i, j])])
     write_text(csv_path, text.getvalue())
 
 
