@@ -577,7 +577,7 @@ def _step(run: _Run, state: RunState, step: int, x: Tensor, y: Tensor) -> None:
     with torch.autocast(run.device.type, dtype=torch.bfloat16) if run.bf16 else contextlib.nullcontext():
         scores = run.trained(x, output=run.logits_layer).flatten(1)
     loss, accuracy = loss_and_accuracy(run.loss_kind, scores, y)
-    loss_value = loss.item()  # the one read of the loss: checked here, reported below
+    loss_value, accuracy = _whole_batch(run, loss, accuracy, len(y))
     if not math.isfinite(loss_value):
         raise error("R004", f"the loss became {loss_value} at iteration {state.iteration + 1}",
                     hint="lower the learning rate (--lr), add 'GradientThreshold', or check the data; "
@@ -593,6 +593,21 @@ def _step(run: _Run, state: RunState, step: int, x: Tensor, y: Tensor) -> None:
     state.seen += min(options.mini_batch_size, len(run.feed.labels))
     state.last_loss, state.last_accuracy = loss_value, accuracy
     state.elapsed = time.perf_counter() - run.started
+
+
+def _whole_batch(run: _Run, loss: Tensor, accuracy: float, count: int) -> tuple[float, float]:
+    """The mini-batch's loss and accuracy (the step's one read of the loss). Under DDP each rank
+    holds a slice of it: the slices' sums are added across the ranks, so metrics.csv reports the
+    whole batch, as one process would, and a loss that is not finite stops every rank at once."""
+    if not run.distributed:
+        return loss.item(), accuracy
+    import torch.distributed as dist
+
+    sums = torch.cat([(loss.detach().float() * count).reshape(1),
+                      torch.tensor([accuracy * count, count], dtype=torch.float32, device=loss.device)])
+    dist.all_reduce(sums)
+    total_loss, correct, total = sums.tolist()
+    return total_loss / total, correct / total
 
 
 def loss_and_accuracy(kind: str, scores: Tensor, target: Tensor) -> tuple[Tensor, float]:

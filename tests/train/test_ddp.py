@@ -144,6 +144,9 @@ def test_two_ranks_train_what_one_process_trains(background, cli, folder2, tmp_p
     for key, value in one_process["model"].items():
         torch.testing.assert_close(two_ranks["model"][key], value, rtol=tolerance, atol=tolerance,
                                    msg=lambda message: f"{key}: {message}")
+    # each rank holds half of every mini-batch; metrics.csv reports the whole batch's loss and accuracy
+    assert [(float(row["loss"]), row["accuracy"]) for row in read_rows(job.run)] == [
+        (pytest.approx(float(row["loss"]), rel=1e-4), row["accuracy"]) for row in read_rows(tmp_path / "one")]
     validated = [(row["iteration"], float(row["val_loss"])) for row in read_rows(tmp_path / "one") if row["val_loss"]]
     assert len(validated) == 12
     assert validated == [(row["iteration"], pytest.approx(float(row["val_loss"]), rel=1e-4))  # 6 digits in the CSV
