@@ -231,6 +231,8 @@ class State:
         self._ends: list[EndContext] = []
         self._warned_unknown: set[str] = set()
         self._warning_counts: dict[str, int] = {}
+        self._repeats: dict[tuple[str, str, Span | None, str | None], int] = {}
+        """How many times each distinct warning came (a statement in a loop raises it again)."""
         self._spans: dict[tuple[int, str], tuple[Tree | Token, Span | None]] = {}
         self.sites: dict[str, tuple[Tree, str]] = {}
         """Where each variable of the last file run was last assigned (see `assignment_span`)."""
@@ -254,7 +256,13 @@ class State:
         return node_span(site[0], site[1]) if site is not None else None
 
     def warn(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
-        """Keep a warning; past MAX_WARNINGS_PER_CODE of one code, only count it (see `findings`)."""
+        """Keep a warning; the same warning again (a loop) and, past MAX_WARNINGS_PER_CODE of one
+        code, other ones are only counted (see `findings`)."""
+        key = (code, message, span, hint)
+        if key in self._repeats:
+            self._repeats[key] += 1
+            return
+        self._repeats[key] = 1
         if self._keeps_warning(code):
             self.diagnostics.append(Diagnostic(severity=Severity.warning, code=code, message=message, span=span,
                                                hint=hint))
@@ -264,12 +272,21 @@ class State:
         return self._warning_counts.get(code, 0) < MAX_WARNINGS_PER_CODE
 
     def findings(self) -> list[Diagnostic]:
-        """The warnings kept, then a note for each code that had more than MAX_WARNINGS_PER_CODE."""
+        """The warnings kept (each once, with how many times it came), then a note for each code that
+        had more than MAX_WARNINGS_PER_CODE distinct ones."""
+        kept = [self._with_repeats(d) if d.severity is Severity.warning else d for d in self.diagnostics]
         notes = [Diagnostic(severity=Severity.note, code=code,
                             message=f"… and {count - MAX_WARNINGS_PER_CODE:,} more {code} warnings "
                                     f"(netspec shows the first {MAX_WARNINGS_PER_CODE} of each code)")
                  for code, count in self._warning_counts.items() if count > MAX_WARNINGS_PER_CODE]
-        return [*self.diagnostics, *notes]
+        return [*kept, *notes]
+
+    def _with_repeats(self, warning: Diagnostic) -> Diagnostic:
+        times = self._repeats.get((warning.code, warning.message, warning.span, warning.hint), 1)
+        if times == 1:
+            return warning
+        return warning.model_copy(update={"notes": [*warning.notes, f"this came {times:,} times (the statement "
+                                                                     "ran again); shown once"]})
 
     def count_layers(self, count: int, span: Span | None) -> None:
         self.layer_count += count
