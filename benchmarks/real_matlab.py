@@ -21,7 +21,7 @@ verbose listing shows what was bound. Each file ends in one outcome:
   timeouts are counted apart; they are always wrong, on any file.
 
 Files that are not network definitions are counted apart and left out of the percentages:
-`classdef` files, function files that build no layers, and function files with parameters
+`classdef` files, scripts and function files that build no layers, and function files with parameters
 that another `.m` file of the same top-level folder of DIR calls (helpers: they are measured
 through their callers, as MATLAB runs them).
 
@@ -255,15 +255,16 @@ def _first_statement(code: str) -> str:
 
 
 def file_kind(folder: Path, path: Path, codes: dict[Path, str]) -> str:
-    """'network', or why the file is not one: 'classdef', 'helper (no layers)', 'helper called by NAME.m'."""
+    """'network', or why the file is not one: 'classdef', 'helper (no layers)', 'script (no layers)' (data
+    preparation, plotting), 'helper called by NAME.m'."""
     code = codes[path]
     first = _first_statement(code)
     if first.startswith("classdef"):
         return "classdef"
+    if not LAYER_BUILDING.search(code):
+        return "helper (no layers)" if first.startswith("function") else "script (no layers)"
     if not first.startswith("function"):
         return "network"
-    if not LAYER_BUILDING.search(code):
-        return "helper (no layers)"
     signature = FUNCTION_LINE.search(code)
     if signature and (signature.group(3) or "").strip():
         called = re.compile(rf"\b{re.escape(path.stem)}\b")

@@ -91,6 +91,13 @@ def test_a_helper_with_parameters_that_a_sibling_calls_is_not_counted(benchmark,
     assert benchmark.file_kind(tmp_path, tmp_path / "repo" / "main.m", codes) == "network"
 
 
+def test_a_script_that_builds_no_layers_is_not_counted(benchmark, tmp_path):
+    """Data preparation and plotting scripts sit beside the network code in real repositories."""
+    (tmp_path / "prepare.m").write_text("data = load('x.mat');\nplot(data.y)\n", encoding="utf-8")
+    codes = {path: benchmark._code(path) for path in sorted(tmp_path.rglob("*.m"))}
+    assert benchmark.file_kind(tmp_path, tmp_path / "prepare.m", codes) == "script (no layers)"
+
+
 def test_guessed_values_follow_the_name(benchmark):
     assert [benchmark.guessed_value(n) for n in ("numClasses", "filterSize", "inputSize", "hiddenUnits")] == \
         ["10", "3", "[64 64 3]", "32"]
