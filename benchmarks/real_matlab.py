@@ -7,7 +7,8 @@ Every `.m` file under DIR (recursively) is checked by a whole `netspec check FIL
 those names bound, and again while new names are asked for (at most 5 runs more; not a file
 listed broken: it is judged as it stands). A script
 cannot know the user's data, so VALUE is guessed from the name (`BINDING_GUESSES`:
-`numClasses` → 10, `filterSize` → 3, `inputSize` → [64 64 3], else 32), unless the help line
+`numClasses` → 10, `filterSize` → 3, `inputSize` → [64 64 3] (12 where the file reads sequences),
+else 32), unless the help line
 gives the value (`--set "poolType='max'"`, a text the code compares the name with); the
 verbose listing shows what was bound. Each file ends in one outcome:
 
@@ -64,6 +65,9 @@ BINDING_GUESSES = (
 )
 """The value bound for a suggested name: the first pattern that matches it, else DEFAULT_VALUE."""
 DEFAULT_VALUE = "32"
+SEQUENCE_INPUT_SIZE = re.compile(r"^(?!.*(image|img|patch|crop)).*(input_?size|num_?features|feature_?dim)", re.I)
+FEATURES_VALUE = "12"
+"""A sequence network's input size (sequenceInputLayer(inputSize)) is its channel count, not an image size."""
 VECTOR_VALUE = "[64 64 3]"
 ROUNDS = 5
 """Runs with bindings after the first: each binds the names the last one's errors asked for."""
@@ -172,17 +176,20 @@ def parse_diagnostics(output: str) -> list[Diagnostic]:
     return found
 
 
-def guessed_value(name: str) -> str:
+def guessed_value(name: str, sequences: bool = False) -> str:
+    """In a file that reads sequences, an input size (not an image's) is a feature count."""
+    if sequences and SEQUENCE_INPUT_SIZE.search(name):
+        return FEATURES_VALUE
     return next((value for pattern, value in BINDING_GUESSES if pattern.search(name)), DEFAULT_VALUE)
 
 
-def suggested_bindings(run: Run) -> dict[str, str]:
+def suggested_bindings(run: Run, sequences: bool = False) -> dict[str, str]:
     """`--set` names the errors' help lines ask for (warnings only note unknown names), with guessed values,
     or with the value the help line gives."""
     hints = [hint for d in run.errors for hint in d.hints]
     given = dict(pair for hint in hints for pair in SUGGESTED_TEXT.findall(hint))
     names = [name for hint in hints for name in [*SUGGESTED_SET.findall(hint), *given]]
-    return {name: given.get(name) or guessed_value(name) for name in dict.fromkeys(names)}
+    return {name: given.get(name) or guessed_value(name, sequences) for name in dict.fromkeys(names)}
 
 
 def check(folder: Path, path: Path, bindings: dict[str, str], timeout: float) -> Run:
@@ -211,7 +218,8 @@ def bind_as_asked(folder: Path, path: Path, first: Run, timeout: float) -> Run:
         if final.returncode != 1:
             break
         bindings = dict(final.bindings)
-        new = {name: value for name, value in suggested_bindings(final).items() if name not in bindings}
+        sequences = "sequenceInputLayer" in path.read_text(errors="replace")
+        new = {name: value for name, value in suggested_bindings(final, sequences).items() if name not in bindings}
         if not new:
             error = next(iter(final.errors), None)
             new = {name: _other_guess(value) for name, value in bindings.items()

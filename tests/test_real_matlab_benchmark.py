@@ -101,6 +101,9 @@ def test_a_script_that_builds_no_layers_is_not_counted(benchmark, tmp_path):
 def test_guessed_values_follow_the_name(benchmark):
     assert [benchmark.guessed_value(n) for n in ("numClasses", "filterSize", "inputSize", "hiddenUnits")] == \
         ["10", "3", "[64 64 3]", "32"]
+    # in a sequence network an input size is a feature count; an image size stays an image's
+    assert [benchmark.guessed_value(n, sequences=True) for n in ("inputSize", "numFeatures", "imageInputSize")] == \
+        ["12", "12", "[64 64 3]"]
 
 
 def test_a_value_the_help_line_gives_is_bound_as_given(benchmark):
