@@ -288,16 +288,20 @@ layers = reluLayer;
 """,
     ),
     "E116": Code(
-        "function inside a function",
-        "A `function` is defined inside the body of another function. netspec reads local functions "
-        "defined at the top level of the file, as MATLAB scripts write them.",
-        "Move the inner definition out, after the end of the function that holds it.",
+        "function inside a block",
+        "A `function` is defined inside an `if`, a loop or another block of a function. MATLAB allows a "
+        "function inside a function only directly in its body (a nested function, closed by `end` like every "
+        "function of its file), never inside a block.",
+        "Move the definition out of the block: directly into the body of the function (nested), or after "
+        "its `end` (a local function).",
         example="""\
 layers = f();
 function y = f()
   y = reluLayer;
-  function z = g()
-    z = 1;
+  if true
+    function z = g()
+      z = 1;
+    end
   end
 end
 """,

@@ -425,6 +425,9 @@ def _false(args: list[Arg], nargout: int) -> Value:
 for _name, _constant in {"pi": math.pi, "Inf": math.inf, "inf": math.inf, "NaN": math.nan,
                          "nan": math.nan, "eps": 2.220446049250313e-16}.items():
     BUILTINS[_name] = (lambda c: lambda args, nargout: Matrix.scalar(c))(_constant)
+# an `spmd` body runs once, on the client, as MATLAB runs it without a parallel pool
+for _name in ("labindex", "numlabs", "spmdIndex", "spmdSize"):
+    BUILTINS[_name] = lambda args, nargout: Matrix.scalar(1.0)
 
 
 @builtin("logical")

@@ -33,11 +33,12 @@ SIGNS = {"PLUS", "MINUS"}
 OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 CLOSERS = {"RPAR": "(", "RSQB": "[", "RBRACE": "{"}
 CLOSER_CHAR = {"(": ")", "[": "]", "{": "}"}
-BLOCK_OPENERS = {"FOR", "WHILE", "IF", "SWITCH", "TRY", "FUNCTION", "ARGUMENTS"}
+BLOCK_OPENERS = {"FOR", "PARFOR", "SPMD", "WHILE", "IF", "SWITCH", "TRY", "FUNCTION", "ARGUMENTS"}
+LOOPS = {"FOR", "PARFOR"}
 HEADERS = {"WHILE", "IF", "ELSEIF", "SWITCH", "CASE"}
 """Keywords whose condition may be followed on the same line by the body, split by a space.
 
-`for` is one too, but its expression starts only after `for NAME =`: a gap before `=`
+`for` (and `parfor`) is one too, but its expression starts only after `for NAME =`: a gap before `=`
 (`for i 1:3`) is a missing `=`, not the end of the header."""
 SEPARATORS = {"NEWLINE", "SEMICOLON", "COMMA"}
 PATH_COMMANDS = frozenset("cd addpath rmpath save load run format warning close clear diary pkg mkdir delete".split())
@@ -241,7 +242,7 @@ class _Rewriter:
         kind = tok.type
         if kind in HEADERS:
             self.header = True
-        elif kind == "FOR":
+        elif kind in LOOPS:
             self.loop_header = True
         elif kind == "EQUAL" and self.loop_header:
             self.loop_header = False

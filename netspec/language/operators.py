@@ -16,7 +16,7 @@ PRECEDENCE: dict[str, int] = {
     "||": 1, "&&": 2, "|": 3, "&": 4,
     "==": 5, "~=": 5, "!=": 5, "<": 5, "<=": 5, ">": 5, ">=": 5,
     ":": 6, "+": 8, "-": 8,
-    "*": 10, "/": 10, ".*": 10, "./": 10, "\\": 10,
+    "*": 10, "/": 10, ".*": 10, "./": 10, "\\": 10, ".\\": 10,
     "^": 12, ".^": 12,
 }
 UNARY_PRECEDENCE = 11
@@ -176,6 +176,7 @@ def _mtimes(a: Matrix, b: Matrix) -> Matrix:
 
 ELEMENTWISE: dict[str, Callable[[float, float], float]] = {
     "+": operator.add, "-": operator.sub, ".*": operator.mul, "./": _div, ".^": _pow,
+    ".\\": lambda x, y: _div(y, x),
 }
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq, "~=": operator.ne, "!=": operator.ne, "<": operator.lt, "<=": operator.le,

@@ -415,6 +415,9 @@ class FunctionHandle:
     captured: dict[str, "Value"] = field(default_factory=dict)
     """What an anonymous function's body sees besides its parameters: the variables of the scope
     it was made in, as they were then (MATLAB captures them)."""
+    nested: dict[str, tuple] = field(default_factory=dict, compare=False, repr=False)
+    """The nested functions callable where it was made, each with the workspace it shares (so a
+    handle to one, or an anonymous function calling one, works wherever it is called)."""
 
 
 @dataclass(slots=True)

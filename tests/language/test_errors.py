@@ -183,9 +183,9 @@ SYNTAX = [
     case("function-defined-twice",
          "layers = f();\nfunction y = f()\n y = reluLayer;\nend\nfunction y = f()\n y = reluLayer;\nend\n",
          "E112", "function `f` is defined twice", 5, 1, hint="rename one"),
-    case("function-inside-function",
-         "layers = f();\nfunction y = f()\n y = reluLayer;\n function z = g()\n  z = 1;\n end\nend\n",
-         "E116", "functions cannot be defined inside functions", 4, 2, hint="end of the file"),
+    case("function-inside-a-block-of-a-function",
+         "layers = f();\nfunction y = f()\n y = reluLayer;\n if true\n  function z = g()\n   z = 1;\n  end\n end\nend\n",
+         "E116", "a function cannot be defined inside a block of another function", 5, 3, hint="nested function"),
     case("multiple-outputs-to-a-number", "[a, 3] = size([1 2]);\nlayers = reluLayer;\n",
          "E113", "only variable names can receive multiple outputs", 1, 5),
 ]

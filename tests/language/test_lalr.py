@@ -107,6 +107,10 @@ def test_inline_corpus_agrees():
     "s = \"a\"\"b\" + 'c';\r\nt = 1;\r\n",  # double quotes and CRLF line ends
     "x = 'héllo'; % réseau é\n",  # non-ASCII inside tokens
     "x = é;\n",  # a non-ASCII character where a token should start: rejected by both
+    "g = 1./(1+v) + 2.\\v + 3.*v + 1.^v + 1.' + 1.e3;\n",  # a number's dot before an operator is the operator's
+    "parfor (k = 1:3, 2)\n s = k;\nend\nspmd (2)\n t = 1;\nend\nfor (j = 1:2)\nend\n",  # parallel blocks
+    "function w = f(~, k)\n  w = @(~) k;\n  function g()\n  end\nend\n",  # `~` parameters, a nested function
+    "h = @pkg.sub.fn;\n",  # a handle to a package function
 ])
 def test_corners_agree(text: str):
     _agree(text)

@@ -2,7 +2,8 @@
 minimal file of our own): class names and weights that come from pixel-label data, a text the code
 compares an unbound parameter with, MATLAB's transfer-learning helpers over `lgraph.Connections`
 (a table), string arrays, a network loaded from a .mat file, an encoder netspec does not build
-(segnetLayers is tested with the other toolbox functions in test_toolbox.py)."""
+(segnetLayers is tested with the other toolbox functions in test_toolbox.py); and syntax MATLAB
+accepts that real files write: `~` parameters, `1./x`, `@pkg.fn`, `parfor`/`spmd`, nested functions."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from netspec.analysis import analyze
 from netspec.diagnostics import NetspecError, Severity
 from netspec.language import load_file, load_source, parse_bindings
+from netspec.language.values import FunctionHandle
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -376,3 +379,160 @@ def test_a_text_compared_with_another_variable_is_not_suggested(tmp_path):
         load_file(path)
     hint = error_of(caught.value).hint
     assert "--set n=VALUE" in hint and "'wide'" not in hint
+
+
+# -- syntax MATLAB accepts ---------------------------------------------------------------------
+
+LSTM_HEAD = """\
+    layers = [sequenceInputLayer(3)
+        lstmLayer({hidden})
+        fullyConnectedLayer(2)
+        softmaxLayer
+        classificationLayer];
+"""
+LSTM_TYPES = ["SequenceInputLayer", "LstmLayer", "FullyConnectedLayer", "SoftmaxLayer", "ClassificationLayer"]
+
+
+def lstm_learnables(hidden: int) -> int:
+    """An LSTM of `hidden` units on 3 features (4 gates: input and recurrent weights, bias), then 2 classes."""
+    return 4 * hidden * (3 + hidden) + 4 * hidden + (2 * hidden + 2)
+
+
+def assert_lstm_network(result, hidden: int) -> None:
+    net = result.network
+    assert [type(layer).__name__ for layer in net.layers] == LSTM_TYPES
+    assert net.layers[1].num_hidden_units == hidden
+    assert analyze(net).totals.learnables == lstm_learnables(hidden)
+
+
+def test_an_ignored_input_parameter_takes_its_argument_and_binds_no_name():
+    result = load_source(textwrap.dedent(LSTM_HEAD.format(hidden="units(7, 2)")) + textwrap.dedent("""\
+        [~, cols] = size(zeros(2, 5));
+        pick = @(~, b) b;
+        last = pick(1, 9);
+        function w = units(~, k)
+        w = 10 * k + nargin;
+        end
+        """))
+    assert_lstm_network(result, 22)
+    assert result.variables["cols"].data == [5.0] and result.variables["last"].data == [9.0]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1./[1 2 4]", [1.0, 0.5, 0.25]),
+    ("1./(1+exp(-[0 0]))", [0.5, 0.5]),
+    ("2.\\[2 4]", [1.0, 2.0]),
+    ("3.*[1 2]", [3.0, 6.0]),
+    ("2.^[1 3]", [2.0, 8.0]),
+    ("[1.' 2.5' 3.]", [1.0, 2.5, 3.0]),
+    ("[1. 1.e3 .5 1.5e-1 2e1]", [1.0, 1000.0, 0.5, 0.15, 20.0]),
+])
+def test_a_dot_between_a_number_and_an_operator_belongs_to_the_operator(text, expected):
+    result = load_source(f"g = {text};\n" + textwrap.dedent(LSTM_HEAD.format(hidden="8 * numel(g)")))
+    assert result.variables["g"].data == pytest.approx(expected)
+    assert_lstm_network(result, 8 * len(expected))
+
+
+def test_a_handle_to_a_package_function_is_a_value_netspec_does_not_call():
+    result = load_source(textwrap.dedent(LSTM_HEAD.format(hidden=8)) +
+                         "options = trainingOptions('adam', 'OutputFcn', @mytools.saveDetails);\n"
+                         "h = @mytools.sub.report;\n")
+    assert_lstm_network(result, 8)
+    assert result.variables["h"] == FunctionHandle(name="mytools.sub.report")
+
+
+@pytest.mark.parametrize("header", ["parfor k = 1:3", "parfor (k = 1:3)", "parfor (k = 1:3, 2)", "for (k = 1:3)"])
+def test_parfor_runs_as_a_for_loop(header):
+    result = load_source(textwrap.dedent(f"""\
+        widths = zeros(1, 3);
+        {header}
+            widths(k) = 4 * k;
+        end
+        """) + textwrap.dedent(LSTM_HEAD.format(hidden="sum(widths)")))
+    assert_lstm_network(result, 24)
+    assert result.variables["k"].data == [3.0]
+
+
+@pytest.mark.parametrize("header", ["spmd", "spmd (2)", "spmd(2, 4)"])
+def test_an_spmd_body_runs_once_on_the_client(header):
+    result = load_source(textwrap.dedent(f"""\
+        passes = 0;
+        {header}
+            passes = passes + labindex * numlabs;
+        end
+        """) + textwrap.dedent(LSTM_HEAD.format(hidden="16 * passes")))
+    assert_lstm_network(result, 16)
+    assert not result.diagnostics
+
+
+def test_a_nested_function_is_callable_from_its_parent(tmp_path):
+    path = write(tmp_path, "nestedLstm.m", """\
+        function layers = nestedLstm()
+        n = hidden(3);
+        layers = [sequenceInputLayer(3)
+            lstmLayer(n)
+            fullyConnectedLayer(2)
+            softmaxLayer
+            classificationLayer];
+            function h = hidden(k)
+                h = 10 * k;
+            end
+        end
+        """)
+    assert_lstm_network(load_file(path), 30)
+
+
+def test_a_nested_function_shares_the_variables_its_parent_uses(tmp_path):
+    path = write(tmp_path, "shared.m", """\
+        function layers = shared(units)
+        scale = 1;
+        widen();
+        layers = [sequenceInputLayer(3); lstmLayer(units * scale); head()];
+            function widen()
+                scale = scale * 2;
+                scratch = 7;
+            end
+            function h = head()
+                h = [fullyConnectedLayer(classes()); softmaxLayer; classificationLayer];
+                function c = classes()
+                    c = numel(units) + 1;
+                end
+            end
+        end
+        """)
+    result = load_file(path, arguments="6")
+    assert_lstm_network(result, 12)
+    assert result.variables["scale"].data == [2.0] and "scratch" not in result.variables
+
+
+def test_nested_functions_in_a_scripts_local_function(tmp_path):
+    path = write(tmp_path, "main.m", LSTM_HEAD.format(hidden="build(5)") + """\
+        function n = build(k)
+        n = 0;
+        add();
+        add();
+            function add()
+                n = n + k;
+            end
+        end
+        """)
+    assert_lstm_network(load_file(path), 10)
+
+
+def test_a_handle_to_a_nested_function_calls_it_in_its_parents_workspace(tmp_path):
+    path = write(tmp_path, "handles.m", """\
+        function layers = handles()
+        base = 10;
+        widths = arrayfun(@twice, [1 2]);
+        plus = @(k) twice(k) + base;
+        layers = [sequenceInputLayer(3)
+            lstmLayer(widths(2) + plus(1))
+            fullyConnectedLayer(2)
+            softmaxLayer
+            classificationLayer];
+            function y = twice(x)
+                y = 2 * x + base;
+            end
+        end
+        """)
+    assert_lstm_network(load_file(path), 14 + 22)

@@ -29,6 +29,9 @@ _UNCHECKED_BLOCKS = frozenset({"output", "repeating"})
 
 Where = Callable[[], "Span | None"]
 
+IGNORED = "~"
+"""A parameter written `~` (`function w = width(~, k)`): it takes its argument and binds no name."""
+
 
 class Arguments(State):
     """A function's declared arguments, and the workspace each call of it starts with."""
@@ -55,7 +58,7 @@ class Arguments(State):
         positional = [a for a in args if a.keyword is None]
         named = [(str(a.keyword), a) for a in args if a.keyword is not None]
         extra, positional = positional[len(fixed):], positional[:len(fixed)]
-        variables: dict[str, Value] = {p: a.value for p, a in zip(fixed, positional)}
+        variables: dict[str, Value] = {p: a.value for p, a in zip(fixed, positional) if p != IGNORED}
         if options is not None:
             named = self._pairs(function, extra, span) + named
         elif variadic:
@@ -74,7 +77,7 @@ class Arguments(State):
             variables.update(self.bindings)
             pinned = frozenset(self.bindings)
         scope = Scope(variables, pinned, function=function.name, sites={} if entry else None, bindable=entry,
-                      unset=frozenset(p for p in fixed if p not in variables), entry=entry)
+                      unset=frozenset(p for p in fixed if p not in variables and p != IGNORED), entry=entry)
         if function.declarations:
             given = dict(zip(fixed, positional))
             self._apply_declarations(function, scope, given, named, span)

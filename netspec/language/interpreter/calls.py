@@ -22,7 +22,8 @@ from ..operators import OperatorError, OperatorLimit
 from ..spans import node_span
 from ..tree import Token, Tree
 from ..values import Cell, Char, CSList, FunctionHandle, Opaque, Value
-from .state import EndContext, Function, Scope, State, is_function_file, token_text
+from .arguments import IGNORED
+from .state import EndContext, Function, Scope, SharedWorkspace, State, is_function_file, token_text
 
 __all__ = ["Calls"]
 
@@ -40,6 +41,9 @@ _DERIVING = frozenset("size numel length height width ndims isempty isscalar isv
 would not give the result (`numel(YTrain)`), so the result names no variable. (Layers with an
 unknown part keep naming it: binding it gives their size too.)"""
 
+_OWN_NAMES = frozenset({"nargin", "nargout", "varargin", "varargout"})
+"""Names every call has its own of, nested or not."""
+
 _CONVERSIONS = frozenset({"single", "double"})
 """Builtins whose result has their argument's size and values."""
 
@@ -51,18 +55,19 @@ class Calls(State):
     """Functions that read the caller's workspace or the path (`exist`, `addpath`...): name ->
     method taking (args, nargout, node, scope); filled in by `paths.py`."""
 
-    def _hoist_functions(self, statements: list[Tree], file: str,
-                         table: dict[str, Function] | None = None) -> list[Function]:
+    def _hoist_functions(self, statements: list[Tree], file: str, table: dict[str, Function] | None = None,
+                         defined: list[Function] | None = None, enclosing: frozenset[str] = frozenset()
+                         ) -> list[Function]:
         """MATLAB scripts may call local functions defined further down the file: a file's
         functions go into `table` (the load's own, `self.functions`, unless a table is given)
-        before it runs. Returns them in order.
+        before it runs. Returns them in order (appended to `defined`, when given).
 
         Each run of a file hoists them again (a file imported twice defines them twice, alike)."""
         table = self.functions if table is None else table
-        defined: list[Function] = []
+        defined = [] if defined is None else defined
         for statement in statements:
             if isinstance(statement, Tree) and statement.data == "function_def":
-                function = self._function_def(statement, file)
+                function = self._function_def(statement, file, enclosing)
                 if any(f.name == function.name for f in defined):
                     raise error("E112", f"function `{function.name}` is defined twice", node_span(statement, file),
                                 hint="rename one of the two definitions")
@@ -70,7 +75,9 @@ class Calls(State):
                 table[function.name] = function
         return defined
 
-    def _function_def(self, node: Tree, file: str) -> Function:
+    def _function_def(self, node: Tree, file: str, enclosing: frozenset[str] = frozenset()) -> Function:
+        """A definition as a `Function`; `enclosing`, for a nested one, is what the functions around
+        it use (their names, parameters and outputs)."""
         outputs: list[str] = []
         params: list[str] = []
         name = ""
@@ -85,9 +92,16 @@ class Calls(State):
             elif child.data == "function_params":
                 params = [str(t) for t in child.children]
         blocks = [s for s in body.children if s.data == "arguments_block"]
-        if blocks:
-            body = Tree("body", [s for s in body.children if s.data != "arguments_block"])
-        return Function(name, params, outputs, body, file, self._declarations(blocks, file))
+        inner = [s for s in body.children if s.data == "function_def"]
+        if blocks or inner:
+            body = Tree("body", [s for s in body.children if s.data not in ("arguments_block", "function_def")])
+        function = Function(name, params, outputs, body, file, self._declarations(blocks, file))
+        if enclosing:
+            function.shared = enclosing - {*params, *outputs, *_OWN_NAMES}
+        if inner:
+            around = enclosing | _used_names(body.children) | {*params, *outputs}
+            self._hoist_functions(inner, file, {}, function.nested, around)
+        return function
 
     def _e_call(self, node: Tree, scope: Scope) -> Value:
         return self._first(self._eval_call(node, scope, 1), node)
@@ -155,7 +169,7 @@ class Calls(State):
     def _name_call_args(self, name: str, args_node: Tree | None, node: Tree, scope: Scope) -> list[Arg]:
         """The arguments of `name(...)`. For a name netspec knows nothing of, `end` inside them
         is unknown: `name` is then most likely a variable MATLAB has (`load net; net(1:end-3)`)."""
-        if args_node is None or self._knows(name):
+        if args_node is None or self._knows(name) or name in scope.nested:
             return self._args(args_node, scope)
         marker = Opaque(name, node_span(node, self.file), free_name=True)
         self._ends.append(EndContext(marker, 0, 1))
@@ -196,6 +210,9 @@ class Calls(State):
         """A call by name, in MATLAB's order: the calling file's functions, the functions that read
         the caller's workspace or the path, the files on the path, then the library, the builtins,
         MATLAB's functions netspec ignores, a miscapitalised library name; else the result is unknown."""
+        nested = scope.nested.get(name)
+        if nested is not None:
+            return self._call_user(nested[0], args, nargout, node, parent=nested[1])
         function = self._file_functions.get(self.file, self.functions).get(name)
         if function is not None:
             return self._call_user(function, args, nargout, node)
@@ -323,7 +340,9 @@ class Calls(State):
         except OperatorError as exc:
             raise error("E141", f"{name}: {exc}", node_span(node, self.file)) from None
 
-    def _call_user(self, function: Function, args: list[Arg], nargout: int, node: Tree):
+    def _call_user(self, function: Function, args: list[Arg], nargout: int, node: Tree,
+                   parent: Scope | None = None):
+        """A call of a user function; `parent` is the workspace of the call a nested function is nested in."""
         span = self._where(node)
         if self.depth >= self.limits.recursion:
             raise error("E504", f"calls nest more than {self.limits.recursion} deep (runaway recursion?)", span())
@@ -333,11 +352,24 @@ class Calls(State):
         skipped = self.skipped
         try:
             inner = self._call_scope(function, args, nargout, span)
+            self._nest(function, inner, parent)
             self._run_body(function.body.children, inner)
         finally:
             self.depth -= 1
             self.file = previous
         return self._outputs(function, inner, nargout, span, uncertain=self.skipped != skipped)
+
+    @staticmethod
+    def _nest(function: Function, scope: Scope, parent: Scope | None) -> None:
+        """A call's workspace as nested functions see it: a nested function shares its `shared` names
+        with the call it is nested in (`parent`) and calls what that call can; the functions nested
+        in `function` are callable from this call, and share its workspace."""
+        if parent is not None:
+            scope.variables = SharedWorkspace(scope.variables, parent.variables, function.shared)
+            scope.pinned = scope.pinned | (parent.pinned & function.shared)
+            scope.nested = parent.nested
+        if function.nested:
+            scope.nested = {**scope.nested, **{f.name: (f, scope) for f in function.nested}}
 
     def _outputs(self, function: Function, inner: Scope, nargout: int, span: Callable[[], Span | None],
                  uncertain: bool = False) -> list:
@@ -365,11 +397,15 @@ class Calls(State):
         return results + list(extra[:max(nargout - len(results), 0)])
 
     def _call_handle(self, handle: FunctionHandle, args: list[Arg], nargout: int, node: Tree, scope: Scope):
+        if handle.name in handle.nested:  # a nested function, in the workspace it shares
+            function, parent = handle.nested[handle.name]
+            return self._call_user(function, args, nargout, node, parent=parent)
         if handle.name is not None:
             return self._call_function(handle.name, args, nargout, node, scope)
         if self.depth >= self.limits.recursion:
             raise error("E504", "calls nest too deep", node_span(node, self.file))
-        inner = Scope({**handle.captured, **{p: a.value for p, a in zip(handle.params, args)}})
+        given = {p: a.value for p, a in zip(handle.params, args) if p != IGNORED}
+        inner = Scope({**handle.captured, **given}, nested=handle.nested)
         self.depth += 1
         try:
             return [self._eval(handle.body, inner)]
@@ -441,6 +477,27 @@ class Calls(State):
             hint = "assign the unknown value to a variable, then bind it with --set NAME=VALUE"
         return error("E405", f"{what} depends on {subject}, which netspec cannot compute", value.span,
                      label="unknown value", notes=notes, hint=hint)
+
+
+def _used_names(statements: list) -> set[str]:
+    """The names a function's own code uses (not its nested functions', nor an anonymous function's
+    parameters): MATLAB shares a variable of a nested function with the functions around it that use it."""
+    names: set[str] = set()
+    stack = list(statements)
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Tree) or node.data == "function_def":
+            continue
+        if node.data == "name":
+            names.add(token_text(node))
+        elif node.data == "anon_fn":
+            names |= _used_names(node.children[-1:]) - {str(t) for t in node.children[:-1]}
+            continue
+        elif node.data in ("for_stmt", "parfor_stmt") or (node.data == "catch_clause" and isinstance(
+                node.children[0], Token)):
+            names.add(str(node.children[0]))
+        stack.extend(node.children)
+    return names
 
 
 _ZOO_STEMS = {name: name.removesuffix("net") or name for name in ZOO}

@@ -24,7 +24,7 @@ _NOT_PLAIN_BINARY = frozenset({"&&", "||", ":"})
 """Operators a chain of one operator still evaluates in full: short-circuits, and ranges."""
 
 
-_ELEMENTWISE_WITH_NUMBER = frozenset({"+", "-", "*", ".*", "/", "./", ".^"})
+_ELEMENTWISE_WITH_NUMBER = frozenset({"+", "-", "*", ".*", "/", "./", ".\\", ".^"})
 """Operators whose result, for an array and a number, has the array's size."""
 
 SIZE_WORDS = frozenset({"height", "width"})
@@ -64,7 +64,7 @@ class Expressions(State):
             return value
         if name in scope.unset:
             return self._unset_parameter(name, node, scope)
-        if name in SIZE_WORDS and name not in self.functions:
+        if name in SIZE_WORDS and name not in self.functions and name not in scope.nested:
             result = self._first(self._unknown(name, 1, node, node_span(node, self.file)), node)
         else:
             result = self._first(self._call_function(name, [], 1, node, scope), node)
@@ -81,11 +81,12 @@ class Expressions(State):
         raise error("E118", "`~` stands for an ignored output only on the left of `=`", node_span(node, self.file))
 
     def _e_function_handle(self, node: Tree, scope: Scope) -> Value:
-        return FunctionHandle(name=str(node.children[0]))
+        return FunctionHandle(name=str(node.children[0]), nested=scope.nested)
 
     def _e_anon_fn(self, node: Tree, scope: Scope) -> Value:
         params = [str(t) for t in node.children[:-1] if isinstance(t, Token)]
-        return FunctionHandle(params=params, body=node.children[-1], captured=dict(scope.variables))
+        return FunctionHandle(params=params, body=node.children[-1], captured=dict(scope.variables),
+                              nested=scope.nested)
 
     def _e_transpose(self, node: Tree, scope: Scope) -> Value:
         value = self._eval(node.children[0], scope)

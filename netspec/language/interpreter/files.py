@@ -169,6 +169,7 @@ class Files(State):
             self.entry = entry
             self._tick(tree.children[0])
             scope = self._call_scope(entry, args, len(entry.outputs), self._where(tree.children[0]), entry=True)
+            self._nest(entry, scope, None)
             self._run_body(entry.body.children, scope)
             return scope.variables
         finally:

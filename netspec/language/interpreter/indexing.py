@@ -51,6 +51,8 @@ class Indexing(State):
 
     def _e_field(self, node: Tree, scope: Scope) -> Value:
         target, name_token = node.children
+        if target.data in ("function_handle", "field") and (handle := _handle_name(node)) is not None:
+            return FunctionHandle(name=handle)
         value = self._eval(target, scope)
         return self._get_field(value, str(name_token), node)
 
@@ -432,6 +434,18 @@ class Indexing(State):
         else:
             raise error("E139", "delete whole rows or columns: x(i,:) = [] or x(:,j) = []", node_span(node, self.file))
         scope.variables[root] = container.take_grid(kept_rows, kept_cols)
+
+
+def _handle_name(node: Tree) -> str | None:
+    """`@mytools.saveDetails`, which parses as fields of `@mytools`: a handle to a package function, by
+    its dotted name (None for any other field access)."""
+    parts: list[str] = []
+    while node.data == "field":
+        parts.append(str(node.children[1]))
+        node = node.children[0]
+    if node.data != "function_handle":
+        return None
+    return ".".join([token_text(node), *reversed(parts)])
 
 
 def _struct_like(value: Value | None) -> bool:

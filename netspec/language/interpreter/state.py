@@ -6,6 +6,7 @@ here evaluates a node.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -18,8 +19,8 @@ from ..tree import Token, Tree
 from ..values import MAX_ELEMENTS, OptionsValue, Value, element_count
 
 __all__ = ["State", "Limits", "LoadResult", "NetworkChoice", "Handoff", "Function", "Declaration", "Scope",
-           "EndContext", "Break", "Continue", "Return", "NETWORK_VARIABLES", "MAX_WARNINGS_PER_CODE", "WORK_HINT",
-           "SIZE_HINT", "token_text", "is_function_file"]
+           "SharedWorkspace", "EndContext", "Break", "Continue", "Return", "NETWORK_VARIABLES", "MAX_WARNINGS_PER_CODE",
+           "WORK_HINT", "SIZE_HINT", "token_text", "is_function_file"]
 
 NETWORK_VARIABLES = ("lgraph", "net", "layers")
 """Where a file's network is found when `--net` does not say (MATLAB scripts' habits)."""
@@ -79,6 +80,11 @@ class Function:
     file: str
     declarations: list[Declaration] = field(default_factory=list)
     """Its `arguments` blocks' input declarations, in order."""
+    nested: list[Function] = field(default_factory=list)
+    """The functions defined in its body (nested functions), callable from it and from each other."""
+    shared: frozenset[str] = frozenset()
+    """A nested function's names that the functions around it use too: MATLAB keeps those in their
+    workspace (its parameters and outputs stay its own). Empty for a function that is not nested."""
 
     @property
     def options(self) -> str | None:
@@ -132,9 +138,44 @@ class Return(Exception):
     pass
 
 
+class SharedWorkspace(MutableMapping):
+    """A nested function's workspace: its `shared` names are read and written in the workspace of the
+    call of the function around it (`outer`), every other name in its own."""
+
+    __slots__ = ("own", "outer", "shared")
+
+    def __init__(self, own: dict[str, Value], outer: MutableMapping[str, Value], shared: frozenset[str]) -> None:
+        self.own, self.outer, self.shared = own, outer, shared
+
+    def _home(self, name: str) -> MutableMapping[str, Value]:
+        return self.outer if name in self.shared else self.own
+
+    def __getitem__(self, name: str) -> Value:
+        return self._home(name)[name]
+
+    def __setitem__(self, name: str, value: Value) -> None:
+        self._home(name)[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._home(name)[name]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._home(name)
+
+    def get(self, name: str, default: Value | None = None) -> Value | None:  # type: ignore[override]
+        return self._home(name).get(name, default)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.own
+        yield from (name for name in self.outer if name in self.shared and name not in self.own)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @dataclass
 class Scope:
-    variables: dict[str, Value]
+    variables: dict[str, Value] | SharedWorkspace
     pinned: frozenset[str] = frozenset()
     """Variables bound by the command line (`--set`): the file's assignments to them do nothing."""
     function: str | None = None
@@ -151,6 +192,8 @@ class Scope:
     """Parameters no argument gave and no default set."""
     entry: bool = False
     """The entry function of a function file: an unset parameter is an unknown value to bind."""
+    nested: dict[str, tuple[Function, Scope]] = field(default_factory=dict)
+    """The nested functions callable here, each with the workspace of the call it is nested in."""
 
 
 @dataclass

@@ -187,7 +187,9 @@ class Statements(State):
         return False
 
     def _stmt_for_stmt(self, node: Tree, scope: Scope) -> None:
-        variable, iterable_node, body = node.children
+        """`for k = v` or `for (k = v)`; also `parfor`, whose most workers (`parfor (k = v, M)`)
+        netspec does not evaluate."""
+        variable, iterable_node, body = node.children[0], node.children[1], node.children[-1]
         name = str(variable)
         iterable = self._eval(iterable_node, scope)
         if isinstance(iterable, Opaque):
@@ -209,6 +211,12 @@ class Statements(State):
                 break
             except Continue:
                 continue
+
+    _stmt_parfor_stmt = _stmt_for_stmt  # without a parallel pool MATLAB runs `parfor` as a `for` loop
+
+    def _stmt_spmd_stmt(self, node: Tree, scope: Scope) -> None:
+        """Without a parallel pool MATLAB runs an `spmd` body once, on the client (`labindex` is 1)."""
+        self._block(node.children[-1].children, scope)
 
     def _unknown_after_loop(self, body: Tree, iterable: Opaque, scope: Scope) -> None:
         """After a skipped loop, the data its body assigns is unknown (`D = []; for ... D = [D x]`),
@@ -283,9 +291,12 @@ class Statements(State):
         raise Return()
 
     def _stmt_function_def(self, node: Tree, scope: Scope) -> None:
+        """A script's local function was hoisted before the script ran; the nested functions written
+        in a function's body are its own (`Calls._function_def`), so one reached here is in a block."""
         if scope.function is not None:
-            raise error("E116", "functions cannot be defined inside functions", node_span(node, self.file),
-                        hint="move this definition to the end of the file")
+            raise error("E116", "a function cannot be defined inside a block of another function",
+                        node_span(node, self.file),
+                        hint="define it directly in the body of the function (a nested function), or after its end")
 
 
 def _assigned(body: Tree) -> set[str]:
@@ -304,7 +315,7 @@ def _assigned(body: Tree) -> set[str]:
                     element = element.children[0]
                 if element.data == "name":
                     names.add(token_text(element))
-        elif node.data == "for_stmt":
+        elif node.data in ("for_stmt", "parfor_stmt"):
             names.add(str(node.children[0]))
         stack.extend(node.children)
     return names
