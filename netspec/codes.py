@@ -511,7 +511,8 @@ layers = reluLayer;
     "E136": Code(
         "cannot store this value here",
         "Indexed assignment keeps an array's kind: a layer goes into a layer array, numbers into a numeric "
-        "array; storing a layer in a numeric array (or a number in a layer array) is refused.",
+        "array; storing a layer in a numeric array (or a number in a layer array) is refused, and so is "
+        "storing a struct with other fields in a struct (MATLAB's \"dissimilar structures\").",
         "Store layers in a layer array (`layers(end+1) = reluLayer`) and values of other kinds in a cell "
         "array (`c{2} = reluLayer`).",
         example="""\

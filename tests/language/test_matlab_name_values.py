@@ -217,6 +217,7 @@ def test_a_struct_stored_in_an_empty_array():
     result = load("el = []; el(1) = struct('a', 1); a = el.a; g = []; g(2) = struct('a', 1);\n" + SEQUENCE)
     assert py(result.variables["a"]) == 1.0 and isinstance(result.variables["g"], Opaque)
     assert len(result.network.layers) == 5
+    assert error_of("s = struct('a', 1); s(2) = struct('b', 2);").code == "E136"  # dissimilar structures
 
 
 def test_deleting_rows_of_a_field():

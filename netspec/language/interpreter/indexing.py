@@ -340,6 +340,9 @@ class Indexing(State):
         """`s(1) = struct(...)` on a struct or `[]` is the struct; another position makes a struct
         array (`el = []; el(2) = struct('a', 1)`), which netspec does not hold: an unknown value,
         an error only if the network needs it."""
+        if isinstance(container, Struct) and set(container.fields) != set(value.fields):
+            raise error("E136", "cannot store a struct with other fields in this struct (MATLAB: dissimilar "
+                        "structures)", node_span(node, self.file), hint="give both structs the same fields")
         positions = [self._positions(spec, 1, node, growing=True) for spec in indices]
         if all(p == [0] for p in positions):
             return value
