@@ -515,7 +515,8 @@ layers = reluLayer;
     "E136": Code(
         "cannot store this value here",
         "Indexed assignment keeps an array's kind: a layer goes into a layer array, numbers into a numeric "
-        "array; storing a layer in a numeric array (or a number in a layer array) is refused.",
+        "array; storing a layer in a numeric array (or a number in a layer array) is refused, and so is "
+        "storing a struct with other fields in a struct (MATLAB's \"dissimilar structures\").",
         "Store layers in a layer array (`layers(end+1) = reluLayer`) and values of other kinds in a cell "
         "array (`c{2} = reluLayer`).",
         example="""\
@@ -547,13 +548,14 @@ layers = reluLayer;
     ),
     "E139": Code(
         "unsupported deletion",
-        "`x(idx) = []` deletes elements. netspec deletes from a variable (not inside a field, `s.a(1) = []`), "
-        "with one index, or with two when one is `:` (whole rows or columns), from numeric arrays, cell "
-        "arrays, layer arrays and text.",
-        "Delete from the variable itself: `a = s.a; a(1) = []; s.a = a;`, or `layers(end-2:end) = []`.",
+        "`x(idx) = []` deletes elements, from a variable or a part of one (`s.a(1) = []`), with one index, "
+        "or with two when one is `:` (whole rows or columns), from numeric arrays, cell arrays, layer arrays "
+        "and text. Deleting single elements of a matrix with two indices would leave a hole, as MATLAB says.",
+        "Delete whole rows or columns (`x(1, :) = []`), or delete with one index (`x(3) = []`, which makes "
+        "the rest a row), or `layers(end-2:end) = []`.",
         example="""\
-s.a = [1 2];
-s.a(1) = [];
+x = [1 2; 3 4];
+x(1, 2) = [];
 layers = reluLayer;
 """,
     ),
@@ -665,8 +667,9 @@ end
         "bad name-value argument",
         "A function whose `arguments` block declares name-value arguments (`opts.Width`) takes them after "
         "its positional arguments, as 'Name', value pairs or Name=value. Here a name is not text, a name "
-        "has no value after it, or the block declares no argument of that name (case does not matter; the "
-        "help suggests the closest).",
+        "has no value after it, or the block declares no argument of that name (case does not matter, and "
+        "an unambiguous prefix names the argument it begins, as in MATLAB; the help suggests the closest), "
+        "or the prefix begins several names.",
         "Write the names as the arguments block declares them, each followed by its value.",
         example="""\
 layers = block(4, 'Widht', 8);
@@ -714,7 +717,9 @@ layers = [imageInputLayer([28 28 1])
     "E204": Code(
         "unknown option",
         "The constructor or trainingOptions has no option of this name (case and underscores do not "
-        "matter). The help suggests the closest name, or lists all of them.",
+        "matter; as in MATLAB, a name may be shortened to a prefix that only one option begins with, "
+        "'MaxEpoch' for MaxEpochs), or the prefix is ambiguous (several options begin with it). The help "
+        "suggests the closest name, or lists all of them.",
         "Spell the option as MATLAB does; `netspec layers` lists each layer's options.",
         example="""\
 layers = [imageInputLayer([28 28 1])

@@ -15,9 +15,10 @@ from typing import Callable
 
 from ..diagnostics import Span
 from .values import (MAX_ELEMENTS, Cell, Char, CSList, FunctionHandle, Graph, LayerArray, Matrix,
-                     Opaque, OptionsValue, Str, Struct, Value, format_number, numel, size_of, type_name)
+                     Opaque, OptionsValue, Str, Struct, SymbolicSize, Value, format_number, numel, size_of,
+                     type_name)
 
-__all__ = ["Arg", "BUILTINS", "builtin", "BuiltinError", "Unmodelled", "as_text", "as_int",
+__all__ = ["Arg", "BUILTINS", "builtin", "BuiltinError", "Unmodelled", "as_text", "as_int", "partial_matches",
            "NO_OP_FUNCTIONS", "DATA_FUNCTIONS", "is_character_code", "MAX_PRECISION"]
 
 
@@ -80,6 +81,20 @@ def builtin(*names: str):
 
 
 # -- conversions ---------------------------------------------------------------------
+
+def partial_matches(key: str, targets: "dict[str, object]") -> list[str]:
+    """The keys (lower-case option names, each naming a target) that `key` names as MATLAB's
+    name-value parsing matches names (inputParser's PartialMatching, `arguments` blocks): itself if
+    it is one, else each key it begins, one per target (an alias adds no ambiguity). Two or more
+    is MATLAB's "ambiguous" error; none, an unknown name."""
+    if key in targets:
+        return [key]
+    found: dict[object, str] = {}
+    for candidate, target in targets.items():
+        if key and candidate.startswith(key):
+            found.setdefault(target, candidate)
+    return sorted(found.values())
+
 
 def as_text(arg: Arg, index: int, what: str = "text") -> str:
     value = arg.value
@@ -202,6 +217,78 @@ def _sum(args: list[Arg], nargout: int) -> Value:
     _arity(args, 1, 1)
     m = _numbers(args[0], 0)
     return _reduced(m, [float(sum(column)) for column in _columns(m)]) if m.data else Matrix.scalar(0.0)
+
+
+def _reduction_slices(args: list[Arg], name: str) -> tuple[Matrix, list[list[float]], int, int]:
+    """What `mean`/`std`/`var` reduce, as MATLAB does: along the first dimension that is not 1 (a
+    vector whole, a matrix column by column), along `dim`, or 'all'; 'omitnan' drops NaNs. Gives
+    (the array, the slices, the result's rows and cols)."""
+    if isinstance(args[0].value, SymbolicSize):  # `[data{:}]` of unknown data: its values are unknown too
+        raise Unmodelled(f"{name} of values netspec does not know")
+    m = _numbers(args[0], 0)
+    flags = {as_text(a, i).lower() for i, a in enumerate(args[1:], 1) if isinstance(a.value, (Char, Str))}
+    unknown = flags - {"all", "omitnan", "includenan", "omitmissing", "includemissing", "default", "double"}
+    if unknown:
+        raise BuiltinError(f"{name}: unknown option '{sorted(unknown)[0]}'")
+    dims = [as_int(a, i) for i, a in enumerate(args[1:], 1) if not isinstance(a.value, (Char, Str))]
+    if len(dims) > 1 or any(d < 1 for d in dims):
+        raise BuiltinError(f"{name}: the dimension is one positive whole number")
+    if "all" in flags or (not dims and m.rows == 0 and m.cols == 0):
+        slices, rows, cols = [list(m.data)], 1, 1  # mean([]) is NaN, as in MATLAB
+    else:
+        dim = dims[0] if dims else (1 if m.rows != 1 else 2)
+        if dim == 1:
+            slices, rows, cols = [m.data[c * m.rows:(c + 1) * m.rows] for c in range(m.cols)], 1, m.cols
+        elif dim == 2:
+            slices, rows, cols = [m.data[r::m.rows] if m.rows else [] for r in range(m.rows)], m.rows, 1
+        else:
+            slices, rows, cols = [[x] for x in m.data], m.rows, m.cols
+    if flags & {"omitnan", "omitmissing"}:
+        slices = [[x for x in part if not math.isnan(x)] for part in slices]
+    return m, slices, rows, cols
+
+
+def _mean_of(values: list[float]) -> float:
+    return math.fsum(values) / len(values) if values else math.nan
+
+
+def _variance(values: list[float], weight: int) -> float:
+    """MATLAB's var: normalized by N-1 (weight 0; 0 for one value) or by N (weight 1)."""
+    if not values:
+        return math.nan
+    mean = _mean_of(values)
+    count = len(values) - 1 if weight == 0 and len(values) > 1 else len(values)
+    return math.fsum((x - mean) ** 2 for x in values) / count
+
+
+@builtin("mean")
+def _mean(args: list[Arg], nargout: int) -> Value:
+    _arity(args, 1, 4)
+    _, slices, rows, cols = _reduction_slices(args, "mean")
+    return Matrix(rows, cols, [_mean_of(part) for part in slices])
+
+
+def _spread(name: str, root: bool) -> Builtin:
+    """`std(x, w, dim)` / `var(x, w, dim)`: w is 0 (N-1, the default, also `[]`) or 1 (N); a second
+    output is the mean (`[S, M] = std(x)`)."""
+    def apply(args: list[Arg], nargout: int) -> Value:
+        _arity(args, 1, 4)
+        weight = 0
+        if len(args) > 1 and not isinstance(args[1].value, (Char, Str)):
+            given = args[1].value
+            weight = 0 if isinstance(given, Matrix) and given.numel == 0 else as_int(args[1], 1)
+            if weight not in (0, 1):
+                raise BuiltinError(f"{name}: the weight is 0 or 1 (netspec takes no weight vectors)", 1)
+            args = [args[0], *args[2:]]
+        _, slices, rows, cols = _reduction_slices(args, name)
+        values = [_variance(part, weight) for part in slices]
+        spread = Matrix(rows, cols, [math.sqrt(v) for v in values] if root else values)
+        return [spread, Matrix(rows, cols, [_mean_of(part) for part in slices])] if nargout > 1 else spread
+    return apply
+
+
+BUILTINS["std"] = _spread("std", True)
+BUILTINS["var"] = _spread("var", False)
 
 
 @builtin("prod")
@@ -559,6 +646,28 @@ def _strcat(args: list[Arg], nargout: int) -> Value:
     return Str(text) if any_string else Char(text)
 
 
+@builtin("append")
+def _append(args: list[Arg], nargout: int) -> Value:
+    """MATLAB's append: joins texts as they are (no blanks dropped, unlike strcat); a string makes
+    the result a string, a cell array of char vectors makes it one, element by element."""
+    cells = [arg.value for arg in args if isinstance(arg.value, Cell)]
+    if cells:
+        count = max(c.numel for c in cells)
+        shaped = next(c for c in cells if c.numel == count)
+        if any(c.numel not in (1, count) for c in cells):
+            raise BuiltinError("append: the arrays must have the same number of elements")
+        items = [_append([Arg(a.value.items[k if a.value.numel > 1 else 0], a.where) if isinstance(a.value, Cell)
+                          else a for a in args], 1) for k in range(count)]
+        return Cell(shaped.rows, shaped.cols, items)
+    for i, arg in enumerate(args):
+        if not isinstance(arg.value, (Char, Str)):
+            raise BuiltinError(f"append: expected text, got a {type_name(arg.value)}", i)
+    text = "".join(arg.value.text for arg in args)  # type: ignore[union-attr]
+    if len(text) > MAX_ELEMENTS:
+        raise BuiltinError(f"the text would have {len(text):,} characters, more than netspec allows", code="E502")
+    return Str(text) if any(isinstance(arg.value, Str) for arg in args) else Char(text)
+
+
 def _known_cells(args: list[Arg]) -> None:
     """A cell array argument holding an unknown value (`{files.name}` of unknown files) makes the
     result unknown (the interpreter does the same for unknown arguments themselves)."""
@@ -777,10 +886,15 @@ def _isfield(args: list[Arg], nargout: int) -> Value:
 
 @builtin("cell")
 def _cell(args: list[Arg], nargout: int) -> Value:
-    dims = [as_int(a, i) for i, a in enumerate(args)] or [0]
-    rows, cols = (dims[0], dims[0]) if len(dims) == 1 else (dims[0], dims[1])
-    if rows * cols > MAX_ELEMENTS:
-        raise BuiltinError("cell array too large")
+    """MATLAB's cell(n), cell(m, n, ...) or cell([m n ...]): empty arrays; `cell(1:6)` is a size vector,
+    1x2x3x4x5x6, more dimensions than netspec's arrays have (an unknown value)."""
+    dims = _size_arguments(args) if args else [0, 0]
+    if math.prod(dims) > MAX_ELEMENTS:
+        raise BuiltinError(f"a cell array of {'x'.join(map(str, dims))} elements is larger than netspec allows "
+                           f"({MAX_ELEMENTS:,})", code="E502")
+    if len(dims) > 2:
+        raise Unmodelled(f"netspec's arrays have two dimensions, not {len(dims)}")
+    rows, cols = dims
     return Cell(rows, cols, [Matrix.empty() for _ in range(rows * cols)])
 
 

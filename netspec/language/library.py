@@ -18,7 +18,7 @@ from ..ir import CONSTRUCTORS, Convolution2dLayer, FullyConnectedLayer, Layer, T
 from ..ir.base import Lower
 from ..ir.learnable import Learnable, format_size
 from . import graphs
-from .builtins import Arg, BuiltinError, Unmodelled, as_text
+from .builtins import Arg, BuiltinError, Unmodelled, as_text, partial_matches
 from .values import (Cell, Char, Container, FunctionHandle, Graph, LayerArray, Matrix, Opaque, OptionsValue, Str,
                      SymbolicSize, Table, Value, size_of, type_name)
 
@@ -191,8 +191,32 @@ def _connections_table(graph: Graph) -> Table:
 def _is_option_name(value: Value, fields: dict[str, str], extra: frozenset[str]) -> bool:
     if not isinstance(value, (Char, Str)):
         return False
-    key = option_key(value.text)
-    return key in fields or key in extra
+    return bool(partial_matches(option_key(value.text), {**fields, **{key: key for key in extra}}))
+
+
+def _option_of(model: Any, what: str, name_arg: Arg, name_text: str, fields: dict[str, str],
+               extra: frozenset[str]) -> str:
+    """The option key a name gives, matched as MATLAB's name-value parsing matches it (an unambiguous
+    case-insensitive prefix, `'MaxEpoch'` for MaxEpochs); an unknown or ambiguous name is E204."""
+    targets: dict[str, str] = {**fields, **{key: key for key in extra}}
+    found = partial_matches(option_key(name_text), targets)
+    if len(found) == 1:
+        return found[0]
+    shown = [_matlab(model, fields[key]) if key in fields else key for key in found]
+    if found:
+        raise error("E204", f"ambiguous option '{name_text}' for {what}: it matches {_listed(shown)}",
+                    name_arg.span, label="more than one option begins so",
+                    hint="write enough of the name to tell them apart")
+    known = [_matlab(model, f) for f in fields.values()]
+    guess = suggest(name_text, known)
+    raise error("E204", f"unknown option '{name_text}' for {what}", name_arg.span,
+                label="not an option of this function",
+                hint=f"did you mean '{guess}'?" if guess else f"{what} takes: {', '.join(sorted(known))}")
+
+
+def _listed(names: list[str]) -> str:
+    """'A', 'B' and 'C'."""
+    return ", ".join(f"'{n}'" for n in names[:-1]) + f" and '{names[-1]}'" if len(names) > 1 else f"'{names[0]}'"
 
 
 def _bind(ctx: "Interpreter", model: Any, what: str, args: list[Arg], positional_names: tuple[str, ...],
@@ -241,18 +265,11 @@ def _bind(ctx: "Interpreter", model: Any, what: str, args: list[Arg], positional
                             label="a value must follow", hint=f"write '{name_text}', VALUE")
             value_arg = rest[j + 1]
             j += 2
-        key = option_key(name_text)
-        if key in ignored or key in unknown_is_warning:
+        key = _option_of(model, what, name_arg, name_text, fields, not_fields)
+        if key in not_fields:
             ctx.warn("W201", f"netspec ignores option '{name_text}' of {what}", name_arg.span)
             continue
-        field = fields.get(key)
-        if field is None:
-            known = [_matlab(model, f) for f in fields.values()]
-            guess = suggest(name_text, known)
-            raise error("E204", f"unknown option '{name_text}' for {what}", name_arg.span,
-                        label="not an option of this function",
-                        hint=f"did you mean '{guess}'?" if guess else f"{what} takes: {', '.join(sorted(known))}")
-        values[field] = value_arg
+        values[fields[key]] = value_arg
     return values
 
 
@@ -577,6 +594,103 @@ def _replace_layer(ctx, args, nargout, span):
                                 _layers_arg(args, 2, "replaceLayer"), args[1].span)
 
 
+@library("deal")
+def _deal(ctx, args, nargout, span):
+    """MATLAB's deal: `[a, b] = deal(x, y)` gives each output its input, `[a, b] = deal(x)` copies x
+    to each (values of any kind, unknown ones too, hence a library function)."""
+    outputs = max(nargout, 1)
+    if not args:
+        raise BuiltinError("deal needs at least one argument")
+    if len(args) == 1:
+        return [args[0].value] * outputs if outputs > 1 else args[0].value
+    if len(args) != outputs:
+        raise BuiltinError(f"deal: {len(args)} inputs need {len(args)} outputs, got {outputs}",
+                           hint="give one output per input, or a single input to copy to every output")
+    return [arg.value for arg in args]
+
+
+# -- learn-rate and L2 factors of a layer's learnables -----------------------------------------
+
+_FACTORS = {"setL2Factor": "l2", "getL2Factor": "l2", "setLearnRateFactor": "learn_rate",
+            "getLearnRateFactor": "learn_rate"}
+
+
+def _factor_field(layer: Layer, parameter: str, kind: str, index: int) -> str:
+    """The option that holds a learnable's factor, as MATLAB maps the learnable's name to it
+    ('Weights' -> WeightL2Factor of a convolution, 'InputWeights' -> InputWeightsL2Factor)."""
+    suffix = f"_{kind}_factor"
+    names: dict[str, str] = {}
+    for field in type(layer).model_fields:
+        if field.endswith(suffix):
+            learnable = field.removesuffix(suffix)
+            names[option_key("weights" if learnable == "weight" else learnable)] = field
+    field = names.get(option_key(parameter))
+    if field is None:
+        shown = [type(layer).matlab_option("weights" if f.startswith("weight_") else f.removesuffix(suffix))
+                 for f in names.values()]
+        raise BuiltinError(f"{layer.matlab} has no learnable parameter '{parameter}'", index,
+                           hint=f"its learnable parameters: {', '.join(shown)}" if shown else
+                           f"{layer.matlab} has no learnable parameters")
+    return field
+
+
+def _factor_layer(args: list[Arg], what: str) -> tuple[Graph | None, Layer, int]:
+    """(the network, or None for a layer; the layer; the index of the parameter name argument):
+    `fn(layer, parameterName, ...)` or `fn(net, layerName, parameterName, ...)`."""
+    first = args[0].value if args else None
+    if isinstance(first, LayerArray):
+        if len(first.layers) != 1:
+            raise BuiltinError(f"{what} takes one layer, got {len(first.layers)}", 0,
+                               hint="index one layer: layers(2)")
+        return None, first.layers[0], 1
+    if isinstance(first, Graph):
+        name = as_text(args[1], 1, "a layer name") if len(args) > 1 else ""
+        if name not in first.layers:
+            guess = suggest(name, first.layers)
+            raise BuiltinError(f"no layer named '{name}' in the network", 1,
+                               hint=f"did you mean '{guess}'?" if guess else None)
+        return first, first.layers[name], 2
+    raise BuiltinError(f"expected a layer or a network, got a {type_name(first) if args else 'nothing'}", 0)
+
+
+def _learnable_factor(what: str) -> Library:
+    @_opaque_passthrough(0)
+    def apply(ctx, args, nargout, span):
+        return _factor_call(what, args)
+    return apply
+
+
+def _factor_call(what: str, args: list[Arg]) -> Value:
+    """MATLAB's setL2Factor/setLearnRateFactor (a copy of the layer, or of the network, with the factor
+    option set, as `layer.WeightL2Factor = f` sets it) and getL2Factor/getLearnRateFactor."""
+    kind = _FACTORS[what]
+    graph, layer, at = _factor_layer(args, what)
+    setting = what.startswith("set")
+    _need(args, at + 1 + setting, what)
+    if len(args) > at + 1 + setting:
+        raise BuiltinError(f"{what} takes {at + 1 + setting} arguments, got {len(args)}")
+    field = _factor_field(layer, as_text(args[at], at, "a parameter name"), kind, at)
+    if not setting:
+        return from_python(getattr(layer, field))
+    factor = args[at + 1].value
+    if isinstance(factor, Opaque):
+        return replace(factor, structural=True)
+    updated = layer.model_copy()
+    try:
+        setattr(updated, field, to_python(factor))
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"]
+        raise BuiltinError(f"invalid {type(layer).matlab_option(field)} for {layer.matlab}: "
+                           f"{message[:1].lower() + message[1:]}".replace("value error, ", ""), at + 1) from None
+    if graph is None:
+        return LayerArray([updated])
+    return graphs.replace_layer(graph, layer.name, LayerArray([updated]), args[1].span)
+
+
+for _name in _FACTORS:
+    LIBRARY[_name] = _learnable_factor(_name)
+
+
 # -- functions of the file and of function handles ------------------------------------------
 
 def _file_of(ctx: "Interpreter") -> Path | None:
@@ -605,23 +719,31 @@ def _pwd(ctx, args, nargout, span):
     return Char(file.parent.as_posix()) if file is not None else Opaque("pwd", span)
 
 
-_APPLY_OPTIONS = ("uniformoutput", "errorhandler")
+_APPLY_OPTIONS = {"uniformoutput": "uniformoutput", "errorhandler": "errorhandler"}
+
+
+def _apply_option(value: Value) -> str | None:
+    """The cellfun/arrayfun option a name gives, prefixes included (MATLAB code often writes 'Uni', 0)."""
+    if not isinstance(value, (Char, Str)):
+        return None
+    found = partial_matches(option_key(value.text), _APPLY_OPTIONS)
+    return found[0] if len(found) == 1 else None
 
 
 def _uniform_option(args: list[Arg]) -> tuple[list[Arg], bool]:
     """The arguments before the options, and 'UniformOutput' (true by default); 'ErrorHandler' is
     accepted and unused: a function that fails stops the file."""
-    start = next((i for i, arg in enumerate(args) if i >= 2 and isinstance(arg.value, (Char, Str))
-                  and option_key(arg.value.text) in _APPLY_OPTIONS), len(args))
+    start = next((i for i, arg in enumerate(args) if i >= 2 and _apply_option(arg.value)), len(args))
     uniform = True
     for index in range(start, len(args), 2):
         name = args[index].value
-        if not isinstance(name, (Char, Str)) or option_key(name.text) not in _APPLY_OPTIONS:
+        option = _apply_option(name)
+        if option is None:
             raise BuiltinError("the options are 'UniformOutput' and 'ErrorHandler'", index)
         if index + 1 == len(args):
             raise BuiltinError(f"option '{name.text}' has no value", index)
         flag = args[index + 1].value
-        if option_key(name.text) == "uniformoutput":
+        if option == "uniformoutput":
             if not isinstance(flag, Matrix) or not flag.is_scalar():
                 raise BuiltinError("'UniformOutput' must be true or false", index + 1)
             uniform = bool(flag.data[0])

@@ -202,13 +202,32 @@ def _string_grid(value: Value) -> Matrix:
     expands a string array (a char row or a number is one text)."""
     if isinstance(value, Cell):
         return Matrix(value.rows, value.cols, [item.text for item in value.items])  # type: ignore[misc]
+    if isinstance(value, Matrix) and not value.is_scalar():  # MATLAB's string(x): one text per number
+        texts = [("true" if x else "false") if value.logical else format_number(x) for x in value.data]
+        return Matrix(value.rows, value.cols, texts)  # type: ignore[arg-type]
     return Matrix.scalar(_text(value))  # type: ignore[arg-type]
+
+
+def _string_with_array(left: Value, right: Value) -> bool:
+    """A string (or string array) with an array of numbers: MATLAB converts each number to text,
+    so `"Observation " + (1:5)` is a 1x5 string array."""
+    texts = [v for v in (left, right) if isinstance(v, Str) or is_string_array(v)]
+    numbers = [v for v in (left, right) if isinstance(v, Matrix) and not v.is_scalar()]
+    return bool(texts) and bool(numbers)
+
+
+_STRING_ARRAY_CHARACTERS = 16 * MAX_ELEMENTS
+"""The most characters a string array built by `+` may hold in all (its texts are copies)."""
 
 
 def _string_array_operation(op: str, left: Value, right: Value) -> Value:
     """`==`, `~=` and `+` with a string array: element by element, a 1x1 operand against every element."""
     a, b = _string_grid(left), _string_grid(right)
     if op == "+":
+        longest = max(map(len, a.data), default=0) + max(map(len, b.data), default=0)  # type: ignore[arg-type]
+        if max(a.numel, b.numel) * longest > _STRING_ARRAY_CHARACTERS:
+            raise OperatorLimit(f"the string array would hold more than {_STRING_ARRAY_CHARACTERS:,} characters, "
+                                "more than netspec allows", "E502")
         joined = _broadcast(a, b, op, lambda x, y: x + y)  # type: ignore[operator]
         return Cell(joined.rows, joined.cols, [Str(text) for text in joined.data])  # type: ignore[arg-type]
     if op in ("==", "~=", "!="):
@@ -218,7 +237,7 @@ def _string_array_operation(op: str, left: Value, right: Value) -> Value:
 
 def binary(op: str, left: Value, right: Value) -> Value:
     """`left op right` with MATLAB semantics for numbers, logicals, chars and strings."""
-    if is_string_array(left) or is_string_array(right):
+    if is_string_array(left) or is_string_array(right) or _string_with_array(left, right):
         return _string_array_operation(op, left, right)
     if isinstance(left, Str) or isinstance(right, Str):
         if op == "+":

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from ...diagnostics import NetspecError, Span, error, suggest
-from ..builtins import Arg
+from ..builtins import Arg, partial_matches
 from ..spans import node_span
 from ..tree import Token, Tree
 from ..validators import CLASS_CHECKS, VALIDATORS
@@ -99,7 +99,7 @@ class Arguments(State):
                             named: list[tuple[str, Arg]], span: Where) -> None:
         """Defaults, name-value arguments and validation, in declaration order (a default may use
         the arguments declared before it)."""
-        remaining = {key.lower(): (key, arg) for key, arg in named}
+        remaining = self._named_fields(function, named, span)
         for declaration in function.declarations:
             if declaration.name in scope.pinned:
                 continue
@@ -123,6 +123,22 @@ class Arguments(State):
             guess = suggest(key, known)
             raise error("E148", f"`{function.name}` has no name-value argument '{key}'", argument.span or span(),
                         hint=f"did you mean '{guess}'?" if guess else f"it takes {', '.join(known)}")
+
+    def _named_fields(self, function: Function, named: list[tuple[str, Arg]],
+                      span: Where) -> dict[str, tuple[str, Arg]]:
+        """Each given name-value argument under the declared name it matches, as MATLAB matches
+        them: case-insensitive, or an unambiguous prefix (`'Wid'` for Width). An unknown name stays
+        under its own (lower-case) name, for the error after the defaults; an ambiguous one is E148."""
+        declared = {d.field.lower(): d.field for d in function.declarations if d.field is not None}
+        remaining: dict[str, tuple[str, Arg]] = {}
+        for key, arg in named:
+            found = partial_matches(key.lower(), declared)
+            if len(found) > 1:
+                shown = ", ".join(declared[k] for k in found)
+                raise error("E148", f"`{function.name}`: the name '{key}' is ambiguous, it matches {shown}",
+                            arg.span or span(), hint="write enough of the name to tell them apart")
+            remaining[found[0] if found else key.lower()] = (key, arg)
+        return remaining
 
     def _declare(self, function: Function, declaration: Declaration, value: Value, where: Where,
                  scope: Scope) -> None:

@@ -326,13 +326,29 @@ class Indexing(State):
         return self._store(container, indices, [value], node)
 
     def _set_index(self, container: Value, indices: list, value: Value, node: Tree) -> Value:
-        if isinstance(container, Matrix) and container.numel == 0 and isinstance(value, (LayerArray, Cell)):
-            container = self._empty_like(value, "paren")  # `x = []; x(1) = layer`: x becomes a layer array
+        if isinstance(value, Struct) and (isinstance(container, Struct) or _empty(container)):
+            return self._struct_element(container, indices, value, node)
+        if _empty(container):
+            if isinstance(value, (LayerArray, Cell)):
+                container = self._empty_like(value, "paren")  # `x = []; x(1) = layer`: x becomes a layer array
+            indices = _colons_sized(indices, value)
         items = container.stored_elements(value) if isinstance(container, Container) else None
         if items is None:
             raise error("E136", f"cannot store a {type_name(value)} in a {type_name(container)}",
                         node_span(node, self.file))
         return self._store(container, indices, items, node)
+
+    def _struct_element(self, container: Value, indices: list, value: Struct, node: Tree) -> Value:
+        """`s(1) = struct(...)` on a struct or `[]` is the struct; another position makes a struct
+        array (`el = []; el(2) = struct('a', 1)`), which netspec does not hold: an unknown value,
+        an error only if the network needs it."""
+        if isinstance(container, Struct) and set(container.fields) != set(value.fields):
+            raise error("E136", "cannot store a struct with other fields in this struct (MATLAB: dissimilar "
+                        "structures)", node_span(node, self.file), hint="give both structs the same fields")
+        positions = [self._positions(spec, 1, node, growing=True) for spec in indices]
+        if all(p == [0] for p in positions):
+            return value
+        return Opaque("struct array", node_span(node, self.file), reason="netspec holds no struct arrays")
 
     def _store(self, container: Container, indices: list, items: Sequence, node: Tree) -> Container:
         """Indexed assignment with MATLAB's growth rule (new elements are zeros / empty)."""
@@ -398,30 +414,36 @@ class Indexing(State):
         return container.grown(items)
 
     def _delete(self, root: str, steps: list, scope: Scope, node: Tree) -> None:
-        """`x(idx) = []` removes elements (a common way to drop a network's last layers): what is left
-        is selected as `x(kept)` would select it (a matrix deleted from with one index becomes a row)."""
+        """`x(idx) = []` removes elements (a common way to drop a network's last layers), also from
+        a field or an element of a variable (`d.data(1:2, :) = []`): the part is read, deleted
+        from, and stored back as an assignment stores it."""
         path, (_, detail, step_node) = steps[:-1], steps[-1]
-        if path:
-            raise error("E139", "element deletion works on a variable, e.g. layers(end-2:end) = []",
-                        node_span(node, self.file))
-        container = scope.variables.get(root)
-        if container is None:
+        current = scope.variables.get(root)
+        if current is None:
             raise error("E140", f"undefined variable '{root}'", node_span(node, self.file))
-        if isinstance(container, Opaque):
+        if isinstance(current, Opaque):
             return
+        container = self._eval(step_node.children[0], scope) if path else current
+        if isinstance(container, CSList):
+            raise error("E139", "delete from one cell at a time: c{i}(idx) = []", node_span(node, self.file))
+        remaining = container if isinstance(container, Opaque) else \
+            self._deleted(container, detail, scope, step_node, node)
+        scope.variables[root] = self._assign_path(current, path, remaining, node, scope) if path else remaining
+
+    def _deleted(self, container: Value, detail: Tree | None, scope: Scope, step_node: Tree, node: Tree) -> Value:
+        """What is left of `container` after `(idx) = []`: selected as `x(kept)` would select it (a
+        matrix deleted from with one index becomes a row)."""
         indices = self._index_args(detail, container, scope)
         unknown = _unknown_index(indices, container)
         if unknown is not None:
-            scope.variables[root] = unknown
-            return
+            return unknown
         if len(indices) == 1:
             gone = set(self._positions(indices[0], numel(container), step_node))
             if not isinstance(container, Container):
                 raise error("E139", f"cannot delete elements of a {type_name(container)}", node_span(node, self.file))
             rows, cols = container.shape()
             kept = [i for i in range(container.numel) if i not in gone]
-            scope.variables[root] = container.take(kept, column=cols == 1 and rows > 1)
-            return
+            return container.take(kept, column=cols == 1 and rows > 1)
         if len(indices) != 2 or not isinstance(container, Container):
             raise error("E139", "delete with a single index", node_span(node, self.file))
         rows, cols = container.shape()
@@ -433,7 +455,30 @@ class Indexing(State):
             kept_rows, kept_cols = [r for r in range(rows) if r not in gone], list(range(cols))
         else:
             raise error("E139", "delete whole rows or columns: x(i,:) = [] or x(:,j) = []", node_span(node, self.file))
-        scope.variables[root] = container.take_grid(kept_rows, kept_cols)
+        return container.take_grid(kept_rows, kept_cols)
+
+
+def _empty(value: Value) -> bool:
+    """MATLAB's `[]` (0x0 and numeric), which an indexed assignment turns into what it stores."""
+    return isinstance(value, Matrix) and value.rows == 0 and value.cols == 0
+
+
+def _colons_sized(indices: list, value: Value) -> list:
+    """`x(:, 1) = v` or `x(:, :) = v` where x is `[]` or does not exist: MATLAB sizes each `:` from
+    v (a 3x1 v makes a 3x1 x), as the existing extent of `:` is 0."""
+    if len(indices) != 2 or all(spec is not None for spec in indices) or not isinstance(value, Container):
+        return indices
+    rows, cols = value.shape()
+    if indices[0] is None and indices[1] is None:
+        sizes = [rows, cols]
+    else:
+        given = indices[1] if indices[0] is None else indices[0]
+        count = given[0].numel if isinstance(given[0], Matrix) and not given[0].logical else 0
+        if count == 0 or value.numel % count:
+            return indices
+        sizes = [value.numel // count] * 2
+    return [(Matrix.row([float(i + 1) for i in range(size)]), None) if spec is None else spec
+            for spec, size in zip(indices, sizes)]
 
 
 def _handle_name(node: Tree) -> str | None:
