@@ -1078,7 +1078,11 @@ end
     "W102": Code(
         "condition on an unknown value taken as false",
         "An `if` or `while` condition depends on a value netspec cannot compute, so it is taken as false: "
-        "the `if` runs its `else` branch (if any), the `while` loop does not run.",
+        "the `if` runs its `else` branch (if any), the `while` loop does not run; a `switch` on such a "
+        "value runs its `otherwise` branch. One exception: when the branch that would then run ends the "
+        "run (`return` or `error(...)` among its own statements) and exactly one undecided branch does "
+        "not, that one runs instead, and the warning says so: `if exist('data.mat', 'file') ... else "
+        "return; end` is run as MATLAB users run it, with the data present.",
         "Bind the value with `--set NAME=VALUE` if the branch matters for the network.",
         severity=WARNING,
         example="""\
