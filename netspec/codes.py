@@ -748,6 +748,20 @@ layers = reluLayer;
 opts = trainingOptions('adam', 'Momentum', 0.9);
 """,
     ),
+    "E208": Code(
+        "option value netspec does not read yet",
+        "MATLAB accepts the value, but netspec does not read what it means yet. A two-element InputSize "
+        "of sequenceInputLayer, [H C], is a sequence of 1-D images (each time step an H-long signal of C "
+        "channels, for convolution1dLayer), and a four-element one, [H W D C], a sequence of 3-D images; "
+        "netspec reads vector sequences, sequenceInputLayer(C), and sequences of 2-D images, "
+        "sequenceInputLayer([H W C]). The value is not wrong: the file is fine for MATLAB.",
+        "Nothing to fix in the file; netspec cannot check this network yet. A network over vector "
+        "sequences (sequenceInputLayer(C) and recurrent layers) is read.",
+        example="""\
+layers = [sequenceInputLayer([81 128])
+    convolution1dLayer(3, 16)];
+""",
+    ),
     # -- E3xx: layer arrays and graphs ---------------------------------------------------------------
     "E301": Code(
         "duplicate layer name",
