@@ -757,6 +757,20 @@ layers = reluLayer;
 opts = trainingOptions('adam', 'Momentum', 0.9);
 """,
     ),
+    "E208": Code(
+        "option value netspec does not read yet",
+        "MATLAB accepts the value, but netspec does not read what it means yet. A two-element InputSize "
+        "of sequenceInputLayer, [H C], is a sequence of 1-D images (each time step an H-long signal of C "
+        "channels, for convolution1dLayer), and a four-element one, [H W D C], a sequence of 3-D images; "
+        "netspec reads vector sequences, sequenceInputLayer(C), and sequences of 2-D images, "
+        "sequenceInputLayer([H W C]). The value is not wrong: the file is fine for MATLAB.",
+        "Nothing to fix in the file; netspec cannot check this network yet. A network over vector "
+        "sequences (sequenceInputLayer(C) and recurrent layers) is read.",
+        example="""\
+layers = [sequenceInputLayer([81 128])
+    convolution1dLayer(3, 16)];
+""",
+    ),
     # -- E3xx: layer arrays and graphs ---------------------------------------------------------------
     "E301": Code(
         "duplicate layer name",
@@ -1087,7 +1101,11 @@ end
     "W102": Code(
         "condition on an unknown value taken as false",
         "An `if` or `while` condition depends on a value netspec cannot compute, so it is taken as false: "
-        "the `if` runs its `else` branch (if any), the `while` loop does not run.",
+        "the `if` runs its `else` branch (if any), the `while` loop does not run; a `switch` on such a "
+        "value runs its `otherwise` branch. One exception: when the branch that would then run ends the "
+        "run (`return` or `error(...)` among its own statements) and exactly one undecided branch does "
+        "not, that one runs instead, and the warning says so: `if exist('data.mat', 'file') ... else "
+        "return; end` is run as MATLAB users run it, with the data present.",
         "Bind the value with `--set NAME=VALUE` if the branch matters for the network.",
         severity=WARNING,
         example="""\

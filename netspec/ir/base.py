@@ -21,8 +21,14 @@ from .shape import Dim, Shape, ShapeError, Window, is_known
 __all__ = [
     "Layer", "LAYERS", "Pair", "Padding2d", "Padding1d", "LearnRateFactor", "Initializer",
     "BiasInitializer", "NumChannels", "Scalar", "option_key", "MultiInputLayer", "InputLayer",
-    "OutputLayer", "Family", "TRAITS", "Factor", "trained", "ADDED",
+    "OutputLayer", "Family", "TRAITS", "Factor", "trained", "ADDED", "NotSupported",
 ]
+
+
+class NotSupported(ValueError):
+    """A value MATLAB accepts that netspec does not read yet (`sequenceInputLayer([81 128])`, a
+    sequence of 1-D images): raised by a validator so that the interpreter says so (E208) instead
+    of calling the value invalid."""
 
 
 def option_key(name: str) -> str:

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, PositiveInt, field_validator, model_validator
 
-from .base import InputLayer, Lower, OutputLayer
+from .base import InputLayer, Lower, NotSupported, OutputLayer
 from .data_kind import IMAGE
 from .saved import INPUT, Kept
 from .shape import TIME, Shape, symbol
@@ -77,10 +77,19 @@ class FeatureInputLayer(_NormalizedInput):
         return [Shape.feature(self.input_size)]
 
 
+_UNREAD_SEQUENCES = {2: ("[H C]", "1-D images"), 4: ("[H W D C]", "3-D images")}
+"""InputSize lengths of sequenceInputLayer MATLAB reads and netspec does not yet: what they mean."""
+
+
 def _sequence_size(value):
-    """`[C]` is `C`: a vector sequence; `[H W C]` an image sequence."""
+    """`[C]` is `C`: a vector sequence; `[H W C]` an image sequence. MATLAB also takes `[H C]`
+    (1-D images) and `[H W D C]` (3-D images), which netspec does not read yet: refused as such."""
     if isinstance(value, (list, tuple)) and len(value) == 1:
         return value[0]
+    if isinstance(value, (list, tuple)) and len(value) in _UNREAD_SEQUENCES:
+        form, images = _UNREAD_SEQUENCES[len(value)]
+        raise NotSupported(f"a {len(value)}-element InputSize, {form}, is a sequence of {images} in MATLAB, "
+                           "which netspec does not read yet")
     return value
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError
 
 from ..diagnostics import Span, error, suggest
 from ..ir import CONSTRUCTORS, Convolution2dLayer, FullyConnectedLayer, Layer, TrainingOptions, option_key
-from ..ir.base import Lower
+from ..ir.base import Lower, NotSupported
 from ..ir.learnable import Learnable, format_size
 from . import graphs
 from .builtins import Arg, BuiltinError, Unmodelled, as_text, partial_matches
@@ -310,22 +310,43 @@ def _validate(model: Any, what: str, bound: dict[str, Arg], extra: dict[str, Any
     try:
         return model(**data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else None
-        arg = bound.get(field) if field else None
-        message = first["msg"]
-        message = message[:1].lower() + message[1:]
-        if message.startswith("value error, "):
-            message = message[len("value error, "):]
-        elif first["type"] in ("tuple_type", "list_type"):
-            message = "expected a vector of numbers"
-        shown = f" (got {_show(arg.value)})" if arg is not None else ""
-        name = _matlab(model, field) if field and field in getattr(model, "model_fields", {}) else what
-        hint = None
-        if first["type"] == "literal_error":
-            hint = f"allowed: {first.get('ctx', {}).get('expected', '')}"
-        raise error("E206", f"invalid {name} for {what}: {message}{shown}",
-                    arg.span if arg is not None else call_span, label="invalid value", hint=hint) from None
+        raise _invalid(model, what, bound, exc, call_span) from None
+
+
+def _invalid(model: Any, what: str, bound: dict[str, Arg], exc: ValidationError, call_span: Span | None):
+    """The error for the first thing pydantic refused: a value netspec does not read yet (E208), else
+    an invalid value (E206), with `--set` for the symbols of a size where the option takes numbers."""
+    first = exc.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else None
+    arg = bound.get(field) if field else None
+    name = _matlab(model, field) if field and field in getattr(model, "model_fields", {}) else what
+    span = arg.span if arg is not None else call_span
+    shown = f" (got {_show(arg.value)})" if arg is not None else ""
+    if isinstance(first.get("ctx", {}).get("error"), NotSupported):
+        given = f"{name} {_show(arg.value)}" if arg is not None else name
+        return error("E208", f"{given} of {what}: {first['ctx']['error']}", span, label="not read by netspec yet",
+                     hint=_NOT_READ_HINTS.get(what))
+    message = first["msg"]
+    message = message[:1].lower() + message[1:]
+    if message.startswith("value error, "):
+        message = message[len("value error, "):]
+    elif first["type"] in ("tuple_type", "list_type"):
+        message = "expected a vector of numbers"
+    hint = None
+    if first["type"] == "literal_error":
+        hint = f"allowed: {first.get('ctx', {}).get('expected', '')}"
+    if arg is not None and isinstance(arg.value, SymbolicSize):
+        symbols = [item for item in arg.value.items if isinstance(item, str)]
+        message = f"it takes numbers, not the symbol{'s' if len(symbols) > 1 else ''} " \
+                  + ", ".join(f"`{symbol}`" for symbol in symbols)
+        hint = "bind it: " + " ".join(f"--set {symbol}=VALUE" for symbol in symbols)
+        return error("E206", f"invalid {name} for {what}: {message}", span, label="unknown size", hint=hint)
+    return error("E206", f"invalid {name} for {what}: {message}{shown}", span, label="invalid value", hint=hint)
+
+
+_NOT_READ_HINTS = {"sequenceInputLayer": "netspec reads vector sequences, sequenceInputLayer(C), and sequences of "
+                                         "2-D images, sequenceInputLayer([H W C])"}
+"""What netspec does read, for a constructor given a value it does not read yet (E208)."""
 
 
 def _show(value: Value) -> str:

@@ -144,6 +144,9 @@ class Calls(State):
         qualified = self._qualified_name(target, scope) if target.data == "field" else None
         if qualified is not None:
             return self._call_function(qualified, self._args(args_node, scope), nargout, node, scope)
+        package = self._package_function(target, scope) if target.data == "field" else None
+        if package is not None and not self._indexes_with_end(package, args_node, node, scope):
+            return self._unknown(package, nargout, node, node_span(node, self.file))
         value = self._eval(target, scope)
         if isinstance(value, FunctionHandle):
             args = self._args(args_node, scope)
@@ -165,6 +168,29 @@ class Calls(State):
             return None
         name = ".".join([token_text(target), *reversed(parts)])
         return name if name in LIBRARY else None
+
+    def _package_function(self, target: Tree, scope: Scope) -> str | None:
+        """`mypkg.loader` of `[a, b] = mypkg.loader(...)`: a package function netspec does not read
+        (its first part is no variable, parameter or function, and no `load` may have made it a
+        struct): a call of an unknown function, whose outputs are as many as asked for."""
+        parts: list[str] = []
+        while target.data == "field":
+            parts.append(str(target.children[1]))
+            target = target.children[0]
+        if target.data != "name" or self.loaded is not None:
+            return None
+        root = token_text(target)
+        if not self._is_call(root, scope) or self._knows(root) or root in NO_OP_FUNCTIONS or root in DATA_FUNCTIONS:
+            return None
+        return ".".join([root, *reversed(parts)])
+
+    def _indexes_with_end(self, name: str, args_node: Tree | None, node: Tree, scope: Scope) -> bool:
+        """Whether `end` stands in the parentheses after `name` (`IS.time(end)`): indexing of an
+        undefined struct, not a call. The arguments are evaluated, for what they read and warn about."""
+        if args_node is None:
+            return False
+        self._name_call_args(name, args_node, node, scope)  # notes a call with `end` in `_indexed`
+        return id(node) in self._indexed
 
     def _name_call_args(self, name: str, args_node: Tree | None, node: Tree, scope: Scope) -> list[Arg]:
         """The arguments of `name(...)`. For a name netspec knows nothing of, `end` inside them
@@ -321,8 +347,10 @@ class Calls(State):
         return [Opaque(name, span, unknown_function=not bare)] * max(nargout, 1)
 
     def _function_like(self, name: str) -> str | None:
-        """The known function an unknown `name` is probably a typo of (asked only for a message)."""
-        return suggest(name, [*LIBRARY, *BUILTINS, *self.functions])
+        """The known function an unknown `name` is probably a typo of (asked only for a message); a
+        package's function is compared with package functions only (`mypkg.width` is no typo of `width`)."""
+        dotted = "." in name
+        return suggest(name, [known for known in [*LIBRARY, *BUILTINS, *self.functions] if ("." in known) == dotted])
 
     def _call_builtin(self, name: str, run: Callable, args: list[Arg], node: Tree):
         try:
@@ -438,7 +466,7 @@ class Calls(State):
             return error("E406", f"{what} depends on `{value.origin}`, which is not a function netspec knows",
                          value.span, label="unknown function",
                          hint=UNMODELLED_TOOLBOX.get(value.origin) or (f"did you mean `{guess}`?" if guess else
-                         f"if `{value.origin}.m` is in another folder, pass it with --path DIR"))
+                         _missing_file_hint(value.origin)))
         if value.free_name:
             # `n = numClasses * 2`: `n` only carries the unknown; `numClasses` is what is missing
             notes = ([f"`{value.variable}` gets its value from `{value.origin}`"]
@@ -460,7 +488,8 @@ class Calls(State):
                          label="a parameter no argument gives", notes=notes,
                          hint=f"bind it: {bind}give `{value.parameter_of}`'s arguments with --args")
         if value.reason is not None:
-            hint = f"bind it: {value.set_option(variable)}" if variable else None
+            hint = f"bind it: {value.set_option(variable)}" if variable else _BUILT_HERE if standing_for_network \
+                else _ASSIGN_TO_BIND
             if standing_for_network and value.stand_in is not None:
                 hint = (f"MATLAB needs that file too; if it holds what `{value.stand_in}` gives, bind that: "
                         f"--set \"{value.origin}={value.stand_in}\"")
@@ -472,9 +501,9 @@ class Calls(State):
         if variable:
             hint = f"give it a value on the command line: {value.set_option(variable)}"
         elif standing_for_network:
-            hint = "netspec reads networks the file builds from layers, not networks loaded or computed elsewhere"
+            hint = _BUILT_HERE
         else:
-            hint = "assign the unknown value to a variable, then bind it with --set NAME=VALUE"
+            hint = _ASSIGN_TO_BIND
         return error("E405", f"{what} depends on {subject}, which netspec cannot compute", value.span,
                      label="unknown value", notes=notes, hint=hint)
 
@@ -498,6 +527,20 @@ def _used_names(statements: list) -> set[str]:
             names.add(str(node.children[0]))
         stack.extend(node.children)
     return names
+
+
+_BUILT_HERE = "netspec reads networks the file builds from layers, not networks loaded or computed elsewhere"
+_ASSIGN_TO_BIND = "assign the unknown value to a variable, then bind it with --set NAME=VALUE"
+
+
+def _missing_file_hint(name: str) -> str:
+    """Where an unknown function's file may be: another folder, or a package netspec does not read."""
+    if "." in name:
+        package, _, function = name.rpartition(".")
+        folder = "+" + package.split(".")[0]
+        return (f"`{name}` is the function `{function}` of the MATLAB package `{package}` (a `{folder}` folder), "
+                "which netspec does not read; assign what it gives to a variable, then bind that with --set NAME=VALUE")
+    return f"if `{name}.m` is in another folder, pass it with --path DIR"
 
 
 _ZOO_STEMS = {name: name.removesuffix("net") or name for name in ZOO}

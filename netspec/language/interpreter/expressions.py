@@ -291,6 +291,9 @@ class Expressions(State):
             rows = [[Matrix.row([float(element.children[0]) for element in row.children])] for row in node.children]
         else:
             rows = [expand([self._eval(e, scope) for e in row.children]) for row in node.children]
+            symbolic = _symbolic_size(node, rows)
+            if symbolic is not None:
+                return symbolic
         return self._concatenate(rows, node)
 
     def _e_cell_array(self, node: Tree, scope: Scope) -> Value:
@@ -338,9 +341,6 @@ class Expressions(State):
 
     def _concatenate_values(self, rows: list[list[Value]], node: Tree) -> Value:
         flat = [v for row in rows for v in row]
-        if len(rows) == 1 and any(isinstance(v, Opaque) and v.free_name for v in flat) and all(
-                (isinstance(v, Opaque) and v.free_name) or (isinstance(v, Matrix) and v.is_scalar()) for v in flat):
-            return SymbolicSize([v.origin if isinstance(v, Opaque) else v.data[0] for v in flat])
         unknown = next((value for value in flat if isinstance(value, Opaque)), None)
         if unknown is not None:  # an unknown among layers is a layer (unless a number inside one is unknown)
             layered = not unknown.structural and any(isinstance(v, (LayerArray, Graph)) for v in flat)
@@ -473,3 +473,18 @@ class Expressions(State):
     def _element_span(self, node: Tree, rows: list[list[Value]], value: Value) -> Span | None:
         """Where the element `value` of the array `node` is written, else the whole array."""
         return node_span(self._element_node(node, rows, value) or node, self.file)
+
+
+def _symbolic_size(node: Tree, rows: list[list[Value]]) -> SymbolicSize | None:
+    """`[H W 3]` with H and W never defined: a size of symbols and numbers, one row written out.
+    A symbol is an undefined name itself: an expression of one (`2*H`) or a variable computed from
+    one (`n = size(XTrain{1}, 1)`) is an unknown value to bind, not the symbol it comes from."""
+    written = node.children[0].children if len(node.children) == 1 else []
+    if len(rows) != 1 or len(written) != len(rows[0]):
+        return None
+    symbols = [isinstance(v, Opaque) and v.free_name and e.data == "name" and token_text(e) == v.origin
+               for e, v in zip(written, rows[0])]
+    if not any(symbols) or not all(symbol or (isinstance(v, Matrix) and v.is_scalar())
+                                   for symbol, v in zip(symbols, rows[0])):
+        return None
+    return SymbolicSize([v.origin if symbol else v.data[0] for symbol, v in zip(symbols, rows[0])])

@@ -110,6 +110,9 @@ class Indexing(State):
         target = self._eval(node.children[0], scope)
         indices = self._index_args(node.children[1] if len(node.children) > 1 else None, target, scope)
         if isinstance(target, Opaque):
+            if target.free_name and not target.structural:
+                # `XTrain{1}`: binding the undefined `XTrain` to a number would not give it (a cell would)
+                return replace(target, variable=None, free_name=False, reason=f"`{target.origin}` is never defined")
             return target
         unknown = _unknown_index(indices, target)
         if unknown is not None:

@@ -1,14 +1,20 @@
 """Which variable holds a file's network, as MATLAB users write it.
 
 Unless the caller names it (`--net NAME`), the network is, in this order:
-- for a function file, its entry function's first output that holds a layer array or graph;
+- for a function file, its entry function's first output that holds a layer array or graph, or
+  surely layers netspec could not build (a custom layer); an output computed from a network,
+  `yhat = predict(net, X)`, holds none: the rules below find the network;
 - the network handed to the last `trainNetwork`/`trainnet`/`assembleNetwork`/`dlnetwork`/
   `analyzeNetwork`/`plot` call (what MATLAB trains or shows), wherever that call is;
+- for a function file, its entry function's first output that may hold layers netspec could not
+  build (data a skipped loop left unknown looks alike);
 - `lgraph`, `net` or `layers`, the first that holds a network;
 - the last variable assigned a layer array or graph.
-("Holds a network" includes layers netspec could not build, so that their error is the one shown.)
-When none of these holds one, the first of `lgraph`, `net`, `layers` the file assigns says
-what it holds instead (E403-E405), else the file defines no network (E402).
+("Holds a network" includes layers netspec could not build, so that their error is the one shown;
+not for the last rule when an entry function's output is unknown: that output is no worse a guess.)
+When none of these holds one, the entry function's unknown output, else the first of `lgraph`,
+`net`, `layers` the file assigns, says what it holds instead (E403-E405), else the file defines
+no network (E402).
 """
 
 from __future__ import annotations
@@ -30,6 +36,12 @@ __all__ = ["Networks"]
 
 def _holds_network(value: Value | None) -> bool:
     return isinstance(value, Graph) or (isinstance(value, LayerArray) and len(value) > 0)
+
+
+def _builds_layers(value: Value | None) -> bool:
+    """A network, or layers netspec could not build that surely are layers: a network of unknown
+    parts, a custom layer's class (not data a skipped loop or branch left unknown)."""
+    return _holds_network(value) or (isinstance(value, Opaque) and (value.network or value.class_file is not None))
 
 
 def _holds_layers(value: Value | None) -> bool:
@@ -82,18 +94,19 @@ class Networks(State):
                             else [])
             return name, variables[name], "chosen with --net"
         entry = self.entry
-        if entry is not None:
-            output = next((o for o in entry.outputs if _holds_network(variables.get(o))), None)
-            if output is None:
-                output = next((o for o in entry.outputs if isinstance(variables.get(o), Opaque)), None)
+        for holds in (_builds_layers, _holds_layers):
+            output = next((o for o in entry.outputs if holds(variables.get(o))), None) if entry else None
             if output is not None:
                 return output, variables[output], f"output of {entry.name}"
-        if self.handoff is not None:
-            return self._handed(self.handoff, source)
+            if self.handoff is not None:  # what it trains is surer than what a skipped loop left unknown
+                return self._handed(self.handoff, source)
         for conventional in NETWORK_VARIABLES:
             if _holds_layers(variables.get(conventional)):
                 return conventional, variables[conventional], "named like a network"
-        last = next((k for k in reversed(self.sites) if _holds_layers(variables.get(k))), None)
+        unknown = next((o for o in entry.outputs if isinstance(variables.get(o), Opaque)), None) if entry else None
+        # beside an output it could not compute, layers netspec could not build are no better a guess
+        holds = _holds_network if unknown is not None else _holds_layers
+        last = next((k for k in reversed(self.sites) if holds(variables.get(k))), None)
         if last is not None:
             span = self.assignment_span(last)
             value = variables[last]
@@ -101,6 +114,8 @@ class Networks(State):
                 else "layers"
             where = f" at line {span.line}" if span is not None else ""
             return last, variables[last], f"the last variable assigned {kind}{where}"
+        if unknown is not None:  # an output netspec could not compute, and no network anywhere: say why
+            return unknown, variables[unknown], f"output of {entry.name}"
         conventional = next((n for n in NETWORK_VARIABLES if n in variables), None)
         if conventional is not None:
             return conventional, variables[conventional], "named like a network"

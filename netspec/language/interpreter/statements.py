@@ -111,38 +111,68 @@ class Statements(State):
         self._call_function(name, args, 0, node, scope)
 
     def _stmt_if_stmt(self, node: Tree, scope: Scope) -> None:
+        """The first clause whose condition holds runs. An unknown condition is taken as false,
+        unless the branch that would then run ends in `return` or `error(...)` (see `_ends`)."""
         children = node.children
         clauses = [(children[0], children[1], "if")] + [
             (c.children[0], c.children[1], "elseif") if c.data == "elseif_clause" else (None, c.children[-1], "else")
             for c in children[2:]]
-        undecided: list[tuple[Tree, Opaque]] = []
+        undecided: list[tuple[Tree, Tree, str, Opaque]] = []
+        chosen = None
         for condition, body, keyword in clauses:
-            outcome = True if condition is None else self._test(condition, scope, keyword)
+            outcome = True if condition is None else self._test(condition, scope, keyword, quiet=True)
             if isinstance(outcome, Opaque):
-                undecided.append((body, outcome))
+                undecided.append((condition, body, keyword, outcome))
             elif outcome:
-                self._block(body.children, scope)
+                chosen = (body, keyword)
                 break
-        self._unknown_after_skips(undecided, scope)
+        instead = self._instead_of_ending(chosen, [(body, keyword) for _, body, keyword, _ in undecided])
+        for condition, body, keyword, unknown in undecided:
+            taken = instead is not None and body is instead[0]
+            self._warn_unknown_condition(condition, keyword, unknown,
+                                         f"treated as true, since the `{chosen[1]}` branch ends in `{_ends(chosen[0])}`"
+                                         if taken else "treated as false")
+        if instead is not None:
+            chosen = instead
+        if chosen is not None:
+            self._block(chosen[0].children, scope)
+        self._unknown_after_skips([(body, unknown) for _, body, _, unknown in undecided
+                                   if chosen is None or body is not chosen[0]], scope)
+
+    @staticmethod
+    def _instead_of_ending(chosen: tuple[Tree, str] | None, undecided: list[tuple[Tree, str]]) -> tuple | None:
+        """The branch to run instead of `chosen` when `chosen` runs only because unknown conditions
+        were taken as false and ends the run (`if exist('data.mat', 'file') ... else return; end`):
+        the one undecided branch that does not end it. MATLAB users run such a file with what it
+        checks for, and the network is built after it. When several would do, none is guessed."""
+        if chosen is None or _ends(chosen[0]) is None:
+            return None
+        going_on = [clause for clause in undecided if _ends(clause[0]) is None]
+        return going_on[0] if len(going_on) == 1 else None
 
     def _condition(self, node: Tree, scope: Scope, keyword: str) -> bool:
         return self._test(node, scope, keyword) is True
 
-    def _test(self, node: Tree, scope: Scope, keyword: str) -> bool | Opaque:
-        """A condition's truth; an unknown condition is treated as false, with a warning, and
-        returned so that the caller knows what the skipped code depends on."""
+    def _test(self, node: Tree, scope: Scope, keyword: str, quiet: bool = False) -> bool | Opaque:
+        """A condition's truth; an unknown condition is treated as false, with a warning (unless
+        `quiet`: the caller warns), and returned so that the caller knows what the skipped code
+        depends on."""
         value = self._eval(node, scope)
         if isinstance(value, Opaque):
             self.skipped += 1
             value = replace(value, compared_with=value.compared_with + _compared_texts(node, value.binding()))
-            self.warn("W102", f"this `{keyword}` depends on {value.describe()}, which netspec cannot compute; "
-                      "treated as false", node_span(node, self.file),
-                      hint=f"bind it with {value.set_option(value.binding())}" if value.binding() else None)
+            if not quiet:
+                self._warn_unknown_condition(node, keyword, value, "treated as false")
             return value
         try:
             return truth(value)
         except OperatorError as exc:
             raise error("E115", str(exc), node_span(node, self.file)) from None
+
+    def _warn_unknown_condition(self, node: Tree, keyword: str, value: Opaque, treated: str) -> None:
+        self.warn("W102", f"this `{keyword}` depends on {value.describe()}, which netspec cannot compute; {treated}",
+                  node_span(node, self.file),
+                  hint=f"bind it with {value.set_option(value.binding())}" if value.binding() else None)
 
     def _unknown_after_skips(self, undecided: list[tuple[Tree, Opaque]], scope: Scope) -> None:
         """A variable only code skipped on an unknown condition would have set is unknown, and
@@ -153,30 +183,42 @@ class Statements(State):
                     scope.variables[name] = replace(unknown, structural=True)
 
     def _stmt_switch_stmt(self, node: Tree, scope: Scope) -> None:
+        """The first `case` that matches runs, else `otherwise`. On an unknown subject no case
+        matches, unless `otherwise` ends the run (see `_instead_of_ending`)."""
         subject = self._eval(node.children[0], scope)
+        clauses = node.children[1:]
         if isinstance(subject, Opaque):
-            self.skipped += 1
-            cases = tuple(text for clause in node.children[1:] if clause.data != "otherwise_clause"
-                          for text in _literal_texts(clause.children[0])) \
-                if subject.binding() is not None and _names(node.children[0], subject.binding()) else ()
-            subject = replace(subject, compared_with=subject.compared_with + cases)
-            self.warn("W102", f"this `switch` depends on {subject.describe()}, which netspec cannot compute; "
-                      "no `case` matches it", node_span(node.children[0], self.file),
-                      hint=f"bind it with {subject.set_option(subject.binding())}" if subject.binding() else None)
-        undecided: list[tuple[Tree, Opaque]] = []
-        for clause in node.children[1:]:
+            self._unknown_switch(node, subject, scope)
+            return
+        for clause in clauses:
             if clause.data == "otherwise_clause":
                 self._block(clause.children[-1].children, scope)
                 break
-            if isinstance(subject, Opaque):
-                undecided.append((clause.children[1], subject))
-                continue
             candidates = self._eval(clause.children[0], scope)
             options = candidates.items if isinstance(candidates, Cell) else [candidates]
             if any(self._switch_match(subject, option) for option in options):
                 self._block(clause.children[1].children, scope)
                 break
-        self._unknown_after_skips(undecided, scope)
+
+    def _unknown_switch(self, node: Tree, subject: Opaque, scope: Scope) -> None:
+        self.skipped += 1
+        clauses = node.children[1:]
+        cases = tuple(text for clause in clauses if clause.data != "otherwise_clause"
+                      for text in _literal_texts(clause.children[0])) \
+            if subject.binding() is not None and _names(node.children[0], subject.binding()) else ()
+        subject = replace(subject, compared_with=subject.compared_with + cases)
+        undecided = [(clause.children[1], "case") for clause in clauses if clause.data != "otherwise_clause"]
+        otherwise = next(((clause.children[-1], "otherwise") for clause in clauses
+                          if clause.data == "otherwise_clause"), None)
+        instead = self._instead_of_ending(otherwise, undecided)
+        treated = f"its one `case` that does not end the run is taken, since `otherwise` ends in " \
+                  f"`{_ends(otherwise[0])}`" if instead is not None else "no `case` matches it"
+        self._warn_unknown_condition(node.children[0], "switch", subject, treated)
+        chosen = instead or otherwise
+        if chosen is not None:
+            self._block(chosen[0].children, scope)
+        self._unknown_after_skips([(body, subject) for body, _ in undecided if chosen is None or body is not chosen[0]],
+                                  scope)
 
     @staticmethod
     def _switch_match(subject: Value, option: Value) -> bool:
@@ -297,6 +339,25 @@ class Statements(State):
             raise error("E116", "a function cannot be defined inside a block of another function",
                         node_span(node, self.file),
                         hint="define it directly in the body of the function (a nested function), or after its end")
+
+
+_ENDING_CALLS = frozenset({"error", "quit", "exit"})
+
+
+def _ends(body: Tree) -> str | None:
+    """What ends the run in a branch's own statements (`return`, `error`), if anything does:
+    only its top level is looked at, where it ends the run whenever the branch runs."""
+    for statement in body.children:
+        if statement.data == "return_stmt":
+            return "return"
+        if statement.data == "command" and str(statement.children[0]) in _ENDING_CALLS:
+            return str(statement.children[0])
+        if statement.data == "expr_stmt":
+            expr = statement.children[0]
+            callee = expr.children[0] if expr.data == "call" else expr
+            if _names(callee) and token_text(callee) in _ENDING_CALLS:
+                return token_text(callee)
+    return None
 
 
 def _assigned(body: Tree) -> set[str]:
