@@ -682,6 +682,21 @@ function layers = block(numClasses, opts)
 end
 """,
     ),
+    "E149": Code(
+        "the file calls error",
+        "The code reached a call of MATLAB's `error` (outside a `try`), where MATLAB stops with that "
+        "message too. It usually checks the arguments or the data: a condition that netspec computed from "
+        "values given with --set, or from a guess about data it cannot read (an unknown condition is taken "
+        "as the branch that goes on, see W102).",
+        "Read the message: give the values it asks for (--set, --args), or fix the condition that leads here.",
+        example="""\
+numClasses = 1;
+if numClasses < 2
+    error('need at least two classes');
+end
+layers = [featureInputLayer(4); fullyConnectedLayer(numClasses); softmaxLayer; classificationLayer];
+""",
+    ),
     # -- E2xx: layer constructors and trainingOptions ----------------------------------------------
     "E201": Code(
         "wrong number of positional arguments",

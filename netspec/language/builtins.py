@@ -145,7 +145,6 @@ def _round_half_away(x: float) -> float:
 for _name, _fn in {
     "floor": lambda x: float(math.floor(x)) if math.isfinite(x) else x,
     "ceil": lambda x: float(math.ceil(x)) if math.isfinite(x) else x,
-    "round": _round_half_away,
     "fix": lambda x: float(math.trunc(x)) if math.isfinite(x) else x,
     "abs": abs,
     "sqrt": lambda x: math.sqrt(x) if x >= 0 else math.nan,
@@ -156,6 +155,22 @@ for _name, _fn in {
     "sign": lambda x: float((x > 0) - (x < 0)),
 }.items():
     BUILTINS[_name] = _map(_fn)
+
+
+@builtin("round")
+def _round(args: list[Arg], nargout: int) -> Value:
+    """round(X) and round(X, N): to N digits after the point (before it when N < 0), halves away from zero."""
+    _arity(args, 1, 2)
+    m = _numbers(args[0], 0)
+    if len(args) == 1:
+        return Matrix(m.rows, m.cols, [_round_half_away(x) for x in m.data])
+    digits = as_int(args[1], 1)
+    if abs(digits) > 300:
+        raise BuiltinError("the number of digits must be between -300 and 300", 1)
+    scale = 10.0 ** abs(digits)
+    if digits >= 0:
+        return Matrix(m.rows, m.cols, [_round_half_away(x * scale) / scale for x in m.data])
+    return Matrix(m.rows, m.cols, [_round_half_away(x / scale) * scale for x in m.data])
 
 
 def _binary_map(name: str, fn: Callable[[float, float], float]) -> Builtin:
@@ -868,10 +883,41 @@ def _isnumeric(args: list[Arg], nargout: int) -> Value:
     return Matrix.scalar(float(isinstance(args[0].value, Matrix) and not args[0].value.logical), logical=True)
 
 
-@builtin("ischar", "isstring")
-def _ischar(args: list[Arg], nargout: int) -> Value:
-    _arity(args, 1, 1)
-    return Matrix.scalar(float(isinstance(args[0].value, (Char, Str))), logical=True)
+def _is(*kinds: type, test: Callable[[Value], bool] = lambda value: True) -> Builtin:
+    """MATLAB's class tests (`ischar`, `iscell`...): true for a value of one of `kinds` that passes `test`."""
+    def apply(args: list[Arg], nargout: int) -> Value:
+        _arity(args, 1, 1)
+        value = args[0].value
+        return Matrix.scalar(float(isinstance(value, kinds) and test(value)), logical=True)
+    return apply
+
+
+BUILTINS["ischar"] = _is(Char)
+BUILTINS["isstring"] = _is(Str)
+BUILTINS["iscell"] = _is(Cell)
+BUILTINS["isstruct"] = _is(Struct)
+BUILTINS["islogical"] = _is(Matrix, test=lambda value: value.logical)
+
+
+@builtin("error")
+def _error(args: list[Arg], nargout: int) -> Value:
+    """MATLAB stops the run where error(...) is reached (a `try` catches it): error(msg),
+    error(msg, A...) and error(identifier, msg, A...); the message is shown as written."""
+    _arity(args, 1, None)
+    if not isinstance(args[0].value, (Char, Str)):
+        raise BuiltinError("MATLAB stops here too", code="E149", hint=_ERROR_HINT)
+    identifier = re.fullmatch(r"[A-Za-z]\w*(:[A-Za-z]\w*)+", as_text(args[0], 0)) is not None
+    start = 1 if identifier and len(args) > 1 and isinstance(args[1].value, (Char, Str)) else 0
+    message = as_text(args[start], start)
+    if len(args) > start + 1:
+        try:
+            message = as_text(Arg(BUILTINS["sprintf"](args[start:], 1), None), 0)
+        except BuiltinError:
+            pass  # the message as written, its format unfilled
+    raise BuiltinError(f"'{message}' (MATLAB stops here too)", code="E149", hint=_ERROR_HINT)
+
+
+_ERROR_HINT = "check what leads here: values given with --set or --args, or a condition on data"
 
 
 @builtin("isfield")

@@ -276,3 +276,40 @@ def test_cat_along_a_third_dimension_is_unknown_and_a_bad_dimension_is_located()
     assert isinstance(variables("x = cat(3, [1 2; 3 4], [4 5; 6 7]);")["x"], Opaque)
     diagnostic = error_of("x = cat(0, 1);")
     assert diagnostic.code == "E205" and (diagnostic.span.line, diagnostic.span.column) == (1, 9)
+
+
+# -- class tests, round to digits, error ---------------------------------------------------------
+
+@pytest.mark.parametrize("call, expected", [
+    ("ischar('a')", True), ("ischar(\"a\")", False), ("isstring(\"a\")", True), ("isstring('a')", False),
+    ("iscell({1, 'a'})", True), ("iscell([1 2])", False), ("isstruct(struct('a', 1))", True),
+    ("isstruct({})", False), ("islogical(true)", True), ("islogical(1)", False), ("islogical([1 2] > 1)", True),
+])
+def test_class_tests_tell_text_from_strings_and_cells_from_arrays(call, expected):
+    """ischar is true for a character vector only, isstring for a string only (MATLAB's pages of both)."""
+    assert v(f"x = {call};") is expected
+
+
+def test_round_to_digits_as_matlabs_examples():
+    """round(pi, 3) is 3.1420; round(863178137, -2) is 863178100; halves go away from zero."""
+    assert v("x = round(pi, 3);") == pytest.approx(3.142)
+    assert v("x = round(863178137, -2);") == 863178100
+    assert v("x = round([-2.5 2.5 0.125], 2);") == pytest.approx([-2.5, 2.5, 0.13])
+
+
+def test_error_reached_stops_the_file_with_its_message():
+    diagnostic = error_of("""\
+        numClasses = 1;
+        if numClasses < 2
+            error('demo:classes', 'need at least %d classes, got %d', 2, numClasses);
+        end""")
+    assert diagnostic.code == "E149"
+    assert diagnostic.message == "error: 'need at least 2 classes, got 1' (MATLAB stops here too)"
+    assert diagnostic.span.line == 3
+
+
+def test_error_in_a_try_runs_the_catch_without_a_warning():
+    result = load_source("try\n  error('no data');\ncatch err\n  n = 3;\nend\n"
+                         "layers = [featureInputLayer(4); fullyConnectedLayer(n)];\n", "x.net")
+    assert [layer.output_size for layer in result.network.layers[1:]] == [3]
+    assert not result.diagnostics

@@ -309,9 +309,10 @@ class Statements(State):
             failure = exc.diagnostic
             if failure.code.startswith("E5"):
                 raise
-            self.warn("W106", f"netspec failed in this `try` body ({failure.code}: {failure.message}); "
-                      + ("its `catch` body runs instead" if catch is not None else "the rest of it is skipped"),
-                      failure.span or node_span(node, self.file), hint=failure.hint)
+            if failure.code != "E149":  # the code's own error(...): MATLAB's catch runs too, nothing to warn of
+                self.warn("W106", f"netspec failed in this `try` body ({failure.code}: {failure.message}); "
+                          + ("its `catch` body runs instead" if catch is not None else "the rest of it is skipped"),
+                          failure.span or node_span(node, self.file), hint=failure.hint)
             if catch is not None:
                 self._catch(catch, failure, scope)
 
