@@ -371,6 +371,9 @@ class Opaque:
     stand_in: str | None = None
     """A MATLAB expression a user could bind in its place (`alexnet().Layers` for what `load net`
     gives a file named after AlexNet), when netspec can guess one."""
+    several: bool = False
+    """It stands for a comma-separated list of values, how many not known (`c{idx}`, `idx` unknown):
+    a cell or array built of it (`{c{idx}}`) has an unknown size, not one element."""
     compared_with: tuple[str, ...] = ()
     """Texts a condition netspec could not decide compares it with (`strcmp(poolType, 'max')`):
     values that run a branch, for the `--set` a message suggests."""

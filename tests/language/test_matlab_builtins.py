@@ -313,3 +313,15 @@ def test_error_in_a_try_runs_the_catch_without_a_warning():
                          "layers = [featureInputLayer(4); fullyConnectedLayer(n)];\n", "x.net")
     assert [layer.output_size for layer in result.network.layers[1:]] == [3]
     assert not result.diagnostics
+
+
+def test_a_cell_of_values_picked_by_an_unknown_index_has_an_unknown_size():
+    """`{c{idx}}` holds as many cells as idx selects: with idx unknown, its numel is unknown (it
+    used to be a 1×1 cell, numel 1: a wrong number that reached the network silently)."""
+    with pytest.raises(NetspecError) as caught:
+        load_source("c = {1, 2, 3};\nidx = randperm(3);\nn = numel({c{idx(1:2)}});\n"
+                    "layers = [featureInputLayer(4); fullyConnectedLayer(n)];\n", "x.net")
+    diagnostic = caught.value.diagnostics[-1]
+    assert diagnostic.code == "E405" and "`n`" in diagnostic.message and diagnostic.hint == "bind it: --set n=VALUE"
+    assert v("c = {1, 2, 3}; x = numel({c{[1 3]}});") == 2  # known indices: known size
+    assert v("c = {1, 2, 3}; k = 2; x = numel({c{k}});") == 1

@@ -298,6 +298,10 @@ class Expressions(State):
 
     def _e_cell_array(self, node: Tree, scope: Scope) -> Value:
         grid = [expand([self._eval(e, scope) for e in row.children]) for row in node.children]
+        several = next((v for row in grid for v in row if isinstance(v, Opaque) and v.several), None)
+        if several is not None:  # `{c{idx}}`: as many cells as `idx` selects, which is not known
+            return replace(several, several=False, structural=False,
+                           reason=several.reason or "a cell array of values picked by an index netspec cannot compute")
         return self._cell_grid([r for r in grid if r], node)
 
     def _scoped_horzcat(self, args: list[Arg], nargout: int, node: Tree, scope: Scope) -> Value:

@@ -112,11 +112,12 @@ class Indexing(State):
         if isinstance(target, Opaque):
             if target.free_name and not target.structural:
                 # `XTrain{1}`: binding the undefined `XTrain` to a number would not give it (a cell would)
-                return replace(target, variable=None, free_name=False, reason=f"`{target.origin}` is never defined")
-            return target
+                return replace(target, variable=None, free_name=False, reason=f"`{target.origin}` is never defined",
+                               several=not _selects_one(indices))
+            return target if _selects_one(indices) else replace(target, several=True)
         unknown = _unknown_index(indices, target)
         if unknown is not None:
-            return unknown
+            return replace(unknown, several=True)
         if not isinstance(target, Cell):
             raise error("E126", f"brace indexing needs a cell array, not a {type_name(target)}",
                         node_span(node, self.file), hint="use parentheses to index arrays")
@@ -498,6 +499,12 @@ def _handle_name(node: Tree) -> str | None:
 
 def _struct_like(value: Value | None) -> bool:
     return value is None or isinstance(value, Struct) or (isinstance(value, Matrix) and value.numel == 0)
+
+
+def _selects_one(indices: list) -> bool:
+    """Whether brace indexing with these indices surely gives one value (every index a known scalar)."""
+    return all(spec is not None and isinstance(spec[0], Matrix) and spec[0].is_scalar() and not spec[0].logical
+               for spec in indices)
 
 
 def _unknown_index(indices: list, container: Value | None) -> Opaque | None:

@@ -134,6 +134,8 @@ class Statements(State):
                                          if taken else "treated as false")
         if instead is not None:
             chosen = instead
+        elif undecided and _raises(chosen):
+            chosen = None
         if chosen is not None:
             self._block(chosen[0].children, scope)
         self._unknown_after_skips([(body, unknown) for _, body, _, unknown in undecided
@@ -214,7 +216,7 @@ class Statements(State):
         treated = f"its one `case` that does not end the run is taken, since `otherwise` ends in " \
                   f"`{_ends(otherwise[0])}`" if instead is not None else "no `case` matches it"
         self._warn_unknown_condition(node.children[0], "switch", subject, treated)
-        chosen = instead or otherwise
+        chosen = instead or (None if _raises(otherwise) else otherwise)
         if chosen is not None:
             self._block(chosen[0].children, scope)
         self._unknown_after_skips([(body, subject) for body, _ in undecided if chosen is None or body is not chosen[0]],
@@ -343,6 +345,13 @@ class Statements(State):
 
 
 _ENDING_CALLS = frozenset({"error", "quit", "exit"})
+
+
+def _raises(clause: tuple[Tree, str] | None) -> bool:
+    """Whether a branch reached only because unknown conditions were guessed raises `error(...)`:
+    MATLAB would raise it only for the values that lead there, so netspec does not run it (the
+    names the network then misses are what the user binds)."""
+    return clause is not None and _ends(clause[0]) == "error"
 
 
 def _ends(body: Tree) -> str | None:
