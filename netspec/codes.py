@@ -1248,7 +1248,8 @@ layers = reluLayer;
         "'TrainedMean', 'TrainedVariance') are given, but netspec cannot compute their numbers: `randn` is "
         "random, and a variable loaded from a file is data. Their size is still checked when it is known; "
         "training and `netspec export` start from the layer's initializer ('WeightsInitializer', ...) "
-        "instead.",
+        "instead. Likewise an initializer given as a function of your own (`'WeightsInitializer', "
+        "@(sz) ...`): netspec never runs user functions, so the layer's default initializer is used.",
         "Write the numbers (a literal, `zeros`, `ones`), or leave the option out when any start will do; "
         "`netspec train --init` copies weights from a trained run.",
         severity=WARNING,

@@ -206,7 +206,16 @@ def _reduced(m: Matrix, values: list[float]) -> Matrix:
 
 def _extreme(pick: Callable, name: str) -> Builtin:
     def apply(args: list[Arg], nargout: int) -> Value | list[Value]:
-        _arity(args, 1, 2)
+        _arity(args, 1, 3)
+        if len(args) == 3:  # max(A, [], dim) and max(A, [], 'all'): along a dimension
+            if numel(args[1].value) != 0:
+                raise BuiltinError(f"the second argument of {name}(A, B, dim) must be []", 1)
+            m, slices, rows, cols = _reduction_slices([args[0], args[2]], name)
+            values = [float(pick(part)) if part else math.nan for part in slices]
+            if nargout > 1:
+                indices = [float(part.index(value) + 1) if part else math.nan for part, value in zip(slices, values)]
+                return [Matrix(rows, cols, values), Matrix(rows, cols, indices)]
+            return Matrix(rows, cols, values)
         if len(args) == 2:
             from .operators import _broadcast
             return _broadcast(_numbers(args[0], 0), _numbers(args[1], 1), name,

@@ -269,6 +269,11 @@ def _bind(ctx: "Interpreter", model: Any, what: str, args: list[Arg], positional
         if key in not_fields:
             ctx.warn("W201", f"netspec ignores option '{name_text}' of {what}", name_arg.span)
             continue
+        if fields[key].endswith("_initializer") and isinstance(value_arg.value, FunctionHandle):
+            default = model.model_fields[fields[key]].default
+            ctx.warn("W203", f"{_matlab(model, fields[key])} of {what} is a function of your own, which netspec "
+                     f"does not run: training and export start from '{default}' instead", value_arg.span)
+            continue
         values[fields[key]] = value_arg
     return values
 

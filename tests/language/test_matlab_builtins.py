@@ -325,3 +325,11 @@ def test_a_cell_of_values_picked_by_an_unknown_index_has_an_unknown_size():
     assert diagnostic.code == "E405" and "`n`" in diagnostic.message and diagnostic.hint == "bind it: --set n=VALUE"
     assert v("c = {1, 2, 3}; x = numel({c{[1 3]}});") == 2  # known indices: known size
     assert v("c = {1, 2, 3}; k = 2; x = numel({c{k}});") == 1
+
+
+def test_min_and_max_along_a_dimension():
+    """max(A, [], 2) gives each row's maximum, max(A, [], 'all') the whole array's (MATLAB's max page)."""
+    assert v("x = max([1 5; 7 2], [], 2);") == [[5], [7]]
+    assert v("x = min([1 5; 7 2], [], 1);") == [1, 2]
+    assert v("x = max([1 5; 7 2], [], 'all');") == 7
+    assert v("[m, i] = min([4 2 8], [], 2); x = i;") == 2

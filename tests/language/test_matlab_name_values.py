@@ -242,3 +242,15 @@ def test_cell_takes_a_size_vector():
     assert isinstance(values["c"], Opaque) and "6" in values["c"].reason  # 1x2x3x4x5x6: six dimensions
     assert (values["d"].rows, values["d"].cols) == (0, 0)
     assert error_of("c = cell([10000 10000]);").code == "E502"
+
+
+def test_an_initializer_given_as_a_function_warns_and_keeps_the_default():
+    """MATLAB takes `'WeightsInitializer', @(sz) ...` (a function of the size); netspec never runs
+    user functions: the layer keeps its default initializer, with a warning saying so."""
+    result = load_source("layers = [imageInputLayer([8 8 1])\n"
+                         "    convolution2dLayer(3, 4, 'WeightsInitializer', @(sz) 0.01*randn(sz))\n"
+                         "    fullyConnectedLayer(2, 'BiasInitializer', @zeros)];\n", "x.net")
+    conv, fc = result.network.layers[1], result.network.layers[2]
+    assert conv.weights_initializer == "glorot" and fc.bias_initializer == "zeros"
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("W203", 2), ("W203", 3)]
+    assert "'glorot'" in result.diagnostics[0].message
