@@ -205,30 +205,24 @@ def _reduced(m: Matrix, values: list[float]) -> Matrix:
 
 
 def _extreme(pick: Callable, name: str) -> Builtin:
+    """max/min: of two arrays element by element, or along a dimension (the first that is not 1,
+    or `max(A, [], dim)` / `max(A, [], 'all')`), with the index as a second output."""
     def apply(args: list[Arg], nargout: int) -> Value | list[Value]:
         _arity(args, 1, 3)
-        if len(args) == 3:  # max(A, [], dim) and max(A, [], 'all'): along a dimension
-            if numel(args[1].value) != 0:
-                raise BuiltinError(f"the second argument of {name}(A, B, dim) must be []", 1)
-            m, slices, rows, cols = _reduction_slices([args[0], args[2]], name)
-            values = [float(pick(part)) if part else math.nan for part in slices]
-            if nargout > 1:
-                indices = [float(part.index(value) + 1) if part else math.nan for part, value in zip(slices, values)]
-                return [Matrix(rows, cols, values), Matrix(rows, cols, indices)]
-            return Matrix(rows, cols, values)
         if len(args) == 2:
             from .operators import _broadcast
             return _broadcast(_numbers(args[0], 0), _numbers(args[1], 1), name,
                               lambda x, y: pick((x, y)))
-        m = _numbers(args[0], 0)
-        if not m.data:
+        if len(args) == 3 and numel(args[1].value) != 0:
+            raise BuiltinError(f"the second argument of {name}(A, B, dim) must be []", 1)
+        if not _numbers(args[0], 0).data and len(args) == 1:
             return [Matrix.empty(), Matrix.empty()] if nargout > 1 else Matrix.empty()
-        columns = _columns(m)
-        values = [pick(column) for column in columns]
+        _, slices, rows, cols = _reduction_slices([args[0], *args[2:]], name)
+        values = [float(pick(part)) if part else math.nan for part in slices]
         if nargout > 1:
-            indices = [float(column.index(value) + 1) for column, value in zip(columns, values)]
-            return [_reduced(m, values), _reduced(m, indices)]
-        return _reduced(m, values)
+            indices = [float(part.index(value) + 1) if part else math.nan for part, value in zip(slices, values)]
+            return [Matrix(rows, cols, values), Matrix(rows, cols, indices)]
+        return Matrix(rows, cols, values)
     return apply
 
 

@@ -191,15 +191,20 @@ def _connections_table(graph: Graph) -> Table:
 def _is_option_name(value: Value, fields: dict[str, str], extra: frozenset[str]) -> bool:
     if not isinstance(value, (Char, Str)):
         return False
-    return bool(partial_matches(option_key(value.text), {**fields, **{key: key for key in extra}}))
+    return bool(partial_matches(option_key(value.text), _option_targets(fields, extra)))
+
+
+def _option_targets(fields: dict[str, str], extra: frozenset[str]) -> dict[str, str]:
+    """Every option name a call may give (the fields' keys and the names netspec ignores), each
+    naming what it sets: what a prefix is matched against."""
+    return {**fields, **{key: key for key in extra}}
 
 
 def _option_of(model: Any, what: str, name_arg: Arg, name_text: str, fields: dict[str, str],
                extra: frozenset[str]) -> str:
     """The option key a name gives, matched as MATLAB's name-value parsing matches it (an unambiguous
     case-insensitive prefix, `'MaxEpoch'` for MaxEpochs); an unknown or ambiguous name is E204."""
-    targets: dict[str, str] = {**fields, **{key: key for key in extra}}
-    found = partial_matches(option_key(name_text), targets)
+    found = partial_matches(option_key(name_text), _option_targets(fields, extra))
     if len(found) == 1:
         return found[0]
     shown = [_matlab(model, fields[key]) if key in fields else key for key in found]
@@ -331,12 +336,8 @@ def _invalid(model: Any, what: str, bound: dict[str, Arg], exc: ValidationError,
         given = f"{name} {_show(arg.value)}" if arg is not None else name
         return error("E208", f"{given} of {what}: {first['ctx']['error']}", span, label="not read by netspec yet",
                      hint=_NOT_READ_HINTS.get(what))
-    message = first["msg"]
-    message = message[:1].lower() + message[1:]
-    if message.startswith("value error, "):
-        message = message[len("value error, "):]
-    elif first["type"] in ("tuple_type", "list_type"):
-        message = "expected a vector of numbers"
+    message = "expected a vector of numbers" if first["type"] in ("tuple_type", "list_type") \
+        else _pydantic_message(first)
     hint = None
     if first["type"] == "literal_error":
         hint = f"allowed: {first.get('ctx', {}).get('expected', '')}"
@@ -347,6 +348,13 @@ def _invalid(model: Any, what: str, bound: dict[str, Arg], exc: ValidationError,
         hint = "bind it: " + " ".join(f"--set {symbol}=VALUE" for symbol in symbols)
         return error("E206", f"invalid {name} for {what}: {message}", span, label="unknown size", hint=hint)
     return error("E206", f"invalid {name} for {what}: {message}{shown}", span, label="invalid value", hint=hint)
+
+
+def _pydantic_message(first: dict[str, Any]) -> str:
+    """A pydantic error's message as a clause of netspec's (lower-case, without 'Value error, ')."""
+    message = first["msg"]
+    message = message[:1].lower() + message[1:]
+    return message.removeprefix("value error, ")
 
 
 _NOT_READ_HINTS = {"sequenceInputLayer": "netspec reads vector sequences, sequenceInputLayer(C), and sequences of "
@@ -705,9 +713,8 @@ def _factor_call(what: str, args: list[Arg]) -> Value:
     try:
         setattr(updated, field, to_python(factor))
     except ValidationError as exc:
-        message = exc.errors()[0]["msg"]
         raise BuiltinError(f"invalid {type(layer).matlab_option(field)} for {layer.matlab}: "
-                           f"{message[:1].lower() + message[1:]}".replace("value error, ", ""), at + 1) from None
+                           f"{_pydantic_message(exc.errors()[0])}", at + 1) from None
     if graph is None:
         return LayerArray([updated])
     return graphs.replace_layer(graph, layer.name, LayerArray([updated]), args[1].span)
